@@ -1,0 +1,115 @@
+// The interface between the tunnel relay and whatever runs pods in the cloud (ECI, or the in-memory
+// provider used by tunnel tests and benches). Every call is scoped to one tenant's cluster; session
+// IO uses Node streams throughout so backpressure flows from the pod to kubectl and back.
+import type { Duplex, Readable, Writable } from 'node:stream';
+import type { PodIntent__Output } from '../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
+import type { PodState__Output } from '../../proto/gen/ecigw/tunnel/v1/PodState.js';
+import type { InventoryEntry__Output } from '../../proto/gen/ecigw/tunnel/v1/InventoryEntry.js';
+import type { Orphan__Output } from '../../proto/gen/ecigw/tunnel/v1/Orphan.js';
+import type { ExecStart__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
+import type { ExitStatus__Output } from '../../proto/gen/ecigw/tunnel/v1/ExitStatus.js';
+import type { LogsRequest__Output } from '../../proto/gen/ecigw/tunnel/v1/LogsRequest.js';
+import type { PortForwardStart__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
+import type { PodStats__Output } from '../../proto/gen/ecigw/tunnel/v1/PodStats.js';
+import type { TerminalSize__Output } from '../../proto/gen/ecigw/tunnel/v1/TerminalSize.js';
+
+export type PodIntent = PodIntent__Output;
+export type PodState = PodState__Output;
+export type InventoryEntry = InventoryEntry__Output;
+export type Orphan = Orphan__Output;
+export type ExecRequest = ExecStart__Output;
+export type ExitStatus = ExitStatus__Output;
+export type LogsRequest = LogsRequest__Output;
+export type PortForwardRequest = PortForwardStart__Output;
+export type PodStats = PodStats__Output;
+export type TerminalSize = TerminalSize__Output;
+
+/** Per-tenant cloud settings; lives only on the relay (the credentials reference never reaches an agent). */
+export interface TenantConfig {
+  id: string;
+  region: string;
+  /** Where the relay finds this tenant's ECI credentials (e.g. a secret name); never the secret itself. */
+  credentialsRef: string;
+  vSwitchId: string;
+  securityGroupId: string;
+  /** Tags put on every cloud resource of this tenant. */
+  tags: Record<string, string>;
+  quotas: { maxPods: number };
+  /** Cluster ids whose agents may act for this tenant. */
+  clusterIds: string[];
+}
+
+export interface TenantScope {
+  tenantId: string;
+  clusterId: string;
+  tenant: TenantConfig;
+}
+
+export interface ApplyResult {
+  uid: string;
+  generation: number;
+  providerId: string;
+  /** false when this generation (or a newer one) was already applied. */
+  changed: boolean;
+}
+
+export interface DeleteResult {
+  uid: string;
+  existed: boolean;
+}
+
+export interface ReconcileResult {
+  missing: InventoryEntry[];
+  stale: InventoryEntry[];
+  orphans: Orphan[];
+}
+
+/** Streams of one exec/attach session. stdin is null when the session has no stdin. */
+export interface ExecIO {
+  stdin: Readable | null;
+  stdout: Writable;
+  stderr: Writable;
+  /** Object-mode stream of terminal sizes (tty sessions). */
+  resize: Readable;
+  signal: AbortSignal;
+}
+
+export type ProviderErrorCode =
+  | 'NOT_FOUND'
+  | 'PERMISSION_DENIED'
+  | 'INVALID_ARGUMENT'
+  | 'RESOURCE_EXHAUSTED'
+  | 'FAILED_PRECONDITION'
+  | 'UNAVAILABLE';
+
+/** A provider failure the relay maps 1:1 to a gRPC status code. */
+export class ProviderError extends Error {
+  constructor(
+    readonly code: ProviderErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export type PodStateListener = (state: PodState) => void;
+
+export interface PodProvider {
+  /** Create or update; idempotent by (uid, generation). PERMISSION_DENIED if the uid belongs to another scope. */
+  apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult>;
+  delete(scope: TenantScope, uid: string, gracePeriodSeconds: number): Promise<DeleteResult>;
+  get(scope: TenantScope, uid: string): Promise<PodState | undefined>;
+  list(scope: TenantScope): Promise<PodState[]>;
+  /** Pushes every state change (including `gone`) of the scope's pods; returns the unsubscribe function. */
+  watch(scope: TenantScope, listener: PodStateListener): () => void;
+  exec(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus>;
+  attach(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus>;
+  /** Writes log bytes to sink and resolves when done (or when signal aborts a follow). */
+  logs(scope: TenantScope, req: LogsRequest, sink: Writable, signal: AbortSignal): Promise<void>;
+  /** Pipes bytes between `stream` and the pod's port until both directions end. */
+  portForward(scope: TenantScope, req: PortForwardRequest, stream: Duplex, signal: AbortSignal): Promise<void>;
+  stats(scope: TenantScope, uids: string[]): Promise<PodStats[]>;
+  /** Compares the agent's inventory with the cloud; orphans are GC'd by the provider after its grace period. */
+  reconcile(scope: TenantScope, inventory: InventoryEntry[]): Promise<ReconcileResult>;
+}

@@ -1,0 +1,8 @@
+// Original file: proto/ecigw/tunnel/v1/tunnel.proto
+
+
+export interface ListPodsRequest {
+}
+
+export interface ListPodsRequest__Output {
+}

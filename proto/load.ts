@@ -1,0 +1,36 @@
+// Loads the ecigw.tunnel.v1 package with @grpc/proto-loader and exports the typed service definition.
+// Load options (must match proto/generate.sh): keepCase false (camelCase fields), longs as Number
+// (int64 values here — generations, versions, sequence numbers, byte counts — stay below 2^53),
+// enums as String, defaults true, oneofs true (virtual oneof name fields such as `msg`, `event`).
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from './gen/tunnel.js';
+import type { TunnelDefinition } from './gen/ecigw/tunnel/v1/Tunnel.js';
+
+export type * from './gen/ecigw/tunnel/v1/Tunnel.js';
+
+/** Tunnel protocol version spoken by this build (HandshakeRequest/Response.protocol_version). */
+export const PROTOCOL_VERSION = 1;
+
+export const PROTO_ROOT = dirname(fileURLToPath(import.meta.url));
+export const PROTO_FILE = 'ecigw/tunnel/v1/tunnel.proto';
+
+export const LOAD_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+const packageDefinition = protoLoader.loadSync(join(PROTO_ROOT, PROTO_FILE), LOAD_OPTIONS);
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
+
+/** The typed service: `tunnelService.service` is the ServiceDefinition, `new TunnelServiceClient(...)` a client. */
+export const tunnelService = loaded.ecigw.tunnel.v1.Tunnel;
+export const TunnelServiceClient = loaded.ecigw.tunnel.v1.Tunnel;
+export const tunnelServiceDefinition: TunnelDefinition = loaded.ecigw.tunnel.v1.Tunnel.service;
+export { packageDefinition };
