@@ -50,11 +50,11 @@ export function mapEciError(err: EciErrorLike): ClassifiedError {
   }
   const known = classifyProviderReason(code) ?? (code === '' ? classifyProviderReason(raw) : undefined);
   if (known) return { retryable: false, permanent: true, reason: known.reason, message: `${known.message} (${detail})` };
-  if (/^(InvalidParameter|MissingParameter|InvalidParam|Invalid|IllegalParam)/i.test(code) || /^Invalid/i.test(code)) {
-    return { retryable: false, permanent: true, reason: 'InvalidPodSpec', message: `ECI rejected the pod specification; fix the field it names and recreate the pod (${detail})` };
-  }
   if (/^(Forbidden|NoPermission|InvalidAccessKeyId|SignatureDoesNotMatch|Unauthorized|InvalidSecurityToken)/i.test(code) || status === 401 || status === 403) {
     return { retryable: false, permanent: true, reason: 'ProviderUnauthorized', message: `the relay's Alibaba Cloud credentials were refused; check the AccessKey/RAM role permissions for ECI (${detail})` };
+  }
+  if (/^(InvalidParameter|MissingParameter|InvalidParam|Invalid|IllegalParam)/i.test(code) || /^Invalid/i.test(code)) {
+    return { retryable: false, permanent: true, reason: 'InvalidPodSpec', message: `ECI rejected the pod specification; fix the field it names and recreate the pod (${detail})` };
   }
   if (/^IncorrectStatus/i.test(code)) {
     return { retryable: true, permanent: false, reason: 'ProviderBusy', message: `the ECI instance is in a state that does not allow this operation yet; it will be retried (${detail})` };
