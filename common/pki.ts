@@ -104,3 +104,12 @@ export async function createKeyPair(): Promise<{ privatePem: string; publicPem: 
     publicPem: `-----BEGIN PUBLIC KEY-----\n${spki.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PUBLIC KEY-----\n`,
   };
 }
+
+/** Rebuilds an Issuer from PEM files written earlier (e.g. a test cluster's CA shared between processes). */
+export async function loadIssuer(certPem: string, keyPem: string): Promise<Issuer> {
+  const cert = new x509.X509Certificate(certPem);
+  const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, alg, true, ['sign']);
+  const publicKey = await cert.publicKey.export(alg, ['verify']);
+  return { cert, keys: { privateKey, publicKey } as CryptoKeyPair, certPem, keyPem };
+}
