@@ -1,0 +1,120 @@
+// One interactive session (exec/attach/logs/port-forward/watch) on the relay: its bounded stream
+// adapters between a gRPC call and Node streams, and the watchdog that enforces the start, idle and
+// send timeouts. A timeout ends only this session, counts a metric and never touches other calls.
+import { Writable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/log.js';
+
+/** 64 KiB of not-yet-sent bytes per direction per session, then the producer is paused. */
+export const SESSION_BUFFER_BYTES = 64 * 1024;
+
+export interface SessionTimeouts {
+  startTimeoutMs: number;
+  sendTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+type AnyCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+export class SessionGuard {
+  readonly abort = new AbortController();
+  private lastActivity = Date.now();
+  private sendPendingSince = 0;
+  private started = false;
+  private readonly createdAt = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly call: AnyCall,
+    private readonly kind: string,
+    private readonly timeouts: SessionTimeouts,
+    private readonly log: Logger,
+    private readonly onAbort: (reason: string) => void,
+  ) {
+    const tick = Math.max(20, Math.min(timeouts.startTimeoutMs, timeouts.sendTimeoutMs, timeouts.idleTimeoutMs) / 4);
+    this.timer = setInterval(() => this.check(), tick);
+    this.timer.unref();
+    call.on('cancelled', () => this.close('cancelled by agent'));
+    call.on('error', () => this.close('call error'));
+    call.on('close', () => this.close('call closed'));
+  }
+
+  markStarted(): void {
+    this.started = true;
+    this.activity();
+  }
+
+  activity(): void {
+    this.lastActivity = Date.now();
+  }
+
+  /** Fails the session with a status (once) and aborts the provider side. */
+  fail(code: grpc.status, details: string): void {
+    if (this.closed) return;
+    this.log.warn({ kind: this.kind, code: grpc.status[code], details }, 'session ended');
+    this.call.emit('error', { code, details, name: 'SessionError', message: details } as grpc.ServiceError);
+    this.close(details);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.abort.abort(new Error(reason));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A Writable whose chunks become messages on the call; backpressure follows HTTP/2 flow control. */
+  writable(wrap: (chunk: Buffer) => unknown): Writable {
+    return new Writable({
+      highWaterMark: SESSION_BUFFER_BYTES,
+      write: (chunk: Buffer, _enc, cb) => {
+        if (this.closed) return cb(new Error('session closed'));
+        this.activity();
+        this.sendPendingSince = Date.now();
+        (this.call as Writable).write(wrap(chunk), (err?: Error | null) => {
+          this.sendPendingSince = 0;
+          this.activity();
+          cb(err ?? null);
+        });
+      },
+    });
+  }
+
+  /** Sends one message, waiting for the call to drain if its buffer is full (bounded by the send timeout). */
+  async send(message: unknown): Promise<void> {
+    if (this.closed) throw new Error('session closed');
+    this.activity();
+    if ((this.call as Writable).write(message)) return;
+    this.sendPendingSince = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => (cleanup(), resolve());
+      const onAbort = () => (cleanup(), reject(new Error('session closed')));
+      const cleanup = () => {
+        this.call.off('drain', onDrain);
+        this.abort.signal.removeEventListener('abort', onAbort);
+        this.sendPendingSince = 0;
+      };
+      this.call.once('drain', onDrain);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private check(): void {
+    const t = Date.now();
+    if (!this.started && t - this.createdAt > this.timeouts.startTimeoutMs) {
+      this.onAbort('start_timeout');
+      this.fail(grpc.status.DEADLINE_EXCEEDED, `${this.kind}: first message not received within ${this.timeouts.startTimeoutMs} ms`);
+    } else if (this.sendPendingSince && t - this.sendPendingSince > this.timeouts.sendTimeoutMs) {
+      this.onAbort('send_timeout');
+      this.fail(grpc.status.RESOURCE_EXHAUSTED, `${this.kind}: the agent did not read for ${this.timeouts.sendTimeoutMs} ms; session ended`);
+    } else if (t - this.lastActivity > this.timeouts.idleTimeoutMs) {
+      this.onAbort('idle_timeout');
+      this.fail(grpc.status.DEADLINE_EXCEEDED, `${this.kind}: idle for ${this.timeouts.idleTimeoutMs} ms`);
+    }
+  }
+}
