@@ -6,7 +6,8 @@ import * as $OpenApi from '@alicloud/openapi-client';
 import * as $Util from '@alicloud/tea-util';
 
 export { $Eci, $Util };
-export type EciClient = InstanceType<typeof $Eci.default>;
+type EciClass = typeof EciModule.default;
+export type EciClient = InstanceType<EciClass>;
 
 export interface EciEndpointConfig {
   /** `host[:port]` only (e.g. `eci.cn-hangzhou.aliyuncs.com` or `127.0.0.1:18080`); no scheme. */
@@ -21,7 +22,8 @@ export interface EciEndpointConfig {
   timeoutMs?: number;
 }
 
-const EciCtor = ((EciModule as unknown as { default?: typeof $Eci.default }).default ?? EciModule) as typeof $Eci.default;
+// Under Node's ESM loader the default import is module.exports; the class is its `default`.
+const EciCtor: EciClass = EciModule.default;
 
 export function newEciClient(c: EciEndpointConfig): EciClient {
   if (/^[a-z]+:\/\//i.test(c.endpoint) || c.endpoint.includes('/')) {
