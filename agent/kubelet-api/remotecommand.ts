@@ -1,0 +1,178 @@
+// exec/attach sessions over SPDY (remotecommand v1–v4 stream protocols) and WebSocket channels
+// (channel.k8s.io, v4, v5): collects the client's streams, runs the backend, and reports the exit
+// status on the error stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { ExecRequest, ExecResult, KubeletBackend, StreamIO } from './backend.js';
+import { SpdySession, type SpdyStream } from './spdy/session.js';
+import { ChannelMux, resizeEmitterFrom } from './channels.js';
+
+export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
+export const WS_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'];
+
+export interface StreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** Kubelet's NewOptions: tty disables stderr; at least one stream required. */
+export function parseStreamOptions(q: URLSearchParams): StreamOptions | string {
+  const tty = q.get('tty') === '1' || q.get('tty') === 'true';
+  const stdin = q.get('input') === '1' || q.get('stdin') === 'true';
+  const stdout = q.get('output') === '1' || q.get('stdout') === 'true';
+  let stderr = q.get('error') === '1' || q.get('stderr') === 'true';
+  if (tty && stderr) stderr = false;
+  if (!stdin && !stdout && !stderr) return 'you must specify at least 1 of stdin, stdout, stderr';
+  return { stdin, stdout, stderr, tty };
+}
+
+/** The metav1.Status JSON the kubelet writes on the error stream (v4 and later). */
+export function exitStatusJson(r: ExecResult): string {
+  if (r.error !== undefined) {
+    const message = `error executing command in container: ${r.error}`;
+    return JSON.stringify({ metadata: {}, status: 'Failure', message, reason: 'InternalError', details: { causes: [{ message }] }, code: 500 });
+  }
+  if (r.exitCode === 0) return JSON.stringify({ metadata: {}, status: 'Success' });
+  return JSON.stringify({
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: exit status ${r.exitCode}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(r.exitCode) }] },
+  });
+}
+
+/** Pre-v4 protocols: only failures are written, as the error text. */
+function exitStatusText(r: ExecResult): string | undefined {
+  if (r.error !== undefined) return `error executing command in container: ${r.error}`;
+  if (r.exitCode === 0) return undefined;
+  return `command terminated with non-zero exit code: exit status ${r.exitCode}`;
+}
+
+interface CommandStreams {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  resize: EventEmitter;
+  writeStatus(r: ExecResult): Promise<void>;
+  /** Fires once when the client side goes away. */
+  onGone(cb: () => void): void;
+  finish(): Promise<void>;
+}
+
+async function run(kind: 'exec' | 'attach', backend: KubeletBackend, req: ExecRequest, s: CommandStreams): Promise<ExecResult> {
+  const ac = new AbortController();
+  s.onGone(() => ac.abort());
+  const io: StreamIO = { stdin: s.stdin, stdout: s.stdout, stderr: s.stderr, resize: s.resize, signal: ac.signal };
+  let result: ExecResult;
+  try {
+    result = kind === 'exec' ? await backend.exec(req, io) : await backend.attach(req, io);
+  } catch (e) {
+    result = { exitCode: -1, error: (e as Error).message };
+  }
+  if (!ac.signal.aborted) {
+    await s.writeStatus(result).catch(() => undefined);
+    await s.finish().catch(() => undefined);
+  }
+  return result;
+}
+
+function endWritable(w: Writable | undefined): Promise<void> {
+  if (!w || w.writableEnded || w.destroyed) return Promise.resolve();
+  return new Promise((resolve) => w.end(() => resolve()));
+}
+
+/** Serves an exec/attach on an upgraded SPDY session. Resolves when the session is over. */
+export async function serveSpdyCommand(
+  kind: 'exec' | 'attach',
+  session: SpdySession,
+  protocol: string,
+  backend: KubeletBackend,
+  req: ExecRequest,
+  opts: StreamOptions,
+  streamCreationTimeoutMs = 30_000,
+): Promise<ExecResult | undefined> {
+  const v4 = protocol === 'v4.channel.k8s.io';
+  const resizable = opts.tty && (v4 || protocol === 'v3.channel.k8s.io');
+  const expected = 1 + Number(opts.stdin) + Number(opts.stdout) + Number(opts.stderr) + Number(resizable);
+  const got = new Map<string, SpdyStream>();
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), streamCreationTimeoutMs);
+    session.on('close', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+    session.on('stream', (st: SpdyStream) => {
+      st.reply();
+      const type = st.header('streamType') ?? '';
+      if (!['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type) || got.has(type)) {
+        st.reset();
+        return;
+      }
+      got.set(type, st);
+      if (got.size === expected) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+  });
+  if (!ready) {
+    session.close();
+    return undefined;
+  }
+  const errStream = got.get('error');
+  const stdin = got.get('stdin');
+  if (stdin && protocol === 'channel.k8s.io') stdin.end(); // v1 closes stdin, as the kubelet does
+  const streams: CommandStreams = {
+    stdin,
+    stdout: got.get('stdout'),
+    stderr: got.get('stderr'),
+    resize: resizeEmitterFrom(got.get('resize')),
+    writeStatus: async (r) => {
+      const text = v4 ? exitStatusJson(r) : exitStatusText(r);
+      if (text !== undefined && errStream) await new Promise<void>((res) => errStream.write(text, () => res()));
+    },
+    onGone: (cb) => session.once('close', cb),
+    finish: async () => {
+      await Promise.all([endWritable(got.get('stdout')), endWritable(got.get('stderr')), endWritable(errStream)]);
+      session.goAway();
+    },
+  };
+  for (const st of got.values()) st.on('error', () => undefined);
+  return await run(kind, backend, { ...req, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty }, streams);
+}
+
+/** Serves an exec/attach over a WebSocket channel connection. */
+export async function serveWebSocketCommand(
+  kind: 'exec' | 'attach',
+  mux: ChannelMux,
+  backend: KubeletBackend,
+  req: ExecRequest,
+  opts: StreamOptions,
+): Promise<ExecResult> {
+  const stdin = opts.stdin ? mux.channel(0) : undefined;
+  const stdout = opts.stdout ? mux.channel(1) : undefined;
+  const stderr = opts.stderr ? mux.channel(2) : undefined;
+  const errCh = mux.channel(3);
+  const resizeCh = opts.tty ? mux.channel(4) : undefined;
+  // Like the kubelet: an empty message on the lowest writable channel tells the client we are ready.
+  (stdout ?? stderr ?? errCh).write(Buffer.alloc(0));
+  const v4plus = mux.protocol === 'v4.channel.k8s.io' || mux.protocol === 'v5.channel.k8s.io';
+  const streams: CommandStreams = {
+    stdin,
+    stdout,
+    stderr,
+    resize: resizeEmitterFrom(resizeCh),
+    writeStatus: async (r) => {
+      const text = v4plus ? exitStatusJson(r) : exitStatusText(r);
+      if (text !== undefined) await new Promise<void>((res) => errCh.write(text, () => res()));
+    },
+    onGone: (cb) => mux.once('close', cb),
+    finish: async () => {
+      mux.close(1000);
+    },
+  };
+  return await run(kind, backend, req, streams);
+}
