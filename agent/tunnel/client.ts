@@ -1,0 +1,548 @@
+// The agent's side of the tunnel: one HTTP/2 connection to the relay (optionally through a CONNECT
+// proxy) with keepalive pings, handshake, reconnect with back-off and jitter, per-RPC deadlines, a
+// self-resuming status watch, and one RPC per exec/attach/logs/port-forward session with bounded,
+// flow-controlled buffers. Credentials (cert files, token file) are re-read on every (re)connect/call.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { Duplex, Readable, Writable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import { logger } from '../../common/log.js';
+import { PROTOCOL_VERSION, TunnelServiceClient, type TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
+import type { HandshakeResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/HandshakeResponse.js';
+import type { PodIntent } from '../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
+import type { PodAck__Output } from '../../proto/gen/ecigw/tunnel/v1/PodAck.js';
+import type { DeletePodResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/DeletePodResponse.js';
+import type { PodState__Output } from '../../proto/gen/ecigw/tunnel/v1/PodState.js';
+import type { ReconcileResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/ReconcileResponse.js';
+import type { InventoryEntry } from '../../proto/gen/ecigw/tunnel/v1/InventoryEntry.js';
+import type { ExecStart } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
+import type { ExecInput } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
+import type { ExecOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
+import type { ExitStatus__Output } from '../../proto/gen/ecigw/tunnel/v1/ExitStatus.js';
+import type { LogsRequest } from '../../proto/gen/ecigw/tunnel/v1/LogsRequest.js';
+import type { LogChunk__Output } from '../../proto/gen/ecigw/tunnel/v1/LogChunk.js';
+import type { PortForwardStart } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
+import type { PortForwardInput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';
+import type { PortForwardOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
+import type { PodStats__Output } from '../../proto/gen/ecigw/tunnel/v1/PodStats.js';
+import type { StatusEvent__Output } from '../../proto/gen/ecigw/tunnel/v1/StatusEvent.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { proxyRoute } from './proxy.js';
+import { StatusTracker, type Cursor } from './status-tracker.js';
+
+export const AGENT_CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile'];
+/** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
+export const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
+
+export type TunnelState = 'connecting' | 'connected' | 'disconnected';
+export type PodState = PodState__Output;
+export type ExitStatus = ExitStatus__Output;
+
+/** A PEM given inline or as a file path (re-read at every connect, so rotation needs no restart). */
+export type PemSource = string | Buffer | { file: string };
+
+export interface TunnelClientOptions {
+  /** Relay `host:port`. */
+  target: string;
+  tls: { ca: PemSource; cert?: PemSource; key?: PemSource };
+  /** Bearer token file, re-read when it changes (alternative or addition to a client certificate). */
+  tokenFile?: string;
+  clusterId: string;
+  nodeNames: string[];
+  agentId: string;
+  version: string;
+  /** CONNECT proxy URL; undefined = from HTTPS_PROXY/NO_PROXY, null = never. */
+  proxy?: string | null;
+  capabilities?: string[];
+  /** Capabilities the relay must offer, else the agent refuses it. */
+  requiredCapabilities?: string[];
+  connectTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  /** Default deadline of unary RPCs (intents, list, stats, reconcile). */
+  rpcTimeoutMs?: number;
+  /** Sessions: the relay must answer (response headers) within this. */
+  firstByteTimeoutMs?: number;
+  /** Status watch: reconnect the watch if nothing (not even a bookmark) arrives within this. */
+  watchIdleTimeoutMs?: number;
+  keepaliveTimeMs?: number;
+  keepaliveTimeoutMs?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface CallOptions {
+  deadlineMs?: number;
+  requestId?: string;
+}
+
+export interface ExecSession {
+  requestId: string;
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  resize(cols: number, rows: number): void;
+  /** Resolves with the exit status; rejects if the session breaks. */
+  exit: Promise<ExitStatus>;
+  cancel(): void;
+}
+
+export interface LogsSession {
+  requestId: string;
+  stream: Readable;
+  cancel(): void;
+}
+
+export interface PortForwardSession {
+  requestId: string;
+  /** Bytes from the pod port on the read side; writes go to the pod; end() half-closes. */
+  stream: Duplex;
+  cancel(): void;
+}
+
+export type StatusHandler = (pod: PodState) => void | Promise<void>;
+
+/** Error of a tunnel RPC; `code` is the gRPC status code. */
+export class TunnelError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = 'TunnelError';
+  }
+}
+
+const pem = (s: PemSource | undefined): Buffer | undefined =>
+  s === undefined ? undefined : typeof s === 'object' && 'file' in s ? readFileSync(s.file) : Buffer.from(s);
+
+const toTunnelError = (e: unknown, reqId?: string): TunnelError => {
+  if (e instanceof TunnelError) return e;
+  const se = e as Partial<grpc.ServiceError>;
+  return new TunnelError(se.code ?? grpc.status.UNKNOWN, se.details ?? (e as Error)?.message ?? String(e), reqId);
+};
+
+export class TunnelClient extends EventEmitter {
+  private _state: TunnelState = 'disconnected';
+  private client: GrpcTunnelClient | undefined;
+  private stopped = true;
+  private runLoop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private handshake: HandshakeResponse__Output | undefined;
+  private readonly tracker = new StatusTracker();
+  private watchers: StatusHandler[] = [];
+  private watchCall: grpc.ClientReadableStream<StatusEvent__Output> | undefined;
+  private tokenCache: { stamp: string; token: string } | undefined;
+  private readonly log;
+  private readonly o: Required<Omit<TunnelClientOptions, 'tokenFile' | 'proxy' | 'requiredCapabilities'>> &
+    Pick<TunnelClientOptions, 'tokenFile' | 'proxy' | 'requiredCapabilities'>;
+
+  constructor(opts: TunnelClientOptions) {
+    super();
+    this.o = {
+      capabilities: AGENT_CAPABILITIES,
+      connectTimeoutMs: 10_000,
+      handshakeTimeoutMs: 10_000,
+      rpcTimeoutMs: 30_000,
+      firstByteTimeoutMs: 10_000,
+      watchIdleTimeoutMs: 45_000,
+      keepaliveTimeMs: 20_000,
+      keepaliveTimeoutMs: 10_000,
+      backoff: DEFAULT_BACKOFF,
+      ...opts,
+    };
+    this.log = logger('tunnel-client', { agentId: opts.agentId, clusterId: opts.clusterId });
+  }
+
+  get state(): TunnelState {
+    return this._state;
+  }
+
+  /** The relay's handshake answer of the current connection. */
+  get relay(): HandshakeResponse__Output | undefined {
+    return this.handshake;
+  }
+
+  /** Status-watch resume point. */
+  get cursor(): Cursor {
+    return this.tracker.cursor;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.runLoop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watchCall?.cancel();
+    this.wake?.();
+    this.client?.close();
+    await this.runLoop;
+  }
+
+  // ---- connection ----
+
+  private setState(s: TunnelState, detail?: unknown): void {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s, detail);
+    this.emit(s, detail);
+  }
+
+  private makeClient(): GrpcTunnelClient {
+    const route = proxyRoute(this.o.target, this.o.proxy);
+    const creds = grpc.credentials.createSsl(pem(this.o.tls.ca), pem(this.o.tls.key), pem(this.o.tls.cert));
+    return new TunnelServiceClient(route.dialTarget, creds, {
+      ...route.options,
+      'grpc.keepalive_time_ms': this.o.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': this.o.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc.client_idle_timeout_ms': 24 * 3600_000,
+    }) as unknown as GrpcTunnelClient;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      this.setState('connecting');
+      const client = this.makeClient();
+      try {
+        await new Promise<void>((resolve, reject) =>
+          client.waitForReady(Date.now() + this.o.connectTimeoutMs, (e) => (e ? reject(new TunnelError(grpc.status.UNAVAILABLE, `connect to ${this.o.target}: ${e.message}`)) : resolve())),
+        );
+        const hs = await this.handshakeWith(client);
+        this.client = client;
+        this.handshake = hs;
+        attempt = 0;
+        this.log.info({ relayVersion: hs.relayVersion, tenant: hs.tenantId, epoch: hs.relayEpoch }, 'tunnel connected');
+        this.setState('connected', hs);
+        if (this.watchers.length) void this.runWatch(client);
+        await this.untilLost(client);
+        this.log.warn('tunnel connection lost');
+      } catch (e) {
+        if (!this.stopped) {
+          this.log.warn({ err: (e as Error).message }, 'tunnel connect failed');
+          this.emit('error', toTunnelError(e));
+        }
+      }
+      this.client = undefined;
+      this.watchCall?.cancel();
+      client.close();
+      this.setState('disconnected');
+      if (this.stopped) break;
+      await this.sleep(backoffDelay(attempt++, this.o.backoff));
+    }
+    this.setState('disconnected');
+  }
+
+  private handshakeWith(client: GrpcTunnelClient): Promise<HandshakeResponse__Output> {
+    const reqId = randomUUID();
+    return new Promise((resolve, reject) => {
+      client.Handshake(
+        {
+          agentId: this.o.agentId,
+          clusterId: this.o.clusterId,
+          nodeNames: this.o.nodeNames,
+          agentVersion: this.o.version,
+          protocolVersion: PROTOCOL_VERSION,
+          capabilities: this.o.capabilities,
+          requiredCapabilities: this.o.requiredCapabilities ?? [],
+        },
+        this.metadata(reqId),
+        { deadline: Date.now() + this.o.handshakeTimeoutMs },
+        (err, res) => {
+          if (err) return reject(toTunnelError(err, reqId));
+          if (!res) return reject(new TunnelError(grpc.status.INTERNAL, 'empty handshake response', reqId));
+          if (res.protocolVersion !== PROTOCOL_VERSION) {
+            return reject(new TunnelError(grpc.status.FAILED_PRECONDITION, `relay ${res.relayVersion} speaks protocol ${res.protocolVersion}; this agent speaks ${PROTOCOL_VERSION}`, reqId));
+          }
+          const missing = (this.o.requiredCapabilities ?? []).filter((c) => !res.capabilities.includes(c));
+          if (missing.length) return reject(new TunnelError(grpc.status.FAILED_PRECONDITION, `relay ${res.relayVersion} lacks required capabilities: ${missing.join(', ')}`, reqId));
+          resolve(res);
+        },
+      );
+    });
+  }
+
+  /** Resolves when the channel leaves READY (connection cut, GOAWAY, keepalive failure) or on stop. */
+  private untilLost(client: GrpcTunnelClient): Promise<void> {
+    return new Promise((resolve) => {
+      const channel = client.getChannel();
+      const check = () => {
+        if (this.stopped) return resolve();
+        const s = channel.getConnectivityState(false);
+        if (s !== grpc.connectivityState.READY) return resolve();
+        channel.watchConnectivityState(s, Infinity, check);
+      };
+      this.wake = resolve;
+      check();
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => (clearTimeout(t), resolve());
+    });
+  }
+
+  /** The connected client, waiting up to the deadline for a (re)connect. */
+  private ready(deadline: number, reqId?: string): Promise<GrpcTunnelClient> {
+    if (this.client && this._state === 'connected') return Promise.resolve(this.client);
+    if (this.stopped) return Promise.reject(new TunnelError(grpc.status.UNAVAILABLE, 'tunnel client is stopped', reqId));
+    return new Promise((resolve, reject) => {
+      const onConnected = () => {
+        clearTimeout(t);
+        resolve(this.client!);
+      };
+      const t = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new TunnelError(grpc.status.UNAVAILABLE, `tunnel not connected to ${this.o.target} within the deadline`, reqId));
+      }, Math.max(0, deadline - Date.now()));
+      this.once('connected', onConnected);
+    });
+  }
+
+  private token(): string | undefined {
+    if (!this.o.tokenFile) return undefined;
+    const st = statSync(this.o.tokenFile);
+    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    if (this.tokenCache?.stamp !== stamp) this.tokenCache = { stamp, token: readFileSync(this.o.tokenFile, 'utf8').trim() };
+    return this.tokenCache.token;
+  }
+
+  private metadata(reqId: string): grpc.Metadata {
+    const md = new grpc.Metadata();
+    md.set('x-request-id', reqId);
+    md.set('x-ecigw-cluster-id', this.o.clusterId);
+    md.set('x-ecigw-agent-id', this.o.agentId);
+    md.set('x-ecigw-protocol', String(PROTOCOL_VERSION));
+    const token = this.token();
+    if (token) md.set('authorization', `Bearer ${token}`);
+    return md;
+  }
+
+  // ---- unary ----
+
+  private async unary<Req, Res>(method: keyof GrpcTunnelClient & string, req: Req, o: CallOptions = {}): Promise<Res> {
+    const reqId = o.requestId ?? randomUUID();
+    const deadline = Date.now() + (o.deadlineMs ?? this.o.rpcTimeoutMs);
+    const client = await this.ready(deadline, reqId);
+    const fn = (client[method] as unknown as (r: Req, md: grpc.Metadata, co: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void).bind(client);
+    return await new Promise<Res>((resolve, reject) =>
+      fn(req, this.metadata(reqId), { deadline }, (err, res) => {
+        if (err) {
+          this.log.debug({ reqId, method, code: err.code, err: err.details }, 'rpc failed');
+          reject(toTunnelError(err, reqId));
+        } else resolve(res as Res);
+      }),
+    );
+  }
+
+  apply(intent: PodIntent, o?: CallOptions): Promise<PodAck__Output> {
+    return this.unary('ApplyPod', { intent }, o);
+  }
+
+  delete(uid: string, gracePeriodSeconds: number, o?: CallOptions): Promise<DeletePodResponse__Output> {
+    return this.unary('DeletePod', { uid, gracePeriodSeconds }, o);
+  }
+
+  get(uid: string, o?: CallOptions): Promise<PodState> {
+    return this.unary('GetPod', { uid }, o);
+  }
+
+  async list(o?: CallOptions): Promise<PodState[]> {
+    return (await this.unary<object, { pods: PodState[] }>('ListPods', {}, o)).pods;
+  }
+
+  reconcile(inventory: InventoryEntry[], o?: CallOptions): Promise<ReconcileResponse__Output> {
+    return this.unary('Reconcile', { inventory }, o);
+  }
+
+  async stats(podUids: string[] = [], o?: CallOptions): Promise<PodStats__Output[]> {
+    return (await this.unary<object, { pods: PodStats__Output[] }>('Stats', { podUids }, o)).pods;
+  }
+
+  // ---- status watch ----
+
+  /** Registers a handler for pod states; the watch resumes by itself after every reconnect. */
+  watchStatus(handler: StatusHandler): () => void {
+    this.watchers.push(handler);
+    if (this.watchers.length === 1 && this.client && this._state === 'connected') void this.runWatch(this.client);
+    return () => {
+      this.watchers = this.watchers.filter((h) => h !== handler);
+      if (this.watchers.length === 0) this.watchCall?.cancel();
+    };
+  }
+
+  /** Runs one watch stream on this connection; reopens it (resuming) until the connection is lost. */
+  private async runWatch(client: GrpcTunnelClient): Promise<void> {
+    while (!this.stopped && this.client === client && this.watchers.length) {
+      const reqId = randomUUID();
+      const { epoch, seq } = this.tracker.cursor;
+      const call = client.WatchStatus({ epoch, seq }, this.metadata(reqId));
+      this.watchCall = call;
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          this.log.warn({ reqId }, 'status watch idle; reopening');
+          call.cancel();
+        }, this.o.watchIdleTimeoutMs);
+      };
+      arm();
+      await new Promise<void>((resolve) => {
+        call.on('data', (ev: StatusEvent__Output) => {
+          arm();
+          const states = this.tracker.apply(ev);
+          if (states.length === 0) return;
+          call.pause();
+          void (async () => {
+            for (const s of states) {
+              for (const h of this.watchers) {
+                try {
+                  await h(s);
+                } catch (e) {
+                  this.log.error({ err: (e as Error).message, uid: s.uid }, 'status handler failed');
+                }
+              }
+            }
+            call.resume();
+          })();
+        });
+        call.on('error', (e: grpc.ServiceError) => {
+          if (e.code !== grpc.status.CANCELLED) this.log.info({ reqId, code: e.code, err: e.details }, 'status watch ended');
+          resolve();
+        });
+        call.on('end', resolve);
+      });
+      clearTimeout(idle);
+      if (this.watchCall === call) this.watchCall = undefined;
+      if (!this.stopped && this.client === client) await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  // ---- sessions ----
+
+  private async openSession<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
+    reqId: string,
+    open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
+  ): Promise<C> {
+    const client = await this.ready(Date.now() + this.o.connectTimeoutMs, reqId);
+    const call = open(client, this.metadata(reqId));
+    const t = setTimeout(() => call.cancel(), this.o.firstByteTimeoutMs);
+    call.once('metadata', () => clearTimeout(t));
+    call.once('status', () => clearTimeout(t));
+    return call;
+  }
+
+  /** Opens an exec (command) or attach session. */
+  async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.openSession(reqId, (c, md) =>
+      (o.attach ? c.Attach(md) : c.Exec(md)) as grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>,
+    );
+    call.write({ start });
+    const resumeIfRoom = () => {
+      if (stdout.readableLength < CLIENT_SESSION_BUFFER_BYTES && stderr.readableLength < CLIENT_SESSION_BUFFER_BYTES) call.resume();
+    };
+    const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
+    const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
+    let exitStatus: ExitStatus | undefined;
+    const exit = new Promise<ExitStatus>((resolve, reject) => {
+      call.on('data', (m: ExecOutput__Output) => {
+        if (m.msg === 'stdout' && m.stdout) {
+          if (!stdout.push(m.stdout)) call.pause();
+        } else if (m.msg === 'stderr' && m.stderr) {
+          if (!stderr.push(m.stderr)) call.pause();
+        } else if (m.msg === 'exit' && m.exit) exitStatus = m.exit;
+      });
+      call.on('error', (e) => {
+        const err = toTunnelError(e, reqId);
+        stdout.destroy(err);
+        stderr.destroy(err);
+        reject(err);
+      });
+      call.on('end', () => {
+        stdout.push(null);
+        stderr.push(null);
+        call.end();
+        if (exitStatus) resolve(exitStatus);
+        else reject(new TunnelError(grpc.status.UNKNOWN, 'session ended without an exit status', reqId));
+      });
+    });
+    exit.catch(() => undefined);
+    const stdin = start.stdin
+      ? new Writable({
+          highWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+          write: (chunk: Buffer, _e, cb) => {
+            call.write({ stdin: chunk }, () => cb());
+          },
+          final: (cb) => {
+            call.write({ closeStdin: true });
+            cb();
+          },
+        })
+      : null;
+    return {
+      requestId: reqId,
+      stdin,
+      stdout,
+      stderr,
+      resize: (cols, rows) => void call.write({ resize: { cols, rows } }),
+      exit,
+      cancel: () => call.cancel(),
+    };
+  }
+
+  attach(start: ExecStart, o: { requestId?: string } = {}): Promise<ExecSession> {
+    return this.exec(start, { ...o, attach: true });
+  }
+
+  async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.openSession(reqId, (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
+    const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => call.resume() });
+    call.on('data', (m: LogChunk__Output) => {
+      if (!stream.push(m.data)) call.pause();
+    });
+    call.on('error', (e) => stream.destroy(toTunnelError(e, reqId)));
+    call.on('end', () => stream.push(null));
+    stream.on('close', () => call.cancel());
+    return { requestId: reqId, stream, cancel: () => call.cancel() };
+  }
+
+  async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.openSession(reqId, (c, md) => c.PortForward(md) as grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput__Output>);
+    call.write({ start });
+    const stream = new Duplex({
+      readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+      writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+      read: () => call.resume(),
+      write: (chunk: Buffer, _e, cb) => {
+        call.write({ data: chunk }, () => cb());
+      },
+      final: (cb) => {
+        call.write({ closeWrite: true });
+        cb();
+      },
+    });
+    call.on('data', (m: PortForwardOutput__Output) => {
+      if (m.msg === 'data' && m.data) {
+        if (!stream.push(m.data)) call.pause();
+      } else if (m.msg === 'closeWrite') stream.push(null);
+    });
+    call.on('error', (e) => stream.destroy(toTunnelError(e, reqId)));
+    call.on('end', () => {
+      stream.push(null);
+      call.end();
+    });
+    return { requestId: reqId, stream, cancel: () => call.cancel() };
+  }
+}
