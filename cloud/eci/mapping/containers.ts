@@ -101,7 +101,7 @@ function localResourceField(resource: string, divisor: string | undefined, c: V1
 
 function resolvePort(port: number | string | undefined, c: V1Container, field: string, issues: Issues): number | undefined {
   if (typeof port === 'number') return port;
-  if (port === undefined) { issues.error(field, 'port is required'); return undefined; }
+  if (port === undefined) { issues.error(field, 'port is required: set the port number or the name of a declared container port'); return undefined; }
   if (/^\d+$/.test(port)) return Number(port);
   const named = (c.ports ?? []).find((p) => p.name === port);
   if (named) return named.containerPort;

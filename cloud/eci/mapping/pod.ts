@@ -149,8 +149,8 @@ export function podToCreateRequest(input: PodSpecInput): MappingResult<$Eci.Crea
   const { pod, tenant, resolved } = input;
   const spec = pod.spec;
   const md = pod.metadata ?? {};
-  if (!spec) { issues.error('spec', 'pod has no spec'); return issues.result(undefined as never); }
-  if (!md.name) issues.error('metadata.name', 'pod has no name');
+  if (!spec) { issues.error('spec', 'pod has no spec; map the pod object as stored by the API server'); return issues.result(undefined as never); }
+  if (!md.name) issues.error('metadata.name', 'pod has no name; map the pod object as stored by the API server');
   if (!md.uid) issues.error('metadata.uid', 'pod has no uid; map the pod as stored by the API server');
   if (!tenant.regionId) issues.error('tenant.regionId', 'tenant has no regionId; fix the tenant configuration');
   if (!tenant.clusterId) issues.error('tenant.clusterId', 'tenant has no clusterId; fix the tenant configuration');

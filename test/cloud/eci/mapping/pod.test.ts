@@ -239,3 +239,8 @@ test('tenant is not mutated and mapping is deterministic', (t) => {
   t.deepEqual(OpenApiUtil.query(Util.toMap(a)), OpenApiUtil.query(Util.toMap(b)));
   t.is(JSON.stringify(tenant), before);
 });
+
+test('a pod without spec is rejected, not thrown on', (t) => {
+  const r = podToCreateRequest(input({ metadata: { name: 'x', uid: 'u' } }));
+  mustReject(t, r, 'spec');
+});

@@ -193,3 +193,24 @@ test('events: group events deduped by reason+message with summed counts; image p
   t.is(pull!.type, 'Warning');
   t.regex(pull!.message, /ErrImagePull.*bad:tag.*not found/);
 });
+
+test('random ECI groups never throw and always give a valid phase and one status per spec container (fuzz)', (t) => {
+  const statuses = [...Object.keys(PHASE_BY_STATUS), 'Weird', ''];
+  const states = ['Running', 'Waiting', 'Terminated', 'Succeeded', 'Failed', 'Canceled', '', 'Odd'];
+  const reasons = [undefined, '', 'ErrImagePull', 'CrashLoopBackOff', 'OOMKilled', 'Completed', 'RecommendEmpty.InstanceTypeNoStock'];
+  let seed = 11;
+  const pick = <T>(xs: readonly T[]): T => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return xs[seed % xs.length]!; };
+  const p = pod({ containers: [container(), container({ name: 'b' })], initContainers: [container({ name: 'i' })] });
+  for (let i = 0; i < 300; i++) {
+    const st = (): State => ({ state: pick(states), reason: pick(reasons), exitCode: pick([undefined, 0, 1, 137]), startTime: pick([undefined, 'garbage', '2026-11-24T09:59:00Z']) });
+    const g = group(pick(statuses), [{ name: pick(['app', 'b', 'zzz']), ready: pick([true, false, undefined]), restartCount: pick([0, 1, 5]), currentState: st(), previousState: pick([undefined, st()]) }], {
+      events: [new $Eci.DescribeContainerGroupsResponseBodyContainerGroupsEvents({ type: pick(['Warning', 'Normal', undefined]), reason: pick(reasons), message: pick(['', 'm']), firstTimestamp: pick([undefined, 'bad']) })],
+    });
+    const { status, events } = groupToPodStatus(g, p, NOW);
+    t.true(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'].includes(status.phase!));
+    t.is(status.containerStatuses!.length, 2);
+    t.is(status.initContainerStatuses!.length, 1);
+    for (const s of status.containerStatuses!) t.is(Object.keys(s.state!).length, 1);
+    for (const e of events) t.true(e.count >= 1 && !Number.isNaN(e.firstTimestamp.getTime()));
+  }
+});
