@@ -1,0 +1,126 @@
+// The node controller: registers the virtual node, keeps its Lease renewed and writes its status
+// when it changes and at least every statusMaxAgeMs. Owns nothing about pods.
+import { CoreV1Api, type KubeConfig, type V1Node, type V1NodeStatus } from '@kubernetes/client-node';
+import { buildNode, buildNodeStatus, type NodeConfig, type TunnelHealth } from './node-spec.js';
+import { NodeLease } from './lease.js';
+import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
+import { logger } from '../../common/log.js';
+
+export interface NodeControllerOptions {
+  leaseIntervalMs?: number;
+  statusIntervalMs?: number;
+  statusMaxAgeMs?: number;
+}
+
+export class NodeController {
+  private readonly core: CoreV1Api;
+  private readonly lease: NodeLease;
+  private readonly log = logger('node-controller');
+  private uid?: string;
+  private tunnel: TunnelHealth = { connected: false, reason: 'TunnelConnecting', message: 'connecting to the relay', since: new Date() };
+  private lastWritten?: { status: V1NodeStatus; at: number; key: string };
+  private timers: NodeJS.Timeout[] = [];
+  private writing?: Promise<void>;
+
+  constructor(
+    kc: KubeConfig,
+    readonly cfg: NodeConfig,
+    private readonly opts: NodeControllerOptions = {},
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.lease = new NodeLease(kc, cfg.name, () => this.uid);
+  }
+
+  /** Registers the node (or adopts an existing one), writes status and starts the heartbeat loops. */
+  async start(): Promise<void> {
+    await this.register();
+    await this.writeStatus(true);
+    await this.lease.renew();
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const t = setInterval(() => void fn().catch((e) => this.log.warn({ err: errorMessage(e) }, 'node heartbeat failed')), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.leaseIntervalMs ?? 10_000, () => this.lease.renew());
+    every(this.opts.statusIntervalMs ?? 10_000, () => this.writeStatus(false));
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** Records the tunnel's state; the node condition follows immediately. */
+  setTunnelHealth(h: Omit<TunnelHealth, 'since'>): void {
+    if (h.connected === this.tunnel.connected && h.reason === this.tunnel.reason) return;
+    this.tunnel = { ...h, since: new Date() };
+    void this.writeStatus(false).catch((e) => this.log.warn({ err: errorMessage(e) }, 'node status update failed'));
+  }
+
+  private async register(): Promise<void> {
+    const desired = buildNode(this.cfg);
+    try {
+      const created = await this.core.createNode({ body: desired });
+      this.uid = created.metadata?.uid;
+      this.log.info({ node: this.cfg.name }, 'registered virtual node');
+      return;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    // Adopt the existing node: ensure our labels and taints, keep what others added (cordon, drain taints).
+    for (let attempt = 0; ; attempt++) {
+      const node = await this.core.readNode({ name: this.cfg.name });
+      node.metadata = { ...node.metadata, labels: { ...node.metadata?.labels, ...desired.metadata?.labels } };
+      const taints = node.spec?.taints ?? [];
+      for (const t of desired.spec?.taints ?? []) {
+        if (!taints.some((x) => x.key === t.key && x.effect === t.effect)) taints.push(t);
+      }
+      node.spec = { ...node.spec, taints };
+      try {
+        const updated = await this.core.replaceNode({ name: this.cfg.name, body: node });
+        this.uid = updated.metadata?.uid;
+        this.log.info({ node: this.cfg.name }, 'adopted existing virtual node');
+        return;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private async writeStatus(force: boolean): Promise<void> {
+    // One write at a time; a request arriving meanwhile is served by the next tick or call.
+    if (this.writing) return await this.writing;
+    this.writing = this.doWriteStatus(force).finally(() => (this.writing = undefined));
+    return await this.writing;
+  }
+
+  private async doWriteStatus(force: boolean): Promise<void> {
+    const now = new Date();
+    const maxAge = this.opts.statusMaxAgeMs ?? 60_000;
+    for (let attempt = 0; ; attempt++) {
+      let node: V1Node;
+      try {
+        node = await this.core.readNode({ name: this.cfg.name });
+      } catch (e) {
+        if (isNotFound(e)) {
+          // Someone deleted the node object: register again.
+          await this.register();
+          node = await this.core.readNode({ name: this.cfg.name });
+        } else throw e;
+      }
+      this.uid = node.metadata?.uid;
+      const status = buildNodeStatus(this.cfg, this.tunnel, now, node.status?.conditions);
+      const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason, c.message]) });
+      const stale = !this.lastWritten || now.getTime() - this.lastWritten.at >= maxAge;
+      if (!force && !stale && this.lastWritten?.key === key) return;
+      node.status = { ...node.status, ...status };
+      try {
+        await this.core.replaceNodeStatus({ name: this.cfg.name, body: node });
+        this.lastWritten = { status, at: now.getTime(), key };
+        return;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= 5) throw e;
+      }
+    }
+  }
+}

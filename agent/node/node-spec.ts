@@ -1,0 +1,118 @@
+// Pure construction of the virtual node: its object (labels, taints), and its status (capacity,
+// conditions including the tunnel's, addresses, kubelet endpoint, node info). No I/O here.
+import type { V1Node, V1NodeCondition, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
+
+export const TUNNEL_CONDITION = 'TunnelConnected';
+export const DEFAULT_TAINT: V1Taint = { key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' };
+
+export interface NodeConfig {
+  name: string;
+  /** e.g. { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti', 'nvidia.com/gpu': '100' } */
+  capacity: Record<string, string>;
+  labels: Record<string, string>;
+  taints: V1Taint[];
+  /** Address the API server uses to reach the agent's kubelet API. */
+  internalIP: string;
+  hostname?: string;
+  kubeletPort: number;
+  region?: string;
+  zone?: string;
+  os: string;
+  arch: string;
+  agentVersion: string;
+  /** Declare ExtendWebSocketsToKubelet so 1.36+ API servers proxy WebSockets to the kubelet API. */
+  declareWebSocketStreaming: boolean;
+}
+
+export interface TunnelHealth {
+  connected: boolean;
+  reason: string;
+  message: string;
+  since: Date;
+}
+
+export function defaultNodeLabels(cfg: Pick<NodeConfig, 'name' | 'os' | 'arch' | 'region' | 'zone'>): Record<string, string> {
+  const labels: Record<string, string> = {
+    type: 'virtual-kubelet',
+    'kubernetes.io/role': 'agent',
+    'kubernetes.io/hostname': cfg.name,
+    'kubernetes.io/os': cfg.os,
+    'kubernetes.io/arch': cfg.arch,
+    'beta.kubernetes.io/os': cfg.os,
+    'beta.kubernetes.io/arch': cfg.arch,
+    'node.kubernetes.io/instance-type': 'eci',
+  };
+  if (cfg.region) labels['topology.kubernetes.io/region'] = cfg.region;
+  if (cfg.zone) labels['topology.kubernetes.io/zone'] = cfg.zone;
+  return labels;
+}
+
+export function buildNode(cfg: NodeConfig): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: cfg.name,
+      labels: { ...defaultNodeLabels(cfg), ...cfg.labels },
+    },
+    spec: { taints: cfg.taints },
+  };
+}
+
+function condition(type: string, status: 'True' | 'False', reason: string, message: string, now: Date, previous?: V1NodeCondition[]): V1NodeCondition {
+  const before = previous?.find((c) => c.type === type);
+  const lastTransitionTime = before && before.status === status && before.lastTransitionTime ? before.lastTransitionTime : now;
+  return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime };
+}
+
+/**
+ * The node's status. Ready stays True while the agent runs, even with the tunnel down: burst pods keep
+ * running in the cloud, and a NotReady node would make the node lifecycle controller evict them all.
+ * The tunnel's state is its own condition.
+ */
+export function buildNodeStatus(cfg: NodeConfig, tunnel: TunnelHealth, now: Date, previous?: V1NodeCondition[]): V1NodeStatus {
+  const status: V1NodeStatus & { declaredFeatures?: string[] } = {
+    capacity: { ...cfg.capacity },
+    allocatable: { ...cfg.capacity },
+    conditions: [
+      condition('Ready', 'True', 'KubeletReady', 'virtual kubelet is ready', now, previous),
+      condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'serverless: no memory pressure', now, previous),
+      condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'serverless: no disk pressure', now, previous),
+      condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'serverless: no PID pressure', now, previous),
+      condition('NetworkUnavailable', 'False', 'RouteCreated', 'pods get VPC addresses from ECI', now, previous),
+      condition(TUNNEL_CONDITION, tunnel.connected ? 'True' : 'False', tunnel.reason, tunnel.message, now, previous),
+    ],
+    addresses: [
+      { type: 'InternalIP', address: cfg.internalIP },
+      { type: 'Hostname', address: cfg.hostname ?? cfg.name },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: cfg.kubeletPort } },
+    nodeInfo: {
+      architecture: cfg.arch,
+      operatingSystem: cfg.os,
+      kubeletVersion: `v1.37.0-ecigw-${cfg.agentVersion}`,
+      kubeProxyVersion: '',
+      containerRuntimeVersion: `eci://${cfg.agentVersion}`,
+      kernelVersion: '',
+      osImage: 'Alibaba Cloud ECI (virtual)',
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+    },
+  };
+  if (cfg.declareWebSocketStreaming) status.declaredFeatures = ['ExtendWebSocketsToKubelet'];
+  return status;
+}
+
+/** Whether two statuses differ in anything but heartbeat times (decides when to write). */
+export function statusChanged(a: V1NodeStatus | undefined, b: V1NodeStatus): boolean {
+  if (!a) return true;
+  const strip = (s: V1NodeStatus) =>
+    JSON.stringify({
+      ...s,
+      conditions: (s.conditions ?? [])
+        .map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
+        .sort((x, y) => x.type.localeCompare(y.type)),
+    });
+  return strip(a) !== strip(b);
+}
