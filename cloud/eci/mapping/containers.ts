@@ -4,6 +4,7 @@
 import * as $Eci from '@alicloud/eci20180808';
 import type { V1Container, V1Pod, V1Probe, V1LifecycleHandler, V1EnvVar, V1PodSecurityContext } from '@kubernetes/client-node';
 import { containerResources, parseQuantity, type ContainerResources } from './resources.js';
+import { expandVars, referencedVars } from './expansion.js';
 import type { Issues, ResolvedPodInputs } from './types.js';
 
 export type ContainerKind = 'containers' | 'initContainers';
@@ -26,21 +27,51 @@ const PROPAGATIONS = ['None', 'HostToContainer', 'Bidirectional'];
 
 interface EnvPair { key: string; value?: string; fieldPath?: string }
 
-function mapEnv(c: V1Container, path: string, ctx: ContainerContext): { vars: EnvPair[]; hide: boolean } {
+interface MappedEnv {
+  vars: EnvPair[];
+  hide: boolean;
+  /** Final values known at mapping time, for `$(VAR)` expansion in command/args. */
+  known: Map<string, string>;
+  /** Variables ECI fills at runtime (FieldRef); `$(VAR)` references to them cannot be expanded here. */
+  runtime: Set<string>;
+}
+
+function mapEnv(c: V1Container, path: string, ctx: ContainerContext): MappedEnv {
   const resolved = ctx.resolved.env[c.name] ?? {};
   const declared = new Set((c.env ?? []).map((e) => e.name));
   const vars: EnvPair[] = [];
+  const known = new Map<string, string>();
+  const runtime = new Set<string>();
   let hide = (c.envFrom ?? []).some((s) => s.secretRef);
   if ((c.envFrom ?? []).length > 0) {
-    for (const [key, value] of Object.entries(resolved)) if (!declared.has(key)) vars.push({ key, value });
+    for (const [key, value] of Object.entries(resolved)) {
+      if (declared.has(key)) continue;
+      vars.push({ key, value });
+      known.set(key, value);
+    }
   }
   (c.env ?? []).forEach((e, j) => {
     const field = `${path}.env[${j}]`;
     const v = envValue(e, c, field, resolved, ctx);
     if (e.valueFrom?.secretKeyRef) hide = true;
-    if (v) vars.push(v);
+    if (!v) return;
+    // Like kubelet: only literal values are expanded, against the variables defined before them.
+    if (!e.valueFrom && v.value) v.value = expandVars(v.value, (n) => known.get(n));
+    if (v.fieldPath) { runtime.add(v.key); known.delete(v.key); } else { known.set(v.key, v.value ?? ''); runtime.delete(v.key); }
+    vars.push(v);
   });
-  return { vars, hide };
+  return { vars, hide, known, runtime };
+}
+
+/** Expands `$(VAR)` in command/args like kubelet; warns about references ECI resolves only at runtime. */
+function expandArgv(list: string[] | undefined, env: MappedEnv, field: string, issues: Issues): string[] | undefined {
+  if (!list) return undefined;
+  return list.map((s) => {
+    for (const name of referencedVars(s)) {
+      if (env.runtime.has(name)) issues.warn(`${field}: $(${name}) is filled by ECI at runtime (status.podIP) and is passed unexpanded; read the variable inside the container (e.g. sh -c '... $${name}') instead`);
+    }
+    return expandVars(s, (n) => env.known.get(n));
+  });
 }
 
 function envValue(e: V1EnvVar, c: V1Container, field: string, resolved: Record<string, string>, ctx: ContainerContext): EnvPair | undefined {
@@ -254,8 +285,8 @@ export function mapAppContainer(c: V1Container, index: number, ctx: ContainerCon
     name: c.name,
     image: c.image,
     imagePullPolicy: c.imagePullPolicy,
-    command: c.command,
-    arg: c.args,
+    command: expandArgv(c.command, env, `${path}.command`, issues),
+    arg: expandArgv(c.args, env, `${path}.args`, issues),
     workingDir: c.workingDir,
     cpu: res.cpu,
     memory: res.memory,
@@ -309,8 +340,8 @@ export function mapInitContainer(c: V1Container, index: number, ctx: ContainerCo
     name: c.name,
     image: c.image,
     imagePullPolicy: c.imagePullPolicy,
-    command: c.command,
-    arg: c.args,
+    command: expandArgv(c.command, env, `${path}.command`, issues),
+    arg: expandArgv(c.args, env, `${path}.args`, issues),
     workingDir: c.workingDir,
     cpu: res.cpu,
     memory: res.memory,

@@ -198,3 +198,27 @@ test('init containers: same mapping without probes/lifecycle; sidecars rejected'
   mustReject(t, podToCreateRequest(input(pod({ initContainers: [container({ name: 'side', restartPolicy: 'Always' })] }))), 'spec.initContainers[0].restartPolicy', ['spec.containers']);
   mustReject(t, podToCreateRequest(input(pod({ initContainers: [container({ name: 'i', readinessProbe: { exec: { command: ['x'] } } })] }))), 'spec.initContainers[0].readinessProbe', ['init']);
 });
+
+test('$(VAR) expansion like kubelet: env literals see earlier vars; command/args see all; podIP refs stay with a warning', (t) => {
+  const { value, warnings } = mustOk(t, mapOne({
+    envFrom: [{ configMapRef: { name: 'cfg' } }],
+    env: [
+      { name: 'PORT', value: '8080' },
+      { name: 'ADDR', value: '0.0.0.0:$(PORT)' },
+      { name: 'LATER', value: '$(AFTER)' },
+      { name: 'AFTER', value: 'x' },
+      { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+    ],
+    command: ['/bin/app', '--listen=$(ADDR)', '--mode=$(MODE)'],
+    args: ['--ip=$(IP)', '--literal=$$(PORT)', '--secret=$(SECRET)', '--missing=$(NOPE)'],
+  }, { MODE: 'prod', SECRET: '$(PORT)' }));
+  const c = value.container![0]!;
+  const env = Object.fromEntries(c.environmentVar!.map((e) => [e.key, e.value]));
+  t.is(env.ADDR, '0.0.0.0:8080');
+  t.is(env.LATER, '$(AFTER)', 'a var defined later is not visible');
+  t.is(env.SECRET, '$(PORT)', 'resolved valueFrom values are not expanded');
+  t.deepEqual(c.command, ['/bin/app', '--listen=0.0.0.0:8080', '--mode=prod']);
+  t.deepEqual(c.arg, ['--ip=$(IP)', '--literal=$(PORT)', '--secret=$(PORT)', '--missing=$(NOPE)']);
+  t.true(warnings.some((w) => w.includes('$(IP)') && w.includes('runtime')));
+});
