@@ -1,6 +1,7 @@
 // Port forwarding: the SPDY protocol portforward.k8s.io (data+error stream pairs joined by requestID,
 // target in the `port` header; also used inside WebSocket tunnels as SPDY/3.1+portforward.k8s.io)
 // and the WebSocket channel form (two channels per ?port=, each opened with the port as uint16 LE).
+import { setMaxListeners } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeletBackend } from './backend.js';
 import type { SpdySession, SpdyStream } from './spdy/session.js';
@@ -31,6 +32,7 @@ function errorMessage(pod: V1Pod, port: number, err: unknown): string {
 export function serveSpdyPortForward(session: SpdySession, backend: KubeletBackend, pod: V1Pod, pairTimeoutMs = 30_000): Promise<void> {
   const pairs = new Map<string, Pair>();
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // one listener per forwarded connection
   session.once('close', () => ac.abort());
   session.on('stream', (st: SpdyStream) => {
     st.on('error', () => undefined);
@@ -85,6 +87,7 @@ export function serveSpdyPortForward(session: SpdySession, backend: KubeletBacke
 /** Serves the WebSocket channel form of port-forward for the given ports. */
 export async function serveWebSocketPortForward(mux: ChannelMux, backend: KubeletBackend, pod: V1Pod, ports: number[]): Promise<void> {
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
   mux.once('close', () => ac.abort());
   await Promise.all(
     ports.map(async (port, i) => {

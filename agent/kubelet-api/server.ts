@@ -259,6 +259,9 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (upgrade === 'websocket') {
       if (wsProtocols.includes(WS_PORTFORWARD_TUNNEL_PROTOCOL)) {
         m.requests.inc({ handler: r.kind, code: '101' });
+        // ws only accepts RFC 7230 tokens as subprotocols and "SPDY/3.1+..." has a '/': select it ourselves.
+        delete req.headers['sec-websocket-protocol'];
+        tunnelRequests.add(req);
         wss.handleUpgrade(req, socket, head, (ws) => {
           const tunnel = createWebSocketStream(ws, { allowHalfOpen: false });
           tunnel.on('error', () => undefined);
@@ -295,7 +298,11 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     return newSpdy(socket);
   }
 
-  wss.on('wsClientError', () => undefined);
+  const tunnelRequests = new WeakSet<IncomingMessage>();
+  wss.on('headers', (headers: string[], req: IncomingMessage) => {
+    if (tunnelRequests.has(req)) headers.push(`Sec-WebSocket-Protocol: ${WS_PORTFORWARD_TUNNEL_PROTOCOL}`);
+  });
+  wss.on('wsClientError', (err: Error, socket: Duplex) => rawResponse(socket, 400, err.message));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res).catch((e: unknown) => {
       log.error({ err: e }, 'request failed');
