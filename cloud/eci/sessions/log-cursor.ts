@@ -1,0 +1,162 @@
+// Incremental reading of ECI container logs for `logs -f`: DescribeContainerLog has no follow, so the relay polls
+// with Timestamps=true and StartTime = the second of the newest emitted line, and this cursor drops the lines it
+// already emitted (multiset of (timestamp, text) inside that boundary second), strips timestamps the caller did
+// not ask for and enforces limit_bytes over the whole session. Pure: no I/O, no clocks.
+
+/** One line of a timestamped DescribeContainerLog Content. */
+export interface TimestampedLine {
+  /** The timestamp as ECI printed it ('' when the line had none). */
+  ts: string;
+  /** Nanoseconds since the epoch, or undefined when the line has no parsable timestamp. */
+  ns: bigint | undefined;
+  text: string;
+  /** False only for a final piece of Content that did not end in '\n'. */
+  terminated: boolean;
+}
+
+const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+const NS_PER_S = 1_000_000_000n;
+
+/** RFC 3339 (any fraction length up to ns, Z or offset) to ns since the epoch; undefined if not a timestamp. */
+export function rfc3339ToNanos(ts: string): bigint | undefined {
+  const m = TS_RE.exec(ts);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (!Number.isFinite(ms)) return undefined;
+  const frac = (m[2] ?? '').padEnd(9, '0');
+  return BigInt(ms / 1000) * NS_PER_S + BigInt(frac);
+}
+
+/** The whole second containing `ns`, as ECI's StartTime (`2024-01-02T03:04:05Z`). */
+export function secondFloorRfc3339(ns: bigint): string {
+  const s = ns / NS_PER_S - (ns < 0n && ns % NS_PER_S !== 0n ? 1n : 0n);
+  return new Date(Number(s) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Splits a timestamped Content into lines; a line without a leading timestamp keeps ts '' and ns undefined. */
+export function parseTimestamped(content: string): TimestampedLine[] {
+  if (content === '') return [];
+  const parts = content.split('\n');
+  const last = parts.pop()!;
+  const out: TimestampedLine[] = [];
+  const push = (raw: string, terminated: boolean) => {
+    const sp = raw.indexOf(' ');
+    const head = sp < 0 ? raw : raw.slice(0, sp);
+    const ns = rfc3339ToNanos(head);
+    if (ns === undefined) out.push({ ts: '', ns: undefined, text: raw, terminated });
+    else out.push({ ts: head, ns, text: sp < 0 ? '' : raw.slice(sp + 1), terminated });
+  };
+  for (const p of parts) push(p, true);
+  if (last !== '') push(last, false);
+  return out;
+}
+
+export interface LogCursorOptions {
+  /** Keep the timestamps in the output (the caller asked for them). */
+  timestamps: boolean;
+  /** Total bytes the session may emit; undefined or <= 0 = unlimited. */
+  limitBytes?: number;
+}
+
+export interface AcceptOptions {
+  /** Record the lines as seen but emit nothing (kubectl --tail=0: the read only positions the cursor). */
+  suppress?: boolean;
+  /** Emit an unterminated last line too (the final read); otherwise it waits for its newline. */
+  final?: boolean;
+}
+
+export interface AcceptResult {
+  /** Bytes to write to the caller, already cut to the remaining limit. */
+  out: Buffer;
+  /** Lines emitted by this read (not counting duplicates). */
+  lines: number;
+  /** limit_bytes is used up: the session must end. */
+  limitReached: boolean;
+}
+
+/**
+ * Tracks what a follow session already emitted. Feed it every DescribeContainerLog Content (read with
+ * Timestamps=true); ask it for the StartTime of the next read.
+ */
+export class LogCursor {
+  /** Start (ns) of the boundary second: every emitted line at or after it is remembered in `window`. */
+  private boundaryNs: bigint | undefined;
+  private readonly window = new Map<string, { ns: bigint; count: number }>();
+  private lastTs = '';
+  private lastNs: bigint | undefined;
+  private emitted = 0;
+  private done = false;
+
+  constructor(private readonly opts: LogCursorOptions) {}
+
+  /** StartTime for the next read, or undefined when nothing was seen yet. */
+  nextStartTime(): string | undefined {
+    return this.boundaryNs === undefined ? undefined : secondFloorRfc3339(this.boundaryNs);
+  }
+
+  get bytesEmitted(): number {
+    return this.emitted;
+  }
+
+  get limitReached(): boolean {
+    return this.done;
+  }
+
+  accept(content: string, o: AcceptOptions = {}): AcceptResult {
+    const chunks: Buffer[] = [];
+    let lines = 0;
+    // Per-read consumption of the remembered window: each remembered line can absorb one repeat per read.
+    const consumed = new Map<string, number>();
+    for (const line of parseTimestamped(content)) {
+      if (this.done) break;
+      if (!line.terminated && !o.final) break;
+      // A line without a timestamp continues the previous entry (it was split by an embedded newline upstream).
+      const ns = line.ns ?? this.lastNs;
+      const ts = line.ns === undefined ? this.lastTs : line.ts;
+      if (ns !== undefined && this.boundaryNs !== undefined && ns < this.boundaryNs) continue;
+      const key = `${ts} ${line.text}`;
+      const seen = this.window.get(key);
+      const used = consumed.get(key) ?? 0;
+      if (seen && used < seen.count) {
+        consumed.set(key, used + 1);
+        continue;
+      }
+      if (ns !== undefined) this.remember(key, ns);
+      consumed.set(key, used + 1);
+      this.lastNs = ns;
+      this.lastTs = ts;
+      if (o.suppress) continue;
+      lines++;
+      const rendered = this.opts.timestamps && line.ns !== undefined ? `${line.ts} ${line.text}` : line.text;
+      chunks.push(this.cut(Buffer.from(line.terminated ? `${rendered}\n` : rendered, 'utf8')));
+    }
+    return { out: Buffer.concat(chunks), lines, limitReached: this.done };
+  }
+
+  private remember(key: string, ns: bigint): void {
+    const second = ns - (((ns % NS_PER_S) + NS_PER_S) % NS_PER_S);
+    if (this.boundaryNs === undefined || second > this.boundaryNs) {
+      this.boundaryNs = second;
+      for (const [k, v] of this.window) if (v.ns < second) this.window.delete(k);
+    }
+    const entry = this.window.get(key);
+    if (entry) entry.count++;
+    else this.window.set(key, { ns, count: 1 });
+  }
+
+  private cut(buf: Buffer): Buffer {
+    const limit = this.opts.limitBytes;
+    if (limit === undefined || limit <= 0) {
+      this.emitted += buf.length;
+      return buf;
+    }
+    const room = limit - this.emitted;
+    if (buf.length >= room) {
+      this.done = true;
+      this.emitted = limit;
+      return buf.subarray(0, Math.max(0, room));
+    }
+    this.emitted += buf.length;
+    return buf;
+  }
+}
