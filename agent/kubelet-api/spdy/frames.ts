@@ -173,7 +173,7 @@ function controlFrame(type: FrameType, flags: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt16BE(0x8000 | SPDY_VERSION, 0);
   head.writeUInt16BE(type, 2);
-  head.writeUInt32BE(((flags & 0xff) << 24) | payload.length, 4);
+  head.writeUInt32BE((((flags & 0xff) << 24) | payload.length) >>> 0, 4);
   return Buffer.concat([head, payload]);
 }
 
@@ -215,7 +215,7 @@ export function encodeFrame(f: Frame, compressor: HeaderCompressor): Buffer {
       const p = Buffer.alloc(4 + 8 * f.settings.length);
       p.writeUInt32BE(f.settings.length, 0);
       f.settings.forEach((s, i) => {
-        p.writeUInt32BE(((s.flags & 0xff) << 24) | (s.id & 0xffffff), 4 + i * 8);
+        p.writeUInt32BE((((s.flags & 0xff) << 24) | (s.id & 0xffffff)) >>> 0, 4 + i * 8);
         p.writeUInt32BE(s.value >>> 0, 8 + i * 8);
       });
       return controlFrame(FrameType.Settings, 0, p);
