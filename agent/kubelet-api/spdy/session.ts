@@ -170,6 +170,7 @@ export class SpdySession extends EventEmitter {
   private lastPeerStreamId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private drainWaiters: (() => void)[] = [];
   private readonly hwm: number;
   private readonly maxStreams: number;
   private readonly idleTimeoutMs: number;
@@ -182,6 +183,7 @@ export class SpdySession extends EventEmitter {
     this.maxStreams = opts.maxStreams ?? 1000;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 4 * 3600_000;
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
+    socket.on('drain', () => this.wakeDrainWaiters());
     socket.on('end', () => this.close());
     socket.on('close', () => this.close());
     socket.on('error', (err: Error) => {
@@ -212,18 +214,14 @@ export class SpdySession extends EventEmitter {
   }
 
   async sendFrameAsync(f: Frame): Promise<void> {
-    if (!this.sendFrame(f) && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.socket.off('drain', done);
-          this.off('close', done);
-          resolve();
-        };
-        this.socket.once('drain', done);
-        this.once('close', done);
-      });
-    }
+    if (!this.sendFrame(f) && !this.closed) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     if (this.closed) throw new Error('session closed');
+  }
+
+  private wakeDrainWaiters(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
   }
 
   /** Sends GOAWAY and ends the socket once pending writes are flushed. */
@@ -241,6 +239,7 @@ export class SpdySession extends EventEmitter {
     this.streams.clear();
     this.compressor.close();
     this.decompressor.close();
+    this.wakeDrainWaiters();
     if (!this.socket.destroyed) this.socket.destroy();
     this.emit('close');
   }
