@@ -1,0 +1,169 @@
+// Emulator configuration: defaults, deep merge of partial overrides (file, env, CLI, admin API) and validation
+// that names the offending field. Pure: reading files and env lives in the CLI.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ACTIONS = [
+  'CreateContainerGroup',
+  'DescribeContainerGroups',
+  'DescribeContainerGroupStatus',
+  'DescribeContainerGroupEvents',
+  'DeleteContainerGroup',
+  'UpdateContainerGroup',
+  'RestartContainerGroup',
+  'ExecContainerCommand',
+  'DescribeContainerLog',
+  'DescribeContainerGroupMetric',
+  'DescribeMultiContainerGroupMetric',
+] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+export interface ActionFault {
+  /** Fraction (0..1) of calls answered with an injected 5xx. */
+  errorRate?: number;
+  /** Status used for injected errors: 500 InternalError or 503 ServiceUnavailable. */
+  errorStatus?: 500 | 503;
+  /** Fraction of calls held for `timeoutMs` and then dropped (the SDK sees a read timeout). */
+  timeoutRate?: number;
+  timeoutMs?: number;
+  /** Fraction of calls whose connection is reset without an answer. */
+  resetRate?: number;
+}
+
+export interface StockOutConfig {
+  /** Specs that are out of stock: "2-4Gi" (cpu-memoryGi), an InstanceType such as "ecs.c6.xlarge", or "*". */
+  specs: string[];
+  code: string;
+  httpStatus: number;
+}
+
+export interface EmulatorConfig {
+  regions: string[];
+  /** Requests per second per action and AccessKey; 0 disables the limit for that action. */
+  rateLimits: Record<string, number>;
+  rateLimitsEnabled: boolean;
+  faults: Record<string, ActionFault>;
+  createLatency: { schedulingMs: number; pendingMs: number };
+  stockOut: StockOutConfig;
+  /** Maximum number of container groups that exist at once (all regions); 0 = unlimited. */
+  maxGroups: number;
+  retention: { terminalKeepMs: number; keepNewestPerRegion: number; sweepIntervalMs: number };
+  backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  logs: { maxBytesPerContainer: number; defaultTail: number };
+  grace: { defaultSeconds: number; maxSeconds: number };
+  signature: { verify: boolean; maxSkewSeconds: number };
+  ipPool: string;
+  dataDir: string;
+  execTokenTtlMs: number;
+  maxEventsPerGroup: number;
+}
+
+/** Defaults; the rate limits are emulator choices (ECI publishes its per-API limits only in the Quota Center console). */
+export function defaultConfig(): EmulatorConfig {
+  return {
+    regions: ['cn-hangzhou'],
+    rateLimits: {
+      CreateContainerGroup: 100,
+      DeleteContainerGroup: 100,
+      UpdateContainerGroup: 50,
+      RestartContainerGroup: 50,
+      DescribeContainerGroups: 200,
+      DescribeContainerGroupStatus: 200,
+      DescribeContainerGroupEvents: 100,
+      ExecContainerCommand: 50,
+      DescribeContainerLog: 100,
+      DescribeContainerGroupMetric: 100,
+      DescribeMultiContainerGroupMetric: 100,
+    },
+    rateLimitsEnabled: true,
+    faults: {},
+    createLatency: { schedulingMs: 100, pendingMs: 0 },
+    stockOut: { specs: [], code: 'RecommendEmpty.InstanceTypeNoStock', httpStatus: 400 },
+    maxGroups: 0,
+    retention: { terminalKeepMs: 3_600_000, keepNewestPerRegion: 100, sweepIntervalMs: 60_000 },
+    backoff: { initialMs: 10_000, maxMs: 300_000, resetAfterMs: 600_000 },
+    logs: { maxBytesPerContainer: 1 << 20, defaultTail: 0 },
+    grace: { defaultSeconds: 30, maxSeconds: 30 },
+    signature: { verify: true, maxSkewSeconds: 900 },
+    ipPool: '127.10.0.0/16',
+    dataDir: join(tmpdir(), `eci-emulator-${process.pid}`),
+    execTokenTtlMs: 30_000,
+    maxEventsPerGroup: 200,
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`invalid config field "${field}": ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep-merges `override` into `base`, rejecting keys that `base` does not know (except free-form maps). */
+export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = ['rateLimits', 'faults']): EmulatorConfig {
+  if (override === undefined) return base;
+  if (!isPlain(override)) throw new ConfigError('(root)', 'must be an object');
+  const out = structuredClone(base) as unknown as Plain;
+  const walk = (target: Plain, src: Plain, path: string): void => {
+    for (const [k, v] of Object.entries(src)) {
+      const field = path ? `${path}.${k}` : k;
+      if (!(k in target) && !freeForm.includes(path)) throw new ConfigError(field, 'unknown field');
+      if (isPlain(v) && isPlain(target[k])) walk(target[k] as Plain, v, field);
+      else target[k] = v;
+    }
+  };
+  walk(out, override, '');
+  const cfg = out as unknown as EmulatorConfig;
+  validateConfig(cfg);
+  return cfg;
+}
+
+function num(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError(field, `must be a number in [${min}, ${max}]`);
+}
+function rate(field: string, v: unknown): void {
+  if (v !== undefined) num(field, v, 0, 1);
+}
+
+export function validateConfig(c: EmulatorConfig): void {
+  if (!Array.isArray(c.regions) || c.regions.length === 0 || !c.regions.every((r) => typeof r === 'string' && /^[a-z0-9-]+$/.test(r)))
+    throw new ConfigError('regions', 'must be a non-empty list of region ids such as "cn-hangzhou"');
+  if (!isPlain(c.rateLimits)) throw new ConfigError('rateLimits', 'must be an object of action -> requests per second');
+  for (const [a, v] of Object.entries(c.rateLimits)) num(`rateLimits.${a}`, v, 0);
+  if (typeof c.rateLimitsEnabled !== 'boolean') throw new ConfigError('rateLimitsEnabled', 'must be a boolean');
+  if (!isPlain(c.faults)) throw new ConfigError('faults', 'must be an object of action -> fault');
+  for (const [a, f] of Object.entries(c.faults)) {
+    if (!isPlain(f)) throw new ConfigError(`faults.${a}`, 'must be an object');
+    rate(`faults.${a}.errorRate`, f.errorRate);
+    rate(`faults.${a}.timeoutRate`, f.timeoutRate);
+    rate(`faults.${a}.resetRate`, f.resetRate);
+    if (f.errorStatus !== undefined && f.errorStatus !== 500 && f.errorStatus !== 503) throw new ConfigError(`faults.${a}.errorStatus`, 'must be 500 or 503');
+    if (f.timeoutMs !== undefined) num(`faults.${a}.timeoutMs`, f.timeoutMs, 0, 600_000);
+  }
+  num('createLatency.schedulingMs', c.createLatency?.schedulingMs, 0, 3_600_000);
+  num('createLatency.pendingMs', c.createLatency?.pendingMs, 0, 3_600_000);
+  if (!Array.isArray(c.stockOut?.specs) || !c.stockOut.specs.every((s) => typeof s === 'string')) throw new ConfigError('stockOut.specs', 'must be a list of strings');
+  if (typeof c.stockOut.code !== 'string' || !c.stockOut.code) throw new ConfigError('stockOut.code', 'must be an error code string');
+  num('stockOut.httpStatus', c.stockOut.httpStatus, 400, 599);
+  num('maxGroups', c.maxGroups, 0);
+  num('retention.terminalKeepMs', c.retention?.terminalKeepMs, 0);
+  num('retention.keepNewestPerRegion', c.retention?.keepNewestPerRegion, 0);
+  num('retention.sweepIntervalMs', c.retention?.sweepIntervalMs, 10);
+  num('backoff.initialMs', c.backoff?.initialMs, 0);
+  num('backoff.maxMs', c.backoff?.maxMs, 0);
+  num('backoff.resetAfterMs', c.backoff?.resetAfterMs, 0);
+  num('logs.maxBytesPerContainer', c.logs?.maxBytesPerContainer, 1024);
+  num('logs.defaultTail', c.logs?.defaultTail, 0);
+  num('grace.defaultSeconds', c.grace?.defaultSeconds, 0, 3600);
+  num('grace.maxSeconds', c.grace?.maxSeconds, 0, 3600);
+  if (typeof c.signature?.verify !== 'boolean') throw new ConfigError('signature.verify', 'must be a boolean');
+  num('signature.maxSkewSeconds', c.signature.maxSkewSeconds, 1);
+  if (typeof c.ipPool !== 'string' || !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|1\d|2[0-4])$/.test(c.ipPool))
+    throw new ConfigError('ipPool', 'must be a CIDR inside 127.0.0.0/8 with a prefix of /8../24, e.g. "127.10.0.0/16"');
+  if (typeof c.dataDir !== 'string' || !c.dataDir) throw new ConfigError('dataDir', 'must be a directory path');
+  num('execTokenTtlMs', c.execTokenTtlMs, 100);
+  num('maxEventsPerGroup', c.maxEventsPerGroup, 1);
+}

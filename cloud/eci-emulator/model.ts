@@ -1,0 +1,139 @@
+// The emulator's data model: validated container-group specs and the live state of groups and containers.
+// Plain types only; the state machine (controller.ts) and runtimes mutate GroupRecord, render.ts maps it to the wire.
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+export type GroupStatus =
+  | 'Scheduling'
+  | 'ScheduleFailed'
+  | 'Pending'
+  | 'Running'
+  | 'Restarting'
+  | 'Updating'
+  | 'Terminating'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Expired';
+export const TERMINAL_STATUSES: ReadonlySet<GroupStatus> = new Set(['Succeeded', 'Failed', 'Expired', 'ScheduleFailed']);
+
+export interface EnvVarSpec {
+  key: string;
+  value?: string;
+  fieldPath?: string;
+}
+export interface ProbeSpec {
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+  exec?: string[];
+  httpGet?: { path: string; port: number; scheme: 'HTTP' | 'HTTPS' };
+  tcpSocket?: { port: number };
+}
+export interface VolumeMountSpec {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+  subPath?: string;
+}
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  command: string[];
+  args: string[];
+  env: EnvVarSpec[];
+  workingDir?: string;
+  ports: { port: number; protocol: string }[];
+  volumeMounts: VolumeMountSpec[];
+  cpu?: number;
+  memory?: number;
+  gpu?: number;
+  stdin: boolean;
+  stdinOnce: boolean;
+  tty: boolean;
+  readinessProbe?: ProbeSpec;
+  livenessProbe?: ProbeSpec;
+}
+export interface VolumeSpec {
+  name: string;
+  type: string;
+  emptyDir?: { medium?: string; sizeLimit?: string };
+  configFiles?: { path: string; content: string; mode?: number }[];
+  configDefaultMode?: number;
+  nfs?: { server?: string; path?: string; readOnly?: boolean };
+  hostPath?: { path?: string; type?: string };
+}
+export interface GroupSpec {
+  name: string;
+  regionId: string;
+  zoneId: string;
+  securityGroupId: string;
+  vSwitchId: string;
+  restartPolicy: RestartPolicy;
+  cpu: number;
+  memory: number;
+  instanceType?: string;
+  terminationGracePeriodSeconds?: number;
+  hostName?: string;
+  containers: ContainerSpec[];
+  initContainers: ContainerSpec[];
+  volumes: VolumeSpec[];
+  tags: { key: string; value: string }[];
+  hostAliases: { ip: string; hostnames: string[] }[];
+  dnsConfig?: { nameServers: string[]; searches: string[]; options: { name: string; value?: string }[] };
+  resourceGroupId?: string;
+}
+
+export interface ContainerState {
+  state: 'Waiting' | 'Running' | 'Terminated';
+  reason?: string;
+  detailStatus?: string;
+  message?: string;
+  exitCode?: number;
+  signal?: number;
+  startTime?: string;
+  finishTime?: string;
+}
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  current: ContainerState;
+  previous?: ContainerState;
+}
+export interface GroupEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  /** Object the event is about: `pod` or `spec.containers{name}`. */
+  fieldPath?: string;
+}
+export interface GroupRecord {
+  id: string;
+  uuid: string;
+  seq: number;
+  spec: GroupSpec;
+  status: GroupStatus;
+  intranetIp: string;
+  creationTime: string;
+  startTime?: string;
+  succeededTime?: string;
+  failedTime?: string;
+  finishedAtMs?: number;
+  /** Last status change, for DescribeContainerGroupStatus SinceSecond. */
+  updatedAtMs: number;
+  containers: ContainerStatus[];
+  initContainers: ContainerStatus[];
+  events: GroupEvent[];
+  /** Set while Restarting/Updating until the containers are back. */
+  transition?: 'Restarting' | 'Updating';
+  deleting: boolean;
+}
+
+export const isoNow = (ms = Date.now()): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

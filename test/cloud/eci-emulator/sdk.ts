@@ -1,0 +1,50 @@
+// Test helper: an unmodified @alicloud/eci20180808 client pointed at an emulator handle.
+import Eci, * as $Eci from '@alicloud/eci20180808';
+import * as $OpenApi from '@alicloud/openapi-client';
+import type { EmulatorHandle } from '../../../cloud/eci-emulator/index.js';
+
+export { $Eci };
+export type EciClient = InstanceType<typeof Eci.default>;
+// Under tsx/NodeNext the CJS module's `exports.default` is reached through the default import.
+const EciClass = ((Eci as unknown as { default?: typeof Eci.default }).default ?? Eci) as typeof Eci.default;
+
+export function sdkClient(h: Pick<EmulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret' | 'regionId'>, over: Partial<{ accessKeyId: string; accessKeySecret: string; signatureAlgorithm: string }> = {}): EciClient {
+  return new EciClass(
+    new $OpenApi.Config({
+      accessKeyId: over.accessKeyId ?? h.accessKeyId,
+      accessKeySecret: over.accessKeySecret ?? h.accessKeySecret,
+      endpoint: h.endpoint,
+      protocol: 'http',
+      regionId: h.regionId,
+      readTimeout: 10_000,
+      connectTimeout: 10_000,
+      ...(over.signatureAlgorithm ? { signatureAlgorithm: over.signatureAlgorithm } : {}),
+    }),
+  );
+}
+
+/** The error code and HTTP status the SDK raised, or throws if the call succeeded. */
+export async function sdkError(p: Promise<unknown>): Promise<{ code: string; statusCode: number; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { code?: string; statusCode?: number; message?: string; data?: { statusCode?: number } };
+    return { code: err.code ?? '', statusCode: err.statusCode ?? err.data?.statusCode ?? 0, message: err.message ?? '' };
+  }
+  throw new Error('expected the SDK call to fail');
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
