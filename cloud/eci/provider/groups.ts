@@ -1,0 +1,97 @@
+// ECI container-group I/O for one tenant through its EciCaller: paged listing by tag filter (Limit/NextToken),
+// lookups by ids in batches, lookup by pod UID, create, update, delete. Every query carries tag filters; the
+// provider still checks ownership of every group returned.
+import { $Eci } from '../sdk.js';
+import type { EciCaller } from '../api.js';
+import { TAG_POD_UID, type EciGroup } from '../mapping/index.js';
+import type { TagPair } from './identity.js';
+
+/** DescribeContainerGroups returns at most 20 groups per page and accepts at most 20 ids (ECI docs). */
+export const MAX_PAGE = 20;
+
+export interface ReadCounter {
+  reads: number;
+}
+
+export class GroupApi {
+  constructor(
+    private readonly caller: EciCaller,
+    private readonly pageSize = MAX_PAGE,
+    private readonly counter: ReadCounter = { reads: 0 },
+  ) {}
+
+  get regionId(): string {
+    return this.caller.regionId;
+  }
+
+  private async describe(req: { tags: TagPair[]; ids?: string[]; nextToken?: string; limit: number }): Promise<$Eci.DescribeContainerGroupsResponseBody> {
+    this.counter.reads++;
+    const request = new $Eci.DescribeContainerGroupsRequest({
+      regionId: this.caller.regionId,
+      tag: req.tags.map((t) => new $Eci.DescribeContainerGroupsRequestTag(t)),
+      containerGroupIds: req.ids ? JSON.stringify(req.ids) : undefined,
+      limit: req.limit,
+      nextToken: req.nextToken || undefined,
+      withEvent: true,
+    });
+    const res = await this.caller.call('DescribeContainerGroups', (c, rt) => c.describeContainerGroupsWithOptions(request, rt));
+    return res.body ?? new $Eci.DescribeContainerGroupsResponseBody({});
+  }
+
+  /** Every group carrying all `tags`, following NextToken to the end. */
+  async listByTags(tags: TagPair[]): Promise<EciGroup[]> {
+    const out: EciGroup[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const body = await this.describe({ tags, nextToken, limit: this.pageSize });
+      out.push(...(body.containerGroups ?? []));
+      nextToken = body.nextToken;
+      if (!nextToken || (body.containerGroups ?? []).length === 0) break;
+    }
+    return out;
+  }
+
+  /** The groups among `ids` that still exist and carry `tags` (batches of ≤20 ids). */
+  async listByIds(ids: string[], tags: TagPair[]): Promise<EciGroup[]> {
+    const out: EciGroup[] = [];
+    for (let i = 0; i < ids.length; i += MAX_PAGE) {
+      const batch = ids.slice(i, i + MAX_PAGE);
+      const body = await this.describe({ tags, ids: batch, limit: MAX_PAGE });
+      out.push(...(body.containerGroups ?? []));
+    }
+    return out;
+  }
+
+  /** Groups tagged with this pod UID (whatever their cluster: the caller checks ownership). */
+  async findByUid(uid: string): Promise<EciGroup[]> {
+    return this.listByTags([{ key: TAG_POD_UID, value: uid }]);
+  }
+
+  async create(request: $Eci.CreateContainerGroupRequest): Promise<string> {
+    const res = await this.caller.call('CreateContainerGroup', (c, rt) => c.createContainerGroupWithOptions(request, rt));
+    const id = res.body?.containerGroupId;
+    if (!id) throw new Error('CreateContainerGroup returned no ContainerGroupId');
+    return id;
+  }
+
+  async update(request: $Eci.UpdateContainerGroupRequest): Promise<void> {
+    await this.caller.call('UpdateContainerGroup', (c, rt) => c.updateContainerGroupWithOptions(request, rt));
+  }
+
+  /** Deletes a group; false when ECI no longer knows it. */
+  async delete(groupId: string, clientToken: string): Promise<boolean> {
+    const request = new $Eci.DeleteContainerGroupRequest({ regionId: this.caller.regionId, containerGroupId: groupId, clientToken });
+    try {
+      await this.caller.call('DeleteContainerGroup', (c, rt) => c.deleteContainerGroupWithOptions(request, rt));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  return e?.statusCode === 404 || (typeof e?.code === 'string' && /NotFound/i.test(e.code));
+}

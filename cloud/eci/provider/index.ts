@@ -1,0 +1,139 @@
+// The relay's PodProvider for Alibaba Cloud ECI: one TenantPods per (tenant, cluster) scope, each with its own
+// EciCaller (rate limits, retries) and status poller. Interactive sessions are delegated to cloud/eci/sessions
+// when given. Stateless: everything is re-derived from ECI tags, so a new instance adopts existing groups.
+import type { Duplex, Writable } from 'node:stream';
+import { logger, type Logger } from '../../../common/log.js';
+import type { EciCaller } from '../api.js';
+import {
+  ProviderError,
+  type ApplyResult,
+  type DeleteResult,
+  type ExecIO,
+  type ExecRequest,
+  type ExitStatus,
+  type InventoryEntry,
+  type LogsRequest,
+  type PodIntent,
+  type PodProvider,
+  type PodState,
+  type PodStateListener,
+  type PodStats,
+  type PortForwardRequest,
+  type ReconcileResult,
+  type TenantScope,
+} from '../../provider/provider.js';
+import { GroupApi, MAX_PAGE, type ReadCounter } from './groups.js';
+import { TenantPods } from './tenant.js';
+
+export type SessionProvider = Pick<PodProvider, 'exec' | 'attach' | 'logs' | 'portForward' | 'stats'>;
+
+export interface EciProviderOptions {
+  /** The tenant's ECI caller (its own credentials, region and rate limits). Called once per scope. */
+  callerFor(scope: TenantScope): EciCaller;
+  /** exec/attach/logs/port-forward/stats; without it those calls fail with UNAVAILABLE. */
+  sessions?: SessionProvider;
+  /** An orphan (tagged for the scope, absent from the agent's inventory) is deleted after this long (default 60 s). */
+  gcGraceMs?: number;
+  /** Poll interval while some group is changing (default 1000 ms). */
+  pollFastMs?: number;
+  /** Poll interval when every group is stable (default 15000 ms). */
+  pollSlowMs?: number;
+  /** Groups per DescribeContainerGroups page (default and ECI maximum 20). */
+  pageSize?: number;
+  /** Full polls a running pod's group may be absent before the pod is reported lost (default 2). */
+  lostAfterMisses?: number;
+  log?: Logger;
+}
+
+export class EciProvider implements PodProvider {
+  private readonly tenants = new Map<string, TenantPods>();
+  private readonly reads: ReadCounter = { reads: 0 };
+  private readonly log: Logger;
+
+  constructor(private readonly opts: EciProviderOptions) {
+    this.log = opts.log ?? logger('eci-provider');
+  }
+
+  /** DescribeContainerGroups calls made so far by all scopes (the bench's read-call figure). */
+  get readCalls(): number {
+    return this.reads.reads;
+  }
+
+  private tenant(scope: TenantScope): TenantPods {
+    const key = `${scope.tenantId}\u0000${scope.clusterId}`;
+    let t = this.tenants.get(key);
+    if (!t) {
+      const api = new GroupApi(this.opts.callerFor(scope), Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads);
+      t = new TenantPods(
+        scope,
+        api,
+        {
+          pollFastMs: this.opts.pollFastMs ?? 1000,
+          pollSlowMs: this.opts.pollSlowMs ?? 15_000,
+          gcGraceMs: this.opts.gcGraceMs ?? 60_000,
+          lostAfterMisses: this.opts.lostAfterMisses ?? 2,
+        },
+        this.log.child({ tenant: scope.tenantId, cluster: scope.clusterId }),
+      );
+      this.tenants.set(key, t);
+    }
+    return t;
+  }
+
+  apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult> {
+    return this.tenant(scope).apply(intent);
+  }
+
+  delete(scope: TenantScope, uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {
+    return this.tenant(scope).delete(uid, gracePeriodSeconds);
+  }
+
+  get(scope: TenantScope, uid: string): Promise<PodState | undefined> {
+    return this.tenant(scope).get(uid);
+  }
+
+  list(scope: TenantScope): Promise<PodState[]> {
+    return this.tenant(scope).list();
+  }
+
+  watch(scope: TenantScope, listener: PodStateListener): () => void {
+    return this.tenant(scope).watch(listener);
+  }
+
+  reconcile(scope: TenantScope, inventory: InventoryEntry[]): Promise<ReconcileResult> {
+    return this.tenant(scope).reconcile(inventory);
+  }
+
+  exec(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus> {
+    return this.sessions('exec').exec(scope, req, io);
+  }
+
+  attach(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus> {
+    return this.sessions('attach').attach(scope, req, io);
+  }
+
+  logs(scope: TenantScope, req: LogsRequest, sink: Writable, signal: AbortSignal): Promise<void> {
+    return this.sessions('logs').logs(scope, req, sink, signal);
+  }
+
+  portForward(scope: TenantScope, req: PortForwardRequest, stream: Duplex, signal: AbortSignal): Promise<void> {
+    return this.sessions('portForward').portForward(scope, req, stream, signal);
+  }
+
+  stats(scope: TenantScope, uids: string[]): Promise<PodStats[]> {
+    return this.sessions('stats').stats(scope, uids);
+  }
+
+  /** Stops every poller (pods in ECI are untouched). */
+  close(): void {
+    for (const t of this.tenants.values()) t.close();
+  }
+
+  private sessions(what: string): SessionProvider {
+    if (!this.opts.sessions) {
+      const fail = () => Promise.reject(new ProviderError('UNAVAILABLE', `${what} is not available: this relay has no ECI session support configured`));
+      return { exec: fail, attach: fail, logs: fail, portForward: fail, stats: fail };
+    }
+    return this.opts.sessions;
+  }
+}

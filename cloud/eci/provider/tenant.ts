@@ -1,0 +1,401 @@
+// One tenant scope's pods on ECI: apply/delete/get/list/reconcile against ECI through GroupApi, the status poller
+// (batched listing by the scope's tags; fast cadence while groups change, slow when stable, off when nobody
+// watches and nothing is pending), PodState deltas to watchers, and orphan GC after a grace period.
+import type { V1Pod } from '@kubernetes/client-node';
+import { diffUpdatable, type EciGroup } from '../mapping/index.js';
+import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type PodStateListener, type ReconcileResult, type TenantScope } from '../../provider/provider.js';
+import { diffInventory } from '../../provider/reconcile.js';
+import type { Logger } from '../../../common/log.js';
+import { classify } from '../retry.js';
+import { MAX_PAGE, type GroupApi } from './groups.js';
+import { generationOf, ownershipOf, podFromGroup, podUidOf, scopeTags } from './identity.js';
+import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
+import { failedState, goneState, newTracked, observeGroup, warningEvents, type TrackedPod } from './state.js';
+
+export interface TenantPodsOptions {
+  pollFastMs: number;
+  pollSlowMs: number;
+  gcGraceMs: number;
+  /** Full polls a non-terminal, non-deleting group may be missing before it is reported lost. */
+  lostAfterMisses: number;
+}
+
+export class TenantPods {
+  private readonly pods = new Map<string, TrackedPod>();
+  private readonly listeners = new Set<PodStateListener>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly orphanSince = new Map<string, number>();
+  private latestInventory?: Set<string>;
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private pollAgain = false;
+  private lastFullPoll = 0;
+  private inflight = 0;
+  private closed = false;
+
+  constructor(
+    readonly scope: TenantScope,
+    private readonly api: GroupApi,
+    private readonly opts: TenantPodsOptions,
+    private readonly log: Logger,
+  ) {}
+
+  // ---- PodProvider operations -------------------------------------------------------------------------
+
+  async apply(intent: PodIntent): Promise<ApplyResult> {
+    const decoded = decodeIntent(this.scope, intent);
+    return this.busy(this.serial(intent.uid, () => this.applyLocked(intent.uid, intent.generation, decoded)));
+  }
+
+  delete(uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {
+    return this.busy(this.serial(uid, () => this.deleteLocked(uid, gracePeriodSeconds, 'requested')));
+  }
+
+  async get(uid: string): Promise<PodState | undefined> {
+    const tr = this.pods.get(uid);
+    if (tr?.state) return tr.state;
+    const mine = await this.lookup(uid);
+    if (mine.length === 0) return undefined;
+    this.observe(mine[0]);
+    return this.pods.get(uid)?.state;
+  }
+
+  async list(): Promise<PodState[]> {
+    if (this.lastFullPoll === 0) await this.pollNow(true);
+    return [...this.pods.values()].flatMap((p) => (p.state && !p.state.gone ? [p.state] : []));
+  }
+
+  watch(listener: PodStateListener): () => void {
+    this.listeners.add(listener);
+    this.wake(0);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async reconcile(inventory: InventoryEntry[]): Promise<ReconcileResult> {
+    await this.pollNow(true);
+    const states = [...this.pods.values()].flatMap((p) => (p.state && !p.state.gone && !p.deleting ? [p.state] : []));
+    const result = diffInventory(inventory, states);
+    this.latestInventory = new Set(inventory.map((e) => e.uid));
+    const now = Date.now();
+    const orphanUids = new Set(result.orphans.map((o) => o.uid));
+    for (const uid of [...this.orphanSince.keys()]) if (!orphanUids.has(uid)) this.orphanSince.delete(uid);
+    for (const uid of orphanUids) if (!this.orphanSince.has(uid)) this.orphanSince.set(uid, now);
+    if (this.orphanSince.size > 0) this.wake(this.opts.gcGraceMs);
+    return result;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Pods tracked (tests, metrics). */
+  get size(): number {
+    return this.pods.size;
+  }
+
+  // ---- apply / delete ------------------------------------------------------------------------------------
+
+  private async applyLocked(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
+    this.orphanSince.delete(uid);
+    this.latestInventory?.add(uid);
+    let tr = this.pods.get(uid);
+    if (tr && (tr.generation >= generation || tr.deleting)) {
+      if (!tr.fromIntent && !tr.deleting) this.adoptIntent(tr, decoded.pod);
+      return { uid, generation: tr.generation, providerId: tr.groupId, changed: false };
+    }
+    let group: EciGroup | undefined;
+    if (tr?.groupId) {
+      group = undefined; // known group: no lookup needed for an update
+    } else {
+      const mine = await this.lookup(uid);
+      group = mine[0];
+      if (group) {
+        tr = this.observe(group) ?? tr;
+        if (tr && tr.generation >= generation) {
+          this.adoptIntent(tr, decoded.pod);
+          return { uid, generation: tr.generation, providerId: tr.groupId, changed: false };
+        }
+      }
+    }
+    if (tr?.groupId) return this.updateLocked(tr, generation, decoded);
+    return this.createLocked(uid, generation, decoded);
+  }
+
+  private adoptIntent(tr: TrackedPod, pod: V1Pod): void {
+    tr.pod = pod;
+    tr.fromIntent = true;
+  }
+
+  private async createLocked(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
+    const built = buildCreate(decoded, generation);
+    let groupId: string;
+    try {
+      groupId = await this.api.create(built.request);
+    } catch (err) {
+      const c = classify(err);
+      if (!c.permanent) throw new ProviderError('UNAVAILABLE', `CreateContainerGroup for pod ${uid}: ${c.message}`);
+      // Permanent (no stock, quota, ECI rejected the spec): the pod fails with a readable reason instead of
+      // being retried forever; its controller (Deployment, Job, ...) creates a replacement pod.
+      const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
+      tr.generation = generation;
+      this.pods.set(uid, tr);
+      this.log.warn({ uid, reason: c.reason }, 'create failed permanently; pod reported Failed');
+      this.emit(failedState(tr, c.reason, c.message));
+      return { uid, generation, providerId: '', changed: true };
+    }
+    const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
+    tr.groupId = groupId;
+    tr.generation = generation;
+    tr.settling = true;
+    tr.terminal = false;
+    this.adoptIntent(tr, decoded.pod);
+    this.pods.set(uid, tr);
+    const pending: EciGroup = { containerGroupId: groupId, status: 'Scheduling', containers: [] } as unknown as EciGroup;
+    const first = observeGroup(tr, pending, warningEvents(built.warnings));
+    if (first) this.emit(first);
+    this.wake(0);
+    return { uid, generation, providerId: groupId, changed: true };
+  }
+
+  private async updateLocked(tr: TrackedPod, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
+    const diff = diffUpdatable(tr.pod, decoded.pod);
+    const warnings: string[] = [];
+    if (diff.updateNeeded && !tr.terminal) {
+      const built = buildUpdate(decoded, tr.groupId, generation);
+      warnings.push(...built.warnings.filter((w) => !/ActiveDeadlineSeconds/.test(w) || diff.activeDeadlineChanged));
+      try {
+        await this.api.update(built.request);
+      } catch (err) {
+        const c = classify(err);
+        if (!c.permanent) throw new ProviderError('UNAVAILABLE', `UpdateContainerGroup for pod ${tr.uid}: ${c.message}`);
+        throw new ProviderError('FAILED_PRECONDITION', `ECI refused to update pod ${tr.uid}: ${c.message}`);
+      }
+    } else if (diff.activeDeadlineChanged) {
+      warnings.push('spec.activeDeadlineSeconds changed: ECI cannot change it on a running instance; the gateway does not enforce the new deadline');
+    }
+    tr.generation = generation;
+    this.adoptIntent(tr, decoded.pod);
+    tr.settling = true;
+    if (warnings.length) this.emit(this.reemit(tr, warningEvents(warnings)));
+    this.wake(0);
+    return { uid: tr.uid, generation, providerId: tr.groupId, changed: true };
+  }
+
+  /** Re-sends the last status with a new version (and extra events), e.g. after the generation changed. */
+  private reemit(tr: TrackedPod, events: ReturnType<typeof warningEvents>): PodState {
+    tr.fingerprint = '';
+    const g = { containerGroupId: tr.groupId, status: 'Updating', containers: [] } as unknown as EciGroup;
+    return observeGroup(tr, g, events)!;
+  }
+
+  private async deleteLocked(uid: string, gracePeriodSeconds: number, why: 'requested' | 'gc'): Promise<DeleteResult> {
+    this.orphanSince.delete(uid);
+    const tr = this.pods.get(uid);
+    const groupIds = new Set<string>();
+    if (tr?.groupId) groupIds.add(tr.groupId);
+    else for (const g of await this.lookup(uid)) if (g.containerGroupId) groupIds.add(g.containerGroupId);
+    if (groupIds.size === 0) {
+      if (!tr) return { uid, existed: false };
+      // Nothing in ECI (failed create, or a finished group ECI already dropped): confirmed gone now.
+      this.pods.delete(uid);
+      this.emit(goneState(tr));
+      return { uid, existed: true };
+    }
+    // ECI's DeleteContainerGroup has no grace parameter: the group's TerminationGracePeriodSeconds (set from the
+    // pod spec at create) is what ECI honours; preStop hooks run within it.
+    this.log.info({ uid, groups: [...groupIds], gracePeriodSeconds, why }, 'deleting container group');
+    let anyExisted = false;
+    for (const id of groupIds) {
+      const existed = await this.api.delete(id, `${uid.slice(0, 40)}-delete-${id.slice(-12)}`).catch((err) => {
+        throw new ProviderError('UNAVAILABLE', `DeleteContainerGroup ${id} for pod ${uid}: ${classify(err).message}`);
+      });
+      anyExisted ||= existed;
+    }
+    const t = this.pods.get(uid) ?? (tr ?? newTracked(uid, { metadata: { uid } }, 0, false));
+    if (!t.groupId) t.groupId = [...groupIds][0];
+    t.deleting = true;
+    t.settling = true;
+    this.pods.set(uid, t);
+    this.wake(0);
+    return { uid, existed: anyExisted || !!tr };
+  }
+
+  /** This scope's groups for uid; PERMISSION_DENIED when the uid belongs to another cluster or tenant. */
+  private async lookup(uid: string): Promise<EciGroup[]> {
+    const groups = await this.api.findByUid(uid).catch((err) => {
+      throw new ProviderError('UNAVAILABLE', `DescribeContainerGroups for pod ${uid}: ${classify(err).message}`);
+    });
+    const foreign = groups.filter((g) => ownershipOf(g, this.scope) === 'foreign');
+    const mine = groups.filter((g) => ownershipOf(g, this.scope) === 'mine');
+    if (foreign.length > 0 && mine.length === 0) throw new ProviderError('PERMISSION_DENIED', `pod ${uid} belongs to another cluster or tenant`);
+    return mine.sort((a, b) => String(a.creationTime ?? '').localeCompare(String(b.creationTime ?? '')));
+  }
+
+  // ---- status polling ------------------------------------------------------------------------------------
+
+  /** Applies one observed group of this scope; returns its tracked pod. */
+  private observe(group: EciGroup): TrackedPod | undefined {
+    if (ownershipOf(group, this.scope) !== 'mine') return undefined;
+    const uid = podUidOf(group)!;
+    let tr = this.pods.get(uid);
+    if (!tr) {
+      tr = newTracked(uid, podFromGroup(group), generationOf(group), false);
+      this.pods.set(uid, tr);
+    }
+    if (!tr.groupId) tr.groupId = group.containerGroupId ?? '';
+    if (tr.groupId !== group.containerGroupId) return tr; // a second group for one uid: never adopted (see README)
+    const state = observeGroup(tr, group);
+    if (state) this.emit(state);
+    return tr;
+  }
+
+  private missing(tr: TrackedPod, fullPoll: boolean): void {
+    if (!tr.groupId) return;
+    if (tr.deleting) {
+      this.pods.delete(tr.uid);
+      this.emit(goneState(tr));
+      return;
+    }
+    if (tr.terminal) {
+      tr.settling = false; // ECI dropped a finished group: keep its final status
+      return;
+    }
+    if (!fullPoll) return;
+    if (++tr.misses >= this.opts.lostAfterMisses) {
+      this.log.warn({ uid: tr.uid, groupId: tr.groupId }, 'container group disappeared while running; pod reported Failed');
+      this.emit(failedState(tr, 'ProviderInstanceLost', `the ECI container group ${tr.groupId} disappeared while the pod was not finished (deleted outside the gateway, or lost by ECI); the pod must be recreated`));
+    }
+  }
+
+  private settlingIds(): string[] {
+    return [...this.pods.values()].filter((p) => p.settling && p.groupId).map((p) => p.groupId);
+  }
+
+  private active(): boolean {
+    return !this.closed && (this.listeners.size > 0 || this.inflight > 0 || this.orphanSince.size > 0 || this.settlingIds().length > 0);
+  }
+
+  /** Schedules a poll in `ms` (earlier wins). */
+  private wake(ms: number): void {
+    if (this.closed) return;
+    if (this.polling) {
+      if (ms === 0) this.pollAgain = true;
+      return;
+    }
+    const due = Date.now() + ms;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, ms);
+    this.timer.unref?.();
+  }
+  private timerDue = 0;
+
+  private async tick(): Promise<void> {
+    if (!this.active()) return;
+    await this.pollNow(false).catch((err) => this.log.warn({ err: (err as Error).message }, 'status poll failed'));
+    await this.collectGarbage().catch((err) => this.log.warn({ err: (err as Error).message }, 'orphan GC failed'));
+    if (!this.active()) return;
+    const settling = this.settlingIds().length > 0 || this.inflight > 0;
+    this.wake(this.pollAgain ? 0 : settling ? this.opts.pollFastMs : Math.max(0, this.lastFullPoll + this.opts.pollSlowMs - Date.now()));
+    this.pollAgain = false;
+  }
+
+  /** One poll (coalesced with a running one): full listing when due or cheaper, else only settling groups. */
+  private async pollNow(forceFull: boolean): Promise<void> {
+    while (this.polling) {
+      await this.polling;
+      if (!forceFull) return;
+      forceFull = false;
+      if (Date.now() - this.lastFullPoll < 50) return;
+    }
+    const run = (async () => {
+      const ids = this.settlingIds();
+      const pages = Math.ceil(this.pods.size / MAX_PAGE) || 1;
+      const full = forceFull || this.lastFullPoll === 0 || Date.now() - this.lastFullPoll >= this.opts.pollSlowMs || Math.ceil(ids.length / MAX_PAGE) >= pages;
+      const tags = scopeTags(this.scope);
+      const started = Date.now();
+      const groups = full ? await this.api.listByTags(tags) : await this.api.listByIds(ids, tags);
+      if (full) this.lastFullPoll = started;
+      const seen = new Set<string>();
+      for (const g of groups) {
+        const tr = this.observe(g);
+        if (tr && tr.groupId === g.containerGroupId) seen.add(tr.uid);
+      }
+      const polledIds = new Set(ids);
+      for (const tr of [...this.pods.values()]) {
+        if (seen.has(tr.uid)) continue;
+        if (!full && !polledIds.has(tr.groupId)) continue;
+        this.missing(tr, full);
+      }
+    })();
+    this.polling = run;
+    try {
+      await run;
+    } finally {
+      this.polling = undefined;
+    }
+  }
+
+  private async collectGarbage(): Promise<void> {
+    const now = Date.now();
+    for (const [uid, since] of [...this.orphanSince]) {
+      if (now - since < this.opts.gcGraceMs) continue;
+      if (this.latestInventory?.has(uid)) {
+        this.orphanSince.delete(uid);
+        continue;
+      }
+      const tr = this.pods.get(uid);
+      if (!tr || tr.deleting) {
+        this.orphanSince.delete(uid);
+        continue;
+      }
+      this.log.info({ uid, groupId: tr.groupId, orphanForMs: now - since }, 'garbage-collecting orphan container group');
+      await this.serial(uid, () => this.deleteLocked(uid, 0, 'gc'));
+    }
+    if (this.orphanSince.size > 0) {
+      const next = Math.min(...this.orphanSince.values()) + this.opts.gcGraceMs - now;
+      this.wake(Math.max(this.opts.pollFastMs, next));
+    }
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------------------
+
+  private emit(state: PodState): void {
+    for (const l of this.listeners) {
+      try {
+        l(state);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'pod state listener threw');
+      }
+    }
+  }
+
+  /** Runs operations on one uid one at a time (apply/delete/GC never race each other for a pod). */
+  private serial<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(uid) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(uid, tail);
+    void tail.then(() => {
+      if (this.locks.get(uid) === tail) this.locks.delete(uid);
+    });
+    return next;
+  }
+
+  private async busy<T>(p: Promise<T>): Promise<T> {
+    this.inflight++;
+    try {
+      return await p;
+    } finally {
+      this.inflight--;
+    }
+  }
+}
