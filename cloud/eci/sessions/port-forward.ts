@@ -1,0 +1,105 @@
+// Port-forward to an ECI pod: the relay runs in the pod's VPC, so it dials the container group's private IP on
+// the requested port and pipes bytes both ways with half-close (each side's end becomes a FIN/close_write on the
+// other), backpressure through pipe(), an idle bound and abort. Never leaves the socket open.
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ProviderError } from '../../provider/provider.js';
+
+export type Dialer = (host: string, port: number) => Duplex;
+
+/** Dials with half-open allowed, so a FIN from the pod does not close our direction toward it. */
+export const defaultDial: Dialer = (host, port) => connect({ host, port, allowHalfOpen: true });
+
+export interface ForwardLimits {
+  connectTimeoutMs: number;
+  idleMs: number;
+}
+
+function connected(sock: Duplex, what: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  const s = sock as Duplex & { connecting?: boolean };
+  if (!s.connecting) return Promise.resolve(true);
+  return new Promise<boolean>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      sock.off('connect', onConnect);
+      sock.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onConnect = () => (done(), resolve(true));
+    const onAbort = () => (done(), resolve(false));
+    const onError = (err: NodeJS.ErrnoException) => {
+      done();
+      if (err.code === 'ECONNREFUSED') reject(new ProviderError('FAILED_PRECONDITION', `${what}: connection refused (nothing listens on that port in the pod)`));
+      else reject(new ProviderError('UNAVAILABLE', `${what}: ${err.code ?? err.message}`));
+    };
+    const timer = setTimeout(() => onError(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+    sock.once('connect', onConnect);
+    sock.once('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves when both directions have ended (or the session was aborted/closed); rejects on a connect or socket error. */
+export async function forwardPort(dial: Dialer, host: string, port: number, stream: Duplex, signal: AbortSignal, limits: ForwardLimits): Promise<void> {
+  if (signal.aborted) return;
+  const what = `port-forward to ${host}:${port}`;
+  const sock = dial(host, port);
+  try {
+    if (!(await connected(sock, what, limits.connectTimeoutMs, signal))) {
+      sock.destroy();
+      return;
+    }
+  } catch (err) {
+    sock.destroy();
+    throw err;
+  }
+  await new Promise<void>((resolve, reject) => {
+    let toPod = false; // our stream ended and the socket has flushed its FIN
+    let fromPod = false; // the pod sent FIN and the stream has taken it
+    let settled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => settle(), limits.idleMs);
+      idle.unref();
+    };
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      stream.unpipe(sock);
+      sock.unpipe(stream);
+      sock.off('data', touch);
+      stream.off('data', touch);
+      sock.off('finish', onToPod);
+      stream.off('finish', onFromPod);
+      sock.off('error', onSockError);
+      sock.off('close', onClose);
+      stream.off('close', onClose);
+      stream.off('error', onStreamError);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => toPod && fromPod && settle();
+    const onToPod = () => ((toPod = true), check());
+    const onFromPod = () => ((fromPod = true), check());
+    const onSockError = (err: NodeJS.ErrnoException) => settle(new ProviderError('UNAVAILABLE', `${what}: connection to the pod failed (${err.code ?? err.message})`));
+    const onStreamError = () => settle();
+    const onClose = () => settle();
+    const onAbort = () => settle();
+    sock.on('finish', onToPod);
+    stream.on('finish', onFromPod);
+    sock.on('error', onSockError);
+    stream.on('error', onStreamError);
+    sock.on('close', onClose);
+    stream.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.on('data', touch);
+    stream.on('data', touch);
+    touch();
+    stream.pipe(sock);
+    sock.pipe(stream);
+  });
+}
