@@ -132,6 +132,8 @@ export class TunnelClient extends EventEmitter {
   private readonly tracker = new StatusTracker();
   private watchers: StatusHandler[] = [];
   private watchCall: grpc.ClientReadableStream<StatusEvent__Output> | undefined;
+  /** Why the last connect attempt failed (cleared on connect). */
+  lastError: TunnelError | undefined;
   private tokenCache: { stamp: string; token: string } | undefined;
   private readonly log;
   private readonly o: Required<Omit<TunnelClientOptions, 'tokenFile' | 'proxy' | 'requiredCapabilities'>> &
@@ -219,6 +221,7 @@ export class TunnelClient extends EventEmitter {
         this.client = client;
         this.handshake = hs;
         attempt = 0;
+        this.lastError = undefined;
         this.log.info({ relayVersion: hs.relayVersion, tenant: hs.tenantId, epoch: hs.relayEpoch }, 'tunnel connected');
         this.setState('connected', hs);
         if (this.watchers.length) void this.runWatch(client);
@@ -227,7 +230,9 @@ export class TunnelClient extends EventEmitter {
       } catch (e) {
         if (!this.stopped) {
           this.log.warn({ err: (e as Error).message }, 'tunnel connect failed');
-          this.emit('error', toTunnelError(e));
+          // 'error' only when someone listens (an unheard 'error' would throw); the state still says it.
+          if (this.listenerCount('error') > 0) this.emit('error', toTunnelError(e));
+          this.lastError = toTunnelError(e);
         }
       }
       this.client = undefined;

@@ -175,7 +175,11 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       throw new RpcError(grpc.status.PERMISSION_DENIED, `cluster ${JSON.stringify(clusterId)} is not allowed for tenant ${tenant.id}`);
     }
     let bucket = buckets.get(identity.id);
-    if (!bucket) buckets.set(identity.id, (bucket = new TokenBucket({ bucketSize: limits.burst, tokensPerInterval: limits.requestsPerSecond, interval: 'second' })));
+    if (!bucket) {
+      bucket = new TokenBucket({ bucketSize: limits.burst, tokensPerInterval: limits.requestsPerSecond, interval: 'second' });
+      bucket.content = limits.burst; // a new agent starts with a full burst
+      buckets.set(identity.id, bucket);
+    }
     if (!bucket.tryRemoveTokens(1)) {
       denied.inc({ reason: 'rate_limited' });
       throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `rate limit of ${limits.requestsPerSecond} requests/s (burst ${limits.burst}) exceeded for agent ${identity.id}`);

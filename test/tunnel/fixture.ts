@@ -1,0 +1,141 @@
+// Shared tunnel test fixture: a throwaway PKI (relay CA, server cert for 127.0.0.1/localhost, agent
+// client certs), a token file, two tenants, an in-memory provider, a running relay and a client factory.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCa, issueCert, type Issuer } from '../../common/pki.js';
+import { parseRelayConfig, type RelayConfig } from '../../cloud/relay/config.js';
+import { startRelay, type RelayHandle } from '../../cloud/relay/server.js';
+import { tokenDigest } from '../../cloud/relay/auth.js';
+import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { TunnelClient, type TunnelClientOptions } from '../../agent/tunnel/client.js';
+
+export interface Fixture {
+  dir: string;
+  ca: Issuer;
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  config: RelayConfig;
+  provider: MemoryProvider;
+  relay: RelayHandle;
+  /** Writes the relay's token file: token → tenant. */
+  setTokens(tokens: Record<string, string>): void;
+  /** Issues a client certificate (files) for `cn` from `issuer` (default: the relay CA). */
+  clientCert(cn: string, o?: { issuer?: Issuer; notBefore?: Date; notAfter?: Date }): Promise<{ certFile: string; keyFile: string }>;
+  client(o: Partial<TunnelClientOptions> & { target?: string }): TunnelClient;
+  startRelay(): Promise<RelayHandle>;
+  close(): Promise<void>;
+}
+
+const tenant = (id: string, cluster: string) => ({
+  region: 'cn-hangzhou',
+  credentialsRef: `secret/eci-${id}`,
+  vSwitchId: `vsw-${id}`,
+  securityGroupId: `sg-${id}`,
+  tags: { tenant: id },
+  quotas: { maxPods: 1000 },
+  clusterIds: [cluster],
+});
+
+export async function fixture(limits: Record<string, number> = {}): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-tunnel-'));
+  const ca = await createCa('ecigw-relay-ca');
+  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  const caFile = join(dir, 'ca.pem');
+  const serverCertFile = join(dir, 'server.pem');
+  const serverKeyFile = join(dir, 'server-key.pem');
+  writeFileSync(caFile, ca.certPem);
+  writeFileSync(serverCertFile, server.certPem);
+  writeFileSync(serverKeyFile, server.keyPem);
+  const tokenFile = join(dir, 'tokens.json');
+  writeFileSync(tokenFile, '{}');
+  const config = parseRelayConfig({
+    tenants: { t1: tenant('t1', 'c1'), t2: tenant('t2', 'c2') },
+    certificateIdentities: { 'agent-1': 't1', 'agent-2': 't2' },
+    tokenFile,
+    limits: { startTimeoutMs: 5_000, sendTimeoutMs: 10_000, bookmarkIntervalMs: 500, ...limits },
+  });
+  const provider = new MemoryProvider({ orphanGraceMs: 0, logFollowIntervalMs: 20 });
+  const relays: RelayHandle[] = [];
+  const clients: TunnelClient[] = [];
+  const start = async () => {
+    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, provider });
+    relays.push(r);
+    return r;
+  };
+  const relay = await start();
+  let n = 0;
+  return {
+    dir,
+    ca,
+    caFile,
+    serverCertFile,
+    serverKeyFile,
+    config,
+    provider,
+    relay,
+    startRelay: start,
+    setTokens: (tokens) => {
+      writeFileSync(tokenFile, JSON.stringify(Object.fromEntries(Object.entries(tokens).map(([tok, t]) => [tokenDigest(tok), t]))));
+    },
+    clientCert: async (cn, o = {}) => {
+      const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter });
+      const certFile = join(dir, `client-${cn}-${++n}.pem`);
+      const keyFile = join(dir, `client-${cn}-${n}-key.pem`);
+      writeFileSync(certFile, c.certPem);
+      writeFileSync(keyFile, c.keyPem);
+      return { certFile, keyFile };
+    },
+    client: (o) => {
+      const c = new TunnelClient({
+        target: `127.0.0.1:${relay.port}`,
+        tls: { ca: { file: caFile } },
+        clusterId: 'c1',
+        nodeNames: ['eci-node-1'],
+        agentId: 'agent-1',
+        version: '0.1.0',
+        proxy: null,
+        connectTimeoutMs: 3_000,
+        handshakeTimeoutMs: 3_000,
+        rpcTimeoutMs: 5_000,
+        backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 },
+        ...o,
+      });
+      clients.push(c);
+      return c;
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.stop()));
+      await Promise.all(relays.map((r) => r.close()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function podIntent(uid: string, generation = 1, name = `pod-${uid.slice(0, 8)}`) {
+  return {
+    uid,
+    generation,
+    podJson: Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid }, spec: { containers: [{ name: 'main', image: 'busybox' }] } })),
+  };
+}
+
+export function once<T>(emitter: { once(ev: string, cb: (v: T) => void): unknown }, ev: string, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${ev}`)), ms);
+    emitter.once(ev, (v: T) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
+}
+
+/** Polls until cond() is true (bounded). */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
