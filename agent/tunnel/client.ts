@@ -468,10 +468,10 @@ export class TunnelClient extends EventEmitter {
         } else if (m.msg === 'exit' && m.exit) exitStatus = m.exit;
       });
       call.on('error', (e) => {
-        const err = toTunnelError(e, reqId);
-        stdout.destroy(err);
-        stderr.destroy(err);
-        reject(err);
+        // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
+        stdout.push(null);
+        stderr.push(null);
+        reject(toTunnelError(e, reqId));
       });
       call.on('end', () => {
         stdout.push(null);

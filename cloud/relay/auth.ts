@@ -62,7 +62,11 @@ export class Authenticator {
   authenticate(peer: PeerCertificate | undefined, authorization: string | undefined): AgentIdentity {
     if (peer?.raw && peer.raw.length > 0) return this.fromCertificate(peer.raw);
     if (authorization) return this.fromToken(authorization);
-    throw new AuthError('no credential: present a client certificate from the relay CA or an "authorization: Bearer <token>" header');
+    // grpc-js only exposes client certificates that TLS verified against the client CA, so a
+    // certificate from another CA, an expired one or one not yet valid arrives here as "none".
+    throw new AuthError(
+      'no valid credential: present a client certificate issued by the relay CA and currently valid (certificates from another CA, expired or not yet valid are ignored), or an "authorization: Bearer <token>" header',
+    );
   }
 
   private fromCertificate(raw: Buffer): AgentIdentity {

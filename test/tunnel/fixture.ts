@@ -19,8 +19,8 @@ export interface Fixture {
   config: RelayConfig;
   provider: MemoryProvider;
   relay: RelayHandle;
-  /** Writes the relay's token file: token → tenant. */
-  setTokens(tokens: Record<string, string>): void;
+  /** Adds (tenant id) or revokes (null) tokens in the relay's token file; other tokens stay. */
+  setTokens(tokens: Record<string, string | null>): void;
   /** Issues a client certificate (files) for `cn` from `issuer` (default: the relay CA). */
   clientCert(cn: string, o?: { issuer?: Issuer; notBefore?: Date; notAfter?: Date }): Promise<{ certFile: string; keyFile: string }>;
   client(o: Partial<TunnelClientOptions> & { target?: string }): TunnelClient;
@@ -66,6 +66,7 @@ export async function fixture(limits: Record<string, number> = {}): Promise<Fixt
   };
   const relay = await start();
   let n = 0;
+  const tokenMap: Record<string, string> = {};
   return {
     dir,
     ca,
@@ -77,7 +78,11 @@ export async function fixture(limits: Record<string, number> = {}): Promise<Fixt
     relay,
     startRelay: start,
     setTokens: (tokens) => {
-      writeFileSync(tokenFile, JSON.stringify(Object.fromEntries(Object.entries(tokens).map(([tok, t]) => [tokenDigest(tok), t]))));
+      for (const [tok, t] of Object.entries(tokens)) {
+        if (t === null) delete tokenMap[tokenDigest(tok)];
+        else tokenMap[tokenDigest(tok)] = t;
+      }
+      writeFileSync(tokenFile, JSON.stringify(tokenMap));
     },
     clientCert: async (cn, o = {}) => {
       const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter });
