@@ -1,0 +1,98 @@
+// The agent process's wiring: leader election, then the tunnel client, the node controller and the
+// pod controller (and the kubelet API server when configured). Status flows relay → tunnel watch →
+// pod controller; tunnel health flows into the node's TunnelConnected condition.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { TunnelClient, type TunnelClientOptions, type TunnelState } from './tunnel/client.js';
+import { NodeController } from './node/node-controller.js';
+import type { NodeConfig } from './node/node-spec.js';
+import { PodController } from './pods/pod-controller.js';
+import { decodePodState } from './pods/tunnel-port.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader/election.js';
+import { logger } from '../common/log.js';
+import { errorMessage } from './kube/errors.js';
+
+export interface AgentOptions {
+  kubeConfig: KubeConfig;
+  node: NodeConfig;
+  tunnel: TunnelClientOptions;
+  leaderElection?: LeaderElectionOptions;
+  podWorkers?: number;
+  /** Called when leadership is lost; the default exits the process (as client-go's elector does). */
+  onLeadershipLost?: () => void;
+  /** Optional extra components started after the controllers (e.g. the kubelet API server). */
+  extras?: (ctx: { tunnel: TunnelClient; pods: PodController; node: NodeController }) => Promise<{ close(): Promise<void> }>;
+}
+
+export class Agent {
+  readonly tunnel: TunnelClient;
+  readonly node: NodeController;
+  readonly pods: PodController;
+  private readonly log = logger('agent');
+  private elector?: LeaderElector;
+  private unwatch?: () => void;
+  private extra?: { close(): Promise<void> };
+  private started = false;
+
+  constructor(private readonly o: AgentOptions) {
+    this.tunnel = new TunnelClient(o.tunnel);
+    this.node = new NodeController(o.kubeConfig, o.node);
+    this.pods = new PodController(o.kubeConfig, this.tunnel, {
+      nodeName: o.node.name,
+      nodeAllocatable: o.node.capacity,
+      hostIP: o.node.internalIP,
+      workers: o.podWorkers,
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.started;
+  }
+
+  async start(): Promise<void> {
+    if (this.o.leaderElection) {
+      this.elector = new LeaderElector(this.o.kubeConfig, this.o.leaderElection);
+      await this.elector.run(this.o.onLeadershipLost ?? (() => process.exit(1)));
+    }
+    await this.node.start();
+    this.tunnel.on('state', (s: TunnelState, detail?: unknown) => this.onTunnelState(s, detail));
+    this.unwatch = this.tunnel.watchStatus(async (s) => {
+      try {
+        await this.pods.onPodState(decodePodState(s));
+      } catch (e) {
+        this.log.warn({ uid: s.uid, err: errorMessage(e) }, 'could not apply pod status');
+      }
+    });
+    this.tunnel.start();
+    await this.pods.start();
+    if (this.o.extras) this.extra = await this.o.extras({ tunnel: this.tunnel, pods: this.pods, node: this.node });
+    this.started = true;
+    this.log.info({ node: this.o.node.name }, 'agent started');
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    await this.extra?.close().catch(() => undefined);
+    await this.pods.stop();
+    this.node.stop();
+    await this.tunnel.stop();
+    await this.elector?.stop(true);
+    this.started = false;
+  }
+
+  private onTunnelState(s: TunnelState, detail?: unknown): void {
+    const message = detail instanceof Error ? detail.message : typeof detail === 'string' ? detail : '';
+    if (s === 'connected') {
+      this.node.setTunnelHealth({ connected: true, reason: 'TunnelConnected', message: 'connected to the relay' });
+      void this.pods
+        .reconcile()
+        .then((r) => this.log.info(r, 'reconciled with the relay'))
+        .catch((e) => this.log.warn({ err: errorMessage(e) }, 'reconcile failed'));
+    } else {
+      this.node.setTunnelHealth({
+        connected: false,
+        reason: s === 'connecting' ? 'TunnelConnecting' : 'TunnelDisconnected',
+        message: message || (s === 'connecting' ? 'connecting to the relay' : 'relay unreachable; burst pods keep running and keep their last status'),
+      });
+    }
+  }
+}

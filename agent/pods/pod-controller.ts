@@ -1,0 +1,306 @@
+// The pod controller: watches pods bound to the virtual node (an informer, not polling), turns each into
+// an intent over the tunnel through a keyed work queue, writes the status the relay reports back through
+// the status subresource, emits Events, and finishes deletions once the relay confirms the group is gone.
+import {
+  CoreV1Api,
+  ListWatch,
+  Watch,
+  setHeaderOptions,
+  PatchStrategy,
+  type KubeConfig,
+  type V1Pod,
+  type V1PodStatus,
+} from '@kubernetes/client-node';
+import * as grpc from '@grpc/grpc-js';
+import { WorkQueue } from './workqueue.js';
+import { PodResolver, ResolveError } from './resolve.js';
+import { buildIntent, IntentTooLargeError } from './intent.js';
+import { failedStatus, waitingStatus, podStatusDiffers, isTerminal } from './status.js';
+import { EventRecorder } from '../kube/events.js';
+import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
+import { logger } from '../../common/log.js';
+import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
+
+export const GROUP_ID_ANNOTATION = 'ecigw.io/container-group-id';
+
+export interface PodControllerOptions {
+  nodeName: string;
+  nodeAllocatable: Record<string, string>;
+  /** Address written as status.hostIP (the virtual node's InternalIP). */
+  hostIP: string;
+  workers?: number;
+  /** Upper bound of the per-pod retry back-off. */
+  maxRetryDelayMs?: number;
+}
+
+interface Known {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+const key = (ns: string | undefined, name: string | undefined) => `${ns ?? 'default'}/${name ?? ''}`;
+
+export class PodController {
+  private readonly core: CoreV1Api;
+  private readonly informer: ListWatch<V1Pod>;
+  private readonly queue: WorkQueue;
+  private readonly resolver: PodResolver;
+  private readonly events: EventRecorder;
+  private readonly log = logger('pod-controller');
+  /** uid → identity of every pod seen, so deletions can be carried out after the object is gone. */
+  private readonly byUid = new Map<string, Known>();
+  private readonly byKey = new Map<string, Known>();
+  /** uid → last status_version applied (idempotent status application). */
+  private readonly statusVersion = new Map<string, number>();
+  /** uid → last status from the relay, re-applied when a write conflicts or the tunnel returns. */
+  private readonly lastState = new Map<string, PodStateUpdate>();
+  private readonly failed = new Set<string>();
+  private restartTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private synced = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly tunnel: PodTunnel,
+    private readonly opts: PodControllerOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.resolver = new PodResolver(kc, opts.nodeName, opts.nodeAllocatable);
+    this.events = new EventRecorder(kc, opts.nodeName);
+    this.queue = new WorkQueue((k) => this.sync(k), {
+      workers: opts.workers ?? 16,
+      maxDelayMs: opts.maxRetryDelayMs ?? 30_000,
+      onError: (k, err, retries) => this.log.warn({ pod: k, retries, err: errorMessage(err) }, 'pod sync failed; will retry'),
+    });
+    const fieldSelector = `spec.nodeName=${opts.nodeName}`;
+    this.informer = new ListWatch<V1Pod>(
+      '/api/v1/pods',
+      new Watch(kc),
+      () => this.core.listPodForAllNamespaces({ fieldSelector }),
+      false,
+      undefined,
+      fieldSelector,
+    );
+    const enqueue = (p: V1Pod) => {
+      this.remember(p);
+      this.queue.add(key(p.metadata?.namespace, p.metadata?.name));
+    };
+    this.informer.on('add', enqueue);
+    this.informer.on('update', enqueue);
+    this.informer.on('delete', (p) => this.queue.add(key(p.metadata?.namespace, p.metadata?.name)));
+    this.informer.on('error', (err) => {
+      if (this.stopped) return;
+      this.log.warn({ err: errorMessage(err) }, 'pod watch failed; restarting');
+      this.restartTimer = setTimeout(() => void this.informer.start().catch(() => undefined), 1000);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.informer.start();
+    this.synced = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.informer.stop();
+    this.queue.stop();
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Waits until the queue has drained (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Pods on this node as the informer sees them. */
+  pods(): readonly V1Pod[] {
+    return this.informer.list();
+  }
+
+  getPod(namespace: string, name: string): V1Pod | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  /**
+   * The inventory for reconciliation: every pod that should exist in the cloud (not terminal, not failed
+   * by us), with its generation.
+   */
+  inventory(): { uid: string; generation: number }[] {
+    return this.informer
+      .list()
+      .filter((p) => !isTerminal(p) && !this.failed.has(p.metadata?.uid ?? ''))
+      .map((p) => ({ uid: p.metadata?.uid ?? '', generation: p.metadata?.generation ?? 1 }));
+  }
+
+  /** After every (re)connect: compare with the relay and re-queue what differs. */
+  async reconcile(): Promise<{ missing: number; stale: number; orphans: number }> {
+    const res = await this.tunnel.reconcile(this.inventory());
+    for (const e of [...res.missing, ...res.stale]) {
+      const k = this.byUid.get(e.uid);
+      if (k) this.queue.add(key(k.namespace, k.name));
+    }
+    // Pods being deleted whose groups are already gone finish now; statuses are re-sent by the watch snapshot.
+    for (const p of this.informer.list()) if (p.metadata?.deletionTimestamp) this.queue.add(key(p.metadata.namespace, p.metadata.name));
+    return { missing: res.missing.length, stale: res.stale.length, orphans: res.orphans.length };
+  }
+
+  /** Queues every pod again (e.g. after the tunnel comes back). */
+  resyncAll(): void {
+    for (const p of this.informer.list()) this.queue.add(key(p.metadata?.namespace, p.metadata?.name));
+  }
+
+  private remember(p: V1Pod): void {
+    const uid = p.metadata?.uid;
+    if (!uid) return;
+    const k: Known = { uid, namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '' };
+    this.byUid.set(uid, k);
+    this.byKey.set(key(k.namespace, k.name), k);
+  }
+
+  private forget(k: Known): void {
+    this.byUid.delete(k.uid);
+    if (this.byKey.get(key(k.namespace, k.name))?.uid === k.uid) this.byKey.delete(key(k.namespace, k.name));
+    this.statusVersion.delete(k.uid);
+    this.lastState.delete(k.uid);
+    this.failed.delete(k.uid);
+  }
+
+  private async sync(k: string): Promise<void> {
+    const [namespace, name] = k.split('/', 2);
+    const pod = this.informer.get(name, namespace);
+    const known = this.byKey.get(k);
+    if (!pod || (known && pod.metadata?.uid !== known.uid)) {
+      // The object is gone (force-deleted or finished deleting): make sure its group goes too.
+      if (known) {
+        await this.tunnel.delete(known.uid, 0);
+        this.forget(known);
+      }
+      if (!pod) return;
+    }
+    this.remember(pod);
+    const uid = pod.metadata?.uid ?? '';
+
+    if (pod.metadata?.deletionTimestamp) {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      const res = await this.tunnel.delete(uid, grace);
+      if (!res.existed || this.lastState.get(uid)?.gone || isTerminal(pod) || this.failed.has(uid)) await this.removePodObject(pod);
+      // Otherwise the relay's `gone` status finishes the deletion; check again after the grace period.
+      else this.queue.addAfter(k, (grace + 15) * 1000);
+      return;
+    }
+    if (isTerminal(pod) || this.failed.has(uid)) return;
+
+    let intent;
+    try {
+      const resolved = await this.resolver.resolve(pod);
+      intent = buildIntent(pod, resolved);
+    } catch (e) {
+      if (e instanceof ResolveError) {
+        await this.writeStatus(pod, waitingStatus(pod, e.reason, e.message, new Date()));
+        await this.events.record(pod, 'Warning', e.reason === 'FailedMount' ? 'FailedMount' : 'Failed', e.message);
+        throw e;
+      }
+      if (e instanceof IntentTooLargeError) return await this.failPod(pod, 'PodTooLarge', e.message);
+      throw e;
+    }
+    try {
+      const ack = await this.tunnel.apply(intent);
+      this.queue.forget(k);
+      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) {
+        await this.annotate(pod, ack.providerId);
+      }
+      if (ack.changed) {
+        await this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
+      }
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
+        return await this.failPod(pod, 'ProviderFailed', errorMessage(e));
+      }
+      throw e;
+    }
+  }
+
+  /** Applies a status update from the relay (idempotent by status_version). */
+  async onPodState(s: PodStateUpdate): Promise<void> {
+    const known = this.byUid.get(s.uid);
+    const prev = this.statusVersion.get(s.uid) ?? -1;
+    if (!s.gone && s.statusVersion <= prev) return;
+    this.statusVersion.set(s.uid, s.statusVersion);
+    this.lastState.set(s.uid, s);
+    const pod = known ? this.informer.get(known.name, known.namespace) : undefined;
+    if (!pod || pod.metadata?.uid !== s.uid) return;
+    if (s.gone) {
+      if (pod.metadata?.deletionTimestamp) await this.removePodObject(pod);
+      else if (!isTerminal(pod)) this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
+      return;
+    }
+    for (const ev of s.events) {
+      await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
+    }
+    if (s.status) {
+      const status: V1PodStatus = { ...s.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] };
+      await this.writeStatus(pod, status);
+    }
+  }
+
+  private async failPod(pod: V1Pod, reason: string, message: string): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    this.failed.add(uid);
+    this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), reason, message }, 'pod cannot run on ECI');
+    await this.events.record(pod, 'Warning', reason, message);
+    await this.writeStatus(pod, failedStatus(pod, reason, message, new Date()));
+  }
+
+  /** Writes status through the status subresource, re-reading on conflict; skips no-op writes. */
+  private async writeStatus(pod: V1Pod, status: V1PodStatus): Promise<void> {
+    let current: V1Pod = pod;
+    for (let attempt = 0; ; attempt++) {
+      if (!podStatusDiffers(current.status, status)) return;
+      const body: V1Pod = { ...current, status: { ...status, observedGeneration: current.metadata?.generation } as V1PodStatus };
+      try {
+        await this.core.replaceNamespacedPodStatus({ name: current.metadata?.name ?? '', namespace: current.metadata?.namespace ?? '', body });
+        return;
+      } catch (e) {
+        if (isNotFound(e)) return;
+        if (!isConflict(e) || attempt >= 5) throw e;
+        current = await this.core.readNamespacedPod({ name: current.metadata?.name ?? '', namespace: current.metadata?.namespace ?? '' });
+        if (current.metadata?.uid !== pod.metadata?.uid) return;
+      }
+    }
+  }
+
+  private async annotate(pod: V1Pod, groupId: string): Promise<void> {
+    try {
+      await this.core.patchNamespacedPod(
+        {
+          name: pod.metadata?.name ?? '',
+          namespace: pod.metadata?.namespace ?? '',
+          body: { metadata: { annotations: { [GROUP_ID_ANNOTATION]: groupId } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** The kubelet's last step of a deletion: remove the object with grace 0, guarded by its uid. */
+  private async removePodObject(pod: V1Pod): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({
+        name: pod.metadata?.name ?? '',
+        namespace: pod.metadata?.namespace ?? '',
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } },
+      });
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
+  }
+}
