@@ -10,6 +10,8 @@ export interface Forwarder {
   /** While paused, new connections are refused (accepted and destroyed at once). */
   setRefusing(v: boolean): void;
   connections(): number;
+  /** New connections go to this port from now on. */
+  setTarget(port: number): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,9 @@ export async function startForwarder(targetPort: number): Promise<Forwarder> {
     },
     setRefusing: (v) => {
       refusing = v;
+    },
+    setTarget: (p) => {
+      targetPort = p;
     },
     connections: () => sockets.size / 2,
     close: async () => {
