@@ -215,6 +215,13 @@ export class TenantPods {
       });
       anyExisted ||= existed;
     }
+    if (!anyExisted) {
+      // ECI no longer knows any of them (e.g. a finished group its retention dropped): confirmed gone now.
+      const known = this.pods.get(uid);
+      this.pods.delete(uid);
+      if (known) this.emit(goneState(known));
+      return { uid, existed: !!known };
+    }
     const t = this.pods.get(uid) ?? (tr ?? newTracked(uid, { metadata: { uid } }, 0, false));
     if (!t.groupId) t.groupId = [...groupIds][0];
     t.deleting = true;
