@@ -3,7 +3,7 @@
 // source that set it and how to fix it. Pure apart from reading the config file.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import yaml from 'js-yaml';
+import { load as loadYaml } from 'js-yaml';
 
 export type FieldType = 'string' | 'number' | 'boolean' | 'map' | 'list' | 'json';
 
@@ -119,7 +119,7 @@ export function loadConfig(fields: Field[], o: LoadOptions): { values: ConfigVal
       throw new ConfigError('config', `cannot read ${configFile}: ${(e as Error).message}`);
     }
     try {
-      file = yaml.load(text) ?? {};
+      file = loadYaml(text) ?? {};
     } catch (e) {
       throw new ConfigError('config', `${configFile} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
     }

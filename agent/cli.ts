@@ -1,0 +1,167 @@
+// `gateway-agent`: the virtual kubelet process. Reads its configuration (defaults < file < env < flags),
+// validates it (exit 2 naming the field), then runs leader election, the tunnel client, the node and pod
+// controllers, the kubelet HTTPS API and the ops endpoint until SIGTERM, when it drains and exits.
+import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { KubeConfig, type V1Taint } from '@kubernetes/client-node';
+import { loadConfig, helpText, checks, ConfigError, type Field, type ConfigValues } from '../common/config.js';
+import { newRegistry } from '../common/metrics.js';
+import { startOpsServer } from '../common/ops-server.js';
+import { logger } from '../common/log.js';
+import { Agent } from './agent.js';
+import { DEFAULT_TAINT, type NodeConfig } from './node/node-spec.js';
+import { startKubeletServer } from './kubelet-api/server.js';
+import { TunnelKubeletBackend } from './tunnel-backend.js';
+
+export const AGENT_VERSION = '0.1.0';
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export const AGENT_FIELDS: Field[] = [
+  { path: 'clusterId', type: 'string', env: 'ECIGW_CLUSTER_ID', flag: 'cluster-id', required: true, describe: 'this cluster\'s id at the relay (tags every container group)', check: checks.dnsLabel },
+  { path: 'agentId', type: 'string', env: 'ECIGW_AGENT_ID', flag: 'agent-id', default: hostname(), describe: 'agent identity in handshakes and logs' },
+  { path: 'kubeconfig', type: 'string', env: 'KUBECONFIG', flag: 'kubeconfig', describe: 'kubeconfig file; empty = in-cluster service account' },
+  { path: 'relay.address', type: 'string', env: 'ECIGW_RELAY_ADDRESS', flag: 'relay-address', required: true, describe: 'relay host:port (dialled outbound)', check: checks.hostPort },
+  { path: 'relay.caFile', type: 'string', env: 'ECIGW_RELAY_CA_FILE', flag: 'relay-ca-file', required: true, describe: 'CA bundle that signs the relay\'s serving certificate' },
+  { path: 'relay.certFile', type: 'string', env: 'ECIGW_RELAY_CERT_FILE', flag: 'relay-cert-file', describe: 'agent client certificate (mTLS), re-read on reconnect' },
+  { path: 'relay.keyFile', type: 'string', env: 'ECIGW_RELAY_KEY_FILE', flag: 'relay-key-file', describe: 'agent client key (mTLS)' },
+  { path: 'relay.tokenFile', type: 'string', env: 'ECIGW_RELAY_TOKEN_FILE', flag: 'relay-token-file', describe: 'bearer token file (alternative to mTLS), re-read when it changes' },
+  { path: 'relay.proxy', type: 'string', env: 'ECIGW_RELAY_PROXY', flag: 'relay-proxy', describe: 'HTTP CONNECT proxy URL (default: HTTPS_PROXY/NO_PROXY)' },
+  { path: 'node.name', type: 'string', env: 'ECIGW_NODE_NAME', flag: 'node-name', default: 'eci-virtual-node', describe: 'virtual node name', check: checks.dnsLabel },
+  { path: 'node.internalIP', type: 'string', env: 'POD_IP', flag: 'node-ip', default: '127.0.0.1', describe: 'address the API server uses for the kubelet API (the agent pod IP)' },
+  { path: 'node.capacity', type: 'map', env: 'ECIGW_NODE_CAPACITY', flag: 'node-capacity', default: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' }, describe: 'capacity = allocatable, e.g. cpu=1000,memory=4Ti,pods=5000' },
+  { path: 'node.labels', type: 'map', env: 'ECIGW_NODE_LABELS', flag: 'node-labels', default: {}, describe: 'extra node labels k=v,...' },
+  { path: 'node.taints', type: 'json', env: 'ECIGW_NODE_TAINTS', flag: 'node-taints', default: [DEFAULT_TAINT], describe: 'node taints as a JSON list of {key,value,effect}', check: checkTaints },
+  { path: 'node.region', type: 'string', env: 'ECIGW_REGION', flag: 'region', describe: 'topology.kubernetes.io/region label (the tenant\'s ECI region)' },
+  { path: 'node.zone', type: 'string', env: 'ECIGW_ZONE', flag: 'zone', describe: 'topology.kubernetes.io/zone label' },
+  { path: 'node.declareWebSocketStreaming', type: 'boolean', env: 'ECIGW_DECLARE_WEBSOCKET', flag: 'declare-websocket', default: true, describe: 'declare ExtendWebSocketsToKubelet in node status (1.36+ API servers)' },
+  { path: 'kubelet.listen', type: 'string', env: 'ECIGW_KUBELET_LISTEN', flag: 'kubelet-listen', default: '0.0.0.0', describe: 'kubelet API bind address' },
+  { path: 'kubelet.port', type: 'number', env: 'ECIGW_KUBELET_PORT', flag: 'kubelet-port', default: 10250, describe: 'kubelet API port', check: checks.port },
+  { path: 'kubelet.certFile', type: 'string', env: 'ECIGW_KUBELET_CERT_FILE', flag: 'kubelet-cert-file', describe: 'kubelet API serving certificate (self-generated when empty)' },
+  { path: 'kubelet.keyFile', type: 'string', env: 'ECIGW_KUBELET_KEY_FILE', flag: 'kubelet-key-file', describe: 'kubelet API serving key' },
+  { path: 'kubelet.clientCaFile', type: 'string', env: 'ECIGW_KUBELET_CLIENT_CA_FILE', flag: 'kubelet-client-ca-file', default: `${SA_DIR}/ca.crt`, describe: 'CA of the API server\'s kubelet client certificate' },
+  { path: 'leaderElection.enabled', type: 'boolean', env: 'ECIGW_LEADER_ELECT', flag: 'leader-elect', default: false, describe: 'elect one active replica with a Lease' },
+  { path: 'leaderElection.namespace', type: 'string', env: 'POD_NAMESPACE', flag: 'leader-elect-namespace', default: 'default', describe: 'namespace of the leader Lease' },
+  { path: 'leaderElection.name', type: 'string', env: 'ECIGW_LEADER_ELECT_NAME', flag: 'leader-elect-name', describe: 'leader Lease name (default: gateway-agent-<node name>)' },
+  { path: 'leaderElection.identity', type: 'string', env: 'POD_NAME', flag: 'leader-elect-identity', default: hostname(), describe: 'this replica\'s identity' },
+  { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
+  { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9095, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
+];
+
+function checkTaints(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return 'must be a JSON list of {key, value, effect}';
+  for (const [i, t] of v.entries()) {
+    const ok = typeof t === 'object' && t !== null && typeof (t as V1Taint).key === 'string' && ['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes((t as V1Taint).effect);
+    if (!ok) return `item ${i} must have a key and effect NoSchedule|PreferNoSchedule|NoExecute`;
+  }
+  return undefined;
+}
+
+const USAGE = 'Usage: gateway-agent [options]\n\nRuns the eci-hybrid-gateway virtual kubelet: a virtual node whose pods run on Alibaba Cloud ECI through an outbound tunnel to the relay.';
+
+/** Cross-field validation the per-field checks cannot do. */
+export function validateAgentConfig(v: ConfigValues): void {
+  const cert = v['relay.certFile'];
+  const key = v['relay.keyFile'];
+  if (!!cert !== !!key) throw new ConfigError(cert ? 'relay.keyFile' : 'relay.certFile', 'relay.certFile and relay.keyFile go together (mTLS)');
+  if (!cert && !v['relay.tokenFile']) throw new ConfigError('relay', 'no agent credential: set relay.certFile + relay.keyFile (mTLS) or relay.tokenFile (bearer token)');
+  for (const f of ['relay.caFile', 'relay.certFile', 'relay.keyFile', 'relay.tokenFile', 'kubelet.certFile', 'kubelet.keyFile', 'kubelet.clientCaFile'] as const) {
+    const p = v[f];
+    if (typeof p === 'string' && p && !existsSync(p)) throw new ConfigError(f, `file ${p} does not exist`);
+  }
+  if (!!v['kubelet.certFile'] !== !!v['kubelet.keyFile']) throw new ConfigError('kubelet.certFile', 'kubelet.certFile and kubelet.keyFile go together');
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig(AGENT_FIELDS, { argv, env, configEnv: 'ECIGW_AGENT_CONFIG' });
+    if (loaded) validateAgentConfig(loaded.values);
+  } catch (e) {
+    process.stderr.write(`gateway-agent: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (!loaded) {
+    process.stdout.write(helpText(USAGE, AGENT_FIELDS, 'ECIGW_AGENT_CONFIG'));
+    return 0;
+  }
+  const v = loaded.values;
+  const str = (k: string) => (v[k] as string | undefined) || undefined;
+  const log = logger('gateway-agent');
+  const kc = new KubeConfig();
+  if (str('kubeconfig')) kc.loadFromFile(str('kubeconfig') as string);
+  else kc.loadFromCluster();
+
+  const node: NodeConfig = {
+    name: v['node.name'] as string,
+    capacity: v['node.capacity'] as Record<string, string>,
+    labels: v['node.labels'] as Record<string, string>,
+    taints: v['node.taints'] as V1Taint[],
+    internalIP: v['node.internalIP'] as string,
+    kubeletPort: v['kubelet.port'] as number,
+    region: str('node.region'),
+    zone: str('node.zone'),
+    os: 'linux',
+    arch: 'amd64',
+    agentVersion: AGENT_VERSION,
+    declareWebSocketStreaming: v['node.declareWebSocketStreaming'] as boolean,
+  };
+  const registry = newRegistry(true);
+  const agent = new Agent({
+    kubeConfig: kc,
+    node,
+    tunnel: {
+      target: v['relay.address'] as string,
+      tls: {
+        ca: { file: v['relay.caFile'] as string },
+        cert: str('relay.certFile') ? { file: str('relay.certFile') as string } : undefined,
+        key: str('relay.keyFile') ? { file: str('relay.keyFile') as string } : undefined,
+      },
+      tokenFile: str('relay.tokenFile'),
+      proxy: str('relay.proxy'),
+      clusterId: v.clusterId as string,
+      nodeNames: [node.name],
+      agentId: v.agentId as string,
+      version: AGENT_VERSION,
+    },
+    leaderElection: v['leaderElection.enabled']
+      ? {
+          namespace: v['leaderElection.namespace'] as string,
+          name: str('leaderElection.name') ?? `gateway-agent-${node.name}`,
+          identity: v['leaderElection.identity'] as string,
+        }
+      : undefined,
+    extras: async ({ tunnel, pods }) =>
+      await startKubeletServer({
+        host: v['kubelet.listen'] as string,
+        port: node.kubeletPort,
+        nodeName: node.name,
+        addresses: [node.internalIP],
+        tls: str('kubelet.certFile') ? { cert: readFileSync(str('kubelet.certFile') as string, 'utf8'), key: readFileSync(str('kubelet.keyFile') as string, 'utf8') } : undefined,
+        clientCaPem: readFileSync(v['kubelet.clientCaFile'] as string, 'utf8'),
+        kubeConfig: kc,
+        backend: new TunnelKubeletBackend(tunnel, pods, node.name),
+        registry,
+      }),
+  });
+  const ops = await startOpsServer({
+    host: v['ops.listen'] as string,
+    port: v['ops.port'] as number,
+    registry,
+    // A standby replica is healthy and ready to take over; leadership is not readiness.
+    ready: () => true,
+  });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining sessions');
+    await agent.stop().catch(() => undefined);
+    await ops.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  await agent.start();
+  log.info({ node: node.name, relay: v['relay.address'], ops: ops.port }, 'gateway-agent running');
+  return -1;
+}
