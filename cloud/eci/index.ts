@@ -1,0 +1,64 @@
+// Composition of the ECI side of the relay: one EciCaller per tenant (its credentials, region, limits),
+// the EciProvider control path and the interactive sessions, which find a pod's group by its tags.
+import type { Registry } from 'prom-client';
+import { createEciCaller } from './client.js';
+import { EciProvider, type EciProviderOptions } from './provider/index.js';
+import { createEciSessions, type EciSessionsDeps, type ResolvedGroup } from './sessions/index.js';
+import { GroupApi } from './provider/groups.js';
+import { ownershipOf } from './provider/identity.js';
+import { resolveCredentials, type EciCredentials } from './credentials.js';
+import type { EciCaller } from './api.js';
+import type { TenantScope } from '../provider/provider.js';
+
+export interface EciConnection {
+  /** `host[:port]`; default `eci.<region>.aliyuncs.com`. */
+  endpoint?: string;
+  protocol?: 'http' | 'https';
+  timeoutMs?: number;
+}
+
+export interface EciBackendOptions {
+  connection: EciConnection;
+  /** Credentials per tenant; default resolves `tenant.credentialsRef` (env:/file:). */
+  credentials?: (scope: TenantScope) => EciCredentials;
+  registry?: Registry;
+  provider?: Omit<EciProviderOptions, 'callerFor' | 'sessions'>;
+  sessions?: Omit<EciSessionsDeps, 'callerFor' | 'resolveGroup'>;
+}
+
+export function createEciBackend(o: EciBackendOptions): { provider: EciProvider; callerFor: (scope: TenantScope) => EciCaller } {
+  const callers = new Map<string, EciCaller>();
+  const callerFor = (scope: TenantScope): EciCaller => {
+    let c = callers.get(scope.tenantId);
+    if (!c) {
+      const creds = (o.credentials ?? ((s) => resolveCredentials(s.tenant.credentialsRef)))(scope);
+      c = createEciCaller({
+        tenantId: scope.tenantId,
+        endpoint: {
+          endpoint: o.connection.endpoint ?? `eci.${scope.tenant.region}.aliyuncs.com`,
+          protocol: o.connection.protocol ?? 'https',
+          regionId: scope.tenant.region,
+          ...creds,
+          timeoutMs: o.connection.timeoutMs,
+        },
+        registry: o.registry,
+      });
+      callers.set(scope.tenantId, c);
+    }
+    return c;
+  };
+  const resolveGroup = async (scope: TenantScope, uid: string): Promise<ResolvedGroup | undefined> => {
+    const groups = await new GroupApi(callerFor(scope)).findByUid(uid);
+    const g = groups.find((x) => ownershipOf(x, scope) === 'mine');
+    if (!g?.containerGroupId) return undefined;
+    return {
+      groupId: g.containerGroupId,
+      intranetIp: g.intranetIp ?? '',
+      containers: (g.containers ?? []).map((c) => c.name ?? '').filter(Boolean),
+      status: g.status ?? '',
+    };
+  };
+  const sessions = createEciSessions({ ...o.sessions, callerFor, resolveGroup });
+  const provider = new EciProvider({ ...o.provider, callerFor, sessions });
+  return { provider, callerFor };
+}
