@@ -453,9 +453,10 @@ export class TunnelClient extends EventEmitter {
       (o.attach ? c.Attach(md) : c.Exec(md)) as grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>,
     );
     call.write({ start });
-    const resumeIfRoom = () => {
-      if (stdout.readableLength < CLIENT_SESSION_BUFFER_BYTES && stderr.readableLength < CLIENT_SESSION_BUFFER_BYTES) call.resume();
-    };
+    // _read is the stream asking for more: resume unconditionally (Node calls it again only after a
+    // push). A full sibling stream pauses the call again on its next push, so each buffer overshoots
+    // its high-water mark by at most one message.
+    const resumeIfRoom = () => void call.resume();
     const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     let exitStatus: ExitStatus | undefined;
