@@ -502,7 +502,7 @@ export class TunnelClient extends EventEmitter {
       stderr,
       resize: (cols, rows) => void call.write({ resize: { cols, rows } }),
       exit,
-      cancel: () => call.cancel(),
+      cancel: () => call.cancel(), // `exit` rejects with CANCELLED
     };
   }
 
@@ -517,10 +517,11 @@ export class TunnelClient extends EventEmitter {
     call.on('data', (m: LogChunk__Output) => {
       if (!stream.push(m.data)) call.pause();
     });
-    call.on('error', (e) => stream.destroy(toTunnelError(e, reqId)));
+    let cancelled = false;
+    call.on('error', (e) => (cancelled ? stream.destroy() : stream.destroy(toTunnelError(e, reqId))));
     call.on('end', () => stream.push(null));
-    stream.on('close', () => call.cancel());
-    return { requestId: reqId, stream, cancel: () => call.cancel() };
+    stream.on('close', () => ((cancelled = true), call.cancel()));
+    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
   }
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
@@ -544,11 +545,12 @@ export class TunnelClient extends EventEmitter {
         if (!stream.push(m.data)) call.pause();
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
-    call.on('error', (e) => stream.destroy(toTunnelError(e, reqId)));
+    let cancelled = false;
+    call.on('error', (e) => (cancelled ? stream.destroy() : stream.destroy(toTunnelError(e, reqId))));
     call.on('end', () => {
       stream.push(null);
       call.end();
     });
-    return { requestId: reqId, stream, cancel: () => call.cancel() };
+    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
   }
 }

@@ -1,0 +1,114 @@
+// Bad input and limits: oversized messages (RESOURCE_EXHAUSTED naming the limit), undecodable bytes
+// and invalid intents (INVALID_ARGUMENT naming the field), per-agent rate limit, per-agent session
+// limit, and the session start timeout. Each rejection leaves the connection usable.
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { fixture, once, podIntent, type Fixture } from './fixture.js';
+import { TunnelError, type TunnelClient } from '../../agent/tunnel/client.js';
+import { TunnelServiceClient } from '../../proto/load.js';
+
+let f: Fixture;
+let tight: Fixture;
+let c: TunnelClient;
+
+async function connect(fx: Fixture): Promise<TunnelClient> {
+  const cert = await fx.clientCert('agent-1');
+  const cl = fx.client({ tls: { ca: { file: fx.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  cl.start();
+  await once(cl, 'connected');
+  return cl;
+}
+
+test.before(async () => {
+  f = await fixture({ maxMessageBytes: 1024 * 1024 });
+  tight = await fixture({ requestsPerSecond: 2, burst: 6, maxSessionsPerAgent: 2, startTimeoutMs: 300 });
+  c = await connect(f);
+});
+test.after.always(async () => {
+  await f?.close();
+  await tight?.close();
+});
+
+test('an oversized intent is RESOURCE_EXHAUSTED naming the limit, and the connection stays usable', async (t) => {
+  const uid = randomUUID();
+  const big = { ...podIntent(uid), volumes: { data: { files: [{ path: 'blob', content: Buffer.alloc(1024 * 1024 + 10), mode: 0o644 }] } } };
+  const err = await t.throwsAsync(c.apply(big), { instanceOf: TunnelError });
+  t.is(err!.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.regex(err!.message, /larger than max \(\d+ vs\.? 1048576\)/);
+  t.true((await c.apply(podIntent(uid))).changed);
+});
+
+test('undecodable bytes are INVALID_ARGUMENT, not INTERNAL', async (t) => {
+  const cert = await f.clientCert('agent-1');
+  const raw = new TunnelServiceClient(`127.0.0.1:${f.relay.port}`, grpc.credentials.createSsl(readFileSync(f.caFile), readFileSync(cert.keyFile), readFileSync(cert.certFile)));
+  t.teardown(() => raw.close());
+  const md = new grpc.Metadata();
+  md.set('x-ecigw-cluster-id', 'c1');
+  md.set('x-ecigw-protocol', '1');
+  const err = await new Promise<grpc.ServiceError>((resolve) =>
+    raw.makeUnaryRequest('/ecigw.tunnel.v1.Tunnel/ApplyPod', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), md, (e) => resolve(e!)),
+  );
+  t.is(err.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(err.details, /malformed ApplyPod request/);
+});
+
+test('invalid intents are INVALID_ARGUMENT naming the field', async (t) => {
+  const uid = randomUUID();
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ ...podIntent(uid), generation: 0 }, /intent\.generation must be an integer >= 1/],
+    [{ ...podIntent(uid), podJson: Buffer.from('{not json') }, /intent\.pod_json is not valid JSON/],
+    [{ ...podIntent(uid), uid: 'bad uid!' }, /intent\.uid "bad uid!" is not a valid pod UID/],
+    [{ ...podIntent(uid), podJson: Buffer.from(JSON.stringify({ metadata: { name: 'x', uid: 'other' } })) }, /metadata\.uid "other" differs from intent\.uid/],
+    [{ ...podIntent(uid), volumes: { cfg: { files: [{ path: '../etc/passwd', content: Buffer.from('x') }] } } }, /must be relative without "\.\."/],
+  ];
+  for (const [intent, re] of cases) {
+    const err = await t.throwsAsync(c.apply(intent as never), { instanceOf: TunnelError });
+    t.is(err!.code, grpc.status.INVALID_ARGUMENT);
+    t.regex(err!.message, re);
+  }
+  t.false(f.provider.allPods().some((p) => p.uid === uid));
+});
+
+test('exceeding the per-agent request rate is RESOURCE_EXHAUSTED with the limit in the message', async (t) => {
+  const cl = await connect(tight);
+  const results = await Promise.allSettled(Array.from({ length: 12 }, () => cl.list()));
+  const limited = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+  t.true(limited.length > 0);
+  for (const r of limited) {
+    t.is((r.reason as TunnelError).code, grpc.status.RESOURCE_EXHAUSTED);
+    t.regex((r.reason as TunnelError).message, /rate limit of 2 requests\/s \(burst 6\)/);
+  }
+  t.true(results.some((r) => r.status === 'fulfilled'));
+});
+
+test('sessions: per-agent limit and start timeout', async (t) => {
+  await new Promise((r) => setTimeout(r, 3_500)); // let the tight bucket refill
+  const cl = await connect(tight);
+  const uid = randomUUID();
+  await cl.apply(podIntent(uid));
+  // A session that never sends its start message is ended by the relay.
+  const cert = await tight.clientCert('agent-1');
+  const raw = new TunnelServiceClient(`127.0.0.1:${tight.relay.port}`, grpc.credentials.createSsl(readFileSync(tight.caFile), readFileSync(cert.keyFile), readFileSync(cert.certFile)));
+  t.teardown(() => raw.close());
+  const md = new grpc.Metadata();
+  md.set('x-ecigw-cluster-id', 'c1');
+  md.set('x-ecigw-protocol', '1');
+  const silent = raw.Exec(md);
+  const err = await new Promise<grpc.ServiceError>((resolve) => silent.on('error', resolve));
+  t.is(err.code, grpc.status.DEADLINE_EXCEEDED);
+  t.regex(err.details, /first message not received within 300 ms/);
+
+  await new Promise((r) => setTimeout(r, 2_000));
+  const a = await cl.logs({ podUid: uid, container: 'main', follow: true });
+  const b = await cl.logs({ podUid: uid, container: 'main', follow: true });
+  a.stream.resume();
+  b.stream.resume();
+  const third = await cl.logs({ podUid: uid, container: 'main', follow: true });
+  const e3 = await new Promise<TunnelError>((resolve) => third.stream.on('error', resolve).resume());
+  t.is(e3.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.regex(e3.message, /limit maxSessionsPerAgent=2/);
+  a.cancel();
+  b.cancel();
+});
