@@ -12,6 +12,9 @@ import type { PodProvider, TenantConfig } from '../../cloud/provider/provider.js
 import { Agent, type AgentOptions } from '../../agent/agent.js';
 import { DEFAULT_TAINT } from '../../agent/node/node-spec.js';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
+import { freePort } from './ports.js';
+import { startKubeletServer } from '../../agent/kubelet-api/server.js';
+import { TunnelKubeletBackend } from '../../agent/tunnel-backend.js';
 
 export interface Stack {
   cluster: ClusterHandle;
@@ -31,6 +34,8 @@ export interface StackOptions {
   tenant?: Partial<TenantConfig>;
   agent?: Partial<AgentOptions>;
   startAgent?: boolean;
+  /** Declare ExtendWebSocketsToKubelet (the API server then proxies WebSockets to the kubelet API). */
+  declareWebSocket?: boolean;
 }
 
 let seq = 0;
@@ -73,8 +78,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   const agents: Agent[] = [];
+  const kubeletPort = await freePort();
   const newAgent = (extra: Partial<AgentOptions> = {}) => {
     const a = new Agent({
+      // The kubelet API, served as in production: through the tunnel to the provider.
+      extras: async ({ tunnel, pods }) =>
+        await startKubeletServer({
+          host: '127.0.0.1',
+          port: kubeletPort,
+          nodeName,
+          addresses: ['127.0.0.1'],
+          clientCaPem: cluster.pki.caCertPem,
+          kubeConfig: kc,
+          backend: new TunnelKubeletBackend(tunnel, pods, nodeName),
+        }),
       kubeConfig: kc,
       node: {
         name: nodeName,
@@ -82,11 +99,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         labels: {},
         taints: [DEFAULT_TAINT],
         internalIP: '127.0.0.1',
-        kubeletPort: 10250,
+        kubeletPort,
         os: 'linux',
         arch: 'amd64',
         agentVersion: '0.1.0',
-        declareWebSocketStreaming: false,
+        declareWebSocketStreaming: o.declareWebSocket ?? false,
         region: 'cn-hangzhou',
       },
       tunnel: {
