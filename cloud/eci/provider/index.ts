@@ -42,6 +42,8 @@ export interface EciProviderOptions {
   pageSize?: number;
   /** Full polls a running pod's group may be absent before the pod is reported lost (default 2). */
   lostAfterMisses?: number;
+  /** Most changing groups polled by id per fast tick, i.e. at most this/20 reads per tick (default 200). */
+  fastPollMaxIds?: number;
   log?: Logger;
 }
 
@@ -72,6 +74,7 @@ export class EciProvider implements PodProvider {
           pollSlowMs: this.opts.pollSlowMs ?? 15_000,
           gcGraceMs: this.opts.gcGraceMs ?? 60_000,
           lostAfterMisses: this.opts.lostAfterMisses ?? 2,
+          fastPollMaxIds: this.opts.fastPollMaxIds ?? 200,
         },
         this.log.child({ tenant: scope.tenantId, cluster: scope.clusterId }),
       );

@@ -18,6 +18,8 @@ export interface TenantPodsOptions {
   gcGraceMs: number;
   /** Full polls a non-terminal, non-deleting group may be missing before it is reported lost. */
   lostAfterMisses: number;
+  /** Most changing groups polled by id per fast tick (bounds reads during bursts). */
+  fastPollMaxIds: number;
 }
 
 export class TenantPods {
@@ -278,6 +280,20 @@ export class TenantPods {
     }
   }
 
+  /**
+   * The settling groups to poll this fast tick: at most `fastPollMaxIds`, rotating so that during a large burst
+   * every changing group is still seen within a few ticks while the read rate stays bounded.
+   */
+  private nextSettlingBatch(): string[] {
+    const all = this.settlingIds();
+    if (all.length <= this.opts.fastPollMaxIds) return all;
+    const start = this.fastCursor % all.length;
+    const batch = [...all.slice(start), ...all.slice(0, start)].slice(0, this.opts.fastPollMaxIds);
+    this.fastCursor = start + batch.length;
+    return batch;
+  }
+  private fastCursor = 0;
+
   private settlingIds(): string[] {
     return [...this.pods.values()].filter((p) => p.settling && p.groupId).map((p) => p.groupId);
   }
@@ -324,7 +340,7 @@ export class TenantPods {
       if (Date.now() - this.lastFullPoll < 50) return;
     }
     const run = (async () => {
-      const ids = this.settlingIds();
+      const ids = this.nextSettlingBatch();
       const pages = Math.ceil(this.pods.size / MAX_PAGE) || 1;
       const full = forceFull || this.lastFullPoll === 0 || Date.now() - this.lastFullPoll >= this.opts.pollSlowMs || Math.ceil(ids.length / MAX_PAGE) >= pages;
       const tags = scopeTags(this.scope);
