@@ -80,7 +80,8 @@ export class LocalBackend implements KubeletBackend {
     this.pods.set(key, pod);
     for (const c of pod.spec?.containers ?? []) {
       const cmd = [...(c.command ?? ['sh', '-c', 'while true; do sleep 3600; done']), ...(c.args ?? [])];
-      const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Own process group, so close() also ends the container's children (which hold its pipes).
+      const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       const ct: Container = { proc, started: new Date(), log: [], events: new EventEmitter(), done: false };
       ct.events.setMaxListeners(100);
       let seq = 0;
@@ -108,7 +109,13 @@ export class LocalBackend implements KubeletBackend {
   }
 
   close(): void {
-    for (const c of this.containers.values()) if (!c.done) c.proc.kill('SIGKILL');
+    for (const c of this.containers.values()) {
+      try {
+        process.kill(-c.proc.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 
   getPod(namespace: string, name: string): V1Pod | undefined {

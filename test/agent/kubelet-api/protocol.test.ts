@@ -56,7 +56,7 @@ test('protocol negotiation picks the first client protocol the server supports',
   t.true('error' in negotiate('v9.channel.k8s.io', server));
 });
 
-test('exit status JSON has the kubelet's exact shape (kubectl reads the ExitCode cause)', (t) => {
+test('exit status JSON has the exact shape the kubelet writes (kubectl reads the ExitCode cause)', (t) => {
   t.is(exitStatusJson({ exitCode: 0 }), '{"metadata":{},"status":"Success"}');
   t.is(
     exitStatusJson({ exitCode: 3 }),

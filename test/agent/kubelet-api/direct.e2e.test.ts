@@ -1,0 +1,143 @@
+// Calls our kubelet API directly with the real cluster behind its TokenReview/SubjectAccessReview:
+// 401 without credentials or with a bad token, 403 for authenticated users without RBAC, 200 for the
+// apiserver's kubelet-client identity; the read endpoints; and the WebSocket port-forward channel form.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import WebSocket from 'ws';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
+import { startTestNode, type TestNode } from './e2e-node.js';
+
+let c: ClusterHandle;
+let node: TestNode;
+let admin: { cert: string; key: string };
+
+test.before(async () => {
+  c = await useCluster();
+  node = await startTestNode(c, `kapi-direct-${process.pid}`, false);
+  await node.addPod('app', [{ name: 'main', command: ['sh', '-c', 'echo started; sleep 3600'] }]);
+  admin = { cert: readFileSync(c.pki.kubeletClientCertPath, 'utf8'), key: readFileSync(c.pki.kubeletClientKeyPath, 'utf8') };
+});
+
+test.after.always(async () => {
+  await node?.close();
+});
+
+function url(path: string): string {
+  return `https://127.0.0.1:${node.server.port}${path}`;
+}
+
+async function get(path: string, opts: { cert?: string; key?: string; token?: string } = {}): Promise<{ status: number; body: string }> {
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: false, cert: opts.cert, key: opts.key } });
+  try {
+    const r = await request(url(path), { dispatcher, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} });
+    return { status: r.statusCode, body: await r.body.text() };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+test('anonymous and bad-token requests get 401; users without RBAC get 403; the apiserver identity gets through', async (t) => {
+  t.is((await get('/pods')).status, 401);
+  t.is((await get('/pods', { token: 'not-a-real-token' })).status, 401);
+  const nobody = await c.pki.issueClientCert('kapi-nobody', ['kapi-nobodies']);
+  const denied = await get('/exec/x/y/z', { cert: nobody.certPem, key: nobody.keyPem });
+  t.is(denied.status, 403);
+  t.is(denied.body, 'Forbidden (user=kapi-nobody, verb=get, resource=nodes, subresource(s)=[proxy])\n');
+  t.is((await get('/healthz', admin)).body, 'ok');
+});
+
+test('a service-account token is authenticated through TokenReview and authorized through SubjectAccessReview', async (t) => {
+  const core = c.kc.makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace: node.namespace, body: { metadata: { name: 'reader' } } });
+  const tr = await core.createNamespacedServiceAccountToken({ namespace: node.namespace, name: 'reader', body: { spec: { audiences: [], expirationSeconds: 600 } } });
+  const token = tr.status!.token;
+  const role = `kapi-stats-${process.pid}`;
+  t.is((await c.kubectl(['create', 'clusterrole', role, '--verb=get', '--resource=nodes/stats'])).code, 0);
+  t.is((await c.kubectl(['create', 'clusterrolebinding', role, `--clusterrole=${role}`, `--serviceaccount=${node.namespace}:reader`])).code, 0);
+  t.teardown(async () => {
+    await c.kubectl(['delete', 'clusterrolebinding', role]);
+    await c.kubectl(['delete', 'clusterrole', role]);
+  });
+  // Wait until the apiserver's RBAC cache has the binding (our server would cache an early denial for 30 s).
+  for (let i = 0; i < 50; i++) {
+    const can = await c.kubectl(['auth', 'can-i', 'get', 'nodes/stats', `--as=system:serviceaccount:${node.namespace}:reader`]);
+    if (can.stdout.trim() === 'yes') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // Granted nodes/stats: allowed. Not granted nodes/pods nor nodes/proxy: 403 naming both, like the kubelet.
+  const allowed = await get('/stats/summary', { token });
+  t.is(allowed.status, 200, allowed.body);
+  t.is(JSON.parse(allowed.body).node.nodeName, node.name);
+  const denied = await get('/pods', { token });
+  t.is(denied.status, 403);
+  t.is(denied.body, `Forbidden (user=system:serviceaccount:${node.namespace}:reader, verb=get, resource=nodes, subresource(s)=[pods proxy])\n`);
+});
+
+test('/pods, /stats/summary and /metrics/resource describe the node and its pods', async (t) => {
+  const pods = JSON.parse((await get('/pods', admin)).body) as { kind: string; items: { metadata: { name: string; uid: string } }[] };
+  t.is(pods.kind, 'PodList');
+  t.deepEqual(pods.items.map((p) => p.metadata.name), ['app']);
+  const summary = JSON.parse((await get('/stats/summary', admin)).body) as {
+    node: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } };
+    pods: { podRef: { name: string; uid: string }; containers: { name: string; memory: { workingSetBytes: number } }[] }[];
+  };
+  t.is(summary.node.nodeName, node.name);
+  t.true(summary.node.cpu.usageCoreNanoSeconds > 0);
+  t.is(summary.pods[0].podRef.uid, pods.items[0].metadata.uid);
+  t.true(summary.pods[0].containers[0].memory.workingSetBytes > 0);
+  const metrics = (await get('/metrics/resource', admin)).body;
+  t.regex(metrics, /^node_cpu_usage_seconds_total [\d.e+-]+ \d+$/m);
+  t.regex(metrics, new RegExp(`^container_memory_working_set_bytes\\{container="main",namespace="${node.namespace}",pod="app"\\} [1-9]\\d* \\d+$`, 'm'));
+  t.regex(metrics, /^scrape_error 0$/m);
+});
+
+test('exec without an upgrade is a 400; unknown pods are 404; logs of an unknown container are 400', async (t) => {
+  t.is((await get(`/exec/${node.namespace}/app/main?command=true&output=1`, admin)).status, 400);
+  t.is((await get(`/containerLogs/${node.namespace}/nope/main`, admin)).status, 404);
+  t.is((await get(`/containerLogs/${node.namespace}/app/nope`, admin)).status, 400);
+  t.is((await get(`/containerLogs/${node.namespace}/app/main?tailLines=-3`, admin)).status, 400);
+  const logs = await get(`/containerLogs/${node.namespace}/app/main`, admin);
+  t.is(logs.body, 'started\n');
+});
+
+test('WebSocket port-forward (v4.channel.k8s.io): port prefix on both channels, data echoed, dial errors on the error channel', async (t) => {
+  const echo = createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  t.teardown(() => echo.close());
+  const port = (echo.address() as AddressInfo).port;
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+
+  const ws = new WebSocket(url(`/portForward/${node.namespace}/app?port=${port}&port=${deadPort}`).replace('https', 'wss'), ['v4.channel.k8s.io'], {
+    cert: admin.cert,
+    key: admin.key,
+    rejectUnauthorized: false,
+  });
+  const byChannel = new Map<number, Buffer[]>();
+  ws.on('message', (d: Buffer) => {
+    const list = byChannel.get(d[0]) ?? [];
+    list.push(d.subarray(1));
+    byChannel.set(d[0], list);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  t.is(ws.protocol, 'v4.channel.k8s.io');
+  ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('ping over ws')]));
+  const text = (ch: number) => Buffer.concat(byChannel.get(ch) ?? []);
+  for (let i = 0; i < 100 && !(text(0).length >= 14 && text(3).length > 2); i++) await new Promise((r) => setTimeout(r, 50));
+  const le = (p: number) => Buffer.from([p & 0xff, p >> 8]);
+  t.deepEqual(text(0).subarray(0, 2), le(port));
+  t.deepEqual(text(1).subarray(0, 2), le(port));
+  t.is(text(0).subarray(2).toString(), 'ping over ws');
+  t.deepEqual(text(2).subarray(0, 2), le(deadPort));
+  t.regex(text(3).subarray(2).toString(), new RegExp(`error forwarding port ${deadPort} to pod app, uid .*ECONNREFUSED`));
+  ws.close();
+});
