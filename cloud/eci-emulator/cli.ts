@@ -1,0 +1,104 @@
+// Command line of the ECI emulator: parses options/env/config file, starts the emulator, prints exactly one
+// `listening on http://host:port` line to stdout, and stops every process it started on SIGTERM/SIGINT.
+// Exit code 2 for a bad option or config (the message names the field).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, DEFAULT_ACCESS_KEY, startEmulator } from './index.js';
+
+const HELP = `Usage: eci-emulator [options]
+
+Speaks the Alibaba Cloud ECI OpenAPI (2018-08-08) for the unmodified @alicloud/eci20180808 SDK.
+Point the SDK at Config{endpoint: "<host>:<port>", protocol: "http", regionId: "cn-hangzhou"}.
+
+Options:
+  --port <n>                 TCP port to listen on (default 0 = pick a free port)
+  --host <addr>              address to bind (default 127.0.0.1)
+  --runtime <kind>           process (default; containers are real local processes) | simulated (no processes)
+  --config <file>            JSON file with EmulatorConfig overrides (see cloud/eci-emulator/README.md)
+  --region <id>              region served; repeat for several (default cn-hangzhou)
+  --access-key-id <id>       AccessKey id accepted (env ECI_EMULATOR_ACCESS_KEY_ID; default ${DEFAULT_ACCESS_KEY.id})
+  --access-key-secret <s>    its secret (env ECI_EMULATOR_ACCESS_KEY_SECRET)
+  --no-rate-limits           disable per-action throttling
+  --insecure                 accept unsigned requests (skip signature verification)
+  --data-dir <dir>           where per-group directories live (default: $TMPDIR/eci-emulator-<pid>)
+  -h, --help                 show this help
+
+Environment: ECI_EMULATOR_CONFIG=<file> is read like --config (the flag wins); LOG_LEVEL sets log verbosity (stderr).
+Admin HTTP API (loopback tests): GET /__admin/stats|groups|config, POST /__admin/config|faults|rate-limits|
+create-latency|stock-out|max-groups|reset-stats with a JSON body.`;
+
+function fail(message: string): never {
+  process.stderr.write(`eci-emulator: ${message}\n`);
+  process.exit(2);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        runtime: { type: 'string' },
+        config: { type: 'string' },
+        region: { type: 'string', multiple: true },
+        'access-key-id': { type: 'string' },
+        'access-key-secret': { type: 'string' },
+        'no-rate-limits': { type: 'boolean' },
+        insecure: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    fail(`${(e as Error).message} (see --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port: "${values.port}" is not a port number`);
+  const runtime = values.runtime ?? 'process';
+  if (runtime !== 'process' && runtime !== 'simulated') fail(`--runtime: "${runtime}" must be process or simulated`);
+  const host = values.host ?? '127.0.0.1';
+  const configFile = values.config ?? process.env.ECI_EMULATOR_CONFIG;
+  let config: Record<string, unknown> = {};
+  if (configFile) {
+    try {
+      config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      fail(`--config: cannot read ${configFile}: ${(e as Error).message}`);
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) fail(`--config: ${configFile} must hold a JSON object`);
+  }
+  if (values['no-rate-limits']) config.rateLimitsEnabled = false;
+  if (values.insecure) config.signature = { ...(config.signature as object), verify: false };
+  if (values['data-dir']) config.dataDir = values['data-dir'];
+  const id = values['access-key-id'] ?? process.env.ECI_EMULATOR_ACCESS_KEY_ID;
+  const secret = values['access-key-secret'] ?? process.env.ECI_EMULATOR_ACCESS_KEY_SECRET;
+  if ((id === undefined) !== (secret === undefined)) fail('--access-key-id and --access-key-secret must be given together');
+
+  let handle;
+  try {
+    handle = await startEmulator({ host, port, runtime, config, regions: values.region, accessKeys: id && secret ? [{ id, secret }] : undefined });
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    fail(`cannot start: ${(e as Error).message}`);
+  }
+  const h = handle;
+  process.stdout.write(`eci-emulator listening on ${h.url} (runtime=${h.runtime}, region=${h.regionId}, accessKeyId=${h.accessKeyId})\n`);
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`eci-emulator: ${sig}, stopping\n`);
+    const force = setTimeout(() => process.exit(1), 35_000);
+    force.unref();
+    void h.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
