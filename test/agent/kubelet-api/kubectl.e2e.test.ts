@@ -84,6 +84,17 @@ for (const { mode } of modes) {
     t.is(await sessions(mode, 'exec', mode), 2);
   });
 
+  test.serial(`${mode}: a command that cannot start is reported as an error; killing kubectl aborts the backend`, async (t) => {
+    const r = await c.kubectl(['exec', '-n', ns(mode), 'app', '-c', 'ticker', '--', 'no-such-binary-kapi']);
+    t.not(r.code, 0);
+    t.regex(r.stderr, /error executing command in container: spawn no-such-binary-kapi ENOENT/);
+    const node = nodes.get(mode)!;
+    const before = node.backend.aborts.length;
+    await kubectlStream(['exec', '-n', ns(mode), 'app', '-c', 'ticker', '--', 'sh', '-c', 'echo running; exec sleep 30'], /running/, { kill: true });
+    for (let i = 0; i < 50 && !node.backend.aborts.slice(before).includes('exec:sh -c echo running; exec sleep 30'); i++) await new Promise((r) => setTimeout(r, 100));
+    t.true(node.backend.aborts.slice(before).includes('exec:sh -c echo running; exec sleep 30'));
+  });
+
   test.serial(`${mode}: kubectl exec -it runs under a terminal with the caller's size`, async (t) => {
     const cmd = `stty rows 33 cols 101; ${c.bin.kubectl} --kubeconfig=${c.kubeconfigPath} exec -it -n ${ns(mode)} app -c ticker -- sh -c 'stty size; tty >/dev/null && echo is-a-tty'`;
     const r = await execFileP('script', ['-qfec', cmd, '/dev/null'], { timeout: 60_000 });

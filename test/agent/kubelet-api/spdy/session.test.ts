@@ -125,3 +125,19 @@ test('streams with the wrong parity or a reused id are refused', async (t) => {
   await pong;
   t.is(accepted, 1);
 });
+
+test('an idle session is closed after its idle timeout', async (t) => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const accepted = new Promise<Socket>((r) => srv.once('connection', r));
+  const clientSocket = connect((srv.address() as { port: number }).port, '127.0.0.1');
+  const server = new SpdySession(await accepted, { role: 'server', idleTimeoutMs: 200 });
+  const client = new SpdySession(clientSocket, { role: 'client' });
+  t.teardown(() => client.close());
+  const idle = new Promise<void>((r) => server.once('idleTimeout', r));
+  const clientClosed = new Promise<void>((r) => client.once('close', r));
+  await idle;
+  await clientClosed;
+  t.pass();
+});
