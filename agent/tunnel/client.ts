@@ -67,6 +67,8 @@ export interface TunnelClientOptions {
   watchIdleTimeoutMs?: number;
   keepaliveTimeMs?: number;
   keepaliveTimeoutMs?: number;
+  /** A session whose local reader leaves its buffer full this long is cancelled (RESOURCE_EXHAUSTED). */
+  stallTimeoutMs?: number;
   backoff?: BackoffOptions;
 }
 
@@ -150,6 +152,7 @@ export class TunnelClient extends EventEmitter {
       watchIdleTimeoutMs: 45_000,
       keepaliveTimeMs: 20_000,
       keepaliveTimeoutMs: 10_000,
+      stallTimeoutMs: 30_000,
       backoff: DEFAULT_BACKOFF,
       ...opts,
     };
@@ -434,6 +437,32 @@ export class TunnelClient extends EventEmitter {
 
   // ---- sessions ----
 
+  /**
+   * Pauses/resumes a session call for backpressure and cancels it when the local reader stalls
+   * longer than stallTimeoutMs (grpc-js holds the final status behind unread messages, so without
+   * this a session ended by the relay would never settle while nobody reads it).
+   */
+  private flow(call: { pause(): unknown; resume(): unknown; cancel(): void }, kind: string, onStall: (e: TunnelError) => void, reqId: string) {
+    let timer: NodeJS.Timeout | undefined;
+    return {
+      pause: () => {
+        call.pause();
+        timer ??= setTimeout(() => {
+          this.log.warn({ reqId, kind }, 'session reader stalled; cancelling');
+          this.emit('session-stalled', kind);
+          onStall(new TunnelError(grpc.status.RESOURCE_EXHAUSTED, `${kind}: the local reader did not read for ${this.o.stallTimeoutMs} ms; session ended`, reqId));
+          call.cancel();
+        }, this.o.stallTimeoutMs);
+      },
+      resume: () => {
+        clearTimeout(timer);
+        timer = undefined;
+        call.resume();
+      },
+      done: () => clearTimeout(timer),
+    };
+  }
+
   private async openSession<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
@@ -456,25 +485,29 @@ export class TunnelClient extends EventEmitter {
     // _read is the stream asking for more: resume unconditionally (Node calls it again only after a
     // push). A full sibling stream pauses the call again on its next push, so each buffer overshoots
     // its high-water mark by at most one message.
-    const resumeIfRoom = () => void call.resume();
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, o.attach ? 'attach' : 'exec', (e) => (stallError = e), reqId);
+    const resumeIfRoom = () => flow.resume();
     const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     let exitStatus: ExitStatus | undefined;
     const exit = new Promise<ExitStatus>((resolve, reject) => {
       call.on('data', (m: ExecOutput__Output) => {
         if (m.msg === 'stdout' && m.stdout) {
-          if (!stdout.push(m.stdout)) call.pause();
+          if (!stdout.push(m.stdout)) flow.pause();
         } else if (m.msg === 'stderr' && m.stderr) {
-          if (!stderr.push(m.stderr)) call.pause();
+          if (!stderr.push(m.stderr)) flow.pause();
         } else if (m.msg === 'exit' && m.exit) exitStatus = m.exit;
       });
       call.on('error', (e) => {
+        flow.done();
         // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
         stdout.push(null);
         stderr.push(null);
-        reject(toTunnelError(e, reqId));
+        reject(stallError ?? toTunnelError(e, reqId));
       });
       call.on('end', () => {
+        flow.done();
         stdout.push(null);
         stderr.push(null);
         call.end();
@@ -513,13 +546,20 @@ export class TunnelClient extends EventEmitter {
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
     const call = await this.openSession(reqId, (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
-    const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => call.resume() });
-    call.on('data', (m: LogChunk__Output) => {
-      if (!stream.push(m.data)) call.pause();
-    });
     let cancelled = false;
-    call.on('error', (e) => (cancelled ? stream.destroy() : stream.destroy(toTunnelError(e, reqId))));
-    call.on('end', () => stream.push(null));
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, 'logs', (e) => (stallError = e), reqId);
+    const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => flow.resume() });
+    call.on('data', (m: LogChunk__Output) => {
+      if (!stream.push(m.data)) flow.pause();
+    });
+    call.on('error', (e) => {
+      flow.done();
+      if (stallError) stream.destroy(stallError);
+      else if (cancelled) stream.destroy();
+      else stream.destroy(toTunnelError(e, reqId));
+    });
+    call.on('end', () => (flow.done(), stream.push(null)));
     stream.on('close', () => ((cancelled = true), call.cancel()));
     return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
   }
@@ -531,7 +571,7 @@ export class TunnelClient extends EventEmitter {
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
-      read: () => call.resume(),
+      read: () => flow.resume(),
       write: (chunk: Buffer, _e, cb) => {
         call.write({ data: chunk }, () => cb());
       },
@@ -540,14 +580,22 @@ export class TunnelClient extends EventEmitter {
         cb();
       },
     });
+    let cancelled = false;
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, 'portforward', (e) => (stallError = e), reqId);
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
-        if (!stream.push(m.data)) call.pause();
+        if (!stream.push(m.data)) flow.pause();
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
-    let cancelled = false;
-    call.on('error', (e) => (cancelled ? stream.destroy() : stream.destroy(toTunnelError(e, reqId))));
+    call.on('error', (e) => {
+      flow.done();
+      if (stallError) stream.destroy(stallError);
+      else if (cancelled) stream.destroy();
+      else stream.destroy(toTunnelError(e, reqId));
+    });
     call.on('end', () => {
+      flow.done();
       stream.push(null);
       call.end();
     });

@@ -46,6 +46,8 @@ export class MemoryProvider implements PodProvider {
   private readonly listeners = new Map<string, Set<PodStateListener>>();
   private readonly orphanSince = new Map<string, number>();
   private nextId = 1;
+  /** Bytes the simulated `yes` command has managed to write (tests: proves backpressure bounds it). */
+  producedBytes = 0;
 
   constructor(private readonly opts: MemoryProviderOptions = {}) {}
 
@@ -158,6 +160,7 @@ export class MemoryProvider implements PodProvider {
           const piece = total - sent < chunk.length ? chunk.subarray(0, total - sent) : chunk;
           await writeAll(io.stdout, piece);
           sent += piece.length;
+          this.producedBytes += piece.length;
         }
         return ok();
       }

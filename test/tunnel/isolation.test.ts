@@ -1,0 +1,58 @@
+// Isolation and backpressure: a session whose reader never reads (a stalled kubectl) keeps memory
+// bounded (the producer is paused by HTTP/2 flow control), does not block other sessions or pod
+// intents on the same connection, and is ended by the relay's send timeout with a metric.
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import * as grpc from '@grpc/grpc-js';
+import { fixture, once, podIntent, until, type Fixture } from './fixture.js';
+import type { TunnelClient } from '../../agent/tunnel/client.js';
+
+let f: Fixture;
+let c: TunnelClient;
+const uid = randomUUID();
+test.before(async () => {
+  f = await fixture({ sendTimeoutMs: 2_500 });
+  const cert = await f.clientCert('agent-1');
+  c = f.client({ stallTimeoutMs: 4_000, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  c.start();
+  await once(c, 'connected');
+  await c.apply(podIntent(uid));
+});
+test.after.always(async () => {
+  await f?.close();
+});
+
+const start = (command: string[], extra: Record<string, unknown> = {}) => ({ podUid: uid, container: 'main', command, stdout: true, ...extra });
+
+test('a reader that never reads: bounded memory, other sessions and intents unaffected, session ended with a metric', async (t) => {
+  const stalled = await c.exec(start(['yes'])); // infinite output, nobody reads it
+  await until(() => f.provider.producedBytes > 0, 5_000, 'stalled session producing');
+  await new Promise((r) => setTimeout(r, 500));
+  const plateau = f.provider.producedBytes;
+  await new Promise((r) => setTimeout(r, 500));
+  // The producer is paused: nothing more is produced, and what was produced is bounded by the
+  // per-session buffers and the HTTP/2 stream window, not by how long the reader stalls.
+  t.is(f.provider.producedBytes, plateau, 'producer paused while the reader stalls');
+  t.true(plateau < 2 * 1024 * 1024, `buffered ${plateau} bytes`);
+
+  // Meanwhile, on the same connection: a 4 MiB transfer, a second exec, logs and intents all complete.
+  const bulk = await c.exec(start(['yes', String(4 * 1024 * 1024)]));
+  const [bulkOut, bulkExit] = await Promise.all([text(bulk.stdout), bulk.exit]);
+  t.is(bulkOut.length, 4 * 1024 * 1024);
+  t.is(bulkExit.code, 0);
+  const echo = await c.exec(start(['echo', 'still', 'alive']));
+  t.is(await text(echo.stdout), 'still alive\n');
+  const logs = await c.logs({ podUid: uid, container: 'main', tailLines: 1 });
+  t.regex(await text(logs.stream), /line 10/);
+  for (let i = 0; i < 20; i++) t.true((await c.apply(podIntent(randomUUID()))).changed);
+
+  // The relay ends the stalled session (send timeout) — only that one — and counts it.
+  const err = (await stalled.exit.catch((e) => e)) as { code: number; message: string };
+  t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  // The relay gave up after its send timeout; the agent, whose own reader never read, ends its side too.
+  t.regex(err.message, /did not read for 4000 ms/);
+  const m = await f.relay.registry.getSingleMetricAsString('ecigw_relay_session_aborts_total');
+  t.regex(m, /kind="exec",reason="send_timeout"\} 1/);
+  t.is(c.state, 'connected');
+});
