@@ -56,7 +56,7 @@ test.serial('a cut mid-stream reconnects and the status watch resumes with no ga
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-  await once(c, 'connected', 10_000).catch(() => undefined);
+  await until(() => c.state === 'connected', 10_000, 'reconnected');
   const final = new Map(f.provider.allPods().map((p) => [p.uid, p.statusVersion]));
   await until(() => uids.every((u) => rec.seen.get(u)?.at(-1) === final.get(u)), 10_000, 'all final versions delivered');
   for (const u of uids) {
