@@ -179,14 +179,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       case 'portForward':
         return reply(400, 'Upgrade request required');
       case 'containerLogs':
-        return await serveLogs(r, url, req, res, reply);
+        return await serveLogs(r, url, res, reply);
     }
   }
 
   async function serveLogs(
     r: Extract<Route, { kind: 'containerLogs' }>,
     url: URL,
-    req: IncomingMessage,
     res: ServerResponse,
     reply: (code: number, body: string) => void,
   ): Promise<void> {
@@ -206,7 +205,6 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     res.flushHeaders();
     await track('logs', 'http', opts.backend.logs({ pod, container: r.container, opts: logOpts }, res, ac.signal)).catch(() => undefined);
     if (!res.writableEnded) res.end();
-    void req;
   }
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -141,3 +141,47 @@ test('WebSocket port-forward (v4.channel.k8s.io): port prefix on both channels, 
   t.regex(text(3).subarray(2).toString(), new RegExp(`error forwarding port ${deadPort} to pod app, uid .*ECONNREFUSED`));
   ws.close();
 });
+
+function openExec(query: string, protocol: string): Promise<WebSocket> {
+  const ws = new WebSocket(url(`/exec/${node.namespace}/app/main?${query}`).replace('https', 'wss'), [protocol], { cert: admin.cert, key: admin.key, rejectUnauthorized: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+test('WebSocket exec (v5.channel.k8s.io): stdin close on channel 255 ends cat; the status arrives on channel 3', async (t) => {
+  const ws = await openExec('command=cat&input=1&output=1&error=1', 'v5.channel.k8s.io');
+  t.is(ws.protocol, 'v5.channel.k8s.io');
+  const out: Buffer[] = [];
+  let status = '';
+  ws.on('message', (d: Buffer) => {
+    if (d[0] === 1) out.push(d.subarray(1));
+    if (d[0] === 3) status += d.subarray(1).toString();
+  });
+  const closed = new Promise<number>((r) => ws.once('close', r));
+  ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('through v5\n')]));
+  ws.send(Buffer.from([255, 0]));
+  t.is(await closed, 1000);
+  t.is(Buffer.concat(out).toString(), 'through v5\n');
+  t.is(status, '{"metadata":{},"status":"Success"}');
+});
+
+test('a client that stops reading stalls the command instead of buffering its output', async (t) => {
+  const total = 48 * 1024 * 1024;
+  const ws = await openExec(`command=head&command=-c&command=${total}&command=/dev/zero&output=1`, 'v4.channel.k8s.io');
+  let got = 0;
+  ws.on('message', (d: Buffer) => {
+    if (d[0] === 1) got += d.length - 1;
+  });
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  // Stop reading from the socket: TCP fills up, ws.send callbacks stop, the pipe from the process blocks.
+  (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+  await new Promise((r) => setTimeout(r, 1500));
+  const outMetric = await node.server.registry.getSingleMetric('kubelet_api_stream_bytes_total')!.get();
+  const sent = outMetric.values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+  t.true(sent < 16 * 1024 * 1024, `server pushed ${sent} bytes to a client that reads nothing`);
+  (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  await closed;
+  t.is(got, total);
+});
