@@ -2,27 +2,48 @@
 # PTY relay for exec with TTY in the process runtime (stdlib only).
 # usage: pty-helper.py COLS ROWS CMD [ARGS...]; stdin -> pty, pty -> stdout, fd 3 carries JSON lines
 # {"cols":N,"rows":N} (resize) or {"op":"close-stdin"}; exits with the command's exit code (signal -> 128+signo).
-import errno, fcntl, json, os, pty, select, struct, sys, termios
+import errno, fcntl, json, os, select, struct, sys, termios
 
 def set_size(fd, cols, rows):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
 
+def has_fd(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+def login_tty(fd):
+    if hasattr(os, 'login_tty'):
+        os.login_tty(fd)
+        return
+    os.setsid()
+    fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+    for target in (0, 1, 2):
+        os.dup2(fd, target)
+    if fd > 2:
+        os.close(fd)
+
 def main():
     cols, rows, cmd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
-    pid, master = pty.fork()
+    # Size the terminal before the child exists, so an early resize message cannot be overwritten.
+    master, slave = os.openpty()
+    set_size(master, cols, rows)
+    pid = os.fork()
     if pid == 0:
         try:
-            set_size(0, cols, rows)
+            os.close(master)
+            os.close(3) if has_fd(3) else None
+            login_tty(slave)
             os.execvp(cmd[0], cmd)
         except OSError as e:
             os.write(2, ('exec %s: %s\r\n' % (cmd[0], e.strerror)).encode())
             os._exit(126 if e.errno == errno.EACCES else 127)
+    os.close(slave)
     readers = [0, master]
-    try:
-        os.fstat(3)
+    if has_fd(3):
         readers.append(3)
-    except OSError:
-        pass
     ctl_buf = b''
     status = None
     while True:
@@ -67,10 +88,10 @@ def main():
                         msg = json.loads(line)
                         if msg.get('op') == 'close-stdin':
                             os.write(master, b'\x04')
-                        elif 'cols' in msg and 'rows' in msg:
+                        elif "cols" in msg and "rows" in msg:
                             set_size(master, int(msg['cols']), int(msg['rows']))
-                    except (ValueError, OSError):
-                        pass
+                    except (ValueError, OSError) as e:
+                        os.write(2, ('pty-helper: bad control message: %s\n' % e).encode())
         if master not in readers and status is not None:
             break
     code = os.waitstatus_to_exitcode(status)
