@@ -67,6 +67,8 @@ export interface TunnelClientOptions {
   watchIdleTimeoutMs?: number;
   keepaliveTimeMs?: number;
   keepaliveTimeoutMs?: number;
+  /** HTTP/2 flow-control window (bytes) the agent advertises; default 256 KiB. */
+  flowControlWindowBytes?: number;
   /** A session whose local reader leaves its buffer full this long is cancelled (RESOURCE_EXHAUSTED). */
   stallTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -153,6 +155,7 @@ export class TunnelClient extends EventEmitter {
       keepaliveTimeMs: 20_000,
       keepaliveTimeoutMs: 10_000,
       stallTimeoutMs: 30_000,
+      flowControlWindowBytes: 256 * 1024,
       backoff: DEFAULT_BACKOFF,
       ...opts,
     };
@@ -205,6 +208,9 @@ export class TunnelClient extends EventEmitter {
       'grpc.keepalive_timeout_ms': this.o.keepaliveTimeoutMs,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      // HTTP/2 receive window per stream (and for the connection): what a relay may send ahead of
+      // a reader. Bounds the memory of a stalled session; larger windows raise bulk throughput.
+      'grpc-node.flow_control_window': this.o.flowControlWindowBytes,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
       'grpc.client_idle_timeout_ms': 24 * 3600_000,

@@ -289,9 +289,10 @@ export class Controller implements RuntimeSink {
     clearInterval(this.sweepTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    const stops: Promise<unknown>[] = [];
     for (const g of this.groups.values()) {
       g.deleting = true;
-      this.stopping.add(
+      stops.push(
         this.runtime
           .stop(g, Math.min(this.grace(g), 2))
           .catch(() => undefined)
@@ -299,7 +300,8 @@ export class Controller implements RuntimeSink {
       );
     }
     this.groups.clear();
-    while (this.stopping.size) await Promise.all([...this.stopping]);
+    await Promise.all(stops);
+    for (let i = 0; i < 100 && this.stopping.size; i++) await Promise.all([...this.stopping]);
   }
 }
 

@@ -45,6 +45,7 @@ export class MemoryProvider implements PodProvider {
   private readonly pods = new Map<string, PodRecord>();
   private readonly listeners = new Map<string, Set<PodStateListener>>();
   private readonly orphanSince = new Map<string, number>();
+  private readonly podsPerScope = new Map<string, number>();
   private nextId = 1;
   /** Bytes the simulated `yes` command has managed to write (tests: proves backpressure bounds it). */
   producedBytes = 0;
@@ -60,7 +61,7 @@ export class MemoryProvider implements PodProvider {
     }
     const meta = podMeta(intent.podJson);
     if (!rec) {
-      const count = [...this.pods.values()].filter((p) => p.scopeKey === scopeKeyOf(scope)).length;
+      const count = this.podsPerScope.get(scopeKeyOf(scope)) ?? 0;
       if (count >= scope.tenant.quotas.maxPods) {
         throw new ProviderError('RESOURCE_EXHAUSTED', `tenant ${scope.tenantId} quota maxPods=${scope.tenant.quotas.maxPods} reached`);
       }
@@ -77,6 +78,7 @@ export class MemoryProvider implements PodProvider {
       events: [{ reason: 'Scheduled', message: `container group ${providerId}`, type: 'Normal', count: 1, firstTime: now(), lastTime: now() }],
       gone: false,
     };
+    if (!rec) this.podsPerScope.set(scopeKeyOf(scope), (this.podsPerScope.get(scopeKeyOf(scope)) ?? 0) + 1);
     this.pods.set(intent.uid, { scopeKey: scopeKeyOf(scope), intent, state });
     this.emit(state);
     setImmediate(() => this.setPhase(intent.uid, 'Running'));
@@ -87,6 +89,7 @@ export class MemoryProvider implements PodProvider {
     const rec = this.owned(scope, uid, true);
     if (!rec) return { uid, existed: false };
     this.pods.delete(uid);
+    this.podsPerScope.set(rec.scopeKey, (this.podsPerScope.get(rec.scopeKey) ?? 1) - 1);
     this.orphanSince.delete(uid);
     this.emit({ ...rec.state, statusVersion: rec.state.statusVersion + 1, gone: true, events: [] });
     return { uid, existed: true };

@@ -44,6 +44,7 @@ export const tokenDigest = (token: string) => createHash('sha256').update(token,
 export class Authenticator {
   private readonly ca: WatchedFile<X509Certificate[]>;
   private readonly tokens: WatchedFile<Map<string, string>> | undefined;
+  private readonly verified = new Map<string, { identity: AgentIdentity; cas: X509Certificate[]; notAfter: number }>();
 
   constructor(
     private readonly config: RelayConfig,
@@ -70,8 +71,19 @@ export class Authenticator {
   }
 
   private fromCertificate(raw: Buffer): AgentIdentity {
-    const cert = new X509Certificate(raw);
+    // Verifying a signature per call is costly; cache the result per (certificate, CA bundle).
     const cas = this.ca.get();
+    const key = `${createHash('sha256').update(raw).digest('hex')}`;
+    const hit = this.verified.get(key);
+    if (hit && hit.cas === cas && hit.notAfter > Date.now()) return hit.identity;
+    const identity = this.verifyCertificate(raw, cas);
+    if (this.verified.size >= 1024) this.verified.clear();
+    this.verified.set(key, { identity, cas, notAfter: Date.parse(new X509Certificate(raw).validTo) });
+    return identity;
+  }
+
+  private verifyCertificate(raw: Buffer, cas: X509Certificate[]): AgentIdentity {
+    const cert = new X509Certificate(raw);
     const issuer = cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!issuer) throw new AuthError(`client certificate "${cert.subject}" is not issued by the relay's client CA`);
     const t = Date.now();

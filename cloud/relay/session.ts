@@ -7,6 +7,8 @@ import type { Logger } from '../../common/log.js';
 
 /** 64 KiB of not-yet-sent bytes per direction per session, then the producer is paused. */
 export const SESSION_BUFFER_BYTES = 64 * 1024;
+/** Largest message built by coalescing queued output chunks. */
+export const MAX_COALESCED_BYTES = 256 * 1024;
 
 export interface SessionTimeouts {
   startTimeoutMs: number;
@@ -68,19 +70,55 @@ export class SessionGuard {
     return this.closed;
   }
 
-  /** A Writable whose chunks become messages on the call; backpressure follows HTTP/2 flow control. */
+  /**
+   * A Writable whose chunks become messages on the call. Chunks queued while the call is busy are
+   * coalesced into one message of up to MAX_COALESCED_BYTES; backpressure follows the call's own
+   * buffer ('drain'), which HTTP/2 flow control in turn holds back when the agent does not read.
+   */
   writable(wrap: (chunk: Buffer) => unknown): Writable {
+    const call = this.call as Writable;
+    const send = (data: Buffer, cb: (err?: Error | null) => void) => {
+      if (this.closed) return cb(new Error('session closed'));
+      this.activity();
+      if (call.write(wrap(data))) return cb();
+      this.sendPendingSince = Date.now();
+      const onDrain = () => {
+        this.abort.signal.removeEventListener('abort', onAbort);
+        this.sendPendingSince = 0;
+        this.activity();
+        cb();
+      };
+      const onAbort = () => {
+        call.off('drain', onDrain);
+        cb(new Error('session closed'));
+      };
+      call.once('drain', onDrain);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    };
     return new Writable({
       highWaterMark: SESSION_BUFFER_BYTES,
-      write: (chunk: Buffer, _enc, cb) => {
-        if (this.closed) return cb(new Error('session closed'));
-        this.activity();
-        this.sendPendingSince = Date.now();
-        (this.call as Writable).write(wrap(chunk), (err?: Error | null) => {
-          this.sendPendingSince = 0;
-          this.activity();
-          cb(err ?? null);
-        });
+      write: (chunk: Buffer, _enc, cb) => send(chunk, cb),
+      writev: (chunks, cb) => {
+        const bufs = chunks.map((c) => c.chunk as Buffer);
+        // Split into messages of at most MAX_COALESCED_BYTES; wait for each send's callback in turn.
+        const batches: Buffer[] = [];
+        let cur: Buffer[] = [];
+        let size = 0;
+        for (const b of bufs) {
+          if (size + b.length > MAX_COALESCED_BYTES && cur.length) {
+            batches.push(Buffer.concat(cur, size));
+            cur = [];
+            size = 0;
+          }
+          cur.push(b);
+          size += b.length;
+        }
+        if (cur.length) batches.push(Buffer.concat(cur, size));
+        const next = (i: number): void => {
+          if (i === batches.length) return cb();
+          send(batches[i], (err) => (err ? cb(err) : next(i + 1)));
+        };
+        next(0);
       },
     });
   }

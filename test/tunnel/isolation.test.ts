@@ -34,6 +34,7 @@ test('a reader that never reads: bounded memory, other sessions and intents unaf
   // The producer is paused: nothing more is produced, and what was produced is bounded by the
   // per-session buffers and the HTTP/2 stream window, not by how long the reader stalls.
   t.is(f.provider.producedBytes, plateau, 'producer paused while the reader stalls');
+  t.log(`stalled session: ${plateau} bytes produced before the producer was paused`);
   t.true(plateau < 2 * 1024 * 1024, `buffered ${plateau} bytes`);
 
   // Meanwhile, on the same connection: a 4 MiB transfer, a second exec, logs and intents all complete.

@@ -1,7 +1,7 @@
 // Incremental reading of ECI container logs for `logs -f`: DescribeContainerLog has no follow, so the relay polls
-// with Timestamps=true and StartTime = the second of the newest emitted line, and this cursor drops the lines it
-// already emitted (multiset of (timestamp, text) inside that boundary second), strips timestamps the caller did
-// not ask for and enforces limit_bytes over the whole session. Pure: no I/O, no clocks.
+// with Timestamps=true and StartTime = the whole second of the newest seen line, and this cursor drops what it
+// already saw (older lines, and a multiset of (timestamp, text) at the newest timestamp), strips timestamps the
+// caller did not ask for and enforces limit_bytes over the whole session. Pure: no I/O, no clocks.
 
 /** One line of a timestamped DescribeContainerLog Content. */
 export interface TimestampedLine {
@@ -75,13 +75,15 @@ export interface AcceptResult {
 }
 
 /**
- * Tracks what a follow session already emitted. Feed it every DescribeContainerLog Content (read with
- * Timestamps=true); ask it for the StartTime of the next read.
+ * Tracks what a follow session already saw. Feed it every DescribeContainerLog Content (read with
+ * Timestamps=true); ask it for the StartTime of the next read. The log is time-ordered, so a line older than the
+ * newest seen line was already there when that line was read (emitted, or left out on purpose by tail/limit);
+ * lines with exactly the newest timestamp are told apart by a multiset of their text.
  */
 export class LogCursor {
-  /** Start (ns) of the boundary second: every emitted line at or after it is remembered in `window`. */
-  private boundaryNs: bigint | undefined;
-  private readonly window = new Map<string, { ns: bigint; count: number }>();
+  /** Newest timestamp seen (ns) and the lines seen at exactly that timestamp. */
+  private newestNs: bigint | undefined;
+  private readonly atNewest = new Map<string, number>();
   private lastTs = '';
   private lastNs: bigint | undefined;
   private emitted = 0;
@@ -89,9 +91,9 @@ export class LogCursor {
 
   constructor(private readonly opts: LogCursorOptions) {}
 
-  /** StartTime for the next read, or undefined when nothing was seen yet. */
+  /** StartTime for the next read (the whole second of the newest seen line), or undefined when nothing was seen. */
   nextStartTime(): string | undefined {
-    return this.boundaryNs === undefined ? undefined : secondFloorRfc3339(this.boundaryNs);
+    return this.newestNs === undefined ? undefined : secondFloorRfc3339(this.newestNs);
   }
 
   get bytesEmitted(): number {
@@ -105,7 +107,7 @@ export class LogCursor {
   accept(content: string, o: AcceptOptions = {}): AcceptResult {
     const chunks: Buffer[] = [];
     let lines = 0;
-    // Per-read consumption of the remembered window: each remembered line can absorb one repeat per read.
+    // Per-read consumption of the lines remembered at the newest timestamp: each absorbs one repeat per read.
     const consumed = new Map<string, number>();
     for (const line of parseTimestamped(content)) {
       if (this.done) break;
@@ -113,16 +115,16 @@ export class LogCursor {
       // A line without a timestamp continues the previous entry (it was split by an embedded newline upstream).
       const ns = line.ns ?? this.lastNs;
       const ts = line.ns === undefined ? this.lastTs : line.ts;
-      if (ns !== undefined && this.boundaryNs !== undefined && ns < this.boundaryNs) continue;
       const key = `${ts} ${line.text}`;
-      const seen = this.window.get(key);
-      const used = consumed.get(key) ?? 0;
-      if (seen && used < seen.count) {
-        consumed.set(key, used + 1);
-        continue;
+      if (ns !== undefined && this.newestNs !== undefined) {
+        if (ns < this.newestNs) continue;
+        if (ns === this.newestNs) {
+          const used = consumed.get(key) ?? 0;
+          consumed.set(key, used + 1);
+          if (used < (this.atNewest.get(key) ?? 0)) continue;
+        }
       }
-      if (ns !== undefined) this.remember(key, ns);
-      consumed.set(key, used + 1);
+      if (ns !== undefined) this.remember(key, ns, consumed);
       this.lastNs = ns;
       this.lastTs = ts;
       if (o.suppress) continue;
@@ -133,15 +135,14 @@ export class LogCursor {
     return { out: Buffer.concat(chunks), lines, limitReached: this.done };
   }
 
-  private remember(key: string, ns: bigint): void {
-    const second = ns - (((ns % NS_PER_S) + NS_PER_S) % NS_PER_S);
-    if (this.boundaryNs === undefined || second > this.boundaryNs) {
-      this.boundaryNs = second;
-      for (const [k, v] of this.window) if (v.ns < second) this.window.delete(k);
+  private remember(key: string, ns: bigint, consumed: Map<string, number>): void {
+    if (this.newestNs === undefined || ns > this.newestNs) {
+      this.newestNs = ns;
+      this.atNewest.clear();
+      consumed.clear();
+      consumed.set(key, 1);
     }
-    const entry = this.window.get(key);
-    if (entry) entry.count++;
-    else this.window.set(key, { ns, count: 1 });
+    this.atNewest.set(key, (this.atNewest.get(key) ?? 0) + 1);
   }
 
   private cut(buf: Buffer): Buffer {

@@ -94,13 +94,7 @@ export class StatsSource {
 
     const pods = new Map<string, PodStats>();
     for (const ids of batches([...groups.keys()], MAX_IDS_PER_CALL)) {
-      const res = await caller.call('DescribeMultiContainerGroupMetric', (c: EciClient, rt: $Util.RuntimeOptions) =>
-        c.describeMultiContainerGroupMetricWithOptions(
-          new $Eci.DescribeMultiContainerGroupMetricRequest({ regionId: caller.regionId, containerGroupIds: JSON.stringify(ids), metricType: 'summary' }),
-          rt,
-        ),
-      );
-      for (const d of res.body?.monitorDatas ?? []) {
+      for (const d of await this.metricsOf(caller, ids)) {
         const id = d.containerGroupId ? groups.get(d.containerGroupId) : undefined;
         if (!id) continue;
         const stats = podStatsFrom(id, d.records as MetricRecord[] | undefined);
@@ -108,5 +102,23 @@ export class StatsSource {
       }
     }
     return { at: Date.now(), pods };
+  }
+
+  /** One batch; a group deleted since the listing fails the whole call, so a NotFound batch is bisected. */
+  private async metricsOf(caller: EciCaller, ids: string[]): Promise<Array<{ containerGroupId?: string; records?: unknown[] }>> {
+    try {
+      const res = await caller.call('DescribeMultiContainerGroupMetric', (c: EciClient, rt: $Util.RuntimeOptions) =>
+        c.describeMultiContainerGroupMetricWithOptions(
+          new $Eci.DescribeMultiContainerGroupMetricRequest({ regionId: caller.regionId, containerGroupIds: JSON.stringify(ids), metricType: 'summary' }),
+          rt,
+        ),
+      );
+      return res.body?.monitorDatas ?? [];
+    } catch (err) {
+      if (sessionError(err, 'stats').code !== 'NOT_FOUND') throw err;
+      if (ids.length === 1) return [];
+      const half = Math.ceil(ids.length / 2);
+      return [...(await this.metricsOf(caller, ids.slice(0, half))), ...(await this.metricsOf(caller, ids.slice(half)))];
+    }
   }
 }
