@@ -32,6 +32,7 @@ const table: Array<{ name: string; reads: string[]; timestamps?: boolean; limit?
   { name: 'overlapping read re-delivers the boundary second: no duplicate', reads: [`${T(1)} a\n${T(2, '1')} b\n`, `${T(2, '1')} b\n${T(2, '2')} c\n${T(3)} d\n`], expect: 'a\nb\nc\nd\n', start: '2024-05-06T07:08:03Z' },
   { name: 'identical lines with the same timestamp are counted, not collapsed', reads: [`${T(1)} x\n${T(1)} x\n`, `${T(1)} x\n${T(1)} x\n${T(1)} x\n`], expect: 'x\nx\nx\n' },
   { name: 'same text at a new timestamp is a new line', reads: [`${T(1)} x\n`, `${T(1)} x\n${T(1, '2')} x\n`], expect: 'x\nx\n' },
+  { name: 'lines left out by tail in the boundary second stay out', reads: [`${T(1, '3')} c\n${T(1, '4')} d\n`, `${T(1, '1')} a\n${T(1, '2')} b\n${T(1, '3')} c\n${T(1, '4')} d\n${T(2)} e\n`], expect: 'c\nd\ne\n' },
   { name: 'lines older than the boundary second are ignored (server ignored StartTime)', reads: [`${T(5)} e\n`, `${T(1)} a\n${T(5)} e\n${T(6)} f\n`], expect: 'e\nf\n' },
   { name: 'an unterminated last line waits for its newline', reads: [`${T(1)} a\n${T(1, '5')} par`, `${T(1)} a\n${T(1, '5')} partial\n`], expect: 'a\npartial\n' },
   { name: 'limit_bytes cuts inside a line and stops', limit: 5, reads: [`${T(1)} abc\n${T(2)} def\n`, `${T(3)} ghi\n`], expect: 'abc\nd' },
@@ -80,14 +81,22 @@ test('randomized overlapping polls reproduce the log exactly once', (t) => {
       log.push({ ns, line: `${ts} ${text}\n` });
     }
     const c = new LogCursor({ timestamps: true });
-    let written = 0;
-    let out = '';
+    // First read: the last `tail` lines of what is written so far (tail = kubectl --tail), possibly none.
+    // A line left out by tail that has exactly the newest line's timestamp is indistinguishable from a new one
+    // (ns timestamps make that practically impossible in real logs), so the model avoids that case.
+    let written = Math.floor(rnd() * n);
+    let tail = Math.floor(rnd() * 4);
+    const cut = written - tail - 1;
+    if (tail > 0 && cut >= 0 && log[cut].ns === log[written - 1].ns) tail = 0;
+    let out = tail === 0 ? '' : c.accept(log.slice(Math.max(0, written - tail), written).map((l) => l.line).join('')).out.toString();
+    // With tail 0 nothing was seen, so the polls start at the top (logs.ts asks ECI for Tail=1 and suppresses it instead).
+    const expected = tail === 0 ? log.map((l) => l.line).join('') : log.slice(Math.max(0, written - tail)).map((l) => l.line).join('');
     while (written < n) {
       written = Math.min(n, written + Math.floor(rnd() * 6));
       const start = c.nextStartTime();
       const from = start === undefined ? -1n : rfc3339ToNanos(start)!;
       out += c.accept(log.slice(0, written).filter((l) => l.ns >= from).map((l) => l.line).join('')).out.toString();
     }
-    t.is(out, log.map((l) => l.line).join(''), `round ${round}`);
+    t.is(out, expected, `round ${round}`);
   }
 });
