@@ -1,0 +1,93 @@
+// `gateway-relay`: the cloud relay process. One YAML/JSON file holds both the process settings (listen
+// address, TLS files, ECI endpoint) and the tenant configuration (tenants, agent identities, token file,
+// limits); env and flags override the process settings. Bad configuration exits 2 naming the field.
+import { readFileSync } from 'node:fs';
+import { load as loadYaml } from 'js-yaml';
+import { loadConfig, helpText, checks, ConfigError, type Field } from '../../common/config.js';
+import { newRegistry } from '../../common/metrics.js';
+import { startOpsServer } from '../../common/ops-server.js';
+import { logger } from '../../common/log.js';
+import { parseRelayConfig, ConfigError as RelayConfigError } from './config.js';
+import { startRelay } from './server.js';
+import { createEciBackend } from '../eci/index.js';
+import { resolveCredentials } from '../eci/credentials.js';
+
+export const RELAY_FIELDS: Field[] = [
+  { path: 'listen', type: 'string', env: 'ECIGW_RELAY_LISTEN', flag: 'listen', default: '0.0.0.0', describe: 'gRPC bind address' },
+  { path: 'port', type: 'number', env: 'ECIGW_RELAY_PORT', flag: 'port', default: 8443, describe: 'gRPC (TLS) port', check: checks.port },
+  { path: 'tls.certFile', type: 'string', env: 'ECIGW_RELAY_TLS_CERT_FILE', flag: 'tls-cert-file', required: true, describe: 'serving certificate (re-read when it changes)' },
+  { path: 'tls.keyFile', type: 'string', env: 'ECIGW_RELAY_TLS_KEY_FILE', flag: 'tls-key-file', required: true, describe: 'serving key' },
+  { path: 'tls.clientCaFile', type: 'string', env: 'ECIGW_RELAY_CLIENT_CA_FILE', flag: 'client-ca-file', required: true, describe: 'CA that issues agent client certificates' },
+  { path: 'eci.endpoint', type: 'string', env: 'ECIGW_ECI_ENDPOINT', flag: 'eci-endpoint', describe: 'ECI OpenAPI host[:port] (default eci.<tenant region>.aliyuncs.com)' },
+  { path: 'eci.protocol', type: 'string', env: 'ECIGW_ECI_PROTOCOL', flag: 'eci-protocol', default: 'https', describe: 'https for ECI, http for the emulator', check: checks.oneOf('http', 'https') },
+  { path: 'eci.timeoutMs', type: 'number', env: 'ECIGW_ECI_TIMEOUT_MS', flag: 'eci-timeout-ms', default: 10000, describe: 'timeout of one ECI call attempt (ms)' },
+  { path: 'gcGraceSeconds', type: 'number', env: 'ECIGW_GC_GRACE_SECONDS', flag: 'gc-grace-seconds', default: 60, describe: 'an orphaned container group is deleted after this long' },
+  { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
+  { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9096, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
+];
+
+const USAGE =
+  'Usage: gateway-relay --config <file> [options]\n\nRuns the eci-hybrid-gateway relay: authenticates agents, scopes them to tenants and calls the ECI OpenAPI.\nThe config file also holds `tenants`, `certificateIdentities`, `tokenFile` and `limits` (see README).';
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let loaded;
+  let relayConfig;
+  try {
+    loaded = loadConfig(RELAY_FIELDS, { argv, env, configEnv: 'ECIGW_RELAY_CONFIG' });
+    if (loaded) {
+      if (!loaded.configFile) throw new ConfigError('config', 'a config file with `tenants` is required (--config or env ECIGW_RELAY_CONFIG)');
+      const raw = (loadYaml(readFileSync(loaded.configFile, 'utf8')) ?? {}) as Record<string, unknown>;
+      relayConfig = parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {} });
+      // Fail at start, not at the first pod, when a tenant's ECI credentials cannot be found.
+      for (const [id, t] of Object.entries(relayConfig.tenants)) {
+        try {
+          resolveCredentials(t.credentialsRef, env);
+        } catch (e) {
+          throw new ConfigError(`tenants.${id}.credentialsRef`, (e as Error).message);
+        }
+      }
+      for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) readFileSync(loaded.values[f] as string);
+    }
+  } catch (e) {
+    const msg = e instanceof ConfigError || e instanceof RelayConfigError ? e.message : `${(e as Error).message}`;
+    process.stderr.write(`gateway-relay: ${msg}\n`);
+    return 2;
+  }
+  if (!loaded || !relayConfig) {
+    process.stdout.write(helpText(USAGE, RELAY_FIELDS, 'ECIGW_RELAY_CONFIG'));
+    return 0;
+  }
+  const v = loaded.values;
+  const log = logger('gateway-relay');
+  const registry = newRegistry(true);
+  const { provider } = createEciBackend({
+    connection: { endpoint: (v['eci.endpoint'] as string | undefined) || undefined, protocol: v['eci.protocol'] as 'http' | 'https', timeoutMs: v['eci.timeoutMs'] as number },
+    credentials: (scope) => resolveCredentials(scope.tenant.credentialsRef, env),
+    registry,
+    provider: { gcGraceMs: (v.gcGraceSeconds as number) * 1000 },
+  });
+  const relay = await startRelay({
+    host: v.listen as string,
+    port: v.port as number,
+    tls: { certFile: v['tls.certFile'] as string, keyFile: v['tls.keyFile'] as string, clientCaFile: v['tls.clientCaFile'] as string },
+    config: relayConfig,
+    provider,
+    registry,
+  });
+  const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => true });
+  // One line on stdout for scripts and the demo; logs go to stderr.
+  process.stdout.write(`gateway-relay listening on ${v.listen}:${relay.port} (ops ${ops.port})\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining sessions');
+    await relay.close();
+    provider.close();
+    await ops.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return -1;
+}
