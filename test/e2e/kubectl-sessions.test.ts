@@ -1,0 +1,87 @@
+// kubectl on burst pods, the whole way: built kubectl → real kube-apiserver → agent kubelet API → tunnel
+// (one gRPC stream per session) → relay → ECI sessions → emulator process runtime. Run with the node
+// declaring WebSocket streaming (1.36+ path) and, in kubectl-sessions-spdy, without (SPDY path).
+import test from 'ava';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
+import { eventually } from '../helpers/stack.js';
+import { freePort } from '../helpers/ports.js';
+
+const execFileP = promisify(execFile);
+const declareWebSocket = process.env.ECIGW_TEST_SPDY !== '1';
+let stack: EciStack;
+let ns: string;
+
+test.before(async () => {
+  stack = await startEciStack({ emulator: { runtime: 'process' }, declareWebSocket });
+  ns = `kc-${process.pid}`;
+  const core = stack.cluster.kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  const placement = {
+    nodeSelector: { 'kubernetes.io/hostname': stack.nodeName },
+    tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' as const }],
+  };
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name: 'shell' },
+      spec: { ...placement, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.2; done'] }] },
+    },
+  });
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: { metadata: { name: 'web' }, spec: { ...placement, containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] } },
+  });
+  await eventually('pods Running', async () => {
+    const items = (await core.listNamespacedPod({ namespace: ns })).items;
+    return items.length === 2 && items.every((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
+  }, 90_000);
+});
+test.after.always(async () => {
+  await stack?.cluster.kc.makeApiClient(CoreV1Api).deleteNamespace({ name: ns }).catch(() => undefined);
+  await stack?.close();
+});
+
+test('kubectl exec with stdin piped; exit codes propagate', async (t) => {
+  const ok = await stack.cluster.kubectl(['exec', '-i', '-n', ns, 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello burst\n' });
+  t.is(ok.code, 0, ok.stderr);
+  t.is(ok.stdout, 'HELLO BURST\n');
+  const three = await stack.cluster.kubectl(['exec', '-n', ns, 'shell', '--', 'sh', '-c', 'exit 3']);
+  t.is(three.code, 3, `exit 3 gives 3 (stderr: ${three.stderr})`);
+});
+
+test('kubectl exec -it under a pseudo-terminal sees the window size', async (t) => {
+  const cmd = `stty cols 91 rows 37; ${stack.cluster.bin.kubectl} --kubeconfig=${stack.cluster.kubeconfigPath} exec -it -n ${ns} shell -- sh -c 'sleep 1; stty size; exit 0'`;
+  const { stdout } = await execFileP('script', ['-qfec', cmd, '/dev/null'], { timeout: 60_000 });
+  t.regex(stdout, /37 91/, 'the pod sees the terminal size kubectl sent');
+});
+
+test('kubectl logs --tail, --timestamps and logs -f sees new lines', async (t) => {
+  const tail = await stack.cluster.kubectl(['logs', '-n', ns, 'shell', '--tail=2']);
+  t.is(tail.code, 0, tail.stderr);
+  t.is(tail.stdout.trim().split('\n').length, 2);
+  const ts = await stack.cluster.kubectl(['logs', '-n', ns, 'shell', '--tail=1', '--timestamps']);
+  t.regex(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z line-\d+\n$/);
+
+  const follow = spawn(stack.cluster.bin.kubectl, [`--kubeconfig=${stack.cluster.kubeconfigPath}`, 'logs', '-f', '--tail=1', '-n', ns, 'shell']);
+  t.teardown(() => follow.kill());
+  let out = '';
+  follow.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await eventually('5 followed lines', async () => out.split('\n').filter(Boolean).length >= 6, 20_000);
+  const nums = out.split('\n').filter(Boolean).map((l) => Number(l.replace('line-', '')));
+  for (let i = 1; i < nums.length; i++) t.is(nums[i], nums[i - 1] + 1, `no line lost or repeated: ${nums.join(',')}`);
+});
+
+test('kubectl port-forward to the pod\'s HTTP port, many parallel connections', async (t) => {
+  const local = await freePort();
+  const pf = spawn(stack.cluster.bin.kubectl, [`--kubeconfig=${stack.cluster.kubeconfigPath}`, 'port-forward', '-n', ns, 'pod/web', `${local}:80`]);
+  t.teardown(() => pf.kill());
+  await eventually('port-forward ready', async () => {
+    const r = await fetch(`http://127.0.0.1:${local}/`).catch(() => undefined);
+    return r?.ok;
+  }, 30_000);
+  const results = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${local}/`).then((r) => r.status)));
+  t.deepEqual(results, Array(20).fill(200));
+});
