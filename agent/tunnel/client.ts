@@ -353,7 +353,10 @@ export class TunnelClient extends EventEmitter {
         if (err) {
           this.log.debug({ reqId, method, code: err.code, err: err.details }, 'rpc failed');
           reject(toTunnelError(err, reqId));
-        } else resolve(res as Res);
+        } else {
+          this.log.debug({ reqId, method }, 'rpc ok');
+          resolve(res as Res);
+        }
       }),
     );
   }
@@ -475,6 +478,7 @@ export class TunnelClient extends EventEmitter {
   ): Promise<C> {
     const client = await this.ready(Date.now() + this.o.connectTimeoutMs, reqId);
     const call = open(client, this.metadata(reqId));
+    this.log.debug({ reqId }, 'session opened');
     const t = setTimeout(() => call.cancel(), this.o.firstByteTimeoutMs);
     call.once('metadata', () => clearTimeout(t));
     call.once('status', () => clearTimeout(t));

@@ -163,8 +163,9 @@ export class Controller implements RuntimeSink {
   list(f: GroupFilter, limit: number, nextToken?: string): Page {
     let cursor = Infinity;
     if (nextToken) {
-      const n = Number(Buffer.from(nextToken, 'base64url').toString('utf8'));
-      if (!Number.isInteger(n) || n < 0) throw new EciError(400, 'InvalidParameter.NextToken', 'The specified NextToken is not valid.');
+      const decoded = /^[A-Za-z0-9_-]{1,16}$/.test(nextToken) ? Buffer.from(nextToken, 'base64url').toString('utf8') : '';
+      const n = /^\d{1,15}$/.test(decoded) ? Number(decoded) : -1;
+      if (n < 0) throw new EciError(400, 'InvalidParameter.NextToken', 'The specified NextToken is not valid.');
       cursor = n;
     }
     const ids = f.ids ? new Set(f.ids) : undefined;
