@@ -473,6 +473,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${opts.port ?? 0}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );
+  await certificatesLoaded(certProvider, 10_000);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');
 
   return {
@@ -493,6 +494,25 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       server.forceShutdown();
     },
   };
+}
+
+/** Waits until the file-watching provider has loaded both the identity and the CA (it loads asynchronously). */
+function certificatesLoaded(provider: experimental.FileWatcherCertificateProvider, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let identity = false;
+    let ca = false;
+    const timer = setTimeout(() => (cleanup(), reject(new Error(`relay TLS: certificate/key/CA files not loaded within ${ms} ms`))), ms);
+    const cleanup = () => {
+      clearTimeout(timer);
+      provider.removeIdentityCertificateListener(onIdentity);
+      provider.removeCaCertificateListener(onCa);
+    };
+    const check = () => identity && ca && (cleanup(), resolve());
+    const onIdentity = (u: unknown) => ((identity = !!u), check());
+    const onCa = (u: unknown) => ((ca = !!u), check());
+    provider.addIdentityCertificateListener(onIdentity);
+    provider.addCaCertificateListener(onCa);
+  });
 }
 
 /** Ends a Writable and waits until everything written has been handed on (or the stream died). */
