@@ -1,0 +1,154 @@
+// A whole gateway on loopback: a relay (TLS, mTLS agent identity, one tenant) in front of a PodProvider,
+// and an agent (virtual node + kubelet API served through the tunnel) for a given cluster. Used by the
+// demo and by the end-to-end tests; production runs the same parts through gateway-relay/gateway-agent.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createCa, issueCert } from '../common/pki.js';
+import { parseRelayConfig } from '../cloud/relay/config.js';
+import { startRelay, type RelayHandle } from '../cloud/relay/server.js';
+import type { PodProvider, TenantConfig } from '../cloud/provider/provider.js';
+import { Agent, type AgentOptions } from '../agent/agent.js';
+import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
+import { startKubeletServer } from '../agent/kubelet-api/server.js';
+import { TunnelKubeletBackend } from '../agent/tunnel-backend.js';
+
+export interface LocalGatewayOptions {
+  kubeconfigPath: string;
+  /** CA of the API server's kubelet client certificate. */
+  kubeletClientCaPem: string;
+  provider: PodProvider | ((tenant: TenantConfig) => PodProvider);
+  nodeName: string;
+  clusterId: string;
+  tenant?: Partial<TenantConfig>;
+  declareWebSocket?: boolean;
+  agent?: Partial<AgentOptions>;
+  startAgent?: boolean;
+}
+
+export interface LocalGateway {
+  relay: RelayHandle;
+  agent: Agent;
+  kubeletPort: number;
+  /** Another agent replica for the same node and identity (leader-election tests). */
+  newAgent(o?: Partial<AgentOptions>): Agent;
+  restartRelay(): Promise<RelayHandle>;
+  close(): Promise<void>;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-gateway-'));
+  const ca = await createCa('ecigw-relay-ca');
+  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  const agentId = `agent-${o.clusterId}`;
+  const agentCert = await issueCert(ca, { cn: agentId, client: true });
+  const file = (name: string, content: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
+  const tls = { certFile: file('relay.crt', server.certPem), keyFile: file('relay.key', server.keyPem), clientCaFile: file('ca.crt', ca.certPem) };
+  const agentCertFile = file('agent.crt', agentCert.certPem);
+  const agentKeyFile = file('agent.key', agentCert.keyPem);
+  const config = parseRelayConfig({
+    tenants: {
+      tenant: {
+        region: 'cn-hangzhou',
+        credentialsRef: 'env:ECI',
+        vSwitchId: 'vsw-local',
+        securityGroupId: 'sg-local',
+        tags: {},
+        quotas: { maxPods: 10000 },
+        clusterIds: [o.clusterId],
+        ...o.tenant,
+      },
+    },
+    certificateIdentities: { [agentId]: 'tenant' },
+    limits: { bookmarkIntervalMs: 1000 },
+  });
+  let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });
+  const kc = new KubeConfig();
+  kc.loadFromFile(o.kubeconfigPath);
+  const kubeletPort = await freeLoopbackPort();
+  const agents: Agent[] = [];
+  const newAgent = (extra: Partial<AgentOptions> = {}) => {
+    const a = new Agent({
+      kubeConfig: kc,
+      node: {
+        name: o.nodeName,
+        capacity: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' },
+        labels: {},
+        taints: [DEFAULT_TAINT],
+        internalIP: '127.0.0.1',
+        kubeletPort,
+        os: 'linux',
+        arch: 'amd64',
+        agentVersion: '0.1.0',
+        declareWebSocketStreaming: o.declareWebSocket ?? true,
+        region: config.tenants.tenant.region,
+      },
+      tunnel: {
+        target: `127.0.0.1:${relay.port}`,
+        tls: { ca: { file: tls.clientCaFile }, cert: { file: agentCertFile }, key: { file: agentKeyFile } },
+        clusterId: o.clusterId,
+        nodeNames: [o.nodeName],
+        agentId,
+        version: '0.1.0',
+        proxy: null,
+        connectTimeoutMs: 3000,
+        handshakeTimeoutMs: 3000,
+        rpcTimeoutMs: 10_000,
+        backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.2 },
+      },
+      // The kubelet API, served as in production: through the tunnel to the provider.
+      extras: async ({ tunnel, pods }) =>
+        await startKubeletServer({
+          host: '127.0.0.1',
+          port: kubeletPort,
+          nodeName: o.nodeName,
+          addresses: ['127.0.0.1'],
+          clientCaPem: o.kubeletClientCaPem,
+          kubeConfig: kc,
+          backend: new TunnelKubeletBackend(tunnel, pods, o.nodeName),
+        }),
+      ...o.agent,
+      ...extra,
+    });
+    agents.push(a);
+    return a;
+  };
+  const agent = newAgent();
+  if (o.startAgent !== false) await agent.start();
+  return {
+    get relay() {
+      return relay;
+    },
+    agent,
+    kubeletPort,
+    newAgent,
+    async restartRelay() {
+      const port = relay.port;
+      await relay.close();
+      relay = await startRelay({ host: '127.0.0.1', port, tls, config, provider: o.provider });
+      return relay;
+    },
+    async close() {
+      await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
+      await relay.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
