@@ -29,7 +29,7 @@ test('registers the virtual node with labels, taint, capacity, conditions and a 
   t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['virtual-kubelet.io/provider=alibabacloud:NoSchedule']);
   t.is(node.status?.capacity?.pods, '5k', 'capacity as configured (5000, in canonical form)');
   t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-  t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, stack.kubeletPort, 'kubelet endpoint is the agent's kubelet API port');
+  t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, stack.kubeletPort, 'kubelet endpoint is the agent kubelet API port');
   const lease = await stack.cluster.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: stack.nodeName, namespace: 'kube-node-lease' });
   t.is(lease.spec?.holderIdentity, stack.nodeName);
   t.is(lease.metadata?.ownerReferences?.[0]?.kind, 'Node');
