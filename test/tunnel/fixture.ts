@@ -38,7 +38,7 @@ const tenant = (id: string, cluster: string) => ({
   clusterIds: [cluster],
 });
 
-export async function fixture(limits: Record<string, number> = {}): Promise<Fixture> {
+export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-tunnel-'));
   const ca = await createCa('ecigw-relay-ca');
   const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
@@ -60,7 +60,7 @@ export async function fixture(limits: Record<string, number> = {}): Promise<Fixt
   const relays: RelayHandle[] = [];
   const clients: TunnelClient[] = [];
   const start = async () => {
-    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, provider });
+    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, provider, ...relayOpts });
     relays.push(r);
     return r;
   };

@@ -10,6 +10,8 @@ export interface Forwarder {
   /** While paused, new connections are refused (accepted and destroyed at once). */
   setRefusing(v: boolean): void;
   connections(): number;
+  /** Silently stops moving bytes on open connections (no FIN/RST): a dead path only keepalive detects. */
+  blackhole(): void;
   /** New connections go to this port from now on. */
   setTarget(port: number): void;
   close(): Promise<void>;
@@ -40,6 +42,12 @@ export async function startForwarder(targetPort: number): Promise<Forwarder> {
     },
     setRefusing: (v) => {
       refusing = v;
+    },
+    blackhole: () => {
+      for (const s of sockets) {
+        s.unpipe();
+        s.pause();
+      }
     },
     setTarget: (p) => {
       targetPort = p;
