@@ -160,6 +160,7 @@ export class TunnelClient extends EventEmitter {
       ...opts,
     };
     this.log = logger('tunnel-client', { agentId: opts.agentId, clusterId: opts.clusterId });
+    this.setMaxListeners(0); // every call waiting for a reconnect listens for 'connected'
   }
 
   get state(): TunnelState {
@@ -324,10 +325,14 @@ export class TunnelClient extends EventEmitter {
 
   private token(): string | undefined {
     if (!this.o.tokenFile) return undefined;
-    const st = statSync(this.o.tokenFile);
-    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    if (this.tokenCache?.stamp !== stamp) this.tokenCache = { stamp, token: readFileSync(this.o.tokenFile, 'utf8').trim() };
-    return this.tokenCache.token;
+    try {
+      const st = statSync(this.o.tokenFile);
+      const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+      if (this.tokenCache?.stamp !== stamp) this.tokenCache = { stamp, token: readFileSync(this.o.tokenFile, 'utf8').trim() };
+      return this.tokenCache.token;
+    } catch (e) {
+      throw new TunnelError(grpc.status.UNAUTHENTICATED, `token file ${this.o.tokenFile} unreadable: ${(e as Error).message}`);
+    }
   }
 
   private metadata(reqId: string): grpc.Metadata {
@@ -399,12 +404,22 @@ export class TunnelClient extends EventEmitter {
 
   /** Runs one watch stream on this connection; reopens it (resuming) until the connection is lost. */
   private async runWatch(client: GrpcTunnelClient): Promise<void> {
+    let watchFailures = 0;
     while (!this.stopped && this.client === client && this.watchers.length) {
       const reqId = randomUUID();
       const { epoch, seq } = this.tracker.cursor;
-      const call = client.WatchStatus({ epoch, seq }, this.metadata(reqId));
+      let md: grpc.Metadata;
+      try {
+        md = this.metadata(reqId);
+      } catch (e) {
+        this.log.warn({ reqId, err: (e as Error).message }, 'status watch cannot start');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** ++watchFailures)));
+        continue;
+      }
+      const call = client.WatchStatus({ epoch, seq }, md);
       this.watchCall = call;
       let idle: NodeJS.Timeout | undefined;
+      let received = false;
       const arm = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
@@ -415,6 +430,7 @@ export class TunnelClient extends EventEmitter {
       arm();
       await new Promise<void>((resolve) => {
         call.on('data', (ev: StatusEvent__Output) => {
+          received = true;
           arm();
           const states = this.tracker.apply(ev);
           if (states.length === 0) return;
@@ -440,7 +456,9 @@ export class TunnelClient extends EventEmitter {
       });
       clearTimeout(idle);
       if (this.watchCall === call) this.watchCall = undefined;
-      if (!this.stopped && this.client === client) await new Promise((r) => setTimeout(r, 200));
+      // Reopen soon after a normal end, slower after repeated failures (bounded back-off).
+      watchFailures = received ? 0 : watchFailures + 1;
+      if (!this.stopped && this.client === client) await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** watchFailures)));
     }
   }
 
