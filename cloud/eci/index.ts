@@ -1,7 +1,7 @@
 // Composition of the ECI side of the relay: one EciCaller per tenant (its credentials, region, limits),
 // the EciProvider control path and the interactive sessions, which find a pod's group by its tags.
 import type { Registry } from 'prom-client';
-import { createEciCaller } from './client.js';
+import { createEciCaller, type TenantEciCaller } from './client.js';
 import { EciProvider, type EciProviderOptions } from './provider/index.js';
 import { createEciSessions, type EciSessionsDeps, type ResolvedGroup } from './sessions/index.js';
 import { GroupApi } from './provider/groups.js';
@@ -26,8 +26,15 @@ export interface EciBackendOptions {
   sessions?: Omit<EciSessionsDeps, 'callerFor' | 'resolveGroup'>;
 }
 
-export function createEciBackend(o: EciBackendOptions): { provider: EciProvider; callerFor: (scope: TenantScope) => EciCaller } {
-  const callers = new Map<string, EciCaller>();
+export interface EciBackend {
+  provider: EciProvider;
+  callerFor: (scope: TenantScope) => EciCaller;
+  /** Every tenant caller made so far (their stats() count ECI calls by action). */
+  callers(): TenantEciCaller[];
+}
+
+export function createEciBackend(o: EciBackendOptions): EciBackend {
+  const callers = new Map<string, TenantEciCaller>();
   const callerFor = (scope: TenantScope): EciCaller => {
     let c = callers.get(scope.tenantId);
     if (!c) {
@@ -60,5 +67,5 @@ export function createEciBackend(o: EciBackendOptions): { provider: EciProvider;
   };
   const sessions = createEciSessions({ ...o.sessions, callerFor, resolveGroup });
   const provider = new EciProvider({ ...o.provider, callerFor, sessions });
-  return { provider, callerFor };
+  return { provider, callerFor, callers: () => [...callers.values()] };
 }
