@@ -490,6 +490,21 @@ export class TunnelClient extends EventEmitter {
     };
   }
 
+  /** Writes one message; if the relay does not take it within stallTimeoutMs the session is cancelled. */
+  private timedWrite<Req>(call: { write(msg: Req, cb: () => void): boolean; cancel(): void }, msg: Req, kind: string, reqId: string, onStall: (e: TunnelError) => void, cb: () => void): void {
+    const timer = setTimeout(() => {
+      this.log.warn({ reqId, kind }, 'relay did not accept input; cancelling');
+      this.emit('session-stalled', kind);
+      onStall(new TunnelError(grpc.status.RESOURCE_EXHAUSTED, `${kind}: the relay did not accept input for ${this.o.stallTimeoutMs} ms; session ended`, reqId));
+      call.cancel();
+      cb();
+    }, this.o.stallTimeoutMs);
+    call.write(msg, () => {
+      clearTimeout(timer);
+      cb();
+    });
+  }
+
   private async openSession<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
@@ -547,9 +562,7 @@ export class TunnelClient extends EventEmitter {
     const stdin = start.stdin
       ? new Writable({
           highWaterMark: CLIENT_SESSION_BUFFER_BYTES,
-          write: (chunk: Buffer, _e, cb) => {
-            call.write({ stdin: chunk }, () => cb());
-          },
+          write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { stdin: chunk }, 'exec', reqId, (e) => (stallError ??= e), () => cb()),
           final: (cb) => {
             call.write({ closeStdin: true });
             cb();
@@ -600,9 +613,7 @@ export class TunnelClient extends EventEmitter {
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       read: () => flow.resume(),
-      write: (chunk: Buffer, _e, cb) => {
-        call.write({ data: chunk }, () => cb());
-      },
+      write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (stallError ??= e), () => cb()),
       final: (cb) => {
         call.write({ closeWrite: true });
         cb();

@@ -57,3 +57,33 @@ test('a reader that never reads: bounded memory, other sessions and intents unaf
   t.regex(m, /kind="exec",reason="send_timeout"\} 1/);
   t.is(c.state, 'connected');
 });
+
+test('a pod that never reads stdin: the writer is paused, then the agent ends that session only', async (t) => {
+  const cert = await f.clientCert('agent-1');
+  const c2 = f.client({ stallTimeoutMs: 1_500, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  c2.start();
+  await once(c2, 'connected');
+  // `size` waits for a terminal resize and never reads stdin.
+  const s = await c2.exec(start(['size'], { stdin: true, tty: true }));
+  const chunk = Buffer.alloc(32 * 1024, 1);
+  let accepted = 0;
+  const pump = async () => {
+    while (!s.stdin!.destroyed) {
+      if (!s.stdin!.write(chunk)) {
+        await new Promise<void>((r) => {
+          const done = () => (s.stdin!.off('drain', done).off('close', done), r());
+          s.stdin!.once('drain', done).once('close', done);
+        });
+      }
+      accepted += chunk.length;
+      if (accepted > 64 * 1024 * 1024) break;
+    }
+  };
+  void pump();
+  const err = (await s.exit.catch((e) => e)) as { code: number; message: string };
+  t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.regex(err.message, /relay did not accept input for 1500 ms/);
+  t.true(accepted < 4 * 1024 * 1024, `writer paused after ${accepted} bytes`);
+  const echo = await c2.exec(start(['echo', 'ok']));
+  t.is(await text(echo.stdout), 'ok\n');
+});
