@@ -22,6 +22,9 @@ test('mTLS agent connects, handshakes and applies an intent idempotently', async
   t.is(c.state, 'connected');
   t.is(hs.tenantId, 't1');
   t.is(hs.relayEpoch, f.relay.epoch);
+  // Tenant cloud settings (credentials reference, vSwitch, security group) never reach the agent.
+  const wire = JSON.stringify(hs);
+  for (const secret of ['secret/eci-t1', 'vsw-t1', 'sg-t1']) t.false(wire.includes(secret), secret);
   const uid = randomUUID();
   const ack = await c.apply(podIntent(uid, 1));
   t.is(ack.uid, uid);
