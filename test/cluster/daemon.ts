@@ -4,6 +4,7 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster, ensureBinaries } from './cluster.js';
+import { isAlive as alive } from './pids.js';
 
 const [runDir, watchPidArg] = process.argv.slice(2);
 const watchPid = Number(watchPidArg);
@@ -21,15 +22,6 @@ function shutdown(code: number): Promise<void> {
       process.exit(code);
     });
   return stopping;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 process.on('SIGTERM', () => void shutdown(0));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { issueCert, loadIssuer, type KeyPairPem } from '../../common/pki.js';
 import type { ClusterInfo } from './cluster.js';
+import { isAlive as alive } from './pids.js';
 
 const execFileP = promisify(execFile);
 
@@ -32,15 +33,6 @@ export interface ClusterHandle {
 let cached: Promise<ClusterHandle> | undefined;
 
 const runPrefix = 'ecigw-cluster-run-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Removes run directories left by runs whose ava process is gone (killing their processes if still alive). */
 function sweepStale(): void {

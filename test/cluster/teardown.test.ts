@@ -6,15 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster, ensureBinaries } from './cluster.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive as alive } from './pids.js';
 
 async function canBind(port: number): Promise<boolean> {
   return await new Promise((resolve) => {
