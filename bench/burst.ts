@@ -1,0 +1,152 @@
+// Bench (issue #7): a burst of pods bound to the virtual node at once, through a private real cluster, the
+// agent and relay as separate processes (their CLIs) and the ECI emulator with its default rate limits
+// (simulated runtime). Measures time to all Running against the bound set by the emulator's
+// CreateContainerGroup limit, bind→Running latency, ECI calls per pod, then agent/relay peak RSS at 5,000 pods.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { percentile, type Bench } from './lib.js';
+import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
+import { startEmulator, defaultConfig } from '../cloud/eci-emulator/index.js';
+import { startGatewayProcesses } from './gateway-processes.js';
+import { trackPods, createBoundPods } from './pod-tracker.js';
+
+const NODE = 'eci-burst-bench';
+const NS = 'burst';
+const say = (m: string) => process.stderr.write(`[burst ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const bench: Bench = async (args) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      pods: { type: 'string', default: '1000' },
+      'rss-pods': { type: 'string', default: '5000' },
+      concurrency: { type: 'string', default: '48' },
+      keep: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+    },
+  });
+  const burstPods = Number(values.pods);
+  const rssPods = Number(values['rss-pods']);
+  const concurrency = Number(values.concurrency);
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-burst-'));
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const bin = await ensureBinaries();
+    const cluster = new LocalCluster();
+    cleanups.push(() => cluster.stop({ keepDir: true }));
+    const info = await cluster.start({ dir: join(dir, 'cluster'), bin });
+    say(`cluster up at ${info.server}`);
+    // Real-ECI-like limits: the emulator's defaults (rate limits on), simulated containers.
+    const emu = await startEmulator({ runtime: 'simulated' });
+    cleanups.push(() => emu.close());
+    const createLimit = defaultConfig().rateLimits.CreateContainerGroup;
+    const profDir = join(dir, 'prof');
+    const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const gw = await startGatewayProcesses({
+      dir: join(dir, 'gateway'),
+      kubeconfigPath: info.kubeconfigPath,
+      clusterCaFile: info.pki.caCertPath,
+      eci: { endpoint: emu.endpoint, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
+      nodeName: NODE,
+      clusterId: 'bench',
+      agentArgs: ['--node-capacity', `cpu=100000,memory=400Ti,pods=${Math.max(rssPods, burstPods) * 2}`],
+      nodeFlags: { agent: prof, relay: prof },
+    });
+    cleanups.push(() => gw.close());
+    say(`relay pid ${gw.relayPid}, agent pid ${gw.agentPid}`);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(info.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    await until('virtual node Ready', async () => {
+      const n = await core.readNode({ name: NODE });
+      return !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    }, 60_000);
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await until('default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })), 60_000);
+    const tracker = await trackPods(kc, NS);
+    cleanups.push(async () => tracker.close());
+
+    // Phase 1: the burst.
+    emu.admin.resetStats();
+    const t0 = Date.now();
+    const names = await createBoundPods(core, tracker, { namespace: NS, nodeName: NODE, prefix: 'b', from: 0, to: burstPods, concurrency, labels: { bench: 'burst' } });
+    const createdMs = Date.now() - t0;
+    say(`${burstPods} pods created in ${createdMs} ms; ${tracker.runningAt.size} Running so far`);
+    let lastLog = 0;
+    await tracker.waitRunning(names, 240_000, () => {
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        say(`  ${names.filter((n) => tracker.runningAt.has(n)).length}/${burstPods} Running; emulator groups ${emu.admin.stats().groups}`);
+      }
+    });
+    const allRunningMs = Math.max(...names.map((n) => tracker.runningAt.get(n) as number)) - t0;
+    const stats = emu.admin.stats();
+    const calls = Object.values(stats.callsByAction).reduce((a, b) => a + b, 0);
+    const latencies = names.map((n) => (tracker.runningAt.get(n) as number) - (tracker.boundAt.get(n) as number)).sort((a, b) => a - b);
+    const boundMs = (burstPods / createLimit) * 1000;
+    say(`all ${burstPods} Running after ${allRunningMs} ms (bound ${boundMs} ms); calls ${JSON.stringify(stats.callsByAction)}; errors ${JSON.stringify(stats.errorsByCode)}`);
+    const afterBurst = { agent: gw.memory('agent'), relay: gw.memory('relay') };
+    say(`memory after burst: agent ${afterBurst.agent.rssMb.toFixed(0)} MB (peak ${afterBurst.agent.hwmMb.toFixed(0)}), relay ${afterBurst.relay.rssMb.toFixed(0)} MB (peak ${afterBurst.relay.hwmMb.toFixed(0)})`);
+
+    // Phase 2: grow to rssPods and read peak RSS of each process.
+    let rss5000 = { agent: NaN, relay: NaN };
+    let phase2Ms = NaN;
+    if (rssPods > burstPods) {
+      const t1 = Date.now();
+      const more = await createBoundPods(core, tracker, { namespace: NS, nodeName: NODE, prefix: 'b', from: burstPods, to: rssPods, concurrency, labels: { bench: 'burst' } });
+      say(`${more.length} more pods created in ${Date.now() - t1} ms`);
+      await tracker.waitRunning([...names, ...more], 420_000, () => {
+        if (Date.now() - lastLog > 10_000) {
+          lastLog = Date.now();
+          const a = gw.memory('agent');
+          const r = gw.memory('relay');
+          say(`  ${tracker.runningAt.size}/${rssPods} Running; agent ${a.rssMb.toFixed(0)} MB, relay ${r.rssMb.toFixed(0)} MB`);
+        }
+      });
+      phase2Ms = Date.now() - t1;
+      // A few status-poll and lease cycles with everything Running, then read the peaks.
+      await new Promise((r) => setTimeout(r, 15_000));
+      const a = gw.memory('agent');
+      const r = gw.memory('relay');
+      rss5000 = { agent: a.hwmMb, relay: r.hwmMb };
+      say(`${rssPods} Running after ${phase2Ms} ms; agent ${a.rssMb.toFixed(0)} MB now, peak ${a.hwmMb.toFixed(0)}; relay ${r.rssMb.toFixed(0)} MB now, peak ${r.hwmMb.toFixed(0)}`);
+    }
+    writeFileSync(join(dir, 'latencies.json'), JSON.stringify({ latencies, createdMs, allRunningMs, stats }));
+    return {
+      metrics: {
+        burst_time_ratio: allRunningMs / boundMs,
+        burst_all_running_ms: allRunningMs,
+        burst_create_pods_ms: createdMs,
+        bind_to_running_p50_ms: percentile(latencies, 50),
+        bind_to_running_p99_ms: percentile(latencies, 99),
+        eci_calls_per_pod: calls / burstPods,
+        agent_rss_mb_5000: rss5000.agent,
+        relay_rss_mb_5000: rss5000.relay,
+        grow_to_5000_ms: phase2Ms,
+      },
+      targets: {
+        burst_time_ratio: { max: 1.25 },
+        agent_rss_mb_5000: { max: 150 },
+        relay_rss_mb_5000: { max: 200 },
+      },
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((e) => say(`cleanup: ${String(e)}`));
+    if (values.keep) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;

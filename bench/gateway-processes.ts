@@ -1,0 +1,141 @@
+// Bench helper: the relay and the agent as two separate OS processes, started through their CLIs
+// (bin/gateway-relay.js, bin/gateway-agent.js) against a cluster and an ECI endpoint, so each one's
+// memory can be read from /proc/<pid>/status. Owns their PKI files, config file, ports and teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCa, issueCert } from '../common/pki.js';
+import { freePort } from '../test/helpers/ports.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface GatewayProcessOptions {
+  /** Working directory for certs, config and logs. */
+  dir: string;
+  kubeconfigPath: string;
+  /** CA that signs the API server's kubelet client certificate (the cluster CA here). */
+  clusterCaFile: string;
+  eci: { endpoint: string; accessKeyId: string; accessKeySecret: string };
+  nodeName: string;
+  clusterId: string;
+  /** Extra `--flag value` pairs for the agent. */
+  agentArgs?: string[];
+  /** Extra Node flags (e.g. --cpu-prof) per process. */
+  nodeFlags?: { agent?: string[]; relay?: string[] };
+}
+
+export interface MemoryFigures {
+  /** Current resident set (MB). */
+  rssMb: number;
+  /** Peak resident set since start (VmHWM, MB). */
+  hwmMb: number;
+}
+
+export interface GatewayProcesses {
+  relayPid: number;
+  agentPid: number;
+  kubeletPort: number;
+  memory(which: 'agent' | 'relay'): MemoryFigures;
+  close(): Promise<void>;
+}
+
+/** Reads VmRSS and VmHWM of a live process (Linux /proc). */
+export function readMemory(pid: number): MemoryFigures {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} not ready at ${url} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<GatewayProcesses> {
+  mkdirSync(o.dir, { recursive: true });
+  const file = (name: string, content: string) => {
+    const p = join(o.dir, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
+  const ca = await createCa('bench-relay-ca');
+  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  const agentId = `agent-${o.clusterId}`;
+  const agentCert = await issueCert(ca, { cn: agentId, client: true });
+  const caFile = file('relay-ca.crt', ca.certPem);
+  const [relayPort, relayOps, kubeletPort, agentOps] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const config = file(
+    'relay.yaml',
+    [
+      'tenants:',
+      '  bench:',
+      '    region: cn-hangzhou',
+      '    credentialsRef: "env:ECI"',
+      '    vSwitchId: vsw-bench',
+      '    securityGroupId: sg-bench',
+      '    quotas: { maxPods: 20000 }',
+      `    clusterIds: [${o.clusterId}]`,
+      'certificateIdentities:',
+      `  ${agentId}: bench`,
+      '',
+    ].join('\n'),
+  );
+  const children: ChildProcess[] = [];
+  const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
+    const out = openSync(join(o.dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [...nodeFlags, join(root, 'bin', bin), ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env }, cwd: o.dir });
+    closeSync(out);
+    children.push(child);
+    return child;
+  };
+  try {
+    const relay = launch('relay', 'gateway-relay.js', o.nodeFlags?.relay ?? [], [
+      '--config', config,
+      '--listen', '127.0.0.1', '--port', String(relayPort),
+      '--tls-cert-file', file('relay.crt', server.certPem), '--tls-key-file', file('relay.key', server.keyPem), '--client-ca-file', caFile,
+      '--eci-endpoint', o.eci.endpoint, '--eci-protocol', 'http',
+      '--ops-listen', '127.0.0.1', '--ops-port', String(relayOps),
+    ], { ECI_ACCESS_KEY_ID: o.eci.accessKeyId, ECI_ACCESS_KEY_SECRET: o.eci.accessKeySecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+    await waitForHttp(`http://127.0.0.1:${relayOps}/healthz`, relay, 'gateway-relay', 30_000);
+    const agent = launch('agent', 'gateway-agent.js', o.nodeFlags?.agent ?? [], [
+      '--cluster-id', o.clusterId, '--agent-id', agentId,
+      '--kubeconfig', o.kubeconfigPath,
+      '--relay-address', `127.0.0.1:${relayPort}`, '--relay-ca-file', caFile,
+      '--relay-cert-file', file('agent.crt', agentCert.certPem), '--relay-key-file', file('agent.key', agentCert.keyPem),
+      '--node-name', o.nodeName, '--node-ip', '127.0.0.1',
+      '--kubelet-listen', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--kubelet-client-ca-file', o.clusterCaFile,
+      '--ops-listen', '127.0.0.1', '--ops-port', String(agentOps),
+      ...(o.agentArgs ?? []),
+    ], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+    await waitForHttp(`http://127.0.0.1:${agentOps}/readyz`, agent, 'gateway-agent', 60_000);
+    return {
+      relayPid: relay.pid as number,
+      agentPid: agent.pid as number,
+      kubeletPort,
+      memory: (which) => readMemory((which === 'agent' ? agent : relay).pid as number),
+      async close() {
+        await stopChild(agent);
+        await stopChild(relay);
+      },
+    };
+  } catch (e) {
+    await Promise.all(children.map((c) => stopChild(c, 1000)));
+    throw e;
+  }
+}
