@@ -6,7 +6,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { experimental } from '@grpc/grpc-js';
 import { TokenBucket } from 'limiter';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { logger, type Logger } from '../../common/log.js';
 import { newRegistry } from '../../common/metrics.js';
 import { PROTOCOL_VERSION, tunnelServiceDefinition, type TunnelHandlers } from '../../proto/load.js';
@@ -142,6 +142,13 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const requests = new Counter({ name: 'ecigw_relay_requests_total', help: 'Tunnel RPCs by method and status code', labelNames: ['method', 'code'], registers: [registry] });
   const denied = new Counter({ name: 'ecigw_relay_denied_total', help: 'Rejected calls by reason', labelNames: ['reason'], registers: [registry] });
   const sessionsActive = new Gauge({ name: 'ecigw_relay_sessions_active', help: 'Open sessions by kind', labelNames: ['kind'], registers: [registry] });
+  const unaryLatency = new Histogram({
+    name: 'ecigw_relay_rpc_duration_seconds',
+    help: 'Unary tunnel RPC latency at the relay, by method and status code',
+    labelNames: ['method', 'code'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
   const sessionAborts = new Counter({ name: 'ecigw_relay_session_aborts_total', help: 'Sessions ended by a timeout or overflow', labelNames: ['kind', 'reason'], registers: [registry] });
 
   const providerFor = (tenant: TenantConfig): PodProvider => {
@@ -201,9 +208,11 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   function unary<Req, Res>(method: string, fn: (ctx: CallContext, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const reqId = first(call.metadata, MD.requestId) || randomUUID();
+      const started = process.hrtime.bigint();
       let ctx: CallContext | undefined;
       const done = (err: unknown, res?: Res) => {
         record(method, err, ctx);
+        unaryLatency.observe({ method, code: grpc.status[err ? statusOf(err).code : grpc.status.OK] }, Number(process.hrtime.bigint() - started) / 1e9);
         const trailer = new grpc.Metadata();
         trailer.set(MD.requestId, reqId);
         if (err) callback(serviceError(err, reqId));

@@ -1,0 +1,77 @@
+// The agent's own Prometheus metrics: tunnel state, pods on the virtual node by phase, pod work-queue
+// depth, and latency of the intents it sends through the tunnel. Gauges are computed at scrape time
+// from the components' state, so nothing has to remember to update them.
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { PodTunnel } from './pods/tunnel-port.js';
+
+export interface AgentMetricSources {
+  tunnelState: () => string;
+  pods: () => readonly { status?: { phase?: string } }[];
+  queueDepth: () => number;
+}
+
+const TUNNEL_STATES = ['connecting', 'connected', 'disconnected'];
+const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
+
+export function registerAgentMetrics(registry: Registry, src: AgentMetricSources): { intentLatency: Histogram<'op' | 'result'> } {
+  new Gauge({
+    name: 'ecigw_agent_tunnel_state',
+    help: '1 for the tunnel state the agent is in (connecting, connected, disconnected)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const now = src.tunnelState();
+      for (const s of TUNNEL_STATES) this.set({ state: s }, s === now ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ecigw_agent_pods',
+    help: 'Pods bound to the virtual node, by phase',
+    labelNames: ['phase'],
+    registers: [registry],
+    collect() {
+      const counts = new Map(PHASES.map((p) => [p, 0]));
+      for (const p of src.pods()) {
+        const phase = p.status?.phase ?? 'Pending';
+        counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      }
+      for (const [phase, n] of counts) this.set({ phase }, n);
+    },
+  });
+  new Gauge({
+    name: 'ecigw_agent_pod_queue_depth',
+    help: 'Pods waiting in the pod work queue',
+    registers: [registry],
+    collect() {
+      this.set(src.queueDepth());
+    },
+  });
+  const intentLatency = new Histogram({
+    name: 'ecigw_agent_intent_duration_seconds',
+    help: 'Latency of pod intents sent through the tunnel (apply, delete, reconcile), by result',
+    labelNames: ['op', 'result'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return { intentLatency };
+}
+
+/** A PodTunnel that times every intent into `h`. */
+export function timedPodTunnel(inner: PodTunnel, h: Histogram<'op' | 'result'>): PodTunnel {
+  const time = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
+    const end = h.startTimer({ op });
+    try {
+      const r = await fn();
+      end({ result: 'ok' });
+      return r;
+    } catch (e) {
+      end({ result: 'error' });
+      throw e;
+    }
+  };
+  return {
+    apply: (intent) => time('apply', () => inner.apply(intent)),
+    delete: (uid, grace) => time('delete', () => inner.delete(uid, grace)),
+    reconcile: (inv) => time('reconcile', () => inner.reconcile(inv)),
+  };
+}
