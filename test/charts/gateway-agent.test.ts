@@ -1,0 +1,296 @@
+// charts/gateway-agent rendered with helm: lint, the objects for default and non-default values, RBAC
+// exactly as intended (least privilege), the config file and env read back by the agent's own config
+// loader with the pod's mounted files laid out on disk, and values the schema must reject.
+import test from 'ava';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1ClusterRole, V1Deployment, V1NetworkPolicy, V1PodDisruptionBudget, V1PolicyRule, V1Role, V1RoleBinding, V1Secret, V1Service, V1ConfigMap } from '@kubernetes/client-node';
+import { AGENT_FIELDS, validateAgentConfig } from '../../agent/cli.js';
+import { loadConfig } from '../../common/config.js';
+import { all, chartDir, containerEnv, helm, materializeMounts, one, render, template, type KubeObject } from './helm.js';
+
+const CHART = 'gateway-agent';
+
+test('helm lint --strict passes with the CI values', async (t) => {
+  const r = await helm(['lint', '--strict', chartDir(CHART), '-f', join(chartDir(CHART), 'ci', 'test-values.yaml')]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+});
+
+test('helm lint without the required values fails naming them', async (t) => {
+  const r = await helm(['lint', chartDir(CHART)]);
+  t.not(r.code, 0);
+  const out = r.stdout + r.stderr;
+  t.regex(out, /\/clusterId/);
+  t.regex(out, /\/relay\/address/);
+});
+
+test('default values: the expected objects and nothing optional', async (t) => {
+  const objs = await render(CHART);
+  t.deepEqual(objs.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'ServiceAccount']);
+  t.is(all(objs, 'NetworkPolicy').length, 0);
+  t.is(all(objs, 'ServiceMonitor').length, 0);
+  for (const o of objs) if (o.kind !== 'ClusterRole' && o.kind !== 'ClusterRoleBinding' && o.metadata.namespace !== 'kube-node-lease') t.is(o.metadata.namespace, 'ecigw', `${o.kind} ${o.metadata.name}`);
+});
+
+test('default Deployment: 2 replicas with leader election, downward API, ports, probes, hardening', async (t) => {
+  const objs = await render(CHART);
+  const d = one<V1Deployment>(objs, 'Deployment');
+  t.is(d.spec?.replicas, 2);
+  const pod = d.spec!.template.spec!;
+  const c = pod.containers[0];
+  t.is(c.image, 'ghcr.io/eci-hybrid-gateway/gateway-agent:0.1.0');
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
+  t.like(env, { ECIGW_LEADER_ELECT: 'true', POD_NAMESPACE: 'metadata.namespace', POD_NAME: 'metadata.name', POD_IP: 'status.podIP', ECIGW_AGENT_CONFIG: '/etc/ecigw/config/agent.yaml' });
+  t.deepEqual(
+    c.ports?.map((p) => [p.name, p.containerPort]),
+    [
+      ['kubelet', 10250],
+      ['ops', 9095],
+    ],
+  );
+  t.deepEqual([c.livenessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.port], ['/healthz', 'ops']);
+  t.deepEqual([c.readinessProbe?.httpGet?.path, c.readinessProbe?.httpGet?.port], ['/readyz', 'ops']);
+  t.truthy(c.resources?.requests?.cpu);
+  t.true(pod.securityContext?.runAsNonRoot);
+  t.is(c.securityContext?.allowPrivilegeEscalation, false);
+  t.true(c.securityContext?.readOnlyRootFilesystem);
+  t.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
+  t.is(pod.serviceAccountName, one<KubeObject>(objs, 'ServiceAccount').metadata.name);
+  const pdb = one<V1PodDisruptionBudget>(objs, 'PodDisruptionBudget');
+  t.is(pdb.spec?.minAvailable, 1);
+  t.deepEqual(pdb.spec?.selector?.matchLabels, d.spec?.selector.matchLabels);
+});
+
+const sortRules = (rules: V1PolicyRule[] = []) => rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, resourceNames: r.resourceNames, verbs: [...r.verbs].sort() }));
+
+function expectedClusterRules(node: string) {
+  return [
+    { apiGroups: [''], resources: ['nodes'], resourceNames: undefined, verbs: ['create'] },
+    { apiGroups: [''], resources: ['nodes'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
+    { apiGroups: [''], resources: ['nodes/status'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
+    { apiGroups: [''], resources: ['pods'], resourceNames: undefined, verbs: ['delete', 'get', 'list', 'patch', 'watch'] },
+    { apiGroups: [''], resources: ['pods/status'], resourceNames: undefined, verbs: ['patch', 'update'] },
+    { apiGroups: [''], resources: ['events'], resourceNames: undefined, verbs: ['create', 'get', 'patch', 'update'] },
+    { apiGroups: [''], resources: ['configmaps', 'secrets'], resourceNames: undefined, verbs: ['get'] },
+    { apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: undefined, verbs: ['create'] },
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], resourceNames: undefined, verbs: ['create'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], resourceNames: undefined, verbs: ['create'] },
+  ];
+}
+
+const leaseRules = (name: string) => [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: undefined, verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [name], verbs: ['get', 'patch', 'update'] },
+];
+
+function assertNoWildcards(t: { false: (v: boolean, m?: string) => void }, objs: KubeObject[]) {
+  for (const r of [...all(objs, 'ClusterRole'), ...all(objs, 'Role')] as (V1ClusterRole | V1Role)[]) {
+    for (const rule of r.rules ?? []) {
+      for (const field of ['verbs', 'resources', 'apiGroups', 'resourceNames', 'nonResourceURLs'] as const) {
+        t.false((rule[field] ?? []).some((x) => x.includes('*')), `${r.metadata?.name}: wildcard in ${field}`);
+      }
+    }
+  }
+}
+
+test('RBAC: exactly the rules a kubelet-like agent needs, scoped to its node and leases, no wildcards', async (t) => {
+  const objs = await render(CHART, [], { release: 'prod' });
+  assertNoWildcards(t, objs);
+  const cr = one<V1ClusterRole>(objs, 'ClusterRole');
+  t.is(cr.metadata?.name, 'ecigw-prod-gateway-agent');
+  t.deepEqual(sortRules(cr.rules), expectedClusterRules('eci-virtual-node'));
+  const nodeLease = one<V1Role>(objs, 'Role', '-node-lease');
+  t.is(nodeLease.metadata?.namespace, 'kube-node-lease');
+  t.deepEqual(sortRules(nodeLease.rules), leaseRules('eci-virtual-node'));
+  const leader = one<V1Role>(objs, 'Role', '-leader-election');
+  t.is(leader.metadata?.namespace, 'ecigw');
+  t.deepEqual(sortRules(leader.rules), leaseRules('gateway-agent-eci-virtual-node'));
+  const sa = one<KubeObject>(objs, 'ServiceAccount').metadata.name;
+  const bindings = [...all(objs, 'RoleBinding'), ...all(objs, 'ClusterRoleBinding')] as V1RoleBinding[];
+  t.is(bindings.length, 3);
+  for (const b of bindings) {
+    t.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: 'ecigw' }]);
+    const target = objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.metadata.namespace ?? '') === (b.kind === 'RoleBinding' ? b.metadata?.namespace : ''));
+    t.truthy(target, `${b.metadata?.name} refers to a rendered ${b.roleRef.kind}`);
+  }
+});
+
+/** Lays out the pod's files under a temp root and loads the config the way `gateway-agent` does. */
+function loadAsAgent(objs: KubeObject[], t: { teardown: (f: () => void) => void }) {
+  const root = mkdtempSync(join(tmpdir(), 'ecigw-agent-pod-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const d = one<V1Deployment>(objs, 'Deployment');
+  const missing = materializeMounts(objs, d, root);
+  // The service-account mount (kubelet.clientCaFile default) is provided by Kubernetes, not the chart.
+  const saDir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(saDir, { recursive: true });
+  writeFileSync(join(saDir, 'ca.crt'), 'cluster CA');
+  const env = containerEnv(d, { name: 'agent-7d9f-abcde', namespace: 'ecigw', ip: '10.1.2.3' });
+  // Point the absolute paths of the config at the laid-out tree.
+  const cfgPath = join(root, env.ECIGW_AGENT_CONFIG);
+  writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replaceAll('/etc/ecigw/', `${root}/etc/ecigw/`));
+  const loaded = loadConfig(AGENT_FIELDS, { argv: [], env: { ...env, ECIGW_AGENT_CONFIG: cfgPath }, configEnv: 'ECIGW_AGENT_CONFIG' });
+  if (!loaded) throw new Error('no config loaded');
+  const caFile = loaded.values['kubelet.clientCaFile'] as string;
+  if (caFile.startsWith('/var/run/secrets/')) loaded.values['kubelet.clientCaFile'] = join(root, caFile);
+  validateAgentConfig(loaded.values);
+  return { values: loaded.values, root, missing };
+}
+
+test('the rendered config and env load through the agent CLI config (AGENT_FIELDS) and its files exist', async (t) => {
+  const objs = await render(CHART);
+  const { values: v, root, missing } = loadAsAgent(objs, t);
+  t.deepEqual(missing, []);
+  t.like(v, {
+    clusterId: 'onprem-1',
+    'relay.address': 'relay.example.com:8443',
+    'relay.caFile': `${root}/etc/ecigw/relay/ca.crt`,
+    'relay.certFile': `${root}/etc/ecigw/relay/tls.crt`,
+    'relay.keyFile': `${root}/etc/ecigw/relay/tls.key`,
+    'relay.tokenFile': undefined,
+    'node.name': 'eci-virtual-node',
+    'node.internalIP': '10.1.2.3',
+    'kubelet.port': 10250,
+    'ops.port': 9095,
+    'leaderElection.enabled': true,
+    'leaderElection.namespace': 'ecigw',
+    'leaderElection.name': 'gateway-agent-eci-virtual-node',
+    'leaderElection.identity': 'agent-7d9f-abcde',
+  });
+  t.deepEqual(v['node.taints'], [{ key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' }]);
+  t.deepEqual(v['node.capacity'], { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' });
+  t.regex(readFileSync(v['relay.keyFile'] as string, 'utf8'), /BEGIN PRIVATE KEY/);
+});
+
+const custom = {
+  replicaCount: 3,
+  image: { tag: '0.2.0-rc.1' },
+  relay: { address: '203.0.113.9:9443', proxy: 'http://proxy.corp:3128', credentials: { type: 'token', token: 's3cret-token' } },
+  node: {
+    name: 'eci-burst',
+    region: 'cn-hangzhou',
+    zone: 'cn-hangzhou-h',
+    capacity: { cpu: '200', memory: '800Gi', pods: '400' },
+    labels: { team: 'ml', 'example.com/tier': 'burst' },
+    taints: [{ key: 'eci', value: 'true', effect: 'NoExecute' }],
+    declareWebSocketStreaming: false,
+  },
+  kubelet: { port: 10443, tlsSecret: 'kubelet-serving', clientCAConfigMap: 'kubelet-client-ca' },
+  leaderElection: { enabled: true, leaseName: 'burst-leader' },
+  ops: { port: 19095 },
+  resources: { requests: { cpu: '1', memory: '1Gi' } },
+  podDisruptionBudget: { minAvailable: 2 },
+};
+
+test('non-default values reach the Deployment, Secret, RBAC and the loaded config', async (t) => {
+  const objs = await render(CHART, [custom]);
+  const d = one<V1Deployment>(objs, 'Deployment');
+  t.is(d.spec?.replicas, 3);
+  const c = d.spec!.template.spec!.containers[0];
+  t.is(c.image, 'ghcr.io/eci-hybrid-gateway/gateway-agent:0.2.0-rc.1');
+  t.deepEqual(c.ports?.map((p) => p.containerPort), [10443, 19095]);
+  t.deepEqual(c.resources?.requests, { cpu: '1', memory: '1Gi' });
+  t.is(one<V1PodDisruptionBudget>(objs, 'PodDisruptionBudget').spec?.minAvailable, 2);
+  const secret = one<V1Secret>(objs, 'Secret');
+  t.deepEqual(Object.keys(secret.data ?? {}).sort(), ['ca.crt', 'token']);
+  t.is(Buffer.from(secret.data!.token, 'base64').toString(), 's3cret-token');
+  t.deepEqual(sortRules(one<V1ClusterRole>(objs, 'ClusterRole').rules), expectedClusterRules('eci-burst'));
+  t.deepEqual(sortRules(one<V1Role>(objs, 'Role', '-node-lease').rules), leaseRules('eci-burst'));
+  t.deepEqual(sortRules(one<V1Role>(objs, 'Role', '-leader-election').rules), leaseRules('burst-leader'));
+
+  // The kubelet serving pair and client CA come from objects the user owns (not rendered here).
+  const { values: v, missing } = await (async () => {
+    const extra: KubeObject[] = [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubelet-serving' }, data: { 'tls.crt': Buffer.from('crt').toString('base64'), 'tls.key': Buffer.from('key').toString('base64') } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubelet-client-ca' }, data: { 'ca.crt': 'ca' } },
+    ];
+    return loadAsAgent([...objs, ...extra], t);
+  })();
+  t.deepEqual(missing, []);
+  t.like(v, {
+    'relay.address': '203.0.113.9:9443',
+    'relay.proxy': 'http://proxy.corp:3128',
+    'relay.certFile': undefined,
+    'node.name': 'eci-burst',
+    'node.region': 'cn-hangzhou',
+    'node.zone': 'cn-hangzhou-h',
+    'node.declareWebSocketStreaming': false,
+    'kubelet.port': 10443,
+    'ops.port': 19095,
+    'leaderElection.name': 'burst-leader',
+  });
+  t.regex(v['relay.tokenFile'] as string, /\/etc\/ecigw\/relay\/token$/);
+  t.regex(v['kubelet.certFile'] as string, /\/etc\/ecigw\/kubelet-tls\/tls.crt$/);
+  t.regex(v['kubelet.clientCaFile'] as string, /\/etc\/ecigw\/kubelet-client-ca\/ca.crt$/);
+  t.deepEqual(v['node.labels'], { team: 'ml', 'example.com/tier': 'burst' });
+  // Helm merges maps with the defaults (ephemeral-storage stays unless set to null); lists replace.
+  t.deepEqual(v['node.capacity'], { cpu: '200', memory: '800Gi', pods: '400', 'ephemeral-storage': '10Ti' });
+  t.deepEqual(v['node.taints'], [{ key: 'eci', value: 'true', effect: 'NoExecute' }]);
+});
+
+test('a single replica without leader election has no leader Role and says so in env', async (t) => {
+  const objs = await render(CHART, [{ replicaCount: 1, leaderElection: { enabled: false } }]);
+  const env = one<V1Deployment>(objs, 'Deployment').spec!.template.spec!.containers[0].env ?? [];
+  t.is(env.find((e) => e.name === 'ECIGW_LEADER_ELECT')?.value, 'false');
+  t.is(all(objs, 'Role').length, 1);
+  t.is(one<V1ConfigMap>(objs, 'ConfigMap').data?.['agent.yaml']?.includes('leaderElection'), false);
+});
+
+test('an existing credentials Secret is referenced, not rendered', async (t) => {
+  const objs = await render(CHART, [{ relay: { credentials: { existingSecret: 'my-relay-creds', caCert: '' } } }]);
+  t.is(all(objs, 'Secret').length, 0);
+  const vols = one<V1Deployment>(objs, 'Deployment').spec!.template.spec!.volumes ?? [];
+  t.is(vols.find((v) => v.name === 'relay-credentials')?.secret?.secretName, 'my-relay-creds');
+});
+
+test('NetworkPolicy only when enabled: egress to the relay port, DNS and the API server', async (t) => {
+  t.is(all(await render(CHART), 'NetworkPolicy').length, 0);
+  const objs = await render(CHART, [{ relay: { address: 'relay.example.com:9443' }, networkPolicy: { enabled: true, relayCIDRs: ['198.51.100.7/32'], apiServerCIDRs: ['10.96.0.1/32', '192.168.10.0/24'], apiServerPorts: [6443] } }]);
+  const np = one<V1NetworkPolicy>(objs, 'NetworkPolicy');
+  t.deepEqual(np.spec?.policyTypes, ['Egress']);
+  t.deepEqual(np.spec?.podSelector.matchLabels, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
+  const [relay, dns, api] = np.spec?.egress ?? [];
+  t.is(np.spec?.egress?.length, 3);
+  t.deepEqual(relay.to, [{ ipBlock: { cidr: '198.51.100.7/32' } }]);
+  t.deepEqual(relay.ports, [{ protocol: 'TCP', port: 9443 }]);
+  t.deepEqual(dns.ports?.map((p) => `${p.protocol}/${p.port}`), ['UDP/53', 'TCP/53']);
+  t.deepEqual(dns.to?.[0].podSelector?.matchLabels, { 'k8s-app': 'kube-dns' });
+  t.deepEqual(api.to, [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '192.168.10.0/24' } }]);
+  t.deepEqual(api.ports, [{ protocol: 'TCP', port: 6443 }]);
+});
+
+test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async (t) => {
+  const off = await render(CHART);
+  t.is(all(off, 'ServiceMonitor').length + all(off, 'Service').length, 0);
+  const objs = await render(CHART, [{ serviceMonitor: { enabled: true, interval: '15s', labels: { release: 'kube-prometheus' } } }]);
+  const sm = one<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string; interval: string }[] } }>(objs, 'ServiceMonitor');
+  t.is(sm.apiVersion, 'monitoring.coreos.com/v1');
+  t.is(sm.metadata.labels?.release, 'kube-prometheus');
+  t.deepEqual(sm.spec.endpoints, [{ port: 'ops', path: '/metrics', interval: '15s' }]);
+  const svc = one<V1Service>(objs, 'Service');
+  for (const [k, val] of Object.entries(sm.spec.selector.matchLabels)) t.is(svc.metadata?.labels?.[k], val, `Service label ${k}`);
+  t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['ops', 9095, 'ops']]);
+  t.deepEqual(svc.spec?.selector, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
+});
+
+const rejected: [string, object, RegExp][] = [
+  ['several replicas without leader election', { replicaCount: 2, leaderElection: { enabled: false } }, /\/leaderElection\/enabled/],
+  ['a bad taint effect', { node: { taints: [{ key: 'a', effect: 'Sometimes' }] } }, /\/node\/taints\/0\/effect/],
+  ['a capacity that is not a quantity', { node: { capacity: { cpu: 'lots', memory: '1Gi', pods: '10' } } }, /\/node\/capacity\/cpu/],
+  ['an unknown top-level key', { bogus: true }, /bogus/],
+  ['a relay address without a port', { relay: { address: 'relay.example.com' } }, /\/relay\/address/],
+  ['an unknown credential type', { relay: { credentials: { type: 'basic' } } }, /\/relay\/credentials\/type/],
+  ['token credentials without a token', { relay: { credentials: { type: 'token' } } }, /\/relay\/credentials/],
+  ['the latest image tag', { image: { tag: 'latest' } }, /\/image\/tag/],
+  ['an upper-case node name', { node: { name: 'ECI' } }, /\/node\/name/],
+  ['a string port', { kubelet: { port: '10250' } }, /\/kubelet\/port/],
+  ['a NetworkPolicy without relay CIDRs', { networkPolicy: { enabled: true, apiServerCIDRs: ['10.0.0.1/32'] } }, /\/networkPolicy\/relayCIDRs/],
+];
+for (const [what, values, field] of rejected) {
+  test(`schema rejects ${what}`, async (t) => {
+    const r = await template(CHART, [values]);
+    t.not(r.code, 0, 'helm template must fail');
+    t.regex(r.stderr, field);
+  });
+}
