@@ -1,0 +1,205 @@
+// charts/gateway-relay rendered with helm: lint, the objects for default and non-default values, the
+// tenant config read back by the relay's own parsers, the real relay process booted from the rendered
+// ConfigMap and Secrets laid out on disk, and values the schema must reject.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { load as loadYaml } from 'js-yaml';
+import type { V1ConfigMap, V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
+import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
+import { parseRelayConfig, DEFAULT_LIMITS } from '../../cloud/relay/config.js';
+import { resolveCredentials } from '../../cloud/eci/credentials.js';
+import { loadConfig } from '../../common/config.js';
+import { createCa, issueCert } from '../../common/pki.js';
+import { all, chartDir, containerEnv, helm, materializeMounts, one, render, template, REPO_ROOT, type KubeObject } from './helm.js';
+
+const CHART = 'gateway-relay';
+
+test('helm lint --strict passes with the CI values', async (t) => {
+  const r = await helm(['lint', '--strict', chartDir(CHART), '-f', join(chartDir(CHART), 'ci', 'test-values.yaml')]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+});
+
+test('helm lint without tenants and TLS fails naming them', async (t) => {
+  const r = await helm(['lint', chartDir(CHART)]);
+  t.not(r.code, 0);
+  t.regex(r.stdout + r.stderr, /\/tenants/);
+  t.regex(r.stdout + r.stderr, /\/tls\/cert/);
+});
+
+test('default values: 2 replicas, LoadBalancer on 8443, probes on the ops port, PDB, no ServiceMonitor', async (t) => {
+  const objs = await render(CHART);
+  t.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceAccount']);
+  const d = one<V1Deployment>(objs, 'Deployment');
+  t.is(d.spec?.replicas, 2);
+  const pod = d.spec!.template.spec!;
+  const c = pod.containers[0];
+  t.is(c.image, 'ghcr.io/eci-hybrid-gateway/gateway-relay:0.1.0');
+  t.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['grpc', 8443], ['ops', 9096]]);
+  t.deepEqual([c.livenessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.port], ['/healthz', 'ops']);
+  t.deepEqual([c.readinessProbe?.httpGet?.path, c.readinessProbe?.httpGet?.port], ['/readyz', 'ops']);
+  t.true(pod.securityContext?.runAsNonRoot);
+  t.false(pod.automountServiceAccountToken, 'the relay does not call the Kubernetes API');
+  t.true(c.securityContext?.readOnlyRootFilesystem);
+  const svc = one<V1Service>(objs, 'Service');
+  t.is(svc.spec?.type, 'LoadBalancer');
+  t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['grpc', 8443, 'grpc']]);
+  t.deepEqual(svc.spec?.selector, d.spec?.selector.matchLabels);
+  t.is(one<V1PodDisruptionBudget>(objs, 'PodDisruptionBudget').spec?.minAvailable, 1);
+  const tls = one<V1Secret>(objs, 'Secret', '-tls');
+  t.is(tls.type, 'kubernetes.io/tls');
+  t.deepEqual(Object.keys(tls.data ?? {}).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+  const creds = one<V1Secret>(objs, 'Secret', '-eci-credentials');
+  t.deepEqual(JSON.parse(Buffer.from(creds.data!['acme.json'], 'base64').toString()), { accessKeyId: 'LTAI-test', accessKeySecret: 'secret-test' });
+});
+
+/** Lays out the pod's mounted files under a temp root; returns the env and the rewritten config path. */
+function layOut(objs: KubeObject[], t: { teardown: (f: () => void) => void }) {
+  const root = mkdtempSync(join(tmpdir(), 'ecigw-relay-pod-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const d = one<V1Deployment>(objs, 'Deployment');
+  const missing = materializeMounts(objs, d, root);
+  const env = containerEnv(d, { name: 'relay-0', namespace: 'ecigw', ip: '10.0.0.9' });
+  const cfgPath = join(root, env.ECIGW_RELAY_CONFIG);
+  writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replaceAll('/etc/ecigw/', `${root}/etc/ecigw/`));
+  return { env: { ...env, ECIGW_RELAY_CONFIG: cfgPath }, cfgPath, root, missing };
+}
+
+test('the rendered config loads through the relay CLI config (RELAY_FIELDS, parseRelayConfig) and credentials resolve', async (t) => {
+  const objs = await render(CHART);
+  const { env, cfgPath, root, missing } = layOut(objs, t);
+  t.deepEqual(missing, []);
+  const loaded = loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' });
+  t.like(loaded?.values, { port: 8443, 'ops.port': 9096, 'eci.protocol': 'https', 'eci.timeoutMs': 10000, gcGraceSeconds: 60, 'tls.certFile': `${root}/etc/ecigw/tls/tls.crt`, 'tls.clientCaFile': `${root}/etc/ecigw/tls/ca.crt` });
+  for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) t.regex(readFileSync(loaded?.values[f] as string, 'utf8'), /-----BEGIN/);
+  const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
+  t.deepEqual(cfg.tenants.acme, { id: 'acme', region: 'cn-hangzhou', credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json`, vSwitchId: 'vsw-test', securityGroupId: 'sg-test', tags: {}, quotas: { maxPods: 100 }, clusterIds: ['onprem-1'] });
+  t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': 'acme' });
+  t.deepEqual(cfg.limits, DEFAULT_LIMITS);
+  t.is(cfg.tokenFile, undefined);
+  t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}), { accessKeyId: 'LTAI-test', accessKeySecret: 'secret-test', securityToken: undefined });
+});
+
+const token = 'agent-bearer-token';
+const tokenHash = createHash('sha256').update(token).digest('hex');
+const custom = {
+  replicaCount: 4,
+  port: 9443,
+  service: { type: 'ClusterIP', annotations: { 'example.com/lb': 'internal' } },
+  eci: { endpoint: 'eci-emulator.internal:8080', protocol: 'http', timeoutMs: 5000 },
+  gcGraceSeconds: 120,
+  tenants: {
+    acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 } },
+    globex: { region: 'cn-shanghai', vSwitchId: 'vsw-g', securityGroupId: 'sg-g', clusterIds: ['dc-9'], credentialsRef: 'env:GLOBEX' },
+  },
+  certificateIdentities: { 'agent-onprem-1': 'acme', 'spiffe://dc-9/agent': 'globex' },
+  tokens: { hashes: { [tokenHash]: 'globex' } },
+  limits: { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608 },
+  extraEnv: [
+    { name: 'GLOBEX_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'id' } } },
+    { name: 'GLOBEX_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'secret' } } },
+  ],
+  ops: { port: 19096 },
+};
+
+test('non-default values: ClusterIP, tenants, token file, limits, env credentials, ECI endpoint', async (t) => {
+  const objs = await render(CHART, [custom]);
+  const d = one<V1Deployment>(objs, 'Deployment');
+  t.is(d.spec?.replicas, 4);
+  const c = d.spec!.template.spec!.containers[0];
+  t.deepEqual(c.ports?.map((p) => p.containerPort), [9443, 19096]);
+  t.deepEqual(c.env?.filter((e) => e.name.startsWith('GLOBEX_')).map((e) => e.valueFrom?.secretKeyRef?.name), ['globex-ak', 'globex-ak']);
+  const svc = one<V1Service>(objs, 'Service');
+  t.is(svc.spec?.type, 'ClusterIP');
+  t.is(svc.metadata?.annotations?.['example.com/lb'], 'internal');
+  t.deepEqual(svc.spec?.ports?.map((p) => p.port), [9443]);
+  const tokens = one<V1Secret>(objs, 'Secret', '-tokens');
+  t.deepEqual(JSON.parse(Buffer.from(tokens.data!['tokens.json'], 'base64').toString()), { [tokenHash]: 'globex' });
+
+  const { env, cfgPath, root } = layOut(objs, t);
+  const v = loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values;
+  t.like(v, { port: 9443, 'ops.port': 19096, 'eci.endpoint': 'eci-emulator.internal:8080', 'eci.protocol': 'http', 'eci.timeoutMs': 5000, gcGraceSeconds: 120 });
+  const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
+  t.deepEqual(Object.keys(cfg.tenants).sort(), ['acme', 'globex']);
+  t.like(cfg.tenants.acme, { clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json` });
+  t.is(cfg.tenants.globex.credentialsRef, 'env:GLOBEX');
+  t.deepEqual(cfg.certificateIdentities, custom.certificateIdentities);
+  t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, burst: DEFAULT_LIMITS.burst });
+  t.is(cfg.tokenFile, `${root}/etc/ecigw/tokens/tokens.json`);
+  t.deepEqual(JSON.parse(readFileSync(cfg.tokenFile!, 'utf8')), { [tokenHash]: 'globex' });
+  // globex reads env credentials: the credentials Secret holds acme's file only.
+  t.deepEqual(Object.keys(one<V1Secret>(objs, 'Secret', '-eci-credentials').data ?? {}), ['acme.json']);
+  t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}).accessKeyId, 'LTAI-test');
+});
+
+test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async (t) => {
+  t.is(all(await render(CHART), 'ServiceMonitor').length, 0);
+  const objs = await render(CHART, [{ serviceMonitor: { enabled: true } }]);
+  const sm = one<KubeObject & { spec: { endpoints: { port: string; path: string }[]; selector: { matchLabels: Record<string, string> } } }>(objs, 'ServiceMonitor');
+  t.is(sm.apiVersion, 'monitoring.coreos.com/v1');
+  t.deepEqual(sm.spec.endpoints.map((e) => [e.port, e.path]), [['ops', '/metrics']]);
+  const ops = one<V1Service>(objs, 'Service', '-ops');
+  t.deepEqual(ops.spec?.ports?.map((p) => p.port), [9096]);
+  for (const [k, val] of Object.entries(sm.spec.selector.matchLabels)) t.is(ops.metadata?.labels?.[k], val);
+  t.is(one<V1Service>(objs, 'Service', 'gateway-relay').spec?.type, 'LoadBalancer', 'the gRPC Service does not carry the ops label');
+  t.falsy(one<V1Service>(objs, 'Service', 'gateway-relay').metadata?.labels?.['app.kubernetes.io/part-of']);
+});
+
+test('the real gateway-relay process starts from the rendered ConfigMap and Secrets', async (t) => {
+  const ca = await createCa('relay-ca');
+  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  const objs = await render(CHART, [{ tls: { cert: server.certPem, key: server.keyPem, clientCA: ca.certPem } }]);
+  const { env } = layOut(objs, t);
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/gateway-relay.js'), '--listen', '127.0.0.1', '--port', '0', '--ops-listen', '127.0.0.1', '--ops-port', '0'], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const listening = await Promise.race([
+    new Promise<RegExpMatchArray>((resolve) => {
+      const check = () => {
+        const m = /gateway-relay listening on 127\.0\.0\.1:(\d+) \(ops (\d+)\)/.exec(out);
+        if (m) resolve(m);
+        else setTimeout(check, 50);
+      };
+      check();
+    }),
+    exited.then((code) => {
+      throw new Error(`relay exited ${code}: ${out}`);
+    }),
+  ]);
+  const health = await fetch(`http://127.0.0.1:${listening[2]}/healthz`);
+  t.is(health.status, 200);
+  child.kill('SIGTERM');
+  t.is(await exited, 0, out);
+});
+
+const rejected: [string, object, RegExp][] = [
+  ['a NodePort Service', { service: { type: 'NodePort' } }, /\/service\/type/],
+  ['a tenant without clusterIds', { tenants: { acme: { clusterIds: [] } } }, /\/tenants\/acme\/clusterIds/],
+  ['an upper-case tenant id', { tenants: { Acme: { region: 'cn-hangzhou', vSwitchId: 'v', securityGroupId: 's', clusterIds: ['c'] } } }, /\/tenants.*Acme/s],
+  ['an unknown tenant field', { tenants: { acme: { vswitch: 'x' } } }, /\/tenants\/acme/],
+  ['an unknown limit', { limits: { maxPodsPerSecond: 5 } }, /\/limits/],
+  ['a zero limit', { limits: { burst: 0 } }, /\/limits\/burst/],
+  ['a credentialsRef of an unknown kind', { tenants: { acme: { credentialsRef: 'vault:acme' } } }, /\/tenants\/acme\/credentialsRef/],
+  ['a token hash that is not sha256 hex', { tokens: { hashes: { 'plain-token': 'acme' } } }, /\/tokens\/hashes.*plain-token/s],
+  ['an ECI protocol other than http/https', { eci: { protocol: 'ftp' } }, /\/eci\/protocol/],
+  ['ECI credentials without a secret', { eciCredentials: { tenants: { other: { accessKeyId: 'x' } } } }, /\/eciCredentials\/tenants\/other/],
+  ['a TLS cert that is not PEM', { tls: { cert: 'not a cert' } }, /\/tls\/cert/],
+];
+for (const [what, values, field] of rejected) {
+  test(`schema rejects ${what}`, async (t) => {
+    const r = await template(CHART, [values]);
+    t.not(r.code, 0, 'helm template must fail');
+    t.regex(r.stderr, field);
+  });
+}
