@@ -132,7 +132,8 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
   t.true(Date.now() - started >= 1500, 'deleted only after the grace period');
   t.true(exists(rf.providerId), 'a group of another cluster is never touched');
   t.true(exists(untaggedId), 'an untagged group is never touched');
-  t.is((await p.list(scope)).map((s) => s.uid).join(), kept);
+  // The provider reports the orphan gone once a poll confirms the group left ECI.
+  await waitFor('orphan gone from the provider', async () => (await p.list(scope)).map((s) => s.uid).join() === kept, 10_000);
 
   // An orphan that reappears in the inventory before the grace period ends is kept.
   const back = uidOf(4, 'eeeeeeee');
