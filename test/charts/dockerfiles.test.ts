@@ -1,0 +1,149 @@
+// The agent and relay Dockerfiles, parsed with dockerfile-ast (no Docker engine here): pinned small
+// bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching the charts,
+// an ENTRYPOINT shim that exists and is copied, every COPY source present and not .dockerignored,
+// and every local module the CLI imports inside a copied directory.
+import test from 'ava';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { DockerfileParser, type Copy, type Entrypoint, type From } from 'dockerfile-ast';
+import { REPO_ROOT } from './helm.js';
+
+const images = [
+  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', chart: 'gateway-agent' },
+  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', chart: 'gateway-relay' },
+];
+const CHART_UID = '10001';
+
+function parse(file: string) {
+  return DockerfileParser.parse(readFileSync(join(REPO_ROOT, file), 'utf8'));
+}
+
+/** Instructions of the final stage (after the last FROM). */
+function finalStage(file: string) {
+  const all = parse(file).getInstructions();
+  const lastFrom = all.map((i) => i.getKeyword()).lastIndexOf('FROM');
+  return all.slice(lastFrom);
+}
+
+const dockerignore = () =>
+  readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+
+/** The subset of .dockerignore syntax this repository uses: plain paths (and their contents) and `**\/*.ext`. */
+function ignored(path: string, patterns: string[]): boolean {
+  return patterns.some((p) => {
+    if (p.startsWith('**/*')) return path.endsWith(p.slice(4));
+    if (p.startsWith('**/')) return path === p.slice(3) || path.endsWith(`/${p.slice(3)}`);
+    return path === p || path.startsWith(`${p}/`);
+  });
+}
+
+/** Local modules reachable from `entry` through relative imports (`.js` specifiers resolve to `.ts`). */
+function importClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [join(REPO_ROOT, entry)];
+  const spec = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+  while (todo.length) {
+    const file = todo.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(spec)) {
+      const target = resolve(dirname(file), m[1]);
+      const candidates = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, join(target, 'index.ts')];
+      const found = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+      if (!found) throw new Error(`${relative(REPO_ROOT, file)} imports ${m[1]}, which does not exist`);
+      if (/\.(ts|js|mjs)$/.test(found)) todo.push(found);
+    }
+  }
+  return new Set([...seen].map((f) => relative(REPO_ROOT, f)));
+}
+
+for (const img of images) {
+  test(`${img.dockerfile}: every base image is pinned, small and never latest`, (t) => {
+    const froms: From[] = parse(img.dockerfile).getFROMs();
+    t.true(froms.length >= 2, 'multi-stage');
+    for (const f of froms) {
+      const image = f.getExpandedArguments()[0]?.getValue() ?? '';
+      const tag = image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : '';
+      t.truthy(tag, `${image} has an explicit tag`);
+      t.not(tag, 'latest');
+      t.regex(image, /^(node:20(\.\d+)*-(bookworm-|bullseye-)?slim|gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot)?)/, `${image} is a small Node 20 base`);
+    }
+  });
+
+  test(`${img.dockerfile}: the build stage installs from the lockfile; the image gets production deps plus tsx`, (t) => {
+    const runs = parse(img.dockerfile)
+      .getInstructions()
+      .filter((i) => i.getKeyword() === 'RUN')
+      .map((i) => i.getArgumentsContent() ?? '');
+    t.true(runs.some((r) => /\bnpm ci\b/.test(r) && /--omit=dev/.test(r)), 'npm ci --omit=dev');
+    t.false(runs.some((r) => /\bnpm install\b/.test(r)), 'no unlocked npm install');
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    // bin/*.js register tsx at run time; while it is a devDependency the Dockerfile must carry it over.
+    if (!pkg.dependencies?.tsx) t.true(runs.some((r) => r.includes('node_modules/tsx') && r.includes('node_modules/esbuild')), 'tsx and esbuild carried into the production node_modules');
+    const final = finalStage(img.dockerfile);
+    t.true(
+      final.some((i) => i.getKeyword() === 'COPY' && (i as Copy).getFromFlag()?.getValue() !== undefined && (i.getArgumentsContent() ?? '').includes('node_modules')),
+      'node_modules copied from the build stage',
+    );
+  });
+
+  test(`${img.dockerfile}: runs as the charts' numeric non-root user`, (t) => {
+    const users = finalStage(img.dockerfile).filter((i) => i.getKeyword() === 'USER');
+    t.true(users.length > 0, 'USER in the final stage');
+    const user = users[users.length - 1].getArgumentsContent() ?? '';
+    const [uid] = user.split(':');
+    t.regex(uid, /^\d+$/, 'numeric, so runAsNonRoot can verify it');
+    t.not(uid, '0');
+    t.is(uid, CHART_UID);
+    t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'templates', 'deployment.yaml'), 'utf8'), new RegExp(`runAsUser: ${CHART_UID}\\b`));
+  });
+
+  test(`${img.dockerfile}: ENTRYPOINT is the bin shim, which exists and is copied into the image`, (t) => {
+    const df = parse(img.dockerfile);
+    const entrypoints: Entrypoint[] = df.getENTRYPOINTs();
+    t.is(entrypoints.length, 1);
+    const argv = entrypoints[0].getJSONStrings().map((s) => s.getJSONValue());
+    t.is(argv[0], 'node', 'exec form, node as PID 1 receives SIGTERM');
+    const workdir = finalStage(img.dockerfile)
+      .filter((i) => i.getKeyword() === 'WORKDIR')
+      .pop()
+      ?.getArgumentsContent();
+    t.is(workdir, '/app');
+    t.is(argv[1], `/app/${img.bin}`);
+    t.true(existsSync(join(REPO_ROOT, img.bin)), `${img.bin} exists in the repository`);
+    const copied = finalStage(img.dockerfile)
+      .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
+      .flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
+    t.true(copied.includes(img.bin));
+  });
+
+  test(`${img.dockerfile}: COPY sources exist and are not .dockerignored; every imported module is copied`, (t) => {
+    const patterns = dockerignore();
+    const sources = parse(img.dockerfile)
+      .getCOPYs()
+      .filter((c) => !c.getFromFlag())
+      .flatMap((c) => c.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
+    for (const s of sources) {
+      t.true(existsSync(join(REPO_ROOT, s)), `${s} exists`);
+      t.false(ignored(s, patterns), `${s} is not excluded by .dockerignore`);
+    }
+    const finalSources = finalStage(img.dockerfile)
+      .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
+      .flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
+    const closure = importClosure(img.bin);
+    t.true(closure.size > 20, `import closure of ${img.bin} (${closure.size} files)`);
+    const outside = [...closure].filter((f) => !finalSources.some((s) => f === s || f.startsWith(`${s}/`)) || ignored(f, patterns));
+    t.deepEqual(outside, [], 'modules the CLI imports but the image lacks');
+  });
+}
+
+test('.dockerignore keeps node_modules, .git, tests and local state out of the build context', (t) => {
+  const patterns = dockerignore();
+  for (const p of ['node_modules', '.git', 'test', '.tmp', 'dist']) t.true(ignored(p, patterns), p);
+  t.true(ignored('node_modules/tsx/package.json', patterns));
+  t.false(ignored('agent/cli.ts', patterns));
+  t.false(ignored('package-lock.json', patterns));
+});
