@@ -9,6 +9,27 @@ import { createCa, issueCert } from '../common/pki.js';
 import { freePort } from '../test/helpers/ports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * `ECIGW_BENCH_DIST=<dir>`: run the CLIs from a tsc build in <dir> (node <dir>/agent/cli.js) instead of the
+ * tsx shims in bin/, to measure memory without the TypeScript loader.
+ */
+const dist = process.env.ECIGW_BENCH_DIST;
+
+function entry(bin: string): string[] {
+  if (!dist) return [join(root, 'bin', bin)];
+  const cli = join(dist, bin === 'gateway-agent.js' ? 'agent/cli.js' : 'cloud/relay/cli.js');
+  return ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(cli)}); const code = await main(process.argv.slice(1)); if (code >= 0) process.exit(code);`, '--'];
+}
+
+async function scrapeHeap(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const out: Record<string, number> = {};
+  for (const name of ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes', 'process_resident_memory_bytes']) {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text);
+    if (m) out[name.replace(/_bytes$/, '_mb')] = Number(m[1]) / 1048576;
+  }
+  return out;
+}
 
 export interface GatewayProcessOptions {
   /** Working directory for certs, config and logs. */
@@ -37,6 +58,8 @@ export interface GatewayProcesses {
   agentPid: number;
   kubeletPort: number;
   memory(which: 'agent' | 'relay'): MemoryFigures;
+  /** V8 heap figures (MB) from the process's own /metrics (prom-client default metrics). */
+  heap(which: 'agent' | 'relay'): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -99,7 +122,7 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
   const children: ChildProcess[] = [];
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
     const out = openSync(join(o.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...nodeFlags, join(root, 'bin', bin), ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env }, cwd: o.dir });
+    const child = spawn(process.execPath, [...nodeFlags, ...entry(bin), ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env }, cwd: o.dir });
     closeSync(out);
     children.push(child);
     return child;
@@ -129,6 +152,7 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
       agentPid: agent.pid as number,
       kubeletPort,
       memory: (which) => readMemory((which === 'agent' ? agent : relay).pid as number),
+      heap: (which) => scrapeHeap(which === 'agent' ? agentOps : relayOps),
       async close() {
         await stopChild(agent);
         await stopChild(relay);

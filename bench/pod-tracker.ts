@@ -71,12 +71,12 @@ export async function bounded(count: number, concurrency: number, task: (i: numb
   );
 }
 
-/** A minimal pod bound to `nodeName` at creation (no scheduler involved). */
-export function boundPod(name: string, nodeName: string, labels: Record<string, string>): V1Pod {
+/** A minimal pod bound to `nodeName` at creation, or (nodeName undefined) left unscheduled: no scheduler serves `bench-none`. */
+export function boundPod(name: string, nodeName: string | undefined, labels: Record<string, string>): V1Pod {
   return {
     metadata: { name, labels },
     spec: {
-      nodeName,
+      ...(nodeName ? { nodeName } : { schedulerName: 'bench-none' }),
       tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
       containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '250m', memory: '512Mi' } } }],
     },
@@ -84,19 +84,19 @@ export function boundPod(name: string, nodeName: string, labels: Record<string, 
 }
 
 /** Creates pods `prefix-<from..to-1>` with bounded concurrency, recording when each create was answered. */
-export async function createBoundPods(core: CoreV1Api, tracker: PodTracker, o: { namespace: string; nodeName: string; prefix: string; from: number; to: number; concurrency: number; labels: Record<string, string> }): Promise<string[]> {
+export async function createBoundPods(core: CoreV1Api, tracker: PodTracker, o: { namespace: string; nodeName?: string; prefix: string; from: number; to: number; concurrency: number; labels: Record<string, string> }): Promise<string[]> {
   const names = Array.from({ length: o.to - o.from }, (_, i) => `${o.prefix}-${o.from + i}`);
   await bounded(names.length, o.concurrency, async (i) => {
     const name = names[i];
     for (let attempt = 0; ; attempt++) {
       try {
         await core.createNamespacedPod({ namespace: o.namespace, body: boundPod(name, o.nodeName, o.labels) });
-        tracker.boundAt.set(name, Date.now());
+        if (o.nodeName) tracker.boundAt.set(name, Date.now());
         return;
       } catch (e) {
         const code = (e as { code?: number }).code;
         if (code === 409) {
-          tracker.boundAt.set(name, Date.now());
+          if (o.nodeName) tracker.boundAt.set(name, Date.now());
           return;
         }
         if (attempt >= 5) throw e;
@@ -105,4 +105,21 @@ export async function createBoundPods(core: CoreV1Api, tracker: PodTracker, o: {
     }
   });
   return names;
+}
+
+/** Binds existing unscheduled pods to `nodeName` (the pods/binding subresource, as a scheduler does), recording when each binding was answered. */
+export async function bindPods(core: CoreV1Api, tracker: PodTracker, o: { namespace: string; nodeName: string; names: string[]; concurrency: number }): Promise<void> {
+  await bounded(o.names.length, o.concurrency, async (i) => {
+    const name = o.names[i];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await core.createNamespacedPodBinding({ name, namespace: o.namespace, body: { metadata: { name }, target: { kind: 'Node', name: o.nodeName } } });
+        tracker.boundAt.set(name, Date.now());
+        return;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+  });
 }

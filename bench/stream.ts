@@ -1,0 +1,259 @@
+// Bench (issue #8): interactive sessions end to end — built kubectl → real kube-apiserver → agent kubelet API →
+// tunnel → relay → ECI sessions → emulator process runtime — with the agent and relay as separate CLI processes.
+// Exec stdout and port-forward throughput as ratios of a direct loopback copy measured in the same run,
+// `logs -f` line latency, and agent+relay memory while 100 `kubectl exec` sessions are open at once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { percentile, type Bench } from './lib.js';
+import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
+import { startEmulator } from '../cloud/eci-emulator/index.js';
+import { startGatewayProcesses } from './gateway-processes.js';
+import { bounded } from './pod-tracker.js';
+import { freePort } from '../test/helpers/ports.js';
+
+const NODE = 'eci-stream-bench';
+const NS = 'stream';
+const say = (m: string) => process.stderr.write(`[stream ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+/** A TCP server that writes `BYTES` zero bytes to every connection, then closes it (python3 stdlib). */
+const BLASTER = [
+  'import os, socket, threading',
+  "host = os.environ.get('BLAST_HOST') or os.environ['ECI_POD_IP']",
+  "port = int(os.environ.get('BLAST_PORT', '9000'))",
+  "total = int(os.environ.get('BLAST_BYTES', str(64 << 20)))",
+  'chunk = bytes(1 << 16)',
+  'def serve(c):',
+  '    left = total',
+  '    while left > 0:',
+  '        n = min(left, len(chunk))',
+  '        c.sendall(chunk[:n])',
+  '        left -= n',
+  '    c.close()',
+  's = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+  's.bind((host, port)); s.listen(64)',
+  "print('listening', flush=True)",
+  'while True:',
+  '    c, _ = s.accept()',
+  '    threading.Thread(target=serve, args=(c,), daemon=True).start()',
+].join('\n');
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Bytes/s of a child's stdout from its first byte to its end (excludes process and session start-up). */
+function stdoutThroughput(cmd: string, args: string[], timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let first = 0;
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      if (!first) first = performance.now();
+      bytes += d.length;
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const secs = (performance.now() - first) / 1000;
+      if (code !== 0 || !first) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`));
+      else resolve({ bytes, bytesPerSec: bytes / secs });
+    });
+  });
+}
+
+/** Bytes/s of one TCP connection's download from first byte to the server's close. */
+function tcpThroughput(port: number, timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    let bytes = 0;
+    let first = 0;
+    const timer = setTimeout(() => sock.destroy(new Error(`no end within ${timeoutMs} ms`)), timeoutMs);
+    sock.on('data', (d: Buffer) => {
+      if (!first) first = performance.now();
+      bytes += d.length;
+    });
+    sock.on('error', (e) => (clearTimeout(timer), reject(e)));
+    sock.on('end', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ bytes, bytesPerSec: bytes / ((performance.now() - first) / 1000) });
+    });
+  });
+}
+
+function kill(children: ChildProcess[]): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+const bench: Bench = async (args) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      mb: { type: 'string', default: '64' },
+      sessions: { type: 'string', default: '100' },
+      'logs-seconds': { type: 'string', default: '15' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const bytes = Number(values.mb) << 20;
+  const sessions = Number(values.sessions);
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-stream-'));
+  const cleanups: (() => Promise<void>)[] = [];
+  const children: ChildProcess[] = [];
+  cleanups.push(async () => kill(children));
+  try {
+    const bin = await ensureBinaries();
+    const cluster = new LocalCluster();
+    cleanups.push(() => cluster.stop({ keepDir: true }));
+    const info = await cluster.start({ dir: join(dir, 'cluster'), bin });
+    const kubectl = (...a: string[]) => [`--kubeconfig=${info.kubeconfigPath}`, ...a];
+    const emu = await startEmulator({ runtime: 'process', config: { dataDir: join(dir, 'emulator') } });
+    cleanups.push(() => emu.close());
+    const gw = await startGatewayProcesses({
+      dir: join(dir, 'gateway'),
+      kubeconfigPath: info.kubeconfigPath,
+      clusterCaFile: info.pki.caCertPath,
+      eci: { endpoint: emu.endpoint, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
+      nodeName: NODE,
+      clusterId: 'stream',
+    });
+    cleanups.push(() => gw.close());
+    const kc = new KubeConfig();
+    kc.loadFromFile(info.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    await until('virtual node Ready', async () => !!(await core.readNode({ name: NODE })).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 60_000);
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await until('default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })), 60_000);
+    const pod = (name: string, command: string[], env: Record<string, string> = {}): V1Pod => ({
+      metadata: { name },
+      spec: {
+        nodeName: NODE,
+        containers: [{ name: 'main', image: 'busybox', command, env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }],
+      },
+    });
+    await core.createNamespacedPod({ namespace: NS, body: pod('shell', ['sh', '-c', 'exec sleep 3600']) });
+    await core.createNamespacedPod({ namespace: NS, body: pod('ticker', ['sh', '-c', 'while true; do date +%s%3N; sleep 0.1; done']) });
+    await core.createNamespacedPod({ namespace: NS, body: pod('blaster', ['python3', '-c', BLASTER], { BLAST_BYTES: String(bytes) }) });
+    await until('pods Running', async () => {
+      const items = (await core.listNamespacedPod({ namespace: NS })).items;
+      return items.length === 3 && items.every((p) => p.status?.phase === 'Running');
+    }, 120_000);
+    say('pods Running');
+
+    // Exec stdout: a local pipe copy of the same command, then through kubectl exec.
+    const produce = (n: number) => `head -c ${n} /dev/zero`;
+    const direct = await stdoutThroughput('sh', ['-c', produce(bytes * 4)], 60_000);
+    const viaExec = await stdoutThroughput(bin.kubectl, kubectl('exec', '-n', NS, 'shell', '--', 'sh', '-c', produce(bytes)), 180_000);
+    if (viaExec.bytes !== bytes) throw new Error(`exec delivered ${viaExec.bytes} of ${bytes} bytes`);
+    say(`exec ${(viaExec.bytesPerSec / 1e6).toFixed(1)} MB/s vs local pipe ${(direct.bytesPerSec / 1e6).toFixed(1)} MB/s`);
+
+    // Port-forward: the same server program on 127.0.0.1 directly, then through kubectl port-forward.
+    const localPort = await freePort();
+    const localBlaster = spawn('python3', ['-c', BLASTER], { env: { ...process.env, BLAST_HOST: '127.0.0.1', BLAST_PORT: String(localPort), BLAST_BYTES: String(bytes) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(localBlaster);
+    await new Promise((r) => localBlaster.stdout?.once('data', r));
+    const directTcp = await tcpThroughput(localPort, 60_000);
+    const pfPort = await freePort();
+    const pf = spawn(bin.kubectl, kubectl('port-forward', '-n', NS, 'pod/blaster', `${pfPort}:9000`), { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(pf);
+    await new Promise((r) => pf.stdout?.once('data', r));
+    await tcpThroughput(pfPort, 120_000); // warm-up: session set-up, TCP windows
+    const viaPf = await tcpThroughput(pfPort, 120_000);
+    if (viaPf.bytes !== bytes) throw new Error(`port-forward delivered ${viaPf.bytes} of ${bytes} bytes`);
+    pf.kill();
+    say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
+
+    // logs -f: every line carries its own wall-clock ms; arrival − timestamp is the latency.
+    const lat: number[] = [];
+    const follow = spawn(bin.kubectl, kubectl('logs', '-f', '--tail=0', '-n', NS, 'ticker'), { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(follow);
+    let buf = '';
+    follow.stdout.on('data', (d: Buffer) => {
+      const now = Date.now();
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) if (/^\d{13}$/.test(l.trim())) lat.push(now - Number(l.trim()));
+    });
+    await new Promise((r) => setTimeout(r, Number(values['logs-seconds']) * 1000));
+    follow.kill();
+    if (lat.length < 10) throw new Error(`logs -f delivered only ${lat.length} lines`);
+    // The first lines may be a backlog the follow caught up on; keep the steady state.
+    const steady = lat.slice(Math.min(10, Math.floor(lat.length / 5))).sort((a, b) => a - b);
+    say(`logs -f: ${lat.length} lines, p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`);
+
+    // 100 concurrent exec sessions: memory of the agent and relay processes while all are open.
+    const before = { agent: gw.memory('agent').rssMb, relay: gw.memory('relay').rssMb };
+    let peak = before.agent + before.relay;
+    let peakParts = before;
+    const sample = setInterval(() => {
+      const a = gw.memory('agent').rssMb;
+      const r = gw.memory('relay').rssMb;
+      if (a + r > peak) (peak = a + r), (peakParts = { agent: a, relay: r });
+    }, 250);
+    cleanups.push(async () => clearInterval(sample));
+    let up = 0;
+    const holdSeconds = 20;
+    const execs: ChildProcess[] = [];
+    const started = Date.now();
+    await bounded(sessions, 10, async (i) => {
+      const c = spawn(bin.kubectl, kubectl('exec', '-n', NS, 'shell', '--', 'sh', '-c', `echo up-${i}; sleep ${holdSeconds}`), { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(c);
+      execs.push(c);
+      await new Promise<void>((resolve) => {
+        c.stdout.once('data', () => (up++, resolve()));
+        c.once('exit', () => resolve());
+      });
+    });
+    const allUpMs = Date.now() - started;
+    say(`${up}/${sessions} exec sessions open after ${allUpMs} ms; agent+relay RSS ${peak.toFixed(0)} MB (before ${(before.agent + before.relay).toFixed(0)})`);
+    const exits = await Promise.all(execs.map((c) => (c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', r)))));
+    clearInterval(sample);
+    const ok = exits.filter((c) => c === 0).length;
+    if (up < sessions) throw new Error(`only ${up} of ${sessions} exec sessions came up`);
+    say(`${ok}/${sessions} sessions exited 0; peak agent ${peakParts.agent.toFixed(0)} MB + relay ${peakParts.relay.toFixed(0)} MB`);
+
+    return {
+      metrics: {
+        exec_throughput_ratio: viaExec.bytesPerSec / direct.bytesPerSec,
+        exec_mb_per_s: viaExec.bytesPerSec / 1e6,
+        portforward_throughput_ratio: viaPf.bytesPerSec / directTcp.bytesPerSec,
+        portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
+        logs_follow_p50_ms: percentile(steady, 50),
+        logs_follow_p99_ms: percentile(steady, 99),
+        sessions_100_rss_mb: peak,
+        sessions_100_rss_before_mb: before.agent + before.relay,
+        sessions_100_rss_delta_mb: peak - (before.agent + before.relay),
+        sessions_100_exit_ok: ok,
+      },
+      targets: {
+        // Five hops (kubectl↔apiserver TLS, apiserver↔kubelet API TLS, gRPC tunnel, relay↔ECI WebSocket or TCP)
+        // against one local pipe/socket copy: a tenth of loopback speed is plenty for interactive use.
+        exec_throughput_ratio: { min: 0.1 },
+        portforward_throughput_ratio: { min: 0.1 },
+        logs_follow_p99_ms: { max: 1000 },
+        // Agent + relay processes together; the idle floor (TypeScript loader + client libraries) is most of it.
+        sessions_100_rss_mb: { max: 300 },
+        sessions_100_rss_delta_mb: { max: 100 },
+        sessions_100_exit_ok: { min: sessions },
+      },
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((e) => say(`cleanup: ${String(e)}`));
+    if (values.keep) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;
