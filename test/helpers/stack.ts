@@ -32,18 +32,4 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   });
 }
 
-/** Polls `check` every 200 ms until it returns a truthy value or the bound passes (then throws with `what`). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { eventually } from './wait.js';

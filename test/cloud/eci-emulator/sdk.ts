@@ -2,6 +2,7 @@
 import Eci, * as $Eci from '@alicloud/eci20180808';
 import * as $OpenApi from '@alicloud/openapi-client';
 import type { EmulatorHandle } from '../../../cloud/eci-emulator/index.js';
+import { eventually } from '../../helpers/wait.js';
 
 export { $Eci };
 export type EciClient = InstanceType<typeof Eci.default>;
@@ -34,17 +35,5 @@ export async function sdkError(p: Promise<unknown>): Promise<{ code: string; sta
   throw new Error('expected the SDK call to fail');
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** Polls until truthy (bounded); the shared test helper with this file's default cadence. */
+export const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> => eventually(what, fn, timeoutMs, everyMs);

@@ -1,6 +1,7 @@
 // Shared fixtures for the ECI provider tests: an emulator (unmodified SDK on the wire), tenant scopes,
 // pod intents, callers with fast retries, and small wait helpers.
 import type { EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
+import { eventually } from '../../../helpers/wait.js';
 import { createEciCaller, type TenantEciCaller } from '../../../../cloud/eci/client.js';
 import { EciProvider, type EciProviderOptions } from '../../../../cloud/eci/provider/index.js';
 import type { PodIntent, PodState, TenantScope } from '../../../../cloud/provider/provider.js';
@@ -83,20 +84,6 @@ export function phaseOf(s: PodState | undefined): string | undefined {
   return s ? (JSON.parse(s.statusJson.toString('utf8')) as { phase?: string }).phase : undefined;
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** Records every PodState a watcher receives, by uid. */
 export class StateLog {
@@ -109,3 +96,6 @@ export class StateLog {
     this.latest.set(s.uid, s);
   };
 }
+
+/** Polls until truthy (bounded); the shared test helper with this file's default cadence. */
+export const waitFor = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> => eventually(what, fn, timeoutMs, everyMs);
