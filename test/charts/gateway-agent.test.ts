@@ -107,7 +107,7 @@ test('RBAC: exactly the rules a kubelet-like agent needs, scoped to its node and
   t.is(leader.metadata?.namespace, 'ecigw');
   t.deepEqual(sortRules(leader.rules), leaseRules('gateway-agent-eci-virtual-node'));
   const sa = one<KubeObject>(objs, 'ServiceAccount').metadata.name;
-  const bindings = [...all(objs, 'RoleBinding'), ...all(objs, 'ClusterRoleBinding')] as V1RoleBinding[];
+  const bindings = [...all(objs, 'RoleBinding'), ...all(objs, 'ClusterRoleBinding')] as unknown as V1RoleBinding[];
   t.is(bindings.length, 3);
   for (const b of bindings) {
     t.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: 'ecigw' }]);
@@ -249,7 +249,7 @@ test('NetworkPolicy only when enabled: egress to the relay port, DNS and the API
   const objs = await render(CHART, [{ relay: { address: 'relay.example.com:9443' }, networkPolicy: { enabled: true, relayCIDRs: ['198.51.100.7/32'], apiServerCIDRs: ['10.96.0.1/32', '192.168.10.0/24'], apiServerPorts: [6443] } }]);
   const np = one<V1NetworkPolicy>(objs, 'NetworkPolicy');
   t.deepEqual(np.spec?.policyTypes, ['Egress']);
-  t.deepEqual(np.spec?.podSelector.matchLabels, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
+  t.deepEqual(np.spec?.podSelector?.matchLabels, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
   const [relay, dns, api] = np.spec?.egress ?? [];
   t.is(np.spec?.egress?.length, 3);
   t.deepEqual(relay.to, [{ ipBlock: { cidr: '198.51.100.7/32' } }]);
