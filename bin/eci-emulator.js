@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Shim for `npx eci-emulator`: registers tsx so the TypeScript CLI runs without a build step.
-import { register } from 'tsx/esm/api';
+// Shim for `eci-emulator`: runs the TypeScript CLI (through tsx) or its compiled form (see bin/load.js).
+import { loadCli } from './load.js';
 
-register();
-const { main } = await import('../cloud/eci-emulator/cli.ts');
-await main(process.argv.slice(2));
+const { main } = await loadCli('cloud/eci-emulator/cli');
+const code = await main(process.argv.slice(2));
+if (typeof code === 'number' && code >= 0) process.exit(code);

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// Shim for `gateway-relay`: registers tsx so the TypeScript CLI runs without a build step.
-import { register } from 'tsx/esm/api';
+// Shim for `gateway-relay`: runs the TypeScript CLI (through tsx) or its compiled form (see bin/load.js).
+import { loadCli } from './load.js';
 
-register();
-const { main } = await import('../cloud/relay/cli.ts');
+const { main } = await loadCli('cloud/relay/cli');
 const code = await main(process.argv.slice(2));
-if (code >= 0) process.exit(code);
+if (typeof code === 'number' && code >= 0) process.exit(code);

@@ -9,8 +9,8 @@ import { DockerfileParser, type Copy, type Entrypoint, type From } from 'dockerf
 import { REPO_ROOT } from './helm.js';
 
 const images = [
-  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', chart: 'gateway-agent' },
-  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', chart: 'gateway-relay' },
+  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent' },
+  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay' },
 ];
 const CHART_UID = '10001';
 
@@ -130,13 +130,17 @@ for (const img of images) {
       t.true(existsSync(join(REPO_ROOT, s)), `${s} exists`);
       t.false(ignored(s, patterns), `${s} is not excluded by .dockerignore`);
     }
+    // The final stage runs dist/ through the shim (bin/load.js); the build stage must copy every source
+    // module the CLI imports so `npm run build` compiles all of them into dist/.
     const finalSources = finalStage(img.dockerfile)
       .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
       .flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
-    const closure = importClosure(img.bin);
-    t.true(closure.size > 20, `import closure of ${img.bin} (${closure.size} files)`);
-    const outside = [...closure].filter((f) => !finalSources.some((s) => f === s || f.startsWith(`${s}/`)) || ignored(f, patterns));
-    t.deepEqual(outside, [], 'modules the CLI imports but the image lacks');
+    for (const shim of importClosure(img.bin)) t.true(finalSources.includes(shim), `${shim} copied into the image`);
+    const buildSources = sources.filter((x) => !finalSources.includes(x));
+    const closure = importClosure(img.cli);
+    t.true(closure.size > 20, `import closure of ${img.cli} (${closure.size} files)`);
+    const outside = [...closure].filter((f) => !buildSources.some((s) => f === s || f.startsWith(`${s}/`)) || ignored(f, patterns));
+    t.deepEqual(outside, [], 'modules the CLI imports but the build stage lacks');
   });
 }
 

@@ -78,3 +78,13 @@ for (const [name, args, env, re] of relayCases) {
     t.regex(r.out, re);
   });
 }
+
+test('npm run build compiles the CLIs; the bins run from dist/ (as in the images)', (t) => {
+  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8', timeout: 170_000 });
+  t.is(b.status, 0, `${b.stdout}${b.stderr}`);
+  for (const bin of ['gateway-agent.js', 'gateway-relay.js', 'eci-emulator.js']) {
+    const r = run(bin, ['--help'], { ECIGW_USE_DIST: '1' });
+    t.is(r.code, 0, r.out);
+    t.regex(r.out, /Usage: /);
+  }
+});
