@@ -69,13 +69,17 @@ export class Agent {
     this.log.info({ node: this.o.node.name }, 'agent started');
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops every loop. `releaseLease: false` keeps the leader Lease as it is, as a crashed replica would
+   * (a standby then takes over only once the lease expires); the default hands it back at once.
+   */
+  async stop(o: { releaseLease?: boolean } = {}): Promise<void> {
     this.unwatch?.();
     await this.extra?.close().catch(() => undefined);
     await this.pods.stop();
     this.node.stop();
     await this.tunnel.stop();
-    await this.elector?.stop(true);
+    await this.elector?.stop(o.releaseLease ?? true);
     this.started = false;
   }
 

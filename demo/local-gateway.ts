@@ -26,6 +26,8 @@ export interface LocalGatewayOptions {
   declareWebSocket?: boolean;
   agent?: Partial<AgentOptions>;
   startAgent?: boolean;
+  /** Where agents dial the relay (default `127.0.0.1:<relay port>`); tests put a forwarder in between. */
+  tunnelTarget?: (relayPort: number) => string;
 }
 
 export interface LocalGateway {
@@ -101,7 +103,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         region: config.tenants.tenant.region,
       },
       tunnel: {
-        target: `127.0.0.1:${relay.port}`,
+        target: o.tunnelTarget?.(relay.port) ?? `127.0.0.1:${relay.port}`,
         tls: { ca: { file: tls.clientCaFile }, cert: { file: agentCertFile }, key: { file: agentKeyFile } },
         clusterId: o.clusterId,
         nodeNames: [o.nodeName],

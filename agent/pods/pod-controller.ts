@@ -117,6 +117,11 @@ export class PodController {
     return this.queue.idle();
   }
 
+  /** The work queue's backlog (bounded by the number of pods: keys are coalesced). */
+  queueDepth(): WorkQueue['pending'] {
+    return this.queue.pending;
+  }
+
   /** Pods on this node as the informer sees them. */
   pods(): readonly V1Pod[] {
     return this.informer.list();

@@ -31,6 +31,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Keys waiting in any form (queued, waiting for a retry, or re-added while processing); at most one entry per key each. */
+  get pending(): { queued: number; delayed: number; dirty: number; processing: number } {
+    return { queued: this.queue.length, delayed: this.delayed.size, dirty: this.dirty.size, processing: this.processing.size };
+  }
+
   /** Queues the key now (cancelling a pending delayed retry). */
   add(key: string): void {
     if (this.stopped) return;
