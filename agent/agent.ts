@@ -32,6 +32,7 @@ export class Agent {
   private unwatch?: () => void;
   private extra?: { close(): Promise<void> };
   private started = false;
+  private tunnelReason = 'TunnelConnecting';
 
   constructor(private readonly o: AgentOptions) {
     this.tunnel = new TunnelClient(o.tunnel);
@@ -84,17 +85,22 @@ export class Agent {
   }
 
   private onTunnelState(s: TunnelState, detail?: unknown): void {
-    const message = detail instanceof Error ? detail.message : typeof detail === 'string' ? detail : '';
+    // Each reconnect attempt passes through 'connecting'; while the relay stays unreachable that is still
+    // "disconnected" (one condition transition per outage, not two node status writes per attempt).
+    if (s === 'connecting' && this.tunnelReason === 'TunnelDisconnected') return;
+    const message = detail instanceof Error ? detail.message : typeof detail === 'string' ? detail : (this.tunnel.lastError?.message ?? '');
     if (s === 'connected') {
+      this.tunnelReason = 'TunnelConnected';
       this.node.setTunnelHealth({ connected: true, reason: 'TunnelConnected', message: 'connected to the relay' });
       void this.pods
         .reconcile()
         .then((r) => this.log.info(r, 'reconciled with the relay'))
         .catch((e) => this.log.warn({ err: errorMessage(e) }, 'reconcile failed'));
     } else {
+      this.tunnelReason = s === 'connecting' ? 'TunnelConnecting' : 'TunnelDisconnected';
       this.node.setTunnelHealth({
         connected: false,
-        reason: s === 'connecting' ? 'TunnelConnecting' : 'TunnelDisconnected',
+        reason: this.tunnelReason,
         message: message || (s === 'connecting' ? 'connecting to the relay' : 'relay unreachable; burst pods keep running and keep their last status'),
       });
     }
