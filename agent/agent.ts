@@ -6,7 +6,10 @@ import { TunnelClient, type TunnelClientOptions, type TunnelState } from './tunn
 import { NodeController } from './node/node-controller.js';
 import type { NodeConfig } from './node/node-spec.js';
 import { PodController } from './pods/pod-controller.js';
-import { decodePodState } from './pods/tunnel-port.js';
+import { decodePodState, type PodTunnel } from './pods/tunnel-port.js';
+import { KeyedApplier } from './pods/status-applier.js';
+import { registerAgentMetrics, timedPodTunnel } from './metrics.js';
+import type { Registry } from 'prom-client';
 import { LeaderElector, type LeaderElectionOptions } from './leader/election.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from './kube/errors.js';
@@ -16,7 +19,12 @@ export interface AgentOptions {
   node: NodeConfig;
   tunnel: TunnelClientOptions;
   leaderElection?: LeaderElectionOptions;
+  /** Pod work-queue workers (pods synced in parallel; default 32). */
   podWorkers?: number;
+  /** Relay status updates applied in parallel (per-pod order is kept; default 32). */
+  statusWorkers?: number;
+  /** Registry for the agent's metrics (tunnel state, pods by phase, queue depth, intent latency). */
+  registry?: Registry;
   /** Called when leadership is lost; the default exits the process (as client-go's elector does). */
   onLeadershipLost?: () => void;
   /** Optional extra components started after the controllers (e.g. the kubelet API server). */
@@ -33,15 +41,29 @@ export class Agent {
   private extra?: { close(): Promise<void> };
   private started = false;
   private tunnelReason = 'TunnelConnecting';
+  private readonly statusApplier: KeyedApplier;
 
   constructor(private readonly o: AgentOptions) {
     this.tunnel = new TunnelClient(o.tunnel);
     this.node = new NodeController(o.kubeConfig, o.node);
-    this.pods = new PodController(o.kubeConfig, this.tunnel, {
+    let podTunnel: PodTunnel = this.tunnel;
+    if (o.registry) {
+      const m = registerAgentMetrics(o.registry, {
+        tunnelState: () => this.tunnel.state,
+        pods: () => this.pods.pods(),
+        queueDepth: () => {
+          const q = this.pods.queueDepth();
+          return q.queued + q.delayed + q.dirty;
+        },
+      });
+      podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
+    }
+    this.statusApplier = new KeyedApplier(o.statusWorkers ?? 32);
+    this.pods = new PodController(o.kubeConfig, podTunnel, {
       nodeName: o.node.name,
       nodeAllocatable: o.node.capacity,
       hostIP: o.node.internalIP,
-      workers: o.podWorkers,
+      workers: o.podWorkers ?? 32,
     });
   }
 
@@ -56,12 +78,22 @@ export class Agent {
     }
     await this.node.start();
     this.tunnel.on('state', (s: TunnelState, detail?: unknown) => this.onTunnelState(s, detail));
+    // Updates of different pods are written in parallel (each needs API writes); one pod's stay in order.
     this.unwatch = this.tunnel.watchStatus(async (s) => {
+      let state;
       try {
-        await this.pods.onPodState(decodePodState(s));
+        state = decodePodState(s);
       } catch (e) {
-        this.log.warn({ uid: s.uid, err: errorMessage(e) }, 'could not apply pod status');
+        this.log.warn({ uid: s.uid, err: errorMessage(e) }, 'dropped an undecodable pod status');
+        return;
       }
+      await this.statusApplier.submit(state.uid, async () => {
+        try {
+          await this.pods.onPodState(state);
+        } catch (e) {
+          this.log.warn({ uid: s.uid, err: errorMessage(e) }, 'could not apply pod status');
+        }
+      });
     });
     this.tunnel.start();
     await this.pods.start();

@@ -43,6 +43,8 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'leaderElection.namespace', type: 'string', env: 'POD_NAMESPACE', flag: 'leader-elect-namespace', default: 'default', describe: 'namespace of the leader Lease' },
   { path: 'leaderElection.name', type: 'string', env: 'ECIGW_LEADER_ELECT_NAME', flag: 'leader-elect-name', describe: 'leader Lease name (default: gateway-agent-<node name>)' },
   { path: 'leaderElection.identity', type: 'string', env: 'POD_NAME', flag: 'leader-elect-identity', default: hostname(), describe: 'this replica\'s identity' },
+  { path: 'pods.workers', type: 'number', env: 'ECIGW_POD_WORKERS', flag: 'pod-workers', default: 32, describe: 'pods synced in parallel', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
+  { path: 'pods.statusWorkers', type: 'number', env: 'ECIGW_STATUS_WORKERS', flag: 'status-workers', default: 32, describe: 'relay status updates written in parallel (per-pod order kept)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
   { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9095, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
 ];
@@ -109,6 +111,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const agent = new Agent({
     kubeConfig: kc,
     node,
+    registry,
+    podWorkers: v['pods.workers'] as number,
+    statusWorkers: v['pods.statusWorkers'] as number,
     tunnel: {
       target: v['relay.address'] as string,
       tls: {
