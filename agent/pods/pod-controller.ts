@@ -59,6 +59,8 @@ export class PodController {
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private synced = false;
+  private markSynced!: () => void;
+  private readonly syncedOnce = new Promise<void>((r) => (this.markSynced = r));
 
   constructor(
     private readonly kc: KubeConfig,
@@ -99,6 +101,7 @@ export class PodController {
   async start(): Promise<void> {
     await this.informer.start();
     this.synced = true;
+    this.markSynced();
   }
 
   async stop(): Promise<void> {
@@ -144,6 +147,8 @@ export class PodController {
 
   /** After every (re)connect: compare with the relay and re-queue what differs. */
   async reconcile(): Promise<{ missing: number; stale: number; orphans: number }> {
+    // An inventory taken before the informer's first list would be empty: every group would look orphaned.
+    await this.syncedOnce;
     const res = await this.tunnel.reconcile(this.inventory());
     for (const e of [...res.missing, ...res.stale]) {
       const k = this.byUid.get(e.uid);
@@ -220,8 +225,13 @@ export class PodController {
         await this.annotate(pod, ack.providerId);
       }
       if (ack.changed) {
-        await this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
+        // Events are best effort (record never throws); the sync does not wait for them.
+        void this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
       }
+      // A status that arrived before the informer knew the pod (e.g. the watch snapshot right after a
+      // restart) was kept but not written; the relay will not send it again while nothing changes.
+      const last = this.lastState.get(uid);
+      if (last?.status && !last.gone) await this.writeStatus(pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
     } catch (e) {
       const code = (e as { code?: number }).code;
       if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
@@ -245,8 +255,11 @@ export class PodController {
       else if (!isTerminal(pod)) this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
       return;
     }
-    for (const ev of s.events) {
-      await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
+    // Events are best effort and written beside the status, not before it (in order among themselves).
+    if (s.events.length > 0) {
+      void (async () => {
+        for (const ev of s.events) await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
+      })();
     }
     if (s.status) {
       const status: V1PodStatus = { ...s.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] };
