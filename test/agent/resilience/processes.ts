@@ -1,0 +1,142 @@
+// The relay and the agent as real OS processes started through their CLIs (bin/gateway-relay.js,
+// bin/gateway-agent.js), each of which a test can SIGKILL and start again with the same settings (same
+// ports, certificates and config), against an ECI endpoint (the emulator) and a cluster's kubeconfig.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCa, issueCert } from '../../../common/pki.js';
+import { freePort } from '../../helpers/ports.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface GatewayProcessesOptions {
+  dir: string;
+  kubeconfigPath: string;
+  clusterCaFile: string;
+  eci: { endpoint: string; accessKeyId: string; accessKeySecret: string };
+  nodeName: string;
+  clusterId: string;
+}
+
+/** One CLI process that can be killed and started again. */
+export interface ManagedProcess {
+  readonly pid: number | undefined;
+  start(): Promise<void>;
+  /** Sends the signal and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Graceful stop (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+}
+
+export interface GatewayProcesses {
+  relay: ManagedProcess;
+  agent: ManagedProcess;
+  close(): Promise<void>;
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    if (await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} not ready at ${url} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function managed(name: string, dir: string, bin: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string): ManagedProcess {
+  let child: ChildProcess | undefined;
+  const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+  const kill = async (signal: NodeJS.Signals) => {
+    const c = child;
+    if (!c || exited(c)) return;
+    const done = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await done;
+  };
+  return {
+    get pid() {
+      return child?.pid;
+    },
+    async start() {
+      const out = openSync(join(dir, `${name}.log`), 'a');
+      child = spawn(process.execPath, [join(root, 'bin', bin), ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env }, cwd: dir });
+      closeSync(out);
+      await waitForHttp(readyUrl, child, name, 60_000);
+    },
+    kill,
+    async stop() {
+      const c = child;
+      if (!c || exited(c)) return;
+      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
+      await kill('SIGTERM');
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Writes PKI and config into `dir` and starts the relay, then the agent. */
+export async function startGatewayProcesses(o: GatewayProcessesOptions): Promise<GatewayProcesses> {
+  mkdirSync(o.dir, { recursive: true });
+  const file = (name: string, content: string) => {
+    const p = join(o.dir, name);
+    writeFileSync(p, content, { mode: 0o600 });
+    return p;
+  };
+  const ca = await createCa('resilience-relay-ca');
+  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  const agentId = `agent-${o.clusterId}`;
+  const agentCert = await issueCert(ca, { cn: agentId, client: true });
+  const caFile = file('relay-ca.crt', ca.certPem);
+  const [relayPort, relayOps, kubeletPort, agentOps] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const config = file(
+    'relay.yaml',
+    [
+      'tenants:',
+      '  t1:',
+      '    region: cn-hangzhou',
+      '    credentialsRef: "env:ECI"',
+      '    vSwitchId: vsw-resilience',
+      '    securityGroupId: sg-resilience',
+      '    quotas: { maxPods: 1000 }',
+      `    clusterIds: [${o.clusterId}]`,
+      'certificateIdentities:',
+      `  ${agentId}: t1`,
+      '',
+    ].join('\n'),
+  );
+  const logLevel = process.env.LOG_LEVEL ?? 'warn';
+  const relay = managed('relay', o.dir, 'gateway-relay.js', [
+    '--config', config,
+    '--listen', '127.0.0.1', '--port', String(relayPort),
+    '--tls-cert-file', file('relay.crt', server.certPem), '--tls-key-file', file('relay.key', server.keyPem), '--client-ca-file', caFile,
+    '--eci-endpoint', o.eci.endpoint, '--eci-protocol', 'http',
+    '--ops-listen', '127.0.0.1', '--ops-port', String(relayOps),
+  ], { ECI_ACCESS_KEY_ID: o.eci.accessKeyId, ECI_ACCESS_KEY_SECRET: o.eci.accessKeySecret, LOG_LEVEL: logLevel }, `http://127.0.0.1:${relayOps}/healthz`);
+  const agent = managed('agent', o.dir, 'gateway-agent.js', [
+    '--cluster-id', o.clusterId, '--agent-id', agentId,
+    '--kubeconfig', o.kubeconfigPath,
+    '--relay-address', `127.0.0.1:${relayPort}`, '--relay-ca-file', caFile,
+    '--relay-cert-file', file('agent.crt', agentCert.certPem), '--relay-key-file', file('agent.key', agentCert.keyPem),
+    '--node-name', o.nodeName, '--node-ip', '127.0.0.1',
+    '--kubelet-listen', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--kubelet-client-ca-file', o.clusterCaFile,
+    '--ops-listen', '127.0.0.1', '--ops-port', String(agentOps),
+  ], { LOG_LEVEL: logLevel }, `http://127.0.0.1:${agentOps}/readyz`);
+  try {
+    await relay.start();
+    await agent.start();
+  } catch (e) {
+    await agent.kill('SIGKILL');
+    await relay.kill('SIGKILL');
+    throw e;
+  }
+  return {
+    relay,
+    agent,
+    async close() {
+      await agent.stop();
+      await relay.stop();
+    },
+  };
+}
