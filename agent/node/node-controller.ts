@@ -111,7 +111,8 @@ export class NodeController {
       this.uid = node.metadata?.uid;
       const status = buildNodeStatus(this.cfg, this.tunnel, now, node.status?.conditions);
       const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason, c.message]) });
-      const stale = !this.lastWritten || now.getTime() - this.lastWritten.at >= maxAge;
+      // Checked every statusIntervalMs: write once the next tick would be past maxAge, so no gap exceeds it.
+      const stale = !this.lastWritten || now.getTime() - this.lastWritten.at + (this.opts.statusIntervalMs ?? 10_000) > maxAge;
       if (!force && !stale && this.lastWritten?.key === key) return;
       node.status = { ...node.status, ...status };
       try {
