@@ -1,0 +1,56 @@
+// The node controller against the real API server: the node Lease is renewed on its interval and the node
+// status (Ready's lastHeartbeatTime) is rewritten before it gets older than statusMaxAgeMs even when nothing
+// changes; a tunnel outage is one write, not one per reconnect attempt. Short intervals keep it quick.
+import test from 'ava';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { useCluster } from '../../cluster/fixture.js';
+import { NodeController } from '../../../agent/node/node-controller.js';
+import { DEFAULT_TAINT } from '../../../agent/node/node-spec.js';
+import { NODE_LEASE_NAMESPACE } from '../../../agent/node/lease.js';
+
+test('renews the Lease every interval and rewrites status before it is statusMaxAgeMs old', async (t) => {
+  const cluster = await useCluster();
+  const name = `eci-vk-${process.pid}-nodectl`;
+  const ctl = new NodeController(
+    cluster.kc,
+    { name, capacity: { cpu: '10', memory: '10Gi', pods: '100' }, labels: {}, taints: [DEFAULT_TAINT], internalIP: '127.0.0.1', kubeletPort: 10250, os: 'linux', arch: 'amd64', agentVersion: '0.1.0', declareWebSocketStreaming: false },
+    { leaseIntervalMs: 1000, statusIntervalMs: 500, statusMaxAgeMs: 3000 },
+  );
+  t.teardown(async () => {
+    ctl.stop();
+    await cluster.kubectl(['delete', 'node', name, '--ignore-not-found']);
+  });
+  await ctl.start();
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const leases = cluster.kc.makeApiClient(CoordinationV1Api);
+  const renewTimes = new Set<string>();
+  const heartbeats = new Set<string>();
+  const versions = new Set<string>();
+  const samples: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const lease = await leases.readNamespacedLease({ name, namespace: NODE_LEASE_NAMESPACE });
+    renewTimes.add(String(lease.spec?.renewTime));
+    const node = await core.readNode({ name });
+    versions.add(node.metadata?.resourceVersion ?? '');
+    const hb = node.status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime;
+    heartbeats.add(new Date(hb as unknown as string).toISOString());
+    samples.push(Date.now());
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  t.log(`${samples.at(-1)! - samples[0]} ms: ${renewTimes.size} renewTimes, ${heartbeats.size} heartbeats`);
+  t.true(renewTimes.size >= 5, `Lease renewed about every second (${renewTimes.size} distinct renewTimes in ~8 s)`);
+  t.true(heartbeats.size >= 3, `status rewritten although unchanged (${heartbeats.size} heartbeats in ~8 s with a 3 s max age)`);
+
+  // One outage = one write: the same reason again does not rewrite the node.
+  ctl.setTunnelHealth({ connected: false, reason: 'TunnelDisconnected', message: 'relay unreachable' });
+  await new Promise((r) => setTimeout(r, 300));
+  const v1 = (await core.readNode({ name })).metadata?.resourceVersion;
+  for (let i = 0; i < 20; i++) ctl.setTunnelHealth({ connected: false, reason: 'TunnelDisconnected', message: `attempt ${i} failed` });
+  await new Promise((r) => setTimeout(r, 300));
+  const node = await core.readNode({ name });
+  const cond = node.status?.conditions?.find((c) => c.type === 'TunnelConnected');
+  t.is(cond?.status, 'False');
+  t.is(cond?.reason, 'TunnelDisconnected');
+  t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'Ready stays True without the tunnel');
+  t.is(node.metadata?.resourceVersion, v1, 'repeated reports of the same outage do not rewrite the node');
+});
