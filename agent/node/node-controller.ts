@@ -21,6 +21,8 @@ export class NodeController {
   private lastWritten?: { status: V1NodeStatus; at: number; key: string };
   private timers: NodeJS.Timeout[] = [];
   private writing?: Promise<void>;
+  private again = false;
+  private againForce = false;
 
   constructor(
     kc: KubeConfig,
@@ -88,9 +90,25 @@ export class NodeController {
   }
 
   private async writeStatus(force: boolean): Promise<void> {
-    // One write at a time; a request arriving meanwhile is served by the next tick or call.
-    if (this.writing) return await this.writing;
-    this.writing = this.doWriteStatus(force).finally(() => (this.writing = undefined));
+    // One write at a time; a request arriving meanwhile runs once more right after it (with the newest state).
+    if (this.writing) {
+      this.again ||= true;
+      this.againForce ||= force;
+      return await this.writing;
+    }
+    this.writing = (async () => {
+      try {
+        await this.doWriteStatus(force);
+        while (this.again) {
+          const f = this.againForce;
+          this.again = false;
+          this.againForce = false;
+          await this.doWriteStatus(f);
+        }
+      } finally {
+        this.writing = undefined;
+      }
+    })();
     return await this.writing;
   }
 

@@ -56,6 +56,14 @@ export class PodController {
   /** uid → last status from the relay, re-applied when a write conflicts or the tunnel returns. */
   private readonly lastState = new Map<string, PodStateUpdate>();
   private readonly failed = new Set<string>();
+  /**
+   * uid → generation the relay acknowledged. A pod update that does not change the generation (status
+   * writes, annotations) needs no new intent; reconcile and `gone` states clear the entry when the cloud
+   * side differs.
+   */
+  private readonly applied = new Map<string, number>();
+  /** uid → tail of the chain of status writes for that pod. */
+  private readonly statusWrites = new Map<string, Promise<void>>();
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private synced = false;
@@ -151,6 +159,7 @@ export class PodController {
     await this.syncedOnce;
     const res = await this.tunnel.reconcile(this.inventory());
     for (const e of [...res.missing, ...res.stale]) {
+      this.applied.delete(e.uid);
       const k = this.byUid.get(e.uid);
       if (k) this.queue.add(key(k.namespace, k.name));
     }
@@ -178,6 +187,7 @@ export class PodController {
     this.statusVersion.delete(k.uid);
     this.lastState.delete(k.uid);
     this.failed.delete(k.uid);
+    this.applied.delete(k.uid);
   }
 
   private async sync(k: string): Promise<void> {
@@ -204,6 +214,8 @@ export class PodController {
       return;
     }
     if (isTerminal(pod) || this.failed.has(uid)) return;
+    const generation = pod.metadata?.generation ?? 1;
+    if (this.applied.get(uid) === generation) return;
 
     let intent;
     try {
@@ -221,6 +233,7 @@ export class PodController {
     try {
       const ack = await this.tunnel.apply(intent);
       this.queue.forget(k);
+      this.applied.set(uid, generation);
       if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) {
         await this.annotate(pod, ack.providerId);
       }
@@ -230,8 +243,7 @@ export class PodController {
       }
       // A status that arrived before the informer knew the pod (e.g. the watch snapshot right after a
       // restart) was kept but not written; the relay will not send it again while nothing changes.
-      const last = this.lastState.get(uid);
-      if (last?.status && !last.gone) await this.writeStatus(pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
+      await this.writeLatestStatus(pod);
     } catch (e) {
       const code = (e as { code?: number }).code;
       if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
@@ -252,7 +264,10 @@ export class PodController {
     if (!pod || pod.metadata?.uid !== s.uid) return;
     if (s.gone) {
       if (pod.metadata?.deletionTimestamp) await this.removePodObject(pod);
-      else if (!isTerminal(pod)) this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
+      else if (!isTerminal(pod)) {
+        this.applied.delete(s.uid);
+        this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
+      }
       return;
     }
     // Events are best effort and written beside the status, not before it (in order among themselves).
@@ -261,10 +276,27 @@ export class PodController {
         for (const ev of s.events) await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
       })();
     }
-    if (s.status) {
-      const status: V1PodStatus = { ...s.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] };
-      await this.writeStatus(pod, status);
-    }
+    if (s.status) await this.writeLatestStatus(pod);
+  }
+
+  /**
+   * Writes the newest relay status of the pod. Writes of one pod are chained and each takes the latest
+   * state when it runs, so a slower write of an older state can never land after a newer one.
+   */
+  private writeLatestStatus(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const run = (this.statusWrites.get(uid) ?? Promise.resolve()).then(async () => {
+      const last = this.lastState.get(uid);
+      if (!last?.status || last.gone) return;
+      const current = this.informer.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
+      await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
+    });
+    const settled = run.catch(() => undefined);
+    this.statusWrites.set(uid, settled);
+    void settled.then(() => {
+      if (this.statusWrites.get(uid) === settled) this.statusWrites.delete(uid);
+    });
+    return run;
   }
 
   private async failPod(pod: V1Pod, reason: string, message: string): Promise<void> {
