@@ -19,9 +19,13 @@ test.after.always(async () => {
 
 test('registers the virtual node with labels, taint, capacity, conditions and a Lease', async (t) => {
   const core = stack.cluster.kc.makeApiClient(CoreV1Api);
-  const node = await eventually('node with TunnelConnected=True', async () => {
+  // The API server's TaintNodesByCondition admission puts node.kubernetes.io/not-ready on every new
+  // Node; the node lifecycle controller lifts it once it sees Ready=True, as for a real kubelet.
+  const node = await eventually('node with TunnelConnected=True and no not-ready taint', async () => {
     const n = await core.readNode({ name: stack.nodeName });
-    return n.status?.conditions?.find((c) => c.type === TUNNEL_CONDITION)?.status === 'True' ? n : undefined;
+    const connected = n.status?.conditions?.find((c) => c.type === TUNNEL_CONDITION)?.status === 'True';
+    const notReadyTaint = n.spec?.taints?.some((x) => x.key === 'node.kubernetes.io/not-ready');
+    return connected && !notReadyTaint ? n : undefined;
   });
   t.is(node.metadata?.labels?.type, 'virtual-kubelet');
   t.is(node.metadata?.labels?.['kubernetes.io/role'], 'agent');
