@@ -39,12 +39,12 @@ const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(1).padStart(6);
 const say = (msg: string) => process.stdout.write(`[${secs()}s] ${msg}\n`);
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, state?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check().catch(() => undefined);
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${state ? ` (last seen: ${state()})` : ''}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -162,6 +162,8 @@ export async function main(argv: string[]): Promise<number> {
       provider: backend.provider,
       nodeName,
       clusterId: 'demo-cluster',
+      // A host name, not 127.0.0.1: grpc-js sends an IP target as the TLS SNI, which Node warns about (DEP0123).
+      tunnelTarget: (port) => `localhost:${port}`,
       tenant: { region: a.region as string, vSwitchId: a.vswitch as string, securityGroupId: a['security-group'] as string },
     });
     cleanups.push(async () => {
@@ -191,7 +193,24 @@ export async function main(argv: string[]): Promise<number> {
       await core.replaceNodeStatus({ name: onPrem, body: n });
     };
     await until('datacenter node status', async () => (await onPremStatus(), true), 30_000);
+    // Heartbeat it like a kubelet would, or the node lifecycle controller marks it unreachable after 40 s.
+    const heartbeat = setInterval(() => void onPremStatus().catch(() => undefined), 10_000);
+    cleanups.push(async () => clearInterval(heartbeat));
     say(`datacenter node "${onPrem}" holds ${onPremCapacity} pods (a Node object only: this demo has no container runtime, so pods bound there stay Pending)`);
+    // Admission puts node.kubernetes.io/not-ready on every new Node; the node lifecycle controller lifts
+    // it once the node reports Ready. Until then the scheduler would place pods as if a node were missing.
+    await until(
+      'both nodes Ready and schedulable',
+      async () => {
+        for (const name of [onPrem, nodeName]) {
+          const n = await core.readNode({ name });
+          if (n.spec?.taints?.some((x) => x.key.startsWith('node.kubernetes.io/'))) return false;
+          if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return false;
+        }
+        return true;
+      },
+      60_000,
+    );
 
     const ns = 'burst-demo';
     await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
@@ -223,14 +242,17 @@ export async function main(argv: string[]): Promise<number> {
     say(`scaling Deployment web to ${replicas}: ${onPremCapacity} fit in the datacenter, ${burst} burst to ECI`);
     const tBurst = Date.now();
     await scale(replicas);
+    let last = '';
     const pods = await until(
       `${burst} burst pods Running`,
       async () => {
         const items = (await core.listNamespacedPod({ namespace: ns })).items;
         const onEci = items.filter((p) => p.spec?.nodeName === nodeName);
+        last = items.map((p) => `${p.metadata?.name}@${p.spec?.nodeName ?? '-'}:${p.status?.phase}`).join(' ');
         return onEci.length === burst && onEci.every((p) => p.status?.phase === 'Running' && p.status.podIP) ? items : undefined;
       },
       300_000,
+      () => last,
     );
     const burstSeconds = (Date.now() - tBurst) / 1000;
     say(`${burst} pods Running on ECI after ${burstSeconds.toFixed(1)}s:`);
@@ -272,8 +294,7 @@ export async function main(argv: string[]): Promise<number> {
           (emulator ? `  ECI endpoint: ${emulator.url} (region ${a.region}), AccessKey ${emulator.accessKeyId} / ${emulator.accessKeySecret}\n` : `  ECI endpoint: ${endpoint}\n`) +
           '  Stop with Ctrl-C (everything started here is cleaned up).\n',
       );
-      const heartbeat = setInterval(() => void onPremStatus().catch(() => undefined), 20_000);
-      await new Promise<void>(() => undefined).finally(() => clearInterval(heartbeat));
+      await new Promise<void>(() => undefined);
     }
     return 0;
   } catch (e) {

@@ -2,7 +2,9 @@
 // (relay in front of a PodProvider, agent serving the virtual node and its kubelet API).
 // Each stack gets its own node name and cluster id so test files do not see each other's pods.
 import { startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../demo/local-gateway.js';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
+import { eventually } from './wait.js';
 
 export interface Stack extends LocalGateway {
   cluster: ClusterHandle;
@@ -21,6 +23,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const clusterId = `cluster-${id}`;
   const gw = await startLocalGateway({ ...o, declareWebSocket: o.declareWebSocket ?? false, kubeconfigPath: cluster.kubeconfigPath, kubeletClientCaPem: cluster.pki.caCertPem, nodeName, clusterId });
   const closeGateway = gw.close.bind(gw);
+  if (o.startAgent !== false) await schedulable(cluster, nodeName);
   return Object.assign(gw, {
     cluster,
     nodeName,
@@ -32,4 +35,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   });
 }
 
-export { eventually } from './wait.js';
+/**
+ * Waits until the node is Ready and the node lifecycle controller has lifted the not-ready taint that
+ * admission puts on every new Node, as a cluster operator would before sending work to a new node.
+ */
+export async function schedulable(cluster: ClusterHandle, nodeName: string): Promise<void> {
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  await eventually(`node ${nodeName} Ready and untainted`, async () => {
+    const n = await core.readNode({ name: nodeName });
+    const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const taints = (n.spec?.taints ?? []).filter((x) => x.key.startsWith('node.kubernetes.io/')).map((x) => x.key);
+    if (ready === 'True' && taints.length === 0) return true;
+    throw new Error(`Ready=${ready} taints=[${taints.join(',')}]`);
+  }, 60_000);
+}
+
+export { eventually };

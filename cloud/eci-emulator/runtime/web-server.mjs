@@ -30,6 +30,9 @@ for (const port of ports) {
     res.end(req.method === 'HEAD' ? undefined : body);
     process.stdout.write(`${host} - - [${new Date().toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" 200 ${body.length}\n`);
   });
+  // Like nginx, answer a request whose client already half-closed (sent the request, then FIN): Node's
+  // default ends the socket on the client's FIN and drops a response that is still being prepared.
+  server.httpAllowHalfOpen = true;
   server.on('error', (err) => {
     process.stderr.write(`web: cannot listen on ${host}:${port}: ${err.message}\n`);
     process.exit(1);
