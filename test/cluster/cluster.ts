@@ -174,7 +174,8 @@ export class LocalCluster {
       '--requestheader-username-headers=X-Remote-User',
       `--proxy-client-cert-file=${proxyClient.cert}`,
       `--proxy-client-key-file=${proxyClient.key}`,
-      '--enable-aggregator-routing=true',
+      // No aggregator routing: APIServices are reached through their Service (test/cluster/metrics-server.ts).
+      '--enable-aggregator-routing=false',
       ...(o.apiserverArgs ?? []),
     ]);
     this.info = {
