@@ -3,7 +3,8 @@
 // controllers, the kubelet HTTPS API and the ops endpoint until SIGTERM, when it drains and exits.
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig, type V1Taint } from '@kubernetes/client-node';
+import type { V1Taint } from '@kubernetes/client-node';
+import { PooledKubeConfig } from './kube/pooled-kubeconfig.js';
 import { loadConfig, helpText, checks, ConfigError, type Field, type ConfigValues } from '../common/config.js';
 import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
@@ -89,7 +90,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const v = loaded.values;
   const str = (k: string) => (v[k] as string | undefined) || undefined;
   const log = logger('gateway-agent');
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (str('kubeconfig')) kc.loadFromFile(str('kubeconfig') as string);
   else kc.loadFromCluster();
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../agent/kube/pooled-kubeconfig.js';
 import { createCa, issueCert } from '../common/pki.js';
 import { parseRelayConfig } from '../cloud/relay/config.js';
 import { startRelay, type RelayHandle } from '../cloud/relay/server.js';
@@ -82,7 +82,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     limits: { bookmarkIntervalMs: 1000 },
   });
   let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(o.kubeconfigPath);
   const kubeletPort = await freeLoopbackPort();
   const agents: Agent[] = [];
@@ -149,6 +149,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     },
     async close() {
       await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
+      kc.close();
       await relay.close();
       rmSync(dir, { recursive: true, force: true });
     },

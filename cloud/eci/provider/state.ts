@@ -1,6 +1,7 @@
 // What the provider remembers per pod and how it turns ECI observations into PodState deltas: status from the
 // mapping's groupToPodStatus (or a synthetic Failed status for permanent create errors and lost instances),
 // only new/changed events, and a per-uid status_version that keeps increasing across relay restarts. Pure.
+import { createHash } from 'node:crypto';
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { groupToPodStatus, type EciGroup, type PodEvent as MappedEvent } from '../mapping/index.js';
 import type { PodState } from '../../provider/provider.js';
@@ -19,7 +20,7 @@ export interface TrackedPod {
   fromIntent: boolean;
   statusVersion: number;
   lastStatus?: V1PodStatus;
-  /** JSON of the last group observed, to tell real changes from re-reads. */
+  /** Digest of the JSON of the last group observed, to tell real changes from re-reads. */
   fingerprint: string;
   eventCounts: Map<string, number>;
   /** Phase Succeeded/Failed: the final state is kept even after ECI drops the group. */
@@ -103,7 +104,7 @@ function stateOf(tr: TrackedPod, status: V1PodStatus, events: ProtoEvent[], gone
 
 /** The PodState for an observed group, or undefined when nothing the agent cares about changed. */
 export function observeGroup(tr: TrackedPod, group: EciGroup, extraEvents: MappedEvent[] = [], now = new Date()): PodState | undefined {
-  const fingerprint = JSON.stringify(group);
+  const fingerprint = createHash('sha1').update(JSON.stringify(group)).digest('base64');
   tr.misses = 0;
   tr.settling = !isStable(group) || tr.deleting;
   if (fingerprint === tr.fingerprint && tr.state && tr.state.generation === tr.generation && extraEvents.length === 0) return undefined;

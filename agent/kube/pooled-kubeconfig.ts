@@ -1,0 +1,71 @@
+// A KubeConfig whose requests share keep-alive connections to the API server.
+//
+// @kubernetes/client-node 1.x builds a new https.Agent for every request (kubernetes-client/javascript#2893),
+// so each call pays a TLS handshake and leaves a TLS context for the garbage collector: at thousands of pods
+// that is most of the agent's CPU and hundreds of MB of native memory. The 2.x line fixes it but needs
+// Node 22. Here the library still applies credentials to every request (tokens are re-read as before); only
+// the connection pool is swapped for one shared agent per TLS identity. Proxy agents are left alone.
+import { createHash } from 'node:crypto';
+import https from 'node:https';
+import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+
+/** Options that make two agents interchangeable: the TLS identity and server checks. */
+const IDENTITY_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+const MAX_POOLS = 4;
+
+export class PooledKubeConfig extends KubeConfig {
+  private readonly pools = new Map<string, https.Agent>();
+
+  // Idle connections close after 30 s, well before the API server's 90 s idle timeout, so a request never
+  // lands on a connection the server is closing. (The socket timeout only closes idle pooled sockets.)
+  constructor(private readonly agentOptions: https.AgentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 64, timeout: 30_000 }) {
+    super();
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const pooled = this.pooled(context.getAgent());
+    if (pooled) context.setAgent(pooled);
+  }
+
+  override async applyToFetchOptions(opts: https.RequestOptions): ReturnType<KubeConfig['applyToFetchOptions']> {
+    const init = await super.applyToFetchOptions(opts);
+    const withAgent = init as { agent?: unknown };
+    const pooled = this.pooled(withAgent.agent);
+    if (pooled) withAgent.agent = pooled;
+    return init;
+  }
+
+  /** Number of distinct connection pools in use (one unless credentials rotated). */
+  get poolCount(): number {
+    return this.pools.size;
+  }
+
+  /** Closes idle pooled connections (in-flight requests finish on theirs). */
+  close(): void {
+    for (const a of this.pools.values()) a.destroy();
+    this.pools.clear();
+  }
+
+  private pooled(agent: unknown): https.Agent | undefined {
+    // Exactly https.Agent: proxy agents subclass it and carry their own routing.
+    if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return undefined;
+    const options = (agent as https.Agent & { options: https.AgentOptions }).options;
+    const h = createHash('sha256');
+    for (const k of IDENTITY_KEYS) h.update(`${k}=${JSON.stringify(options[k] ?? null)};`);
+    const id = h.digest('hex');
+    let pool = this.pools.get(id);
+    if (!pool) {
+      const identity = Object.fromEntries(IDENTITY_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+      pool = new https.Agent({ ...identity, ...this.agentOptions });
+      this.pools.set(id, pool);
+      // Rotated credentials: retire the oldest pool once its connections are idle.
+      if (this.pools.size > MAX_POOLS) {
+        const [oldId, old] = this.pools.entries().next().value as [string, https.Agent];
+        this.pools.delete(oldId);
+        setTimeout(() => old.destroy(), 60_000).unref();
+      }
+    }
+    return pool;
+  }
+}
