@@ -34,6 +34,7 @@ const bench: Bench = async (args) => {
       concurrency: { type: 'string', default: '48' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'heap-snapshot': { type: 'boolean', default: false },
     },
   });
   const burstPods = Number(values.pods);
@@ -52,7 +53,11 @@ const bench: Bench = async (args) => {
     cleanups.push(() => emu.close());
     const createLimit = defaultConfig().rateLimits.CreateContainerGroup;
     const profDir = join(dir, 'prof');
-    const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const prof = [
+      ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      // Heap snapshots of both processes at the end (written into their working directory; use with --keep).
+      ...(values['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+    ];
     const gw = await startGatewayProcesses({
       dir: join(dir, 'gateway'),
       kubeconfigPath: info.kubeconfigPath,
@@ -128,6 +133,12 @@ const bench: Bench = async (args) => {
       rss5000 = { agent: a.hwmMb, relay: r.hwmMb };
       say(`heap agent ${JSON.stringify(await gw.heap('agent').catch(String))} relay ${JSON.stringify(await gw.heap('relay').catch(String))}`);
       say(`${rssPods} Running after ${phase2Ms} ms; agent ${a.rssMb.toFixed(0)} MB now, peak ${a.hwmMb.toFixed(0)}; relay ${r.rssMb.toFixed(0)} MB now, peak ${r.hwmMb.toFixed(0)}`);
+    }
+    if (values['heap-snapshot']) {
+      process.kill(gw.agentPid, 'SIGUSR2');
+      process.kill(gw.relayPid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 20_000));
+      say(`heap snapshots written under ${join(dir, 'gateway')}`);
     }
     writeFileSync(join(dir, 'latencies.json'), JSON.stringify({ latencies, createdMs, allRunningMs, stats }));
     return {

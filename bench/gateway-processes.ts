@@ -1,7 +1,7 @@
 // Bench helper: the relay and the agent as two separate OS processes, started through their CLIs
 // (bin/gateway-relay.js, bin/gateway-agent.js) against a cluster and an ECI endpoint, so each one's
 // memory can be read from /proc/<pid>/status. Owns their PKI files, config file, ports and teardown.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,18 @@ import { freePort } from '../test/helpers/ports.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
- * `ECIGW_BENCH_DIST=<dir>`: run the CLIs from a tsc build in <dir> (node <dir>/agent/cli.js) instead of the
- * tsx shims in bin/, to measure memory without the TypeScript loader.
+ * The CLIs run as they ship: compiled (`npm run build` → dist/, built once per bench process) under plain
+ * node, with the images' MALLOC_ARENA_MAX. `ECIGW_BENCH_DIST=<dir>` uses an existing build;
+ * `ECIGW_BENCH_SOURCE=1` runs the TypeScript sources through tsx instead (bin/ shims).
  */
-const dist = process.env.ECIGW_BENCH_DIST;
+let dist: string | undefined = process.env.ECIGW_BENCH_DIST;
+const fromSource = process.env.ECIGW_BENCH_SOURCE === '1';
+
+function ensureDist(): void {
+  if (fromSource || dist) return;
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  dist = join(root, 'dist');
+}
 
 function entry(bin: string): string[] {
   if (!dist) return [join(root, 'bin', bin)];
@@ -120,9 +128,10 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
     ].join('\n'),
   );
   const children: ChildProcess[] = [];
+  ensureDist();
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
     const out = openSync(join(o.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...nodeFlags, ...entry(bin), ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...env }, cwd: o.dir });
+    const child = spawn(process.execPath, [...nodeFlags, ...entry(bin), ...args], { stdio: ['ignore', out, out], env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env }, cwd: o.dir });
     closeSync(out);
     children.push(child);
     return child;
