@@ -74,6 +74,23 @@ test('kubectl logs --tail, --timestamps and logs -f sees new lines', async (t) =
   for (let i = 1; i < nums.length; i++) t.is(nums[i], nums[i - 1] + 1, `no line lost or repeated: ${nums.join(',')}`);
 });
 
+test('kubectl attach (output only) streams new lines; attach -i is refused with the reason', async (t) => {
+  const attach = spawn(stack.cluster.bin.kubectl, [`--kubeconfig=${stack.cluster.kubeconfigPath}`, 'attach', '-n', ns, 'shell']);
+  t.teardown(() => attach.kill());
+  let out = '';
+  let err = '';
+  attach.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  attach.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await eventually('3 attached lines', async () => out.split('\n').filter((l) => /^line-\d+$/.test(l)).length >= 3, 20_000).catch((e: Error) => t.fail(`${e.message}: ${out} ${err}`));
+  const nums = out.split('\n').filter((l) => /^line-\d+$/.test(l)).map((l) => Number(l.slice(5)));
+  for (let i = 1; i < nums.length; i++) t.is(nums[i], nums[i - 1] + 1, `no line lost or repeated: ${nums.join(',')}`);
+  t.true(nums[0] > 5, `attach starts at the present, not at the start of the log: ${nums[0]}`);
+
+  const withStdin = await stack.cluster.kubectl(['attach', '-i', '-n', ns, 'shell'], { input: 'x\n', timeoutMs: 30_000 });
+  t.not(withStdin.code, 0);
+  t.regex(withStdin.stderr, /attach with stdin or a TTY is not supported for ECI pods/);
+});
+
 test('kubectl port-forward to the pod\'s HTTP port, many parallel connections', async (t) => {
   const local = await freePort();
   const pf = spawn(stack.cluster.bin.kubectl, [`--kubeconfig=${stack.cluster.kubeconfigPath}`, 'port-forward', '-n', ns, 'pod/web', `${local}:80`]);

@@ -1,5 +1,5 @@
-// The interactive half of the relay's ECI provider: exec (ExecContainerCommand + its WebSocket), attach (not
-// offered by ECI: rejected), logs (DescribeContainerLog, polled for -f), port-forward (dial the group's private
+// The interactive half of the relay's ECI provider: exec (ExecContainerCommand + its WebSocket), attach (ECI
+// has none: output-only attach follows the container log from now on; stdin/TTY attach is refused), logs (DescribeContainerLog, polled for -f), port-forward (dial the group's private
 // IP) and stats (cached DescribeMultiContainerGroupMetric). The control path supplies callerFor/resolveGroup.
 import type { Duplex } from 'node:stream';
 import type { EciCaller } from '../api.js';
@@ -105,7 +105,7 @@ export function createEciSessions(deps: EciSessionsDeps): EciSessions {
     if (long >= 0) throw new ProviderError('INVALID_ARGUMENT', `ECI accepts exec arguments of at most ${MAX_EXEC_ARG_CHARS} characters; argument ${long} has ${cmd[long].length}`);
   }
 
-  return {
+  const api: EciSessions = {
     async exec(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus> {
       checkCommand(req.command);
       const g = await group(scope, req.podUid);
@@ -145,14 +145,28 @@ export function createEciSessions(deps: EciSessionsDeps): EciSessions {
       );
     },
 
-    async attach(scope: TenantScope, req: ExecRequest): Promise<ExitStatus> {
+    async attach(scope: TenantScope, req: ExecRequest, io: ExecIO): Promise<ExitStatus> {
       // Fail fast on an unknown pod/container first, so the message is about the real limitation.
       const g = await group(scope, req.podUid);
       const container = containerOf(g, req.podUid, req.container);
-      throw new ProviderError(
-        'FAILED_PRECONDITION',
-        `attach is not supported for ECI pods (container ${container} of pod ${req.podUid}): ECI's OpenAPI can start a new process in a container (ExecContainerCommand) but cannot connect to the main process's stdio; use kubectl exec, or kubectl logs -f to watch its output`,
+      if (req.stdin || req.tty) {
+        throw new ProviderError(
+          'FAILED_PRECONDITION',
+          `attach with stdin or a TTY is not supported for ECI pods (container ${container} of pod ${req.podUid}): ECI's OpenAPI can start a new process in a container (ExecContainerCommand) but cannot connect to the main process's stdin; use kubectl exec -it, or kubectl attach without -i/-t to watch its output`,
+        );
+      }
+      // Output only: what the main process writes from now on, read from ECI's container log (stdout
+      // and stderr arrive merged on stdout), until the container ends or the client leaves.
+      const out = req.stdout ? io.stdout : req.stderr ? io.stderr : null;
+      if (!out) throw new ProviderError('INVALID_ARGUMENT', 'attach needs at least one of stdout or stderr');
+      if (g.status !== 'Running') throw new ProviderError('FAILED_PRECONDITION', `cannot attach to pod ${req.podUid}: its container group ${g.groupId} is ${g.status}, not Running`);
+      await api.logs(
+        scope,
+        { namespace: req.namespace, podName: req.podName, podUid: req.podUid, container, follow: true, tailLines: 0, sinceTime: '', timestamps: false, previous: false },
+        out,
+        io.signal,
       );
+      return { code: 0, reason: '', message: '' };
     },
 
     async logs(scope, req, sink, signal): Promise<void> {
@@ -186,4 +200,5 @@ export function createEciSessions(deps: EciSessionsDeps): EciSessions {
       return statsSource.stats(scope, uids);
     },
   };
+  return api;
 }

@@ -164,9 +164,27 @@ test('exec/attach reject bad input with clear errors', async (t) => {
   const which = await providerError(sessions.exec(scope, execReq({ command: ['true'], podUid: 'two' }), io));
   t.is(which.code, 'INVALID_ARGUMENT');
   t.regex(which.message, /choose one of: \[a b\]/);
-  const attach = await providerError(sessions.attach(scope, execReq({}), io));
+  const attach = await providerError(sessions.attach(scope, execReq({ container: 'app', stdin: true }), { ...io, stdin: new PassThrough() }));
   t.is(attach.code, 'FAILED_PRECONDITION');
-  t.regex(attach.message, /attach is not supported for ECI pods/);
+  t.regex(attach.message, /attach with stdin or a TTY is not supported for ECI pods.*kubectl attach without -i\/-t/);
+  t.is((await providerError(sessions.attach(scope, execReq({ container: 'app', tty: true }), io))).code, 'FAILED_PRECONDITION');
+  t.is((await providerError(sessions.attach(scope, execReq({ container: 'app', stdout: false, stderr: false }), io))).code, 'INVALID_ARGUMENT');
+});
+
+test('output-only attach streams what the container writes from now on, until the client leaves', async (t) => {
+  const before = new Collect();
+  await sessions.logs(scope, logsReq({ tailLines: 1 }), before, new AbortController().signal);
+  const last = numbers(before.text)[0];
+  const out = new Collect();
+  const ac = new AbortController();
+  const io = { stdin: null, stdout: out, stderr: new Collect(), resize: new PassThrough({ objectMode: true }), signal: ac.signal };
+  const p = sessions.attach(scope, execReq({ container: 'app' }), io);
+  await waitFor('three attached lines', () => numbers(out.text).length >= 3);
+  ac.abort();
+  t.deepEqual(await p, { code: 0, reason: '', message: '' });
+  const ns = numbers(out.text);
+  t.true(contiguous(ns), `no gap or duplicate: ${ns.join(',')}`);
+  t.true(ns[0] >= last, `starts at the present (line ${ns[0]}), not at the start of the log (was at ${last})`);
 });
 
 // ---- logs ----
