@@ -1,12 +1,11 @@
 // Bench helper: the relay and the agent as two separate OS processes, started through their CLIs
 // (bin/gateway-relay.js, bin/gateway-agent.js) against a cluster and an ECI endpoint, so each one's
-// memory can be read from /proc/<pid>/status. Owns their PKI files, config file, ports and teardown.
+// memory can be read from /proc/<pid>/status. PKI, config and flags come from test/helpers/gateway-cli.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCa, issueCert } from '../common/pki.js';
-import { freePort } from '../test/helpers/ports.js';
+import { prepareGatewayCli } from '../test/helpers/gateway-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -99,34 +98,7 @@ async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 }
 
 export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<GatewayProcesses> {
-  mkdirSync(o.dir, { recursive: true });
-  const file = (name: string, content: string) => {
-    const p = join(o.dir, name);
-    writeFileSync(p, content, { mode: 0o600 });
-    return p;
-  };
-  const ca = await createCa('bench-relay-ca');
-  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
-  const agentId = `agent-${o.clusterId}`;
-  const agentCert = await issueCert(ca, { cn: agentId, client: true });
-  const caFile = file('relay-ca.crt', ca.certPem);
-  const [relayPort, relayOps, kubeletPort, agentOps] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const config = file(
-    'relay.yaml',
-    [
-      'tenants:',
-      '  bench:',
-      '    region: cn-hangzhou',
-      '    credentialsRef: "env:ECI"',
-      '    vSwitchId: vsw-bench',
-      '    securityGroupId: sg-bench',
-      '    quotas: { maxPods: 20000 }',
-      `    clusterIds: [${o.clusterId}]`,
-      'certificateIdentities:',
-      `  ${agentId}: bench`,
-      '',
-    ].join('\n'),
-  );
+  const cli = await prepareGatewayCli({ ...o, tenant: 'bench', maxPods: 20000 });
   const children: ChildProcess[] = [];
   ensureDist();
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
@@ -137,31 +109,16 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
     return child;
   };
   try {
-    const relay = launch('relay', 'gateway-relay.js', o.nodeFlags?.relay ?? [], [
-      '--config', config,
-      '--listen', '127.0.0.1', '--port', String(relayPort),
-      '--tls-cert-file', file('relay.crt', server.certPem), '--tls-key-file', file('relay.key', server.keyPem), '--client-ca-file', caFile,
-      '--eci-endpoint', o.eci.endpoint, '--eci-protocol', 'http',
-      '--ops-listen', '127.0.0.1', '--ops-port', String(relayOps),
-    ], { ECI_ACCESS_KEY_ID: o.eci.accessKeyId, ECI_ACCESS_KEY_SECRET: o.eci.accessKeySecret, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-    await waitForHttp(`http://127.0.0.1:${relayOps}/healthz`, relay, 'gateway-relay', 30_000);
-    const agent = launch('agent', 'gateway-agent.js', o.nodeFlags?.agent ?? [], [
-      '--cluster-id', o.clusterId, '--agent-id', agentId,
-      '--kubeconfig', o.kubeconfigPath,
-      '--relay-address', `127.0.0.1:${relayPort}`, '--relay-ca-file', caFile,
-      '--relay-cert-file', file('agent.crt', agentCert.certPem), '--relay-key-file', file('agent.key', agentCert.keyPem),
-      '--node-name', o.nodeName, '--node-ip', '127.0.0.1',
-      '--kubelet-listen', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--kubelet-client-ca-file', o.clusterCaFile,
-      '--ops-listen', '127.0.0.1', '--ops-port', String(agentOps),
-      ...(o.agentArgs ?? []),
-    ], { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-    await waitForHttp(`http://127.0.0.1:${agentOps}/readyz`, agent, 'gateway-agent', 60_000);
+    const relay = launch('relay', 'gateway-relay.js', o.nodeFlags?.relay ?? [], cli.relay.args, cli.relay.env);
+    await waitForHttp(cli.relay.healthUrl, relay, 'gateway-relay', 30_000);
+    const agent = launch('agent', 'gateway-agent.js', o.nodeFlags?.agent ?? [], [...cli.agent.args, ...(o.agentArgs ?? [])], cli.agent.env);
+    await waitForHttp(cli.agent.readyUrl, agent, 'gateway-agent', 60_000);
     return {
       relayPid: relay.pid as number,
       agentPid: agent.pid as number,
-      kubeletPort,
+      kubeletPort: cli.kubeletPort,
       memory: (which) => readMemory((which === 'agent' ? agent : relay).pid as number),
-      heap: (which) => scrapeHeap(which === 'agent' ? agentOps : relayOps),
+      heap: (which) => scrapeHeap(which === 'agent' ? cli.agent.opsPort : cli.relay.opsPort),
       async close() {
         await stopChild(agent);
         await stopChild(relay);

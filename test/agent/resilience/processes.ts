@@ -2,11 +2,10 @@
 // bin/gateway-agent.js), each of which a test can SIGKILL and start again with the same settings (same
 // ports, certificates and config), against an ECI endpoint (the emulator) and a cluster's kubeconfig.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCa, issueCert } from '../../../common/pki.js';
-import { freePort } from '../../helpers/ports.js';
+import { prepareGatewayCli } from '../../helpers/gateway-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -78,51 +77,9 @@ function managed(name: string, dir: string, bin: string, args: string[], env: No
 
 /** Writes PKI and config into `dir` and starts the relay, then the agent. */
 export async function startGatewayProcesses(o: GatewayProcessesOptions): Promise<GatewayProcesses> {
-  mkdirSync(o.dir, { recursive: true });
-  const file = (name: string, content: string) => {
-    const p = join(o.dir, name);
-    writeFileSync(p, content, { mode: 0o600 });
-    return p;
-  };
-  const ca = await createCa('resilience-relay-ca');
-  const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
-  const agentId = `agent-${o.clusterId}`;
-  const agentCert = await issueCert(ca, { cn: agentId, client: true });
-  const caFile = file('relay-ca.crt', ca.certPem);
-  const [relayPort, relayOps, kubeletPort, agentOps] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const config = file(
-    'relay.yaml',
-    [
-      'tenants:',
-      '  t1:',
-      '    region: cn-hangzhou',
-      '    credentialsRef: "env:ECI"',
-      '    vSwitchId: vsw-resilience',
-      '    securityGroupId: sg-resilience',
-      '    quotas: { maxPods: 1000 }',
-      `    clusterIds: [${o.clusterId}]`,
-      'certificateIdentities:',
-      `  ${agentId}: t1`,
-      '',
-    ].join('\n'),
-  );
-  const logLevel = process.env.LOG_LEVEL ?? 'warn';
-  const relay = managed('relay', o.dir, 'gateway-relay.js', [
-    '--config', config,
-    '--listen', '127.0.0.1', '--port', String(relayPort),
-    '--tls-cert-file', file('relay.crt', server.certPem), '--tls-key-file', file('relay.key', server.keyPem), '--client-ca-file', caFile,
-    '--eci-endpoint', o.eci.endpoint, '--eci-protocol', 'http',
-    '--ops-listen', '127.0.0.1', '--ops-port', String(relayOps),
-  ], { ECI_ACCESS_KEY_ID: o.eci.accessKeyId, ECI_ACCESS_KEY_SECRET: o.eci.accessKeySecret, LOG_LEVEL: logLevel }, `http://127.0.0.1:${relayOps}/healthz`);
-  const agent = managed('agent', o.dir, 'gateway-agent.js', [
-    '--cluster-id', o.clusterId, '--agent-id', agentId,
-    '--kubeconfig', o.kubeconfigPath,
-    '--relay-address', `127.0.0.1:${relayPort}`, '--relay-ca-file', caFile,
-    '--relay-cert-file', file('agent.crt', agentCert.certPem), '--relay-key-file', file('agent.key', agentCert.keyPem),
-    '--node-name', o.nodeName, '--node-ip', '127.0.0.1',
-    '--kubelet-listen', '127.0.0.1', '--kubelet-port', String(kubeletPort), '--kubelet-client-ca-file', o.clusterCaFile,
-    '--ops-listen', '127.0.0.1', '--ops-port', String(agentOps),
-  ], { LOG_LEVEL: logLevel }, `http://127.0.0.1:${agentOps}/readyz`);
+  const cli = await prepareGatewayCli({ ...o, tenant: 't1', maxPods: 1000 });
+  const relay = managed('relay', o.dir, 'gateway-relay.js', cli.relay.args, cli.relay.env, cli.relay.healthUrl);
+  const agent = managed('agent', o.dir, 'gateway-agent.js', cli.agent.args, cli.agent.env, cli.agent.readyUrl);
   try {
     await relay.start();
     await agent.start();
