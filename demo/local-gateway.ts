@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import type { V1Node } from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../agent/kube/pooled-kubeconfig.js';
 import { createCa, issueCert } from '../common/pki.js';
 import { parseRelayConfig } from '../cloud/relay/config.js';
@@ -14,6 +15,16 @@ import { Agent, type AgentOptions } from '../agent/agent.js';
 import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
 import { startKubeletServer } from '../agent/kubelet-api/server.js';
 import { TunnelKubeletBackend } from '../agent/tunnel-backend.js';
+
+/**
+ * Why the scheduler would not place pods on `n` yet, or '' when it would: a new Node carries the
+ * node.kubernetes.io/not-ready taint (admission) until the node lifecycle controller sees Ready=True.
+ */
+export function notSchedulableReason(n: V1Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const taints = (n.spec?.taints ?? []).filter((x) => x.key.startsWith('node.kubernetes.io/')).map((x) => x.key);
+  return ready === 'True' && taints.length === 0 ? '' : `Ready=${ready} taints=[${taints.join(',')}]`;
+}
 
 export interface LocalGatewayOptions {
   kubeconfigPath: string;

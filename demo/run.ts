@@ -13,7 +13,7 @@ import { CoreV1Api, AppsV1Api, KubeConfig, setHeaderOptions, PatchStrategy, type
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
 import { startEmulator, type EmulatorHandle } from '../cloud/eci-emulator/index.js';
 import { createEciBackend } from '../cloud/eci/index.js';
-import { startLocalGateway } from './local-gateway.js';
+import { notSchedulableReason, startLocalGateway } from './local-gateway.js';
 
 const execFileP = promisify(execFile);
 
@@ -202,11 +202,7 @@ export async function main(argv: string[]): Promise<number> {
     await until(
       'both nodes Ready and schedulable',
       async () => {
-        for (const name of [onPrem, nodeName]) {
-          const n = await core.readNode({ name });
-          if (n.spec?.taints?.some((x) => x.key.startsWith('node.kubernetes.io/'))) return false;
-          if (n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return false;
-        }
+        for (const name of [onPrem, nodeName]) if (notSchedulableReason(await core.readNode({ name }))) return false;
         return true;
       },
       60_000,

@@ -1,7 +1,7 @@
 // The whole burst path for end-to-end tests, on loopback: the shared real cluster plus a local gateway
 // (relay in front of a PodProvider, agent serving the virtual node and its kubelet API).
 // Each stack gets its own node name and cluster id so test files do not see each other's pods.
-import { startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../demo/local-gateway.js';
+import { notSchedulableReason, startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../demo/local-gateway.js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
 import { eventually } from './wait.js';
@@ -42,11 +42,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 export async function schedulable(cluster: ClusterHandle, nodeName: string): Promise<void> {
   const core = cluster.kc.makeApiClient(CoreV1Api);
   await eventually(`node ${nodeName} Ready and untainted`, async () => {
-    const n = await core.readNode({ name: nodeName });
-    const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-    const taints = (n.spec?.taints ?? []).filter((x) => x.key.startsWith('node.kubernetes.io/')).map((x) => x.key);
-    if (ready === 'True' && taints.length === 0) return true;
-    throw new Error(`Ready=${ready} taints=[${taints.join(',')}]`);
+    const why = notSchedulableReason(await core.readNode({ name: nodeName }));
+    if (why) throw new Error(why);
+    return true;
   }, 60_000);
 }
 
