@@ -17,6 +17,19 @@ const NODE = 'eci-burst-bench';
 const NS = 'burst';
 const say = (m: string) => process.stderr.write(`[burst ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
+/** apiserver_request_total summed by verb, resource and subresource (the API server's own count). */
+async function apiRequests(cluster: LocalCluster): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const { stdout } = await cluster.kubectl(['get', '--raw', '/metrics']);
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (n: string) => new RegExp(`${n}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const k = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(k, (out.get(k) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -89,6 +102,7 @@ const bench: Bench = async (args) => {
     const names = await createBoundPods(core, tracker, { namespace: NS, prefix: 'b', from: 0, to: burstPods, concurrency, labels: { bench: 'burst' } });
     say(`${burstPods} unscheduled pods created in ${Date.now() - tc} ms`);
     emu.admin.resetStats();
+    const apiBefore = await apiRequests(cluster);
     const t0 = Date.now();
     await bindPods(core, tracker, { namespace: NS, nodeName: NODE, names, concurrency });
     const createdMs = Date.now() - t0;
@@ -106,6 +120,12 @@ const bench: Bench = async (args) => {
     const latencies = names.map((n) => (tracker.runningAt.get(n) as number) - (tracker.boundAt.get(n) as number)).sort((a, b) => a - b);
     const boundMs = (burstPods / createLimit) * 1000;
     say(`all ${burstPods} Running after ${allRunningMs} ms (bound ${boundMs} ms); calls ${JSON.stringify(stats.callsByAction)}; errors ${JSON.stringify(stats.errorsByCode)}`);
+    const apiAfter = await apiRequests(cluster);
+    const perPod = [...apiAfter]
+      .map(([k, v]) => [k, (v - (apiBefore.get(k) ?? 0)) / burstPods] as const)
+      .filter(([, v]) => v >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
+    say(`API server requests per pod during the burst (bench's own bindings included): ${perPod.map(([k, v]) => `${k}=${v.toFixed(2)}`).join(', ')}`);
     const afterBurst = { agent: gw.memory('agent'), relay: gw.memory('relay') };
     say(`heap agent ${JSON.stringify(await gw.heap('agent').catch(String))} relay ${JSON.stringify(await gw.heap('relay').catch(String))}`);
     say(`memory after burst: agent ${afterBurst.agent.rssMb.toFixed(0)} MB (peak ${afterBurst.agent.hwmMb.toFixed(0)}), relay ${afterBurst.relay.rssMb.toFixed(0)} MB (peak ${afterBurst.relay.hwmMb.toFixed(0)})`);

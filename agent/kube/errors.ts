@@ -21,3 +21,13 @@ export function errorMessage(e: unknown): string {
   }
   return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
+
+/**
+ * A write guarded by a pod's uid hit a different pod of the same name (the old one was deleted and the
+ * name reused): a uid precondition failure (409) or, for patches that carry metadata.uid, the API
+ * server's refusal to change the immutable uid (422).
+ */
+export function isPodReplaced(e: unknown): boolean {
+  const code = httpStatus(e);
+  return code === 409 || (code === 422 && /uid/i.test(errorMessage(e)));
+}

@@ -15,9 +15,9 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkQueue } from './workqueue.js';
 import { PodResolver, ResolveError } from './resolve.js';
 import { buildIntent, IntentTooLargeError } from './intent.js';
-import { failedStatus, waitingStatus, podStatusDiffers, isTerminal } from './status.js';
+import { failedStatus, waitingStatus, podStatusDiffers, statusPatch, isTerminal } from './status.js';
 import { EventRecorder } from '../kube/events.js';
-import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
+import { isConflict, isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
 import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
 
@@ -307,21 +307,23 @@ export class PodController {
     await this.writeStatus(pod, failedStatus(pod, reason, message, new Date()));
   }
 
-  /** Writes status through the status subresource, re-reading on conflict; skips no-op writes. */
+  /**
+   * Writes status through the status subresource as a merge patch guarded by the pod's uid (as the
+   * kubelet's status manager does); skips no-op writes. A 409 means the name now belongs to another pod.
+   */
   private async writeStatus(pod: V1Pod, status: V1PodStatus): Promise<void> {
-    let current: V1Pod = pod;
-    for (let attempt = 0; ; attempt++) {
-      if (!podStatusDiffers(current.status, status)) return;
-      const body: V1Pod = { ...current, status: { ...status, observedGeneration: current.metadata?.generation } as V1PodStatus };
-      try {
-        await this.core.replaceNamespacedPodStatus({ name: current.metadata?.name ?? '', namespace: current.metadata?.namespace ?? '', body });
-        return;
-      } catch (e) {
-        if (isNotFound(e)) return;
-        if (!isConflict(e) || attempt >= 5) throw e;
-        current = await this.core.readNamespacedPod({ name: current.metadata?.name ?? '', namespace: current.metadata?.namespace ?? '' });
-        if (current.metadata?.uid !== pod.metadata?.uid) return;
-      }
+    if (!podStatusDiffers(pod.status, status)) return;
+    const uid = pod.metadata?.uid ?? '';
+    const body = statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation });
+    try {
+      await this.core.patchNamespacedPodStatus(
+        { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e) {
+      if (isNotFound(e)) return;
+      if (isPodReplaced(e)) return void this.log.info({ pod: key(pod.metadata?.namespace, pod.metadata?.name), uid }, 'status not written: the pod was replaced');
+      throw e;
     }
   }
 

@@ -13,6 +13,10 @@ import {
 } from '@kubernetes/client-node';
 import { fieldRefValue, resourceFieldRefValue } from './downward.js';
 import { isNotFound } from '../kube/errors.js';
+import { ReadCache } from '../kube/read-cache.js';
+
+/** How long a ConfigMap or Secret read serves later pods (a change reaches new pods within this). */
+export const REFERENCE_CACHE_TTL_MS = 2000;
 
 export interface ResolvedFile {
   path: string;
@@ -40,12 +44,17 @@ const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
 
 export class PodResolver {
   private readonly core: CoreV1Api;
+  private readonly configMaps: ReadCache<V1ConfigMap>;
+  private readonly secrets: ReadCache<V1Secret>;
   constructor(
     kc: KubeConfig,
     private readonly nodeName: string,
     private readonly nodeAllocatable: Record<string, string>,
+    cacheTtlMs = REFERENCE_CACHE_TTL_MS,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
+    this.configMaps = new ReadCache(cacheTtlMs);
+    this.secrets = new ReadCache(cacheTtlMs);
   }
 
   async resolve(pod: V1Pod): Promise<Resolved> {
@@ -53,11 +62,17 @@ export class PodResolver {
     const cms = new Map<string, Promise<V1ConfigMap | undefined>>();
     const secrets = new Map<string, Promise<V1Secret | undefined>>();
     const cm = (name: string) => {
-      if (!cms.has(name)) cms.set(name, this.core.readNamespacedConfigMap({ name, namespace: ns }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      if (!cms.has(name)) {
+        const read = this.configMaps.get(`${ns}/${name}`, () => this.core.readNamespacedConfigMap({ name, namespace: ns }));
+        cms.set(name, read.catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      }
       return cms.get(name) as Promise<V1ConfigMap | undefined>;
     };
     const secret = (name: string) => {
-      if (!secrets.has(name)) secrets.set(name, this.core.readNamespacedSecret({ name, namespace: ns }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      if (!secrets.has(name)) {
+        const read = this.secrets.get(`${ns}/${name}`, () => this.core.readNamespacedSecret({ name, namespace: ns }));
+        secrets.set(name, read.catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      }
       return secrets.get(name) as Promise<V1Secret | undefined>;
     };
 

@@ -65,3 +65,23 @@ export function podStatusDiffers(current: V1PodStatus | undefined, next: V1PodSt
 }
 
 export const isTerminal = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** JSON merge patch body for the pod's status subresource. */
+export interface StatusPatch {
+  metadata: { uid: string };
+  status: Record<string, unknown>;
+}
+
+/**
+ * The merge patch that turns `current` into `next` as a whole-status write would: every top-level field
+ * of `next`, and null for each top-level field of `current` that `next` no longer has (lists such as
+ * conditions are replaced whole by a merge patch). `metadata.uid` makes it a precondition: the API server
+ * refuses the patch (409) if the name now belongs to another pod. Unlike a PUT it carries no
+ * resourceVersion, so a concurrent metadata change (our own group-id annotation) cannot make it conflict.
+ */
+export function statusPatch(uid: string, current: V1PodStatus | undefined, next: V1PodStatus): StatusPatch {
+  const status: Record<string, unknown> = {};
+  for (const k of Object.keys(current ?? {})) if ((current as Record<string, unknown>)[k] !== undefined) status[k] = null;
+  for (const [k, v] of Object.entries(next)) status[k] = v === undefined ? null : v;
+  return { metadata: { uid }, status };
+}

@@ -238,11 +238,11 @@ export class LocalCluster {
   async kubectl(args: string[], allowFail = false): Promise<{ stdout: string; stderr: string; code: number }> {
     if (!this.info) throw new Error('cluster not started');
     try {
-      const r = await execFileP(this.info.bin.kubectl, [`--kubeconfig=${this.info.kubeconfigPath}`, ...args], { timeout: 60_000 });
+      const r = await execFileP(this.info.bin.kubectl, [`--kubeconfig=${this.info.kubeconfigPath}`, ...args], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
       return { stdout: r.stdout, stderr: r.stderr, code: 0 };
     } catch (e) {
       const err = e as { stdout?: string; stderr?: string; code?: number };
-      if (!allowFail) throw new Error(`kubectl ${args.join(' ')} failed: ${err.stderr ?? String(e)}`);
+      if (!allowFail) throw new Error(`kubectl ${args.join(' ')} failed: ${err.stderr || String(e)}`);
       return { stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: typeof err.code === 'number' ? err.code : 1 };
     }
   }

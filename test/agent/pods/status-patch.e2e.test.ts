@@ -1,0 +1,45 @@
+// The uid-guarded merge patch of pod status (statusPatch), against the real API server: it writes the
+// status of the pod it names, and is refused once the name belongs to another pod.
+import test from 'ava';
+import { CoreV1Api, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
+import { statusPatch } from '../../../agent/pods/status.js';
+import { isPodReplaced } from '../../../agent/kube/errors.js';
+import { useCluster } from '../../cluster/fixture.js';
+
+const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+test('a status merge patch guarded by the uid writes the status, and is refused for a replaced pod', async (t) => {
+  const cluster = await useCluster();
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const namespace = `status-patch-${Date.now()}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined, () => undefined));
+  const body: V1Pod = { metadata: { name: 'p' }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox' }] } };
+  const first = await core.createNamespacedPod({ namespace, body });
+
+  const pending = { phase: 'Pending', reason: 'Waiting', message: 'first write' };
+  await core.patchNamespacedPodStatus({ name: 'p', namespace, body: statusPatch(first.metadata!.uid!, first.status, pending) }, asMergePatch);
+  const afterFirst = await core.readNamespacedPod({ name: 'p', namespace });
+  t.is(afterFirst.status?.reason, 'Waiting');
+
+  // No resourceVersion in the patch: a metadata change in between does not make it conflict.
+  await core.patchNamespacedPod({ name: 'p', namespace, body: { metadata: { annotations: { touched: 'yes' } } } }, asMergePatch);
+  const running = { phase: 'Running', podIP: '10.1.2.3', podIPs: [{ ip: '10.1.2.3' }] };
+  await core.patchNamespacedPodStatus({ name: 'p', namespace, body: statusPatch(first.metadata!.uid!, afterFirst.status, running) }, asMergePatch);
+  const afterSecond = await core.readNamespacedPod({ name: 'p', namespace });
+  t.is(afterSecond.status?.phase, 'Running');
+  t.is(afterSecond.status?.podIP, '10.1.2.3');
+  t.is(afterSecond.status?.reason, undefined, 'fields the new status dropped are gone');
+  t.is(afterSecond.status?.message, undefined);
+
+  // The name now belongs to another pod: the old uid's patch is refused and recognised as such.
+  await core.deleteNamespacedPod({ name: 'p', namespace, gracePeriodSeconds: 0 });
+  const second = await core.createNamespacedPod({ namespace, body });
+  t.not(second.metadata?.uid, first.metadata?.uid);
+  const err = await t.throwsAsync(
+    core.patchNamespacedPodStatus({ name: 'p', namespace, body: statusPatch(first.metadata!.uid!, second.status, { phase: 'Failed' }) }, asMergePatch),
+  );
+  t.log(`refused with HTTP ${(err as { code?: number }).code}`);
+  t.true(isPodReplaced(err), String(err));
+  t.not((await core.readNamespacedPod({ name: 'p', namespace })).status?.phase, 'Failed');
+});
