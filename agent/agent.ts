@@ -55,6 +55,7 @@ export class Agent {
           const q = this.pods.queueDepth();
           return q.queued + q.delayed + q.dirty;
         },
+        events: () => this.pods.eventStats(),
       });
       podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
     }

@@ -1,13 +1,15 @@
 // The agent's own Prometheus metrics: tunnel state, pods on the virtual node by phase, pod work-queue
-// depth, and latency of the intents it sends through the tunnel. Gauges are computed at scrape time
+// depth, the event queue (backlog, drops), and latency of the intents it sends through the tunnel. Gauges are computed at scrape time
 // from the components' state, so nothing has to remember to update them.
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PodTunnel } from './pods/tunnel-port.js';
 
 export interface AgentMetricSources {
   tunnelState: () => string;
   pods: () => readonly { status?: { phase?: string } }[];
   queueDepth: () => number;
+  /** The event recorder's backlog and the events it dropped because the backlog was full. */
+  events: () => { queued: number; dropped: number };
 }
 
 const TUNNEL_STATES = ['connecting', 'connected', 'disconnected'];
@@ -44,6 +46,25 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
     registers: [registry],
     collect() {
       this.set(src.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'ecigw_agent_event_queue_depth',
+    help: 'Kubernetes Events waiting to be written',
+    registers: [registry],
+    collect() {
+      this.set(src.events().queued);
+    },
+  });
+  let droppedSeen = 0;
+  new Counter({
+    name: 'ecigw_agent_events_dropped_total',
+    help: 'Kubernetes Events dropped because the event queue was full',
+    registers: [registry],
+    collect() {
+      const now = src.events().dropped;
+      this.inc(now - droppedSeen);
+      droppedSeen = now;
     },
   });
   const intentLatency = new Histogram({

@@ -1,5 +1,8 @@
 // Kubernetes Events for pods, as the kubelet emits them: deduplicated by (object, type, reason, message)
 // with a count, source component `virtual-kubelet` and the node as host. The dedupe cache is bounded.
+// Like client-go's event broadcaster, events are written from a bounded queue by a few writers, so a
+// burst of pods does not spend the API server's capacity on events before pod status; when the queue is
+// full new events are dropped and counted (events are best effort).
 import { CoreV1Api, type KubeConfig, type V1Pod, type CoreV1Event } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../common/log.js';
@@ -7,21 +10,82 @@ import { errorMessage, isNotFound } from './errors.js';
 
 export type EventType = 'Normal' | 'Warning';
 
+export interface EventRecorderOptions {
+  /** Deduplication entries kept. */
+  maxEntries?: number;
+  /** Events waiting to be written; beyond this new events are dropped. */
+  maxQueued?: number;
+  /** Events written at once. */
+  writers?: number;
+}
+
+interface Pending {
+  pod: V1Pod;
+  type: EventType;
+  reason: string;
+  message: string;
+  count: number;
+  done: () => void;
+}
+
 export class EventRecorder {
   private readonly core: CoreV1Api;
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: Date }>();
   private readonly log = logger('events');
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private writing = 0;
+  private droppedCount = 0;
+  private readonly maxEntries: number;
+  private readonly maxQueued: number;
+  private readonly writers: number;
 
-  constructor(
-    kc: KubeConfig,
-    private readonly host: string,
-    private readonly maxEntries = 4096,
-  ) {
+  constructor(kc: KubeConfig, private readonly host: string, opts: EventRecorderOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
+    this.maxEntries = opts.maxEntries ?? 4096;
+    this.maxQueued = opts.maxQueued ?? 4096;
+    this.writers = opts.writers ?? 2;
   }
 
-  /** Records an event; never throws (events are best effort, like the kubelet's). */
-  async record(pod: V1Pod, type: EventType, reason: string, message: string, count = 1): Promise<void> {
+  /** Events waiting to be written. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Events dropped because the queue was full. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /**
+   * Queues an event; the promise settles once it is written (or given up on). Never throws. Events of
+   * one caller that awaits each record are written in order.
+   */
+  record(pod: V1Pod, type: EventType, reason: string, message: string, count = 1): Promise<void> {
+    if (this.queued >= this.maxQueued) {
+      if (this.droppedCount++ % 100 === 0) this.log.warn({ dropped: this.droppedCount, reason, pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'event queue full; dropping events');
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      this.queue.push({ pod, type, reason, message, count, done });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.writing < this.writers && this.queued > 0) {
+      const next = this.queue[this.head++];
+      if (this.head > 1024 && this.head * 2 > this.queue.length) this.queue.splice(0, this.head), (this.head = 0);
+      this.writing++;
+      void this.write(next.pod, next.type, next.reason, next.message, next.count).finally(() => {
+        this.writing--;
+        next.done();
+        this.pump();
+      });
+    }
+  }
+
+  private async write(pod: V1Pod, type: EventType, reason: string, message: string, count: number): Promise<void> {
     const ns = pod.metadata?.namespace ?? 'default';
     const key = `${pod.metadata?.uid}|${type}|${reason}|${message}`;
     const now = new Date();

@@ -133,6 +133,11 @@ export class PodController {
     return this.queue.pending;
   }
 
+  /** The event recorder's backlog and drops (metrics). */
+  eventStats(): { queued: number; dropped: number } {
+    return { queued: this.events.queued, dropped: this.events.dropped };
+  }
+
   /** Pods on this node as the informer sees them. */
   pods(): readonly V1Pod[] {
     return this.informer.list();

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { MemoryProvider } from '../../cloud/provider/memory.js';
 import { startStack, eventually } from '../helpers/stack.js';
 
-test('agent metrics: tunnel state, pods by phase, queue depth, intent latency', async (t) => {
+test('agent metrics: tunnel state, pods by phase, queue depths, dropped events, intent latency', async (t) => {
   const registry = new Registry();
   const stack = await startStack({ provider: new MemoryProvider(), agent: { registry } });
   t.teardown(() => stack.close());
@@ -32,6 +32,8 @@ test('agent metrics: tunnel state, pods by phase, queue depth, intent latency', 
   t.regex(text, /ecigw_agent_tunnel_state\{state="connected"\} 1/);
   t.regex(text, /ecigw_agent_tunnel_state\{state="disconnected"\} 0/);
   t.regex(text, /ecigw_agent_pod_queue_depth \d+/);
+  t.regex(text, /ecigw_agent_event_queue_depth \d+/);
+  t.regex(text, /ecigw_agent_events_dropped_total 0/);
   t.regex(text, /ecigw_agent_intent_duration_seconds_count\{op="apply",result="ok"\} [1-9]/);
   t.regex(text, /ecigw_agent_intent_duration_seconds_count\{op="reconcile",result="ok"\} [1-9]/);
 });
