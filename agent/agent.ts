@@ -21,6 +21,8 @@ export interface AgentOptions {
   leaderElection?: LeaderElectionOptions;
   /** Pod work-queue workers (pods synced in parallel; default 32). */
   podWorkers?: number;
+  /** See PodControllerOptions.pendingStatusDelayMs. */
+  pendingStatusDelayMs?: number;
   /** Relay status updates applied in parallel (per-pod order is kept; default 32). */
   statusWorkers?: number;
   /** Registry for the agent's metrics (tunnel state, pods by phase, queue depth, intent latency). */
@@ -65,6 +67,7 @@ export class Agent {
       nodeAllocatable: o.node.capacity,
       hostIP: o.node.internalIP,
       workers: o.podWorkers ?? 32,
+      pendingStatusDelayMs: o.pendingStatusDelayMs,
     });
   }
 

@@ -46,6 +46,7 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'leaderElection.identity', type: 'string', env: 'POD_NAME', flag: 'leader-elect-identity', default: hostname(), describe: 'this replica\'s identity' },
   { path: 'pods.workers', type: 'number', env: 'ECIGW_POD_WORKERS', flag: 'pod-workers', default: 32, describe: 'pods synced in parallel', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'pods.statusWorkers', type: 'number', env: 'ECIGW_STATUS_WORKERS', flag: 'status-workers', default: 32, describe: 'relay status updates written in parallel (per-pod order kept)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
+  { path: 'pods.pendingStatusDelayMs', type: 'number', env: 'ECIGW_PENDING_STATUS_DELAY_MS', flag: 'pending-status-delay-ms', default: 1000, describe: 'a Pending status is written this long after it arrives, newest wins (0 = at once)', check: (n) => (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 60_000 ? undefined : 'must be a whole number of ms from 0 to 60000') },
   { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
   { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9095, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
 ];
@@ -115,6 +116,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     registry,
     podWorkers: v['pods.workers'] as number,
     statusWorkers: v['pods.statusWorkers'] as number,
+    pendingStatusDelayMs: v['pods.pendingStatusDelayMs'] as number,
     tunnel: {
       target: v['relay.address'] as string,
       tls: {

@@ -31,7 +31,17 @@ export interface PodControllerOptions {
   workers?: number;
   /** Upper bound of the per-pod retry back-off. */
   maxRetryDelayMs?: number;
+  /**
+   * A Pending status from the relay is written this long after it arrives (the newest one then), so the
+   * quick Scheduling → Pending (IP assigned) → Running steps of a new container group cost one or two
+   * writes instead of three. Running and finished statuses are written at once. Default 1000 ms; 0 = off.
+   */
+  pendingStatusDelayMs?: number;
 }
+
+/** Attempts and first pause of the background write of the container-group annotation. */
+const ANNOTATE_ATTEMPTS = 5;
+const ANNOTATE_FIRST_RETRY_MS = 1000;
 
 interface Known {
   uid: string;
@@ -64,6 +74,10 @@ export class PodController {
   private readonly applied = new Map<string, number>();
   /** uid → tail of the chain of status writes for that pod. */
   private readonly statusWrites = new Map<string, Promise<void>>();
+  /** uid → timer of a delayed (Pending) status write. */
+  private readonly delayedWrites = new Map<string, NodeJS.Timeout>();
+  /** uids whose container-group annotation is being written in the background. */
+  private readonly annotating = new Set<string>();
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private synced = false;
@@ -115,6 +129,8 @@ export class PodController {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    for (const t of this.delayedWrites.values()) clearTimeout(t);
+    this.delayedWrites.clear();
     await this.informer.stop();
     this.queue.stop();
   }
@@ -193,6 +209,8 @@ export class PodController {
     this.lastState.delete(k.uid);
     this.failed.delete(k.uid);
     this.applied.delete(k.uid);
+    clearTimeout(this.delayedWrites.get(k.uid));
+    this.delayedWrites.delete(k.uid);
   }
 
   private async sync(k: string): Promise<void> {
@@ -239,16 +257,15 @@ export class PodController {
       const ack = await this.tunnel.apply(intent);
       this.queue.forget(k);
       this.applied.set(uid, generation);
-      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) {
-        await this.annotate(pod, ack.providerId);
-      }
+      // The annotation is for people and tools; the sync does not wait for it (retried in the background).
+      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) this.annotateInBackground(pod, ack.providerId);
       if (ack.changed) {
         // Events are best effort (record never throws); the sync does not wait for them.
         void this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
       }
       // A status that arrived before the informer knew the pod (e.g. the watch snapshot right after a
       // restart) was kept but not written; the relay will not send it again while nothing changes.
-      await this.writeLatestStatus(pod);
+      await this.writeRelayStatus(pod);
     } catch (e) {
       const code = (e as { code?: number }).code;
       if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
@@ -281,7 +298,35 @@ export class PodController {
         for (const ev of s.events) await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
       })();
     }
-    if (s.status) await this.writeLatestStatus(pod);
+    if (s.status) await this.writeRelayStatus(pod);
+  }
+
+  /** Writes the relay's newest status now, or after the settle delay when it is a Pending one. */
+  private writeRelayStatus(pod: V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const delay = this.opts.pendingStatusDelayMs ?? 1000;
+    if (delay > 0 && this.lastState.get(uid)?.status?.phase === 'Pending') {
+      if (!this.delayedWrites.has(uid)) {
+        const timer = setTimeout(() => {
+          this.delayedWrites.delete(uid);
+          if (this.stopped) return;
+          const k = this.byUid.get(uid);
+          const current = k ? this.informer.get(k.name, k.namespace) : undefined;
+          if (current?.metadata?.uid !== uid) return;
+          // A failed delayed write is retried by the pod's next sync.
+          this.writeLatestStatus(current).catch((e) => {
+            this.log.warn({ pod: key(k?.namespace, k?.name), err: errorMessage(e) }, 'status write failed; requeued');
+            this.queue.add(key(k?.namespace, k?.name));
+          });
+        }, delay);
+        timer.unref();
+        this.delayedWrites.set(uid, timer);
+      }
+      return Promise.resolve();
+    }
+    clearTimeout(this.delayedWrites.get(uid));
+    this.delayedWrites.delete(uid);
+    return this.writeLatestStatus(pod);
   }
 
   /**
@@ -332,18 +377,41 @@ export class PodController {
     }
   }
 
+  /** Records the container group id on the pod, off the sync path; retried with back-off. */
+  private annotateInBackground(pod: V1Pod, groupId: string): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.annotating.has(uid)) return;
+    this.annotating.add(uid);
+    void (async () => {
+      for (let attempt = 1; !this.stopped && this.byUid.has(uid); attempt++) {
+        try {
+          await this.annotate(pod, groupId);
+          break;
+        } catch (e) {
+          if (attempt >= ANNOTATE_ATTEMPTS) {
+            this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
+            break;
+          }
+          await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
+        }
+      }
+      this.annotating.delete(uid);
+    })();
+  }
+
+  /** Merge-patches the annotation, guarded by the pod's uid (a reused name is left alone). */
   private async annotate(pod: V1Pod, groupId: string): Promise<void> {
     try {
       await this.core.patchNamespacedPod(
         {
           name: pod.metadata?.name ?? '',
           namespace: pod.metadata?.namespace ?? '',
-          body: { metadata: { annotations: { [GROUP_ID_ANNOTATION]: groupId } } },
+          body: { metadata: { uid: pod.metadata?.uid, annotations: { [GROUP_ID_ANNOTATION]: groupId } } },
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (e) {
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e) && !isPodReplaced(e)) throw e;
     }
   }
 
