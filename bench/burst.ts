@@ -30,6 +30,20 @@ async function apiRequests(cluster: LocalCluster): Promise<Map<string, number>> 
   return out;
 }
 
+/** "n=…, p50≤…s, p90≤…s, p99≤…s" from a Prometheus histogram's cumulative buckets (bucket bounds). */
+function histogramSummary(text: string, name: string, labels: string): string {
+  const buckets: [number, number][] = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    if (!m[1].includes(labels)) continue;
+    const le = /le="([^"]+)"/.exec(m[1])?.[1] ?? '';
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(m[2])]);
+  }
+  const n = buckets.find(([le]) => le === Infinity)?.[1] ?? 0;
+  if (n === 0) return 'no samples';
+  const q = (p: number) => buckets.find(([, c]) => c >= p * n)?.[0];
+  return `n=${n}, p50≤${q(0.5)}s, p90≤${q(0.9)}s, p99≤${q(0.99)}s`;
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -126,6 +140,7 @@ const bench: Bench = async (args) => {
       .filter(([, v]) => v >= 0.05)
       .sort((a, b) => b[1] - a[1]);
     say(`API server requests per pod during the burst (bench's own bindings included): ${perPod.map(([k, v]) => `${k}=${v.toFixed(2)}`).join(', ')}`);
+    say(`agent intent latency: ${histogramSummary(await gw.metrics('agent').catch(() => ''), 'ecigw_agent_intent_duration_seconds', 'op="apply",result="ok"')}`);
     const afterBurst = { agent: gw.memory('agent'), relay: gw.memory('relay') };
     say(`heap agent ${JSON.stringify(await gw.heap('agent').catch(String))} relay ${JSON.stringify(await gw.heap('relay').catch(String))}`);
     say(`memory after burst: agent ${afterBurst.agent.rssMb.toFixed(0)} MB (peak ${afterBurst.agent.hwmMb.toFixed(0)}), relay ${afterBurst.relay.rssMb.toFixed(0)} MB (peak ${afterBurst.relay.hwmMb.toFixed(0)})`);

@@ -67,6 +67,8 @@ export interface GatewayProcesses {
   memory(which: 'agent' | 'relay'): MemoryFigures;
   /** V8 heap figures (MB) from the process's own /metrics (prom-client default metrics). */
   heap(which: 'agent' | 'relay'): Promise<Record<string, number>>;
+  /** The process's Prometheus text (GET /metrics on its ops port). */
+  metrics(which: 'agent' | 'relay'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
       kubeletPort: cli.kubeletPort,
       memory: (which) => readMemory((which === 'agent' ? agent : relay).pid as number),
       heap: (which) => scrapeHeap(which === 'agent' ? cli.agent.opsPort : cli.relay.opsPort),
+      metrics: async (which) => (await fetch(`http://127.0.0.1:${which === 'agent' ? cli.agent.opsPort : cli.relay.opsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text(),
       async close() {
         await stopChild(agent);
         await stopChild(relay);
