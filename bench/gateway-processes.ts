@@ -12,6 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * The CLIs run as they ship: compiled (`npm run build` → dist/, built once per bench process) under plain
  * node, with the images' MALLOC_ARENA_MAX. `ECIGW_BENCH_DIST=<dir>` uses an existing build;
  * `ECIGW_BENCH_SOURCE=1` runs the TypeScript sources through tsx instead (bin/ shims).
+ * `ECIGW_BENCH_NODE_FLAGS="--flag …"` adds Node/V8 flags to both processes (to weigh runtime settings).
  */
 let dist: string | undefined = process.env.ECIGW_BENCH_DIST;
 const fromSource = process.env.ECIGW_BENCH_SOURCE === '1';
@@ -105,7 +106,8 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
   ensureDist();
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
     const out = openSync(join(o.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [...nodeFlags, ...entry(bin), ...args], { stdio: ['ignore', out, out], env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env }, cwd: o.dir });
+    const extra = (process.env.ECIGW_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...extra, ...nodeFlags, ...entry(bin), ...args], { stdio: ['ignore', out, out], env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env }, cwd: o.dir });
     closeSync(out);
     children.push(child);
     return child;

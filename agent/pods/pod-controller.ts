@@ -107,6 +107,9 @@ export class PodController {
       fieldSelector,
     );
     const enqueue = (p: V1Pod) => {
+      // The cache keeps the object the informer hands out: managedFields are a large share of each pod
+      // and nothing here reads them (controller-runtime's TransformStripManagedFields does the same).
+      if (p.metadata?.managedFields) delete p.metadata.managedFields;
       this.remember(p);
       this.queue.add(key(p.metadata?.namespace, p.metadata?.name));
     };
@@ -335,12 +338,17 @@ export class PodController {
    */
   private writeLatestStatus(pod: V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    const run = (this.statusWrites.get(uid) ?? Promise.resolve()).then(async () => {
+    return this.inPodLane(uid, async () => {
       const last = this.lastState.get(uid);
       if (!last?.status || last.gone) return;
       const current = this.informer.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
       await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
     });
+  }
+
+  /** Runs `job` after the pod's earlier writes (status, annotation) have finished, one at a time per pod. */
+  private inPodLane(uid: string, job: () => Promise<void>): Promise<void> {
+    const run = (this.statusWrites.get(uid) ?? Promise.resolve()).then(job);
     const settled = run.catch(() => undefined);
     this.statusWrites.set(uid, settled);
     void settled.then(() => {
@@ -377,26 +385,26 @@ export class PodController {
     }
   }
 
-  /** Records the container group id on the pod, off the sync path; retried with back-off. */
+  /**
+   * Records the container group id on the pod, off the sync path but in the pod's write lane, so the
+   * status written after it (Running) never shows a pod without its group id. Retried with back-off.
+   */
   private annotateInBackground(pod: V1Pod, groupId: string): void {
     const uid = pod.metadata?.uid ?? '';
     if (this.annotating.has(uid)) return;
     this.annotating.add(uid);
-    void (async () => {
+    void this.inPodLane(uid, async () => {
       for (let attempt = 1; !this.stopped && this.byUid.has(uid); attempt++) {
         try {
-          await this.annotate(pod, groupId);
-          break;
+          return await this.annotate(pod, groupId);
         } catch (e) {
           if (attempt >= ANNOTATE_ATTEMPTS) {
-            this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
-            break;
+            return void this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
           }
           await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
         }
       }
-      this.annotating.delete(uid);
-    })();
+    }).finally(() => this.annotating.delete(uid));
   }
 
   /** Merge-patches the annotation, guarded by the pod's uid (a reused name is left alone). */
