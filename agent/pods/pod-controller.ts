@@ -250,7 +250,8 @@ export class PodController {
     } catch (e) {
       if (e instanceof ResolveError) {
         await this.writeStatus(pod, waitingStatus(pod, e.reason, e.message, new Date()));
-        await this.events.record(pod, 'Warning', e.reason === 'FailedMount' ? 'FailedMount' : 'Failed', e.message);
+        // Events are queued behind other pods' events; the retry does not wait for this one.
+        void this.events.record(pod, 'Warning', e.reason === 'FailedMount' ? 'FailedMount' : 'Failed', e.message);
         throw e;
       }
       if (e instanceof IntentTooLargeError) return await this.failPod(pod, 'PodTooLarge', e.message);
@@ -361,8 +362,8 @@ export class PodController {
     const uid = pod.metadata?.uid ?? '';
     this.failed.add(uid);
     this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), reason, message }, 'pod cannot run on ECI');
-    await this.events.record(pod, 'Warning', reason, message);
     await this.writeStatus(pod, failedStatus(pod, reason, message, new Date()));
+    void this.events.record(pod, 'Warning', reason, message);
   }
 
   /**
