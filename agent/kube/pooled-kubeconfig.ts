@@ -45,12 +45,28 @@ export class PooledKubeConfig extends KubeConfig {
   close(): void {
     for (const a of this.pools.values()) a.destroy();
     this.pools.clear();
+    this.last = undefined;
   }
+
+  /**
+   * The identity values of the last lookup and its pool. Every request carries the same credential
+   * objects until they rotate, so comparing them by identity skips hashing the PEMs per request.
+   */
+  private last?: { values: unknown[]; pool: https.Agent };
 
   private pooled(agent: unknown): https.Agent | undefined {
     // Exactly https.Agent: proxy agents subclass it and carry their own routing.
     if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return undefined;
     const options = (agent as https.Agent & { options: https.AgentOptions }).options;
+    const values = IDENTITY_KEYS.map((k) => options[k]);
+    const last = this.last;
+    if (last && values.every((v, i) => v === last.values[i])) return last.pool;
+    const pool = this.poolFor(options);
+    this.last = { values, pool };
+    return pool;
+  }
+
+  private poolFor(options: https.AgentOptions): https.Agent {
     const h = createHash('sha256');
     for (const k of IDENTITY_KEYS) h.update(`${k}=${JSON.stringify(options[k] ?? null)};`);
     const id = h.digest('hex');
@@ -63,6 +79,7 @@ export class PooledKubeConfig extends KubeConfig {
       if (this.pools.size > MAX_POOLS) {
         const [oldId, old] = this.pools.entries().next().value as [string, https.Agent];
         this.pools.delete(oldId);
+        if (this.last?.pool === old) this.last = undefined;
         setTimeout(() => old.destroy(), 60_000).unref();
       }
     }
