@@ -368,7 +368,8 @@ export class PodController {
 
   /**
    * Writes status through the status subresource as a merge patch guarded by the pod's uid (as the
-   * kubelet's status manager does); skips no-op writes. A 409 means the name now belongs to another pod.
+   * kubelet's status manager does); skips no-op writes. A refusal for another uid (isPodReplaced) means
+   * the name now belongs to another pod, which has its own sync.
    */
   private async writeStatus(pod: V1Pod, status: V1PodStatus): Promise<void> {
     if (!podStatusDiffers(pod.status, status)) return;

@@ -73,14 +73,21 @@ export interface StatusPatch {
 }
 
 /**
- * The merge patch that turns `current` into `next` as a whole-status write would: every top-level field
- * of `next`, and null for each top-level field of `current` that `next` no longer has (lists such as
- * conditions are replaced whole by a merge patch). `metadata.uid` makes it a precondition: the API server
- * refuses the patch (409) if the name now belongs to another pod. Unlike a PUT it carries no
+ * Top-level status fields the virtual kubelet owns: a status that lacks one means "not set", so the
+ * patch clears it even when the cached pod (possibly older than our last write) does not show it.
+ */
+const OWNED_STATUS_FIELDS = ['phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses'];
+
+/**
+ * The merge patch that turns the pod's status into `next` as a whole-status write would: every
+ * top-level field of `next`, and null for each field we own, or `current` has, that `next` lacks (lists
+ * such as conditions are replaced whole by a merge patch). `metadata.uid` makes it a precondition: the
+ * API server refuses the patch if the name now belongs to another pod. Unlike a PUT it carries no
  * resourceVersion, so a concurrent metadata change (our own group-id annotation) cannot make it conflict.
  */
 export function statusPatch(uid: string, current: V1PodStatus | undefined, next: V1PodStatus): StatusPatch {
   const status: Record<string, unknown> = {};
+  for (const k of OWNED_STATUS_FIELDS) status[k] = null;
   for (const k of Object.keys(current ?? {})) if ((current as Record<string, unknown>)[k] !== undefined) status[k] = null;
   for (const [k, v] of Object.entries(next)) status[k] = v === undefined ? null : v;
   return { metadata: { uid }, status };
