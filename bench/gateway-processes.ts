@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareGatewayCli } from '../test/helpers/gateway-cli.js';
+import { prepareGatewayCli, type GatewayCliOptions } from '../test/helpers/gateway-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -39,15 +39,8 @@ async function scrapeHeap(port: number): Promise<Record<string, number>> {
   return out;
 }
 
-export interface GatewayProcessOptions {
-  /** Working directory for certs, config and logs. */
-  dir: string;
-  kubeconfigPath: string;
-  /** CA that signs the API server's kubelet client certificate (the cluster CA here). */
-  clusterCaFile: string;
-  eci: { endpoint: string; accessKeyId: string; accessKeySecret: string };
-  nodeName: string;
-  clusterId: string;
+/** Where and against what the two processes run (certs, config and logs go to `dir`). */
+export interface GatewayProcessOptions extends Omit<GatewayCliOptions, 'tenant' | 'maxPods'> {
   /** Extra `--flag value` pairs for the agent. */
   agentArgs?: string[];
   /** Extra Node flags (e.g. --cpu-prof) per process. */

@@ -75,7 +75,11 @@ export class EventRecorder {
   private pump(): void {
     while (this.writing < this.writers && this.queued > 0) {
       const next = this.queue[this.head++];
-      if (this.head > 1024 && this.head * 2 > this.queue.length) this.queue.splice(0, this.head), (this.head = 0);
+      // Drop the consumed front now and then, so the array does not grow with every event ever queued.
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
       this.writing++;
       void this.write(next.pod, next.type, next.reason, next.message, next.count).finally(() => {
         this.writing--;

@@ -5,18 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareGatewayCli } from '../../helpers/gateway-cli.js';
+import { prepareGatewayCli, type GatewayCliOptions } from '../../helpers/gateway-cli.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export interface GatewayProcessesOptions {
-  dir: string;
-  kubeconfigPath: string;
-  clusterCaFile: string;
-  eci: { endpoint: string; accessKeyId: string; accessKeySecret: string };
-  nodeName: string;
-  clusterId: string;
-}
+export type GatewayProcessesOptions = Omit<GatewayCliOptions, 'tenant' | 'maxPods'>;
 
 /** One CLI process that can be killed and started again. */
 export interface ManagedProcess {
