@@ -1,9 +1,10 @@
 // Cloud side of the tunnel bench, run as its own OS process (as it is deployed): a relay over
-// mutual TLS with the in-memory provider, and plain TCP and TLS servers that send the same bytes for
-// the baseline copies. Started by bench/tunnel.ts with fork(); talks to it over the IPC channel.
+// mutual TLS with the in-memory provider, and plain TCP, TLS and HTTP/2-over-TLS servers that send the
+// same bytes for the baseline copies. Started by bench/tunnel.ts with fork(); talks to it over the IPC channel.
 import { createServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
+import { createSecureServer } from 'node:http2';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseRelayConfig } from '../../cloud/relay/config.js';
@@ -23,6 +24,8 @@ export interface PeerReady {
   tcpPort: number;
   /** The same bytes over TLS with the relay's certificate (context for the tunnel's figure). */
   tlsPort: number;
+  /** The same bytes as one HTTP/2 response over TLS: Node's transport under grpc-js, with no gRPC on top. */
+  h2Port: number;
 }
 /** Requests from the bench: `heap` answers with this process's live bytes after a full GC. */
 export type PeerRequest = { op: 'heap' } | { op: 'close' };
@@ -61,11 +64,23 @@ const tcp = createServer((sock) => pump(sock, start.tcpBytes, chunk));
 await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
 const tls = createTlsServer({ cert: readFileSync(start.certFile), key: readFileSync(start.keyFile) }, (sock) => pump(sock, start.tcpBytes, chunk));
 await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+const h2 = createSecureServer({ cert: readFileSync(start.certFile), key: readFileSync(start.keyFile) }, (_req, res) => {
+  let sent = 0;
+  const more = (): void => {
+    while (sent < start.tcpBytes) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', more);
+    }
+    res.end();
+  };
+  more();
+});
+await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
 const port = (s: { address(): unknown }) => (s.address() as { port: number }).port;
 
 process.on('message', (m: PeerRequest) => {
   if (m.op === 'heap') process.send!({ heap: liveBytes() });
-  else void relay.close().finally(() => (tls.close(), tcp.close(() => process.exit(0))));
+  else void relay.close().finally(() => (h2.close(), tls.close(), tcp.close(() => process.exit(0))));
 });
 process.on('disconnect', () => process.exit(0));
-process.send!({ relayPort: relay.port, tcpPort: port(tcp), tlsPort: port(tls) } satisfies PeerReady);
+process.send!({ relayPort: relay.port, tcpPort: port(tcp), tlsPort: port(tls), h2Port: port(h2) } satisfies PeerReady);
