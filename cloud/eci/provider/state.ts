@@ -84,6 +84,18 @@ function freshEvents(tr: TrackedPod, events: MappedEvent[]): ProtoEvent[] {
   return out;
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * UTF-8 bytes in a buffer of their own. Buffer.from(string) slices small strings out of a shared 8 KiB
+ * pool, and one long-lived slice keeps its whole slab alive: thousands of pods' statuses, each kept as
+ * long as its pod among short-lived buffers, pinned several times their own size that way.
+ */
+export function ownedUtf8(s: string): Buffer {
+  const bytes = utf8.encode(s);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function stateOf(tr: TrackedPod, status: V1PodStatus, events: ProtoEvent[], gone = false): PodState {
   tr.statusVersion = nextStatusVersion(tr.statusVersion);
   tr.lastStatus = status;
@@ -95,7 +107,7 @@ function stateOf(tr: TrackedPod, status: V1PodStatus, events: ProtoEvent[], gone
     generation: tr.generation,
     providerId: tr.groupId,
     statusVersion: tr.statusVersion,
-    statusJson: Buffer.from(JSON.stringify(status)),
+    statusJson: ownedUtf8(JSON.stringify(status)),
     events,
     gone,
   };
