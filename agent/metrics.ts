@@ -1,6 +1,6 @@
 // The agent's own Prometheus metrics: tunnel state, pods on the virtual node by phase, pod work-queue
-// depth, the event queue (backlog, drops), and latency of the intents it sends through the tunnel. Gauges are computed at scrape time
-// from the components' state, so nothing has to remember to update them.
+// depth, the event queue (backlog, drops), and latency of the intents it sends through the tunnel.
+// Gauges are computed at scrape time from the components' state, so nothing has to remember to update them.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PodTunnel } from './pods/tunnel-port.js';
 

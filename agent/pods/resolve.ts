@@ -59,22 +59,20 @@ export class PodResolver {
 
   async resolve(pod: V1Pod): Promise<Resolved> {
     const ns = pod.metadata?.namespace ?? 'default';
-    const cms = new Map<string, Promise<V1ConfigMap | undefined>>();
-    const secrets = new Map<string, Promise<V1Secret | undefined>>();
-    const cm = (name: string) => {
-      if (!cms.has(name)) {
-        const read = this.configMaps.get(`${ns}/${name}`, () => this.core.readNamespacedConfigMap({ name, namespace: ns }));
-        cms.set(name, read.catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
-      }
-      return cms.get(name) as Promise<V1ConfigMap | undefined>;
+    // Each object is read once per pod (through the shared cache); a missing one resolves to undefined.
+    const reader = <T>(cache: ReadCache<T>, read: (name: string) => Promise<T>) => {
+      const once = new Map<string, Promise<T | undefined>>();
+      return (name: string): Promise<T | undefined> => {
+        let p = once.get(name);
+        if (!p) {
+          p = cache.get(`${ns}/${name}`, () => read(name)).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          once.set(name, p);
+        }
+        return p;
+      };
     };
-    const secret = (name: string) => {
-      if (!secrets.has(name)) {
-        const read = this.secrets.get(`${ns}/${name}`, () => this.core.readNamespacedSecret({ name, namespace: ns }));
-        secrets.set(name, read.catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
-      }
-      return secrets.get(name) as Promise<V1Secret | undefined>;
-    };
+    const cm = reader(this.configMaps, (name) => this.core.readNamespacedConfigMap({ name, namespace: ns }));
+    const secret = reader(this.secrets, (name) => this.core.readNamespacedSecret({ name, namespace: ns }));
 
     const env: Resolved['env'] = {};
     const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
