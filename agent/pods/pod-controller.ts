@@ -37,9 +37,16 @@ export interface PodControllerOptions {
    * writes instead of three. Running and finished statuses are written at once. Default 1000 ms; 0 = off.
    */
   pendingStatusDelayMs?: number;
+  /** Pace of Event writes (see EventRecorderOptions.qps and burst). */
+  events?: { qps?: number; burst?: number };
 }
 
-/** Attempts and first pause of the background write of the container-group annotation. */
+/**
+ * The container-group annotation rides on the pod's next status write (one request instead of two); if no
+ * status write has carried it this long after the relay's acknowledgement, it is written on its own.
+ */
+const ANNOTATE_ALONE_AFTER_MS = 10_000;
+/** Attempts and first pause of a lone annotation write. */
 const ANNOTATE_ATTEMPTS = 5;
 const ANNOTATE_FIRST_RETRY_MS = 1000;
 
@@ -48,6 +55,9 @@ interface Known {
   namespace: string;
   name: string;
 }
+
+/** A merge patch of the pods/status subresource: status and/or the container-group annotation. */
+type StatusPatchBody = { metadata: { uid: string; annotations?: Record<string, string> }; status?: Record<string, unknown> };
 
 const key = (ns: string | undefined, name: string | undefined) => `${ns ?? 'default'}/${name ?? ''}`;
 
@@ -76,8 +86,10 @@ export class PodController {
   private readonly statusWrites = new Map<string, Promise<void>>();
   /** uid → timer of a delayed (Pending) status write. */
   private readonly delayedWrites = new Map<string, NodeJS.Timeout>();
-  /** uids whose container-group annotation is being written in the background. */
-  private readonly annotating = new Set<string>();
+  /** uid → container-group id not yet recorded on the pod (written with its next status). */
+  private readonly unrecordedGroup = new Map<string, string>();
+  /** uid → timer of the lone annotation write, should no status write carry the id first. */
+  private readonly annotateTimers = new Map<string, NodeJS.Timeout>();
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private synced = false;
@@ -91,7 +103,7 @@ export class PodController {
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.resolver = new PodResolver(kc, opts.nodeName, opts.nodeAllocatable);
-    this.events = new EventRecorder(kc, opts.nodeName);
+    this.events = new EventRecorder(kc, opts.nodeName, opts.events);
     this.queue = new WorkQueue((k) => this.sync(k), {
       workers: opts.workers ?? 16,
       maxDelayMs: opts.maxRetryDelayMs ?? 30_000,
@@ -132,8 +144,9 @@ export class PodController {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    for (const t of this.delayedWrites.values()) clearTimeout(t);
+    for (const t of [...this.delayedWrites.values(), ...this.annotateTimers.values()]) clearTimeout(t);
     this.delayedWrites.clear();
+    this.annotateTimers.clear();
     await this.informer.stop();
     this.queue.stop();
   }
@@ -214,6 +227,9 @@ export class PodController {
     this.applied.delete(k.uid);
     clearTimeout(this.delayedWrites.get(k.uid));
     this.delayedWrites.delete(k.uid);
+    clearTimeout(this.annotateTimers.get(k.uid));
+    this.annotateTimers.delete(k.uid);
+    this.unrecordedGroup.delete(k.uid);
   }
 
   private async sync(k: string): Promise<void> {
@@ -261,8 +277,8 @@ export class PodController {
       const ack = await this.tunnel.apply(intent);
       this.queue.forget(k);
       this.applied.set(uid, generation);
-      // The annotation is for people and tools; the sync does not wait for it (retried in the background).
-      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) this.annotateInBackground(pod, ack.providerId);
+      // The annotation is for people and tools; it goes with the next status write (the sync does not wait).
+      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) this.recordGroupId(pod, ack.providerId);
       if (ack.changed) {
         // Events are best effort (record never throws); the sync does not wait for them.
         void this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
@@ -368,18 +384,29 @@ export class PodController {
 
   /**
    * Writes status through the status subresource as a merge patch guarded by the pod's uid (as the
-   * kubelet's status manager does); skips no-op writes. A refusal for another uid (isPodReplaced) means
-   * the name now belongs to another pod, which has its own sync.
+   * kubelet's status manager does); skips no-op writes. A container-group id not yet on the pod goes in
+   * the same patch: the pods/status subresource keeps the patch's annotations (only spec, owner references
+   * and the deletion timestamp are reset), so Running is never shown without the id and it costs no extra
+   * request. A refusal for another uid (isPodReplaced) means the name now belongs to another pod, which
+   * has its own sync.
    */
-  private async writeStatus(pod: V1Pod, status: V1PodStatus): Promise<void> {
-    if (!podStatusDiffers(pod.status, status)) return;
+  private async writeStatus(pod: V1Pod, status?: V1PodStatus): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
-    const body = statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation });
+    const groupId = this.unrecordedGroup.get(uid);
+    const annotate = groupId !== undefined && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== groupId;
+    const writeStatus = status !== undefined && podStatusDiffers(pod.status, status);
+    if (!writeStatus && !annotate) {
+      if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
+      return;
+    }
+    const body: StatusPatchBody = writeStatus ? statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation }) : { metadata: { uid } };
+    if (annotate) body.metadata = { ...body.metadata, annotations: { [GROUP_ID_ANNOTATION]: groupId } };
     try {
       await this.core.patchNamespacedPodStatus(
         { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', body },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
+      if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
     } catch (e) {
       if (isNotFound(e)) return;
       if (isPodReplaced(e)) return void this.log.info({ pod: key(pod.metadata?.namespace, pod.metadata?.name), uid }, 'status not written: the pod was replaced');
@@ -388,41 +415,41 @@ export class PodController {
   }
 
   /**
-   * Records the container group id on the pod, off the sync path but in the pod's write lane, so the
-   * status written after it (Running) never shows a pod without its group id. Retried with back-off.
+   * Remembers the container-group id to record on the pod with its next status write. Should no status
+   * write carry it within ANNOTATE_ALONE_AFTER_MS (the relay's status equals what the pod shows), it is
+   * written on its own, in the pod's write lane, retried with back-off.
    */
-  private annotateInBackground(pod: V1Pod, groupId: string): void {
+  private recordGroupId(pod: V1Pod, groupId: string): void {
     const uid = pod.metadata?.uid ?? '';
-    if (this.annotating.has(uid)) return;
-    this.annotating.add(uid);
-    void this.inPodLane(uid, async () => {
-      for (let attempt = 1; !this.stopped && this.byUid.has(uid); attempt++) {
-        try {
-          return await this.annotate(pod, groupId);
-        } catch (e) {
-          if (attempt >= ANNOTATE_ATTEMPTS) {
-            return void this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
+    this.unrecordedGroup.set(uid, groupId);
+    if (this.annotateTimers.has(uid)) return;
+    const timer = setTimeout(() => {
+      this.annotateTimers.delete(uid);
+      void this.inPodLane(uid, async () => {
+        for (let attempt = 1; !this.stopped && this.unrecordedGroup.has(uid); attempt++) {
+          const k = this.byUid.get(uid);
+          const current = k ? this.informer.get(k.name, k.namespace) : undefined;
+          if (current?.metadata?.uid !== uid) return;
+          try {
+            return await this.writeStatus(current);
+          } catch (e) {
+            if (attempt >= ANNOTATE_ATTEMPTS) {
+              return void this.log.warn({ pod: key(k?.namespace, k?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
+            }
+            await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
           }
-          await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
         }
-      }
-    }).finally(() => this.annotating.delete(uid));
+      });
+    }, ANNOTATE_ALONE_AFTER_MS);
+    timer.unref();
+    this.annotateTimers.set(uid, timer);
   }
 
-  /** Merge-patches the annotation, guarded by the pod's uid (a reused name is left alone). */
-  private async annotate(pod: V1Pod, groupId: string): Promise<void> {
-    try {
-      await this.core.patchNamespacedPod(
-        {
-          name: pod.metadata?.name ?? '',
-          namespace: pod.metadata?.namespace ?? '',
-          body: { metadata: { uid: pod.metadata?.uid, annotations: { [GROUP_ID_ANNOTATION]: groupId } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    } catch (e) {
-      if (!isNotFound(e) && !isPodReplaced(e)) throw e;
-    }
+  private groupIdRecorded(uid: string, groupId: string): void {
+    if (this.unrecordedGroup.get(uid) !== groupId) return;
+    this.unrecordedGroup.delete(uid);
+    clearTimeout(this.annotateTimers.get(uid));
+    this.annotateTimers.delete(uid);
   }
 
   /** The kubelet's last step of a deletion: remove the object with grace 0, guarded by its uid. */

@@ -69,7 +69,7 @@ function expectedClusterRules(node: string) {
     { apiGroups: [''], resources: ['nodes'], resourceNames: undefined, verbs: ['create'] },
     { apiGroups: [''], resources: ['nodes'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
     { apiGroups: [''], resources: ['nodes/status'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
-    { apiGroups: [''], resources: ['pods'], resourceNames: undefined, verbs: ['delete', 'get', 'list', 'patch', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], resourceNames: undefined, verbs: ['delete', 'get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['pods/status'], resourceNames: undefined, verbs: ['patch'] },
     { apiGroups: [''], resources: ['events'], resourceNames: undefined, verbs: ['create', 'get', 'patch', 'update'] },
     { apiGroups: [''], resources: ['configmaps', 'secrets'], resourceNames: undefined, verbs: ['get'] },

@@ -80,6 +80,7 @@ test('the agent ServiceAccount can do exactly what the agent needs (kubectl auth
     ['update', 'pods', 'default', ['--subresource=status'], false],
     ['create', 'pods', 'default', [], false],
     ['update', 'pods', 'default', [], false],
+    ['patch', 'pods', 'default', [], false],
     ['create', 'pods', 'default', ['--subresource=exec'], false],
     ['create', 'events', 'default', [], true],
     ['patch', 'events', 'default', [], true],

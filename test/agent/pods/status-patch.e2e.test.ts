@@ -1,9 +1,11 @@
 // The uid-guarded merge patch of pod status (statusPatch), against the real API server: it writes the
-// status of the pod it names, and is refused once the name belongs to another pod.
+// status of the pod it names, is refused once the name belongs to another pod, and keeps an annotation
+// sent with it (how the agent records the container-group id without a request of its own).
 import test from 'ava';
 import { CoreV1Api, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { statusPatch } from '../../../agent/pods/status.js';
 import { isPodReplaced } from '../../../agent/kube/errors.js';
+import { GROUP_ID_ANNOTATION } from '../../../agent/pods/pod-controller.js';
 import { useCluster } from '../../cluster/fixture.js';
 
 const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -42,4 +44,23 @@ test('a status merge patch guarded by the uid writes the status, and is refused 
   t.log(`refused with HTTP ${(err as { code?: number }).code}`);
   t.true(isPodReplaced(err), String(err));
   t.not((await core.readNamespacedPod({ name: 'p', namespace })).status?.phase, 'Failed');
+});
+
+test('an annotation in the status merge patch is kept (the container-group id rides on a status write)', async (t) => {
+  const cluster = await useCluster();
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const namespace = `status-annotate-${Date.now()}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined, () => undefined));
+  const body: V1Pod = { metadata: { name: 'p', annotations: { keep: 'me' } }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox' }] } };
+  const pod = await core.createNamespacedPod({ namespace, body });
+  const patch = statusPatch(pod.metadata!.uid!, pod.status, { phase: 'Pending', reason: 'Waiting' });
+  await core.patchNamespacedPodStatus(
+    { name: 'p', namespace, body: { ...patch, metadata: { ...patch.metadata, annotations: { [GROUP_ID_ANNOTATION]: 'eci-123' } } } },
+    asMergePatch,
+  );
+  const after = await core.readNamespacedPod({ name: 'p', namespace });
+  t.is(after.metadata?.annotations?.[GROUP_ID_ANNOTATION], 'eci-123');
+  t.is(after.metadata?.annotations?.keep, 'me', 'other annotations untouched');
+  t.is(after.status?.reason, 'Waiting', 'status written by the same request');
 });
