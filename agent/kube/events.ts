@@ -2,7 +2,10 @@
 // with a count, source component `virtual-kubelet` and the node as host. The dedupe cache is bounded.
 // Like client-go's event broadcaster, events are written from a bounded queue by a few writers, so a
 // burst of pods does not spend the API server's capacity on events before pod status; when the queue is
-// full new events are dropped and counted (events are best effort).
+// full new events are dropped and counted (events are best effort). Writes are paced by a token bucket
+// (the kubelet's --event-qps 50 / --event-burst 100), so a burst of pods leaves the API server's capacity
+// to bindings and status writes and its events follow at a steady rate.
+import { TokenBucket } from 'limiter';
 import { CoreV1Api, type KubeConfig, type V1Pod, type CoreV1Event } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../common/log.js';
@@ -17,6 +20,10 @@ export interface EventRecorderOptions {
   maxQueued?: number;
   /** Events written at once. */
   writers?: number;
+  /** Events written per second at most (0 = unlimited); default 50, as the kubelet's --event-qps. */
+  qps?: number;
+  /** Events that may be written at once after a quiet period; default 100, as the kubelet's --event-burst. */
+  burst?: number;
 }
 
 interface Pending {
@@ -39,12 +46,18 @@ export class EventRecorder {
   private readonly maxEntries: number;
   private readonly maxQueued: number;
   private readonly writers: number;
+  private readonly pace?: TokenBucket;
 
   constructor(kc: KubeConfig, private readonly host: string, opts: EventRecorderOptions = {}) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.maxEntries = opts.maxEntries ?? 4096;
     this.maxQueued = opts.maxQueued ?? 4096;
     this.writers = opts.writers ?? 2;
+    const qps = opts.qps ?? 50;
+    if (qps > 0) {
+      this.pace = new TokenBucket({ bucketSize: Math.max(1, opts.burst ?? 100), tokensPerInterval: qps, interval: 'second' });
+      this.pace.content = this.pace.bucketSize; // starts full, as client-go's token bucket does
+    }
   }
 
   /** Events waiting to be written. */
@@ -90,6 +103,7 @@ export class EventRecorder {
   }
 
   private async write(pod: V1Pod, type: EventType, reason: string, message: string, count: number): Promise<void> {
+    if (this.pace && !this.pace.tryRemoveTokens(1)) await this.pace.removeTokens(1);
     const ns = pod.metadata?.namespace ?? 'default';
     const key = `${pod.metadata?.uid}|${type}|${reason}|${message}`;
     const now = new Date();

@@ -1,5 +1,5 @@
 // The event recorder against the real API server: events land with kubelet-style fields, repeats are
-// counted on one Event, and a full queue drops new events (counted) instead of growing.
+// counted on one Event, a full queue drops new events (counted) instead of growing, and writes are paced.
 import test from 'ava';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { EventRecorder } from '../../../agent/kube/events.js';
@@ -43,4 +43,15 @@ test('a full event queue drops new events and counts them; queued ones are still
   t.is(rec.queued, 0);
   const reasons = (await core.listNamespacedEvent({ namespace: ns })).items.map((e) => e.reason).sort();
   t.deepEqual(reasons, ['Step0', 'Step1', 'Step2', 'Step3', 'Step4', 'Step5']);
+});
+
+test('event writes are paced by qps after the burst is spent (the kubelet\'s --event-qps/--event-burst)', async (t) => {
+  const { core, pod, ns } = await namespaceWithPod(t);
+  const rec = new EventRecorder((await useCluster()).kc, 'vk-node', { qps: 2, burst: 1, writers: 2 });
+  const start = Date.now();
+  const done: number[] = [];
+  await Promise.all([0, 1, 2].map((i) => rec.record(pod, 'Normal', `Paced${i}`, `paced ${i}`).then(() => done.push(Date.now() - start))));
+  // One token at once, then one every 500 ms: the third write cannot start before ~1 s.
+  t.true(Math.max(...done) >= 900, `written after ${done.join(', ')} ms`);
+  t.is((await core.listNamespacedEvent({ namespace: ns })).items.length, 3, 'all of them written, none dropped');
 });
