@@ -37,6 +37,11 @@ export interface TenantConfig {
   quotas: { maxPods: number };
   /** Cluster ids whose agents may act for this tenant. */
   clusterIds: string[];
+  /**
+   * Calls per second per ECI API action for this tenant's account (its quota), with an optional burst;
+   * actions not named keep the relay's conservative defaults.
+   */
+  eciRates?: Record<string, { perSecond: number; burst?: number }>;
 }
 
 export interface TenantScope {

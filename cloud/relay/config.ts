@@ -2,6 +2,7 @@
 // error names the offending field. Pure: no I/O except `loadRelayConfig`, which reads the file.
 import { readFileSync } from 'node:fs';
 import type { TenantConfig } from '../provider/provider.js';
+import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 
 export interface RelayLimits {
   /** Largest gRPC message accepted or sent (bytes). */
@@ -83,6 +84,23 @@ function positive(v: unknown, path: string): number {
   return v;
 }
 
+/** `{ Action: perSecond | { perSecond, burst } }` for known ECI actions. */
+function eciRates(v: unknown, path: string): TenantConfig['eciRates'] {
+  if (v === undefined) return undefined;
+  const out: NonNullable<TenantConfig['eciRates']> = {};
+  for (const [action, r] of Object.entries(obj(v, path))) {
+    if (!(action in DEFAULT_ACTION_RATES)) throw new ConfigError(`${path}.${action}`, `unknown ECI action (known: ${Object.keys(DEFAULT_ACTION_RATES).join(', ')})`);
+    if (typeof r === 'number') out[action] = { perSecond: positive(r, `${path}.${action}`) };
+    else {
+      const o = obj(r, `${path}.${action}`);
+      const burst = o.burst === undefined ? undefined : positive(o.burst, `${path}.${action}.burst`);
+      if (burst !== undefined && burst < 1) throw new ConfigError(`${path}.${action}.burst`, 'must be at least 1');
+      out[action] = { perSecond: positive(o.perSecond, `${path}.${action}.perSecond`), ...(burst === undefined ? {} : { burst }) };
+    }
+  }
+  return out;
+}
+
 function tenant(id: string, v: unknown): TenantConfig {
   const path = `tenants.${id}`;
   const o = obj(v, path);
@@ -100,6 +118,7 @@ function tenant(id: string, v: unknown): TenantConfig {
     tags: stringMap(o.tags, `${path}.tags`),
     quotas: { maxPods: positive(quotas.maxPods, `${path}.quotas.maxPods`) },
     clusterIds: clusterIds as string[],
+    ...(o.eciRates === undefined ? {} : { eciRates: eciRates(o.eciRates, `${path}.eciRates`) }),
   };
 }
 
