@@ -49,8 +49,9 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   /**
-   * The identity values of the last lookup and its pool. Every request carries the same credential
-   * objects until they rotate, so comparing them by identity skips hashing the PEMs per request.
+   * The identity values of the last lookup and its pool. Until credentials rotate every request carries
+   * the same values (strings, or Buffers that client-node re-creates per request with the same bytes),
+   * so comparing them skips hashing the PEMs per request.
    */
   private last?: { values: unknown[]; pool: https.Agent };
 
@@ -60,7 +61,7 @@ export class PooledKubeConfig extends KubeConfig {
     const options = (agent as https.Agent & { options: https.AgentOptions }).options;
     const values = IDENTITY_KEYS.map((k) => options[k]);
     const last = this.last;
-    if (last && values.every((v, i) => v === last.values[i])) return last.pool;
+    if (last && values.every((v, i) => sameValue(v, last.values[i]))) return last.pool;
     const pool = this.poolFor(options);
     this.last = { values, pool };
     return pool;
@@ -68,7 +69,13 @@ export class PooledKubeConfig extends KubeConfig {
 
   private poolFor(options: https.AgentOptions): https.Agent {
     const h = createHash('sha256');
-    for (const k of IDENTITY_KEYS) h.update(`${k}=${JSON.stringify(options[k] ?? null)};`);
+    for (const k of IDENTITY_KEYS) {
+      const v = options[k];
+      h.update(`${k}=`);
+      if (Buffer.isBuffer(v)) h.update(v);
+      else h.update(JSON.stringify(v ?? null));
+      h.update(';');
+    }
     const id = h.digest('hex');
     let pool = this.pools.get(id);
     if (!pool) {
@@ -85,4 +92,9 @@ export class PooledKubeConfig extends KubeConfig {
     }
     return pool;
   }
+}
+
+/** Equal credential values: the same string or object, or Buffers with the same bytes. */
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b));
 }

@@ -56,3 +56,32 @@ test('a watch works through the pool', async (t) => {
   req.abort();
   t.deepEqual(seen, ['ADDED']);
 });
+
+/** A kubeconfig with inline CA data (client-node turns it into a new Buffer on every request). */
+const inlineConfig = (ca: string) =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+    users: [{ name: 'u', user: { token: 't' } }],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'x',
+  });
+
+test('requests with equal credentials (fresh Buffers each time) get the same pool; new CA bytes a new one', async (t) => {
+  const kc = new PooledKubeConfig();
+  kc.loadFromString(inlineConfig('ca one'));
+  const agentOf = async () => ((await kc.applyToFetchOptions({})) as { agent?: unknown }).agent;
+  const first = await agentOf();
+  t.true(first instanceof https.Agent);
+  t.is(await agentOf(), first);
+  t.is(kc.poolCount, 1);
+  kc.loadFromString(inlineConfig('ca two'));
+  const rotated = await agentOf();
+  t.not(rotated, first);
+  t.is(kc.poolCount, 2);
+  kc.loadFromString(inlineConfig('ca one'));
+  t.is(await agentOf(), first, 'the earlier pool is found again by its bytes');
+  t.is(kc.poolCount, 2);
+  kc.close();
+});
