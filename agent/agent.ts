@@ -19,10 +19,12 @@ export interface AgentOptions {
   node: NodeConfig;
   tunnel: TunnelClientOptions;
   leaderElection?: LeaderElectionOptions;
-  /** Pod work-queue workers (pods synced in parallel; default 32). */
+  /** Pod work-queue workers (pods synced in parallel; default 64). */
   podWorkers?: number;
   /** See PodControllerOptions.pendingStatusDelayMs. */
   pendingStatusDelayMs?: number;
+  /** See PodControllerOptions.events. */
+  events?: { qps?: number; burst?: number };
   /** Relay status updates applied in parallel (per-pod order is kept; default 32). */
   statusWorkers?: number;
   /** Registry for the agent's metrics (tunnel state, pods by phase, queue depth, intent latency). */
@@ -66,8 +68,9 @@ export class Agent {
       nodeName: o.node.name,
       nodeAllocatable: o.node.capacity,
       hostIP: o.node.internalIP,
-      workers: o.podWorkers ?? 32,
+      workers: o.podWorkers ?? 64,
       pendingStatusDelayMs: o.pendingStatusDelayMs,
+      events: o.events,
     });
   }
 

@@ -44,9 +44,11 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'leaderElection.namespace', type: 'string', env: 'POD_NAMESPACE', flag: 'leader-elect-namespace', default: 'default', describe: 'namespace of the leader Lease' },
   { path: 'leaderElection.name', type: 'string', env: 'ECIGW_LEADER_ELECT_NAME', flag: 'leader-elect-name', describe: 'leader Lease name (default: gateway-agent-<node name>)' },
   { path: 'leaderElection.identity', type: 'string', env: 'POD_NAME', flag: 'leader-elect-identity', default: hostname(), describe: 'this replica\'s identity' },
-  { path: 'pods.workers', type: 'number', env: 'ECIGW_POD_WORKERS', flag: 'pod-workers', default: 32, describe: 'pods synced in parallel', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
+  { path: 'pods.workers', type: 'number', env: 'ECIGW_POD_WORKERS', flag: 'pod-workers', default: 64, describe: 'pods synced in parallel (each one waits on its TokenRequest and the relay)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'pods.statusWorkers', type: 'number', env: 'ECIGW_STATUS_WORKERS', flag: 'status-workers', default: 32, describe: 'relay status updates written in parallel (per-pod order kept)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'pods.pendingStatusDelayMs', type: 'number', env: 'ECIGW_PENDING_STATUS_DELAY_MS', flag: 'pending-status-delay-ms', default: 1000, describe: 'a Pending status is written this long after it arrives, newest wins (0 = at once)', check: (n) => (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 60_000 ? undefined : 'must be a whole number of ms from 0 to 60000') },
+  { path: 'events.qps', type: 'number', env: 'ECIGW_EVENT_QPS', flag: 'event-qps', default: 50, describe: 'Events written per second at most, as the kubelet\'s --event-qps (0 = unlimited)', check: (n) => (typeof n === 'number' && n >= 0 && n <= 10_000 ? undefined : 'must be from 0 to 10000') },
+  { path: 'events.burst', type: 'number', env: 'ECIGW_EVENT_BURST', flag: 'event-burst', default: 100, describe: 'Events written at once after a quiet period, as the kubelet\'s --event-burst', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000 ? undefined : 'must be a whole number from 1 to 10000') },
   { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
   { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9095, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
 ];
@@ -117,6 +119,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     podWorkers: v['pods.workers'] as number,
     statusWorkers: v['pods.statusWorkers'] as number,
     pendingStatusDelayMs: v['pods.pendingStatusDelayMs'] as number,
+    events: { qps: v['events.qps'] as number, burst: v['events.burst'] as number },
     tunnel: {
       target: v['relay.address'] as string,
       tls: {
