@@ -1,11 +1,15 @@
 // Bench helper: the relay and the agent as two separate OS processes, started through their CLIs
 // (bin/gateway-relay.js, bin/gateway-agent.js) against a cluster and an ECI endpoint, so each one's
 // memory can be read from /proc/<pid>/status. PKI, config and flags come from test/helpers/gateway-cli.ts.
+// The ECI emulator can run as a process of its own too (startEmulatorProcess), as ECI is a remote service:
+// in the bench's process it would answer only when the load generator's event loop lets it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareGatewayCli, type GatewayCliOptions } from '../test/helpers/gateway-cli.js';
+import { DEFAULT_ACCESS_KEY } from '../cloud/eci-emulator/index.js';
+import type { EmulatorStats } from '../cloud/eci-emulator/admin.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -23,9 +27,11 @@ function ensureDist(): void {
   dist = join(root, 'dist');
 }
 
+const DIST_CLI: Record<string, string> = { 'gateway-agent.js': 'agent/cli.js', 'gateway-relay.js': 'cloud/relay/cli.js', 'eci-emulator.js': 'cloud/eci-emulator/cli.js' };
+
 function entry(bin: string): string[] {
   if (!dist) return [join(root, 'bin', bin)];
-  const cli = join(dist, bin === 'gateway-agent.js' ? 'agent/cli.js' : 'cloud/relay/cli.js');
+  const cli = join(dist, DIST_CLI[bin]);
   return ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(cli)}); const code = await main(process.argv.slice(1)); if (code >= 0) process.exit(code);`, '--'];
 }
 
@@ -126,4 +132,54 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
     await Promise.all(children.map((c) => stopChild(c, 1000)));
     throw e;
   }
+}
+
+export interface EmulatorProcess {
+  pid: number;
+  endpoint: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** GET /__admin/stats. */
+  stats(): Promise<EmulatorStats>;
+  /** POST /__admin/reset-stats. */
+  resetStats(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator CLI (simulated runtime, default limits) as its own process; logs go to `dir`/emulator.log. */
+export async function startEmulatorProcess(dir: string, extraArgs: string[] = []): Promise<EmulatorProcess> {
+  ensureDist();
+  mkdirSync(dir, { recursive: true });
+  const errOut = openSync(join(dir, 'emulator.log'), 'a');
+  const child = spawn(process.execPath, [...entry('eci-emulator.js'), '--runtime', 'simulated', '--data-dir', join(dir, 'emulator-data'), ...extraArgs], {
+    stdio: ['ignore', 'pipe', errOut],
+    env: { MALLOC_ARENA_MAX: '2', ...process.env },
+  });
+  closeSync(errOut);
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('eci-emulator did not print its address within 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`eci-emulator exited (${code}) before listening`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  }).catch(async (e) => {
+    await stopChild(child, 1000);
+    throw e;
+  });
+  const admin = (route: string, init?: RequestInit) => fetch(`${url}/__admin/${route}`, { ...init, signal: AbortSignal.timeout(10_000) });
+  return {
+    pid: child.pid as number,
+    endpoint: new URL(url).host,
+    accessKeyId: DEFAULT_ACCESS_KEY.id,
+    accessKeySecret: DEFAULT_ACCESS_KEY.secret,
+    stats: async () => (await admin('stats')).json() as Promise<EmulatorStats>,
+    resetStats: async () => void (await admin('reset-stats', { method: 'POST', body: '{}' })).arrayBuffer(),
+    close: () => stopChild(child),
+  };
 }

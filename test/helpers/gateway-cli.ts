@@ -18,6 +18,8 @@ export interface GatewayCliOptions {
   /** Tenant name, also used in the vSwitch and security group ids. */
   tenant: string;
   maxPods: number;
+  /** The tenant's ECI rates (its account quota), as in the relay config's `eciRates`. */
+  eciRates?: Record<string, number | { perSecond: number; burst?: number }>;
 }
 
 export interface GatewayCli {
@@ -50,6 +52,7 @@ export async function prepareGatewayCli(o: GatewayCliOptions): Promise<GatewayCl
       `    securityGroupId: sg-${o.tenant}`,
       `    quotas: { maxPods: ${o.maxPods} }`,
       `    clusterIds: [${o.clusterId}]`,
+      ...(o.eciRates ? [`    eciRates: ${JSON.stringify(o.eciRates)}`] : []),
       'certificateIdentities:',
       `  ${agentId}: ${o.tenant}`,
       '',
