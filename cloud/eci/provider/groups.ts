@@ -38,17 +38,19 @@ export class GroupApi {
     return res.body ?? new $Eci.DescribeContainerGroupsResponseBody({});
   }
 
-  /** Every group carrying all `tags`, following NextToken to the end. */
-  async listByTags(tags: TagPair[]): Promise<EciGroup[]> {
-    const out: EciGroup[] = [];
+  /**
+   * Every group carrying all `tags`, a page at a time (following NextToken to the end), so a full listing
+   * of thousands of groups never holds more than one page of SDK models at once.
+   */
+  async *pagesByTags(tags: TagPair[]): AsyncGenerator<EciGroup[]> {
     let nextToken: string | undefined;
     for (let page = 0; page < 100_000; page++) {
       const body = await this.describe({ tags, nextToken, limit: this.pageSize });
-      out.push(...(body.containerGroups ?? []));
+      const groups = body.containerGroups ?? [];
+      if (groups.length > 0) yield groups;
       nextToken = body.nextToken;
-      if (!nextToken || (body.containerGroups ?? []).length === 0) break;
+      if (!nextToken || groups.length === 0) break;
     }
-    return out;
   }
 
   /** The groups among `ids` that still exist and carry `tags` (batches of ≤20 ids). */
@@ -64,7 +66,9 @@ export class GroupApi {
 
   /** Groups tagged with this pod UID (whatever their cluster: the caller checks ownership). */
   async findByUid(uid: string): Promise<EciGroup[]> {
-    return this.listByTags([{ key: TAG_POD_UID, value: uid }]);
+    const out: EciGroup[] = [];
+    for await (const page of this.pagesByTags([{ key: TAG_POD_UID, value: uid }])) out.push(...page);
+    return out;
   }
 
   async create(request: $Eci.CreateContainerGroupRequest): Promise<string> {

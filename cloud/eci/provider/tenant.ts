@@ -345,13 +345,17 @@ export class TenantPods {
       const full = forceFull || this.lastFullPoll === 0 || Date.now() - this.lastFullPoll >= this.opts.pollSlowMs || Math.ceil(ids.length / MAX_PAGE) >= pages;
       const tags = scopeTags(this.scope);
       const started = Date.now();
-      const groups = full ? await this.api.listByTags(tags) : await this.api.listByIds(ids, tags);
-      if (full) this.lastFullPoll = started;
       const seen = new Set<string>();
-      for (const g of groups) {
-        const tr = this.observe(g);
-        if (tr && tr.groupId === g.containerGroupId) seen.add(tr.uid);
-      }
+      const observePage = (groups: EciGroup[]) => {
+        for (const g of groups) {
+          const tr = this.observe(g);
+          if (tr && tr.groupId === g.containerGroupId) seen.add(tr.uid);
+        }
+      };
+      // A full listing is observed page by page: only one page of SDK models is alive at a time.
+      if (full) for await (const page of this.api.pagesByTags(tags)) observePage(page);
+      else observePage(await this.api.listByIds(ids, tags));
+      if (full) this.lastFullPoll = started;
       const polledIds = new Set(ids);
       for (const tr of [...this.pods.values()]) {
         if (seen.has(tr.uid)) continue;
