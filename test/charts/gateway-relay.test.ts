@@ -92,7 +92,7 @@ const custom = {
   eci: { endpoint: 'eci-emulator.internal:8080', protocol: 'http', timeoutMs: 5000 },
   gcGraceSeconds: 120,
   tenants: {
-    acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 } },
+    acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, eciRates: { CreateContainerGroup: 100, DescribeContainerGroups: { perSecond: 200, burst: 50 } } },
     globex: { region: 'cn-shanghai', vSwitchId: 'vsw-g', securityGroupId: 'sg-g', clusterIds: ['dc-9'], credentialsRef: 'env:GLOBEX' },
   },
   certificateIdentities: { 'agent-onprem-1': 'acme', 'spiffe://dc-9/agent': 'globex' },
@@ -125,6 +125,7 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
   t.deepEqual(Object.keys(cfg.tenants).sort(), ['acme', 'globex']);
   t.like(cfg.tenants.acme, { clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json` });
+  t.deepEqual(cfg.tenants.acme.eciRates, { CreateContainerGroup: { perSecond: 100 }, DescribeContainerGroups: { perSecond: 200, burst: 50 } });
   t.is(cfg.tenants.globex.credentialsRef, 'env:GLOBEX');
   t.deepEqual(cfg.certificateIdentities, custom.certificateIdentities);
   t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, burst: DEFAULT_LIMITS.burst });
@@ -195,6 +196,8 @@ const rejected: [string, object, RegExp][] = [
   ['an ECI protocol other than http/https', { eci: { protocol: 'ftp' } }, /\/eci\/protocol/],
   ['ECI credentials without a secret', { eciCredentials: { tenants: { other: { accessKeyId: 'x' } } } }, /\/eciCredentials\/tenants\/other/],
   ['a TLS cert that is not PEM', { tls: { cert: 'not a cert' } }, /\/tls\/cert/],
+  ['an ECI rate for an unknown action', { tenants: { acme: { eciRates: { CreateWidget: 5 } } } }, /\/tenants\/acme\/eciRates/],
+  ['a zero ECI rate', { tenants: { acme: { eciRates: { CreateContainerGroup: 0 } } } }, /\/tenants\/acme\/eciRates/],
 ];
 for (const [what, values, field] of rejected) {
   test(`schema rejects ${what}`, async (t) => {
