@@ -1,16 +1,17 @@
 // The agent and relay Dockerfiles, parsed with dockerfile-ast (no Docker engine here): pinned small
-// bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching the charts,
-// an ENTRYPOINT shim that exists and is copied, every COPY source present and not .dockerignored,
-// and every local module the CLI imports inside a copied directory.
+// bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching the charts, an
+// ENTRYPOINT of node with the benches' Node flags and a shim that exists and is copied, every COPY source
+// present and not .dockerignored, and every local module the CLI imports inside a copied directory.
 import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { DockerfileParser, type Copy, type Entrypoint, type From } from 'dockerfile-ast';
 import { REPO_ROOT } from './helm.js';
+import { IMAGE_NODE_FLAGS } from '../../bench/gateway-processes.js';
 
 const images = [
-  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent' },
-  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay' },
+  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent', nodeFlags: IMAGE_NODE_FLAGS.agent },
+  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay', nodeFlags: IMAGE_NODE_FLAGS.relay },
 ];
 const CHART_UID = '10001';
 
@@ -101,7 +102,7 @@ for (const img of images) {
     t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'templates', 'deployment.yaml'), 'utf8'), new RegExp(`runAsUser: ${CHART_UID}\\b`));
   });
 
-  test(`${img.dockerfile}: ENTRYPOINT is the bin shim, which exists and is copied into the image`, (t) => {
+  test(`${img.dockerfile}: ENTRYPOINT is node with the flags the benches use, then the bin shim, which exists and is copied`, (t) => {
     const df = parse(img.dockerfile);
     const entrypoints: Entrypoint[] = df.getENTRYPOINTs();
     t.is(entrypoints.length, 1);
@@ -112,7 +113,8 @@ for (const img of images) {
       .pop()
       ?.getArgumentsContent();
     t.is(workdir, '/app');
-    t.is(argv[1], `/app/${img.bin}`);
+    t.deepEqual(argv.slice(1, -1), img.nodeFlags, 'the Node flags benches measure are the ones the image runs with');
+    t.is(argv.at(-1), `/app/${img.bin}`);
     t.true(existsSync(join(REPO_ROOT, img.bin)), `${img.bin} exists in the repository`);
     const copied = finalStage(img.dockerfile)
       .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
