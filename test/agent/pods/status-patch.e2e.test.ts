@@ -1,7 +1,7 @@
 // The uid-guarded merge patch of pod status (statusPatch), against the real API server: it writes the
 // status of the pod it names, is refused once the name belongs to another pod, and keeps an annotation
 // sent with it (how the agent records the container-group id without a request of its own).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { CoreV1Api, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { statusPatch } from '../../../agent/pods/status.js';
 import { isPodReplaced } from '../../../agent/kube/errors.js';
@@ -10,13 +10,19 @@ import { useCluster } from '../../cluster/fixture.js';
 
 const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-test('a status merge patch guarded by the uid writes the status, and is refused for a replaced pod', async (t) => {
+/** A fresh namespace (deleted in teardown) and the body of an unscheduled pod `p` with these annotations. */
+async function freshNamespace(t: ExecutionContext, prefix: string, annotations?: Record<string, string>) {
   const cluster = await useCluster();
   const core = cluster.kc.makeApiClient(CoreV1Api);
-  const namespace = `status-patch-${Date.now()}`;
+  const namespace = `${prefix}-${Date.now()}`;
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined, () => undefined));
-  const body: V1Pod = { metadata: { name: 'p' }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox' }] } };
+  const body: V1Pod = { metadata: { name: 'p', annotations }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox' }] } };
+  return { core, namespace, body };
+}
+
+test('a status merge patch guarded by the uid writes the status, and is refused for a replaced pod', async (t) => {
+  const { core, namespace, body } = await freshNamespace(t, 'status-patch');
   const first = await core.createNamespacedPod({ namespace, body });
 
   const pending = { phase: 'Pending', reason: 'Waiting', message: 'first write' };
@@ -47,12 +53,7 @@ test('a status merge patch guarded by the uid writes the status, and is refused 
 });
 
 test('an annotation in the status merge patch is kept (the container-group id rides on a status write)', async (t) => {
-  const cluster = await useCluster();
-  const core = cluster.kc.makeApiClient(CoreV1Api);
-  const namespace = `status-annotate-${Date.now()}`;
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  t.teardown(() => core.deleteNamespace({ name: namespace }).then(() => undefined, () => undefined));
-  const body: V1Pod = { metadata: { name: 'p', annotations: { keep: 'me' } }, spec: { nodeName: 'nowhere', containers: [{ name: 'c', image: 'busybox' }] } };
+  const { core, namespace, body } = await freshNamespace(t, 'status-annotate', { keep: 'me' });
   const pod = await core.createNamespacedPod({ namespace, body });
   const patch = statusPatch(pod.metadata!.uid!, pod.status, { phase: 'Pending', reason: 'Waiting' });
   await core.patchNamespacedPodStatus(
