@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkQueue } from './workqueue.js';
 import { PodResolver, ResolveError } from './resolve.js';
 import { buildIntent, IntentTooLargeError } from './intent.js';
-import { failedStatus, waitingStatus, podStatusDiffers, statusPatch, isTerminal } from './status.js';
+import { failedStatus, waitingStatus, podStatusDiffers, statusPatch, isTerminal, type StatusPatch } from './status.js';
 import { EventRecorder } from '../kube/events.js';
 import { isConflict, isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
@@ -55,9 +55,6 @@ interface Known {
   namespace: string;
   name: string;
 }
-
-/** A merge patch of the pods/status subresource: status and/or the container-group annotation. */
-type StatusPatchBody = { metadata: { uid: string; annotations?: Record<string, string> }; status?: Record<string, unknown> };
 
 const key = (ns: string | undefined, name: string | undefined) => `${ns ?? 'default'}/${name ?? ''}`;
 
@@ -218,6 +215,13 @@ export class PodController {
     this.byKey.set(key(k.namespace, k.name), k);
   }
 
+  /** The informer's pod with this uid (undefined once its name belongs to another pod or it is gone). */
+  private podByUid(uid: string): V1Pod | undefined {
+    const k = this.byUid.get(uid);
+    const pod = k ? this.informer.get(k.name, k.namespace) : undefined;
+    return pod?.metadata?.uid === uid ? pod : undefined;
+  }
+
   private forget(k: Known): void {
     this.byUid.delete(k.uid);
     if (this.byKey.get(key(k.namespace, k.name))?.uid === k.uid) this.byKey.delete(key(k.namespace, k.name));
@@ -297,13 +301,12 @@ export class PodController {
 
   /** Applies a status update from the relay (idempotent by status_version). */
   async onPodState(s: PodStateUpdate): Promise<void> {
-    const known = this.byUid.get(s.uid);
     const prev = this.statusVersion.get(s.uid) ?? -1;
     if (!s.gone && s.statusVersion <= prev) return;
     this.statusVersion.set(s.uid, s.statusVersion);
     this.lastState.set(s.uid, s);
-    const pod = known ? this.informer.get(known.name, known.namespace) : undefined;
-    if (!pod || pod.metadata?.uid !== s.uid) return;
+    const pod = this.podByUid(s.uid);
+    if (!pod) return;
     if (s.gone) {
       if (pod.metadata?.deletionTimestamp) await this.removePodObject(pod);
       else if (!isTerminal(pod)) {
@@ -330,13 +333,13 @@ export class PodController {
         const timer = setTimeout(() => {
           this.delayedWrites.delete(uid);
           if (this.stopped) return;
-          const k = this.byUid.get(uid);
-          const current = k ? this.informer.get(k.name, k.namespace) : undefined;
-          if (current?.metadata?.uid !== uid) return;
+          const current = this.podByUid(uid);
+          if (!current) return;
+          const k = key(current.metadata?.namespace, current.metadata?.name);
           // A failed delayed write is retried by the pod's next sync.
           this.writeLatestStatus(current).catch((e) => {
-            this.log.warn({ pod: key(k?.namespace, k?.name), err: errorMessage(e) }, 'status write failed; requeued');
-            this.queue.add(key(k?.namespace, k?.name));
+            this.log.warn({ pod: k, err: errorMessage(e) }, 'status write failed; requeued');
+            this.queue.add(k);
           });
         }, delay);
         timer.unref();
@@ -399,7 +402,8 @@ export class PodController {
       if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
       return;
     }
-    const body: StatusPatchBody = writeStatus ? statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation }) : { metadata: { uid } };
+    // Status and annotation, or the annotation alone (the status is already what the pod shows).
+    const body: StatusPatch | Pick<StatusPatch, 'metadata'> = writeStatus ? statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation }) : { metadata: { uid } };
     if (annotate) body.metadata = { ...body.metadata, annotations: { [GROUP_ID_ANNOTATION]: groupId } };
     try {
       await this.core.patchNamespacedPodStatus(
@@ -427,14 +431,13 @@ export class PodController {
       this.annotateTimers.delete(uid);
       void this.inPodLane(uid, async () => {
         for (let attempt = 1; !this.stopped && this.unrecordedGroup.has(uid); attempt++) {
-          const k = this.byUid.get(uid);
-          const current = k ? this.informer.get(k.name, k.namespace) : undefined;
-          if (current?.metadata?.uid !== uid) return;
+          const current = this.podByUid(uid);
+          if (!current) return;
           try {
             return await this.writeStatus(current);
           } catch (e) {
             if (attempt >= ANNOTATE_ATTEMPTS) {
-              return void this.log.warn({ pod: key(k?.namespace, k?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
+              return void this.log.warn({ pod: key(current.metadata?.namespace, current.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
             }
             await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
           }

@@ -66,9 +66,9 @@ export function podStatusDiffers(current: V1PodStatus | undefined, next: V1PodSt
 
 export const isTerminal = (pod: V1Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
-/** JSON merge patch body for the pod's status subresource. */
+/** JSON merge patch body for the pod's status subresource (which also keeps annotations it carries). */
 export interface StatusPatch {
-  metadata: { uid: string };
+  metadata: { uid: string; annotations?: Record<string, string> };
   status: Record<string, unknown>;
 }
 
