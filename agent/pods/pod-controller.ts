@@ -192,7 +192,11 @@ export class PodController {
     // An inventory taken before the informer's first list would be empty: every group would look orphaned.
     await this.syncedOnce;
     const res = await this.tunnel.reconcile(this.inventory());
-    for (const e of [...res.missing, ...res.stale]) {
+    // An "orphan" this agent still holds was applied after the inventory was taken (the apply overtook the
+    // reconcile on the wire): applying it again tells the relay it is wanted before its grace period ends.
+    const held = new Set(this.inventory().map((e) => e.uid));
+    const reassert = res.orphans.filter((o) => held.has(o.uid));
+    for (const e of [...res.missing, ...res.stale, ...reassert]) {
       this.applied.delete(e.uid);
       const k = this.byUid.get(e.uid);
       if (k) this.queue.add(key(k.namespace, k.name));

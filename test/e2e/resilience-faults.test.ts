@@ -4,6 +4,7 @@
 // leaves no orphaned group.
 import test from 'ava';
 import { startResilienceStack, createBurstDeployment, groupCounts, isRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
+import type { V1Pod } from '@kubernetes/client-node';
 import { eventually } from '../helpers/stack.js';
 
 let stack: ResilienceStack;
@@ -27,10 +28,16 @@ test('20% injected ECI faults plus throttling: all pods Running, zero duplicate 
   stack.emulator.admin.resetStats();
 
   await d.scale(30);
+  let seen: V1Pod[] = [];
   const pods = await eventually('30 pods Running and Ready', async () => {
-    const items = await d.pods();
-    return items.length === 30 && items.every(isRunningReady) ? items : undefined;
-  }, 150_000);
+    seen = await d.pods();
+    return seen.length === 30 && seen.every(isRunningReady) ? seen : undefined;
+  }, 150_000).catch((e: unknown) => {
+    // Say which pods are behind and what ECI holds for them, so a failure in CI can be read from its log.
+    for (const p of seen.filter((x) => !isRunningReady(x))) t.log(p.metadata?.name, p.metadata?.annotations, JSON.stringify(p.status));
+    t.log('emulator groups', stack.emulator.admin.listGroups().map((g) => `${g.name} ${g.status}`));
+    throw e;
+  });
   const groups = groupCounts(stack.emulator);
   t.is(groups.all, 30, 'exactly one container group per pod');
   t.is(groups.duplicateNames, 0);

@@ -6,9 +6,9 @@ import { diffUpdatable, type EciGroup } from '../mapping/index.js';
 import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type PodStateListener, type ReconcileResult, type TenantScope } from '../../provider/provider.js';
 import { diffInventory } from '../../provider/reconcile.js';
 import type { Logger } from '../../../common/log.js';
-import { classify } from '../retry.js';
+import { classify, errorCodeOf } from '../retry.js';
 import { MAX_PAGE, type GroupApi } from './groups.js';
-import { generationOf, ownershipOf, podFromGroup, podUidOf, scopeTags } from './identity.js';
+import { clientTokenFor, generationOf, ownershipOf, podFromGroup, podUidOf, scopeTags } from './identity.js';
 import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
 import { failedState, goneState, newTracked, observeGroup, warningEvents, type TrackedPod } from './state.js';
 
@@ -76,10 +76,14 @@ export class TenantPods {
   }
 
   async reconcile(inventory: InventoryEntry[]): Promise<ReconcileResult> {
+    // The agent took its inventory before sending it, so pods it applies while the listing below runs are not
+    // in it. They are not orphans: the live set starts as the inventory now and every apply joins it.
+    const live = new Set(inventory.map((e) => e.uid));
+    this.latestInventory = live;
     await this.pollNow(true);
     const states = [...this.pods.values()].flatMap((p) => (p.state && !p.state.gone && !p.deleting ? [p.state] : []));
     const result = diffInventory(inventory, states);
-    this.latestInventory = new Set(inventory.map((e) => e.uid));
+    result.orphans = result.orphans.filter((o) => !live.has(o.uid));
     const now = Date.now();
     const orphanUids = new Set(result.orphans.map((o) => o.uid));
     for (const uid of [...this.orphanSince.keys()]) if (!orphanUids.has(uid)) this.orphanSince.delete(uid);
@@ -140,14 +144,10 @@ export class TenantPods {
     } catch (err) {
       const c = classify(err);
       if (!c.permanent) throw new ProviderError('UNAVAILABLE', `CreateContainerGroup for pod ${uid}: ${c.message}`);
+      if (errorCodeOf(err) === 'IdempotentParameterMismatch') return this.createdBefore(uid, generation, decoded);
       // Permanent (no stock, quota, ECI rejected the spec): the pod fails with a readable reason instead of
       // being retried forever; its controller (Deployment, Job, ...) creates a replacement pod.
-      const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
-      tr.generation = generation;
-      this.pods.set(uid, tr);
-      this.log.warn({ uid, reason: c.reason }, 'create failed permanently; pod reported Failed');
-      this.emit(failedState(tr, c.reason, c.message));
-      return { uid, generation, providerId: '', changed: true };
+      return this.failCreate(uid, generation, decoded, c.reason, c.message);
     }
     const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
     tr.groupId = groupId;
@@ -161,6 +161,31 @@ export class TenantPods {
     if (first) this.emit(first);
     this.wake(0);
     return { uid, generation, providerId: groupId, changed: true };
+  }
+
+  private failCreate(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>, reason: string, message: string): ApplyResult {
+    const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
+    tr.generation = generation;
+    this.pods.set(uid, tr);
+    this.log.warn({ uid, reason }, 'create failed permanently; pod reported Failed');
+    this.emit(failedState(tr, reason, message));
+    return { uid, generation, providerId: '', changed: true };
+  }
+
+  /**
+   * ECI already accepted a create with this pod's ClientToken (uid + generation) but with other content (a
+   * fresh service-account token, say). The lookup before the create found no group, so either that group is
+   * only now visible, or it existed and is gone (deleted outside the gateway, or lost by ECI). The first is
+   * adopted; the second fails the pod as a lost instance would, rather than running its containers again.
+   */
+  private async createdBefore(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
+    const group = (await this.lookup(uid))[0];
+    const tr = group ? this.observe(group) : undefined;
+    if (tr?.groupId) {
+      this.adoptIntent(tr, decoded.pod);
+      return { uid, generation: tr.generation, providerId: tr.groupId, changed: false };
+    }
+    return this.failCreate(uid, generation, decoded, 'ProviderInstanceLost', `ECI created a container group for this pod before (same idempotency token ${clientTokenFor(uid, generation)}), and it no longer exists (deleted outside the gateway, or lost by ECI); the pod must be recreated`);
   }
 
   private async updateLocked(tr: TrackedPod, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {

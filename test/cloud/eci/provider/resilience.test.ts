@@ -148,3 +148,53 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
   await caller.call('DeleteContainerGroup', (c, rt) => c.deleteContainerGroupWithOptions(new $Eci.DeleteContainerGroupRequest({ regionId: emu.regionId, containerGroupId: untaggedId }), rt));
   await waitFor('cleaned', () => groupsNamed('gc-').length === 0);
 });
+
+test.serial('a pod applied while reconcile lists the groups is not collected as an orphan', async (t) => {
+  const scope = scopeOf('t-gc-race', 'cluster-gc-race');
+  const p = providerFor(emu, { gcGraceMs: 500 });
+  t.teardown(() => p.close());
+  const uid = uidOf(1, 'abababab');
+  const r = await p.apply(scope, intentOf(uid, 1, 'race-applied'));
+  // The agent's inventory was taken before this pod was applied; the listing is slowed by failing reads
+  // so that the apply lands while the relay is still reconciling.
+  emu.admin.setFaults({ DescribeContainerGroups: { errorRate: 1 } });
+  t.teardown(() => emu.admin.setFaults({}));
+  const reconciling = p.reconcile(scope, []);
+  await new Promise((res) => setTimeout(res, 100));
+  await p.apply(scope, intentOf(uid, 1, 'race-applied'));
+  emu.admin.setFaults({});
+  const rec = await reconciling;
+  t.deepEqual(rec.orphans, [], 'applied during the reconcile: not an orphan');
+  await new Promise((res) => setTimeout(res, 2000));
+  t.true(emu.admin.listGroups().some((g) => g.id === r.providerId), 'its group outlives the grace period');
+  await p.delete(scope, uid, 0);
+  await waitFor('cleaned', () => groupsNamed('race-').length === 0);
+});
+
+test.serial('a create whose idempotency token ECI already used for a group that is gone fails the pod as lost, and creates nothing', async (t) => {
+  const scope = scopeOf('t-token', 'cluster-token');
+  const uid = uidOf(1, 'cdcdcdcd');
+  // A pod with a projected service-account token, which the agent resolves afresh for every intent it sends.
+  const withToken = (token: string): PodIntent => ({
+    ...intentOf(uid, 1, 'token-reused', { extraSpec: { volumes: [{ name: 'sa', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }] } }),
+    volumes: { sa: { files: [{ path: 'token', content: Buffer.from(token), mode: 0 }] } },
+  });
+  const first = providerFor(emu);
+  const r = await first.apply(scope, withToken('first-token'));
+  first.close();
+  // The group is deleted outside the gateway; a relay that never saw it gets the intent again, with other
+  // content (as a re-resolved service-account token would be).
+  await callerFor(emu, 'outsider').call('DeleteContainerGroup', (c, rt) => c.deleteContainerGroupWithOptions(new $Eci.DeleteContainerGroupRequest({ regionId: emu.regionId, containerGroupId: r.providerId }), rt));
+  await waitFor('deleted', () => groupsNamed('token-').length === 0);
+  const second = providerFor(emu);
+  t.teardown(() => second.close());
+  const log = new StateLog();
+  second.watch(scope, log.listener);
+  const ack = await second.apply(scope, withToken('a-newer-token'));
+  t.is(ack.providerId, '');
+  const s = await waitFor('pod reported Failed', () => (phaseOf(log.latest.get(uid)) === 'Failed' ? log.latest.get(uid) : undefined));
+  const status = JSON.parse(Buffer.from(s!.statusJson).toString('utf8')) as { reason?: string; message?: string };
+  t.is(status.reason, 'ProviderInstanceLost');
+  t.regex(status.message ?? '', /no longer exists/);
+  t.is(groupsNamed('token-').length, 0, 'no second group');
+});
