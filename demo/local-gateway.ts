@@ -13,7 +13,7 @@ import { startRelay, type RelayHandle } from '../cloud/relay/server.js';
 import type { PodProvider, TenantConfig } from '../cloud/provider/provider.js';
 import { Agent, type AgentOptions } from '../agent/agent.js';
 import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
-import { startKubeletServer } from '../agent/kubelet-api/server.js';
+import { startKubeletServer, type KubeletServer } from '../agent/kubelet-api/server.js';
 import { TunnelKubeletBackend } from '../agent/tunnel-backend.js';
 
 /**
@@ -45,6 +45,8 @@ export interface LocalGateway {
   relay: RelayHandle;
   agent: Agent;
   kubeletPort: number;
+  /** The kubelet API servers the agents started (their metrics show which transport the API server used). */
+  kubeletServers: readonly KubeletServer[];
   /** Another agent replica for the same node and identity (leader-election tests). */
   newAgent(o?: Partial<AgentOptions>): Agent;
   restartRelay(): Promise<RelayHandle>;
@@ -97,6 +99,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
   kc.loadFromFile(o.kubeconfigPath);
   const kubeletPort = await freeLoopbackPort();
   const agents: Agent[] = [];
+  const kubeletServers: KubeletServer[] = [];
   const newAgent = (extra: Partial<AgentOptions> = {}) => {
     const a = new Agent({
       kubeConfig: kc,
@@ -127,8 +130,8 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.2 },
       },
       // The kubelet API, served as in production: through the tunnel to the provider.
-      extras: async ({ tunnel, pods }) =>
-        await startKubeletServer({
+      extras: async ({ tunnel, pods }) => {
+        const server = await startKubeletServer({
           host: '127.0.0.1',
           port: kubeletPort,
           nodeName: o.nodeName,
@@ -136,7 +139,10 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
           clientCaPem: o.kubeletClientCaPem,
           kubeConfig: kc,
           backend: new TunnelKubeletBackend(tunnel, pods, o.nodeName),
-        }),
+        });
+        kubeletServers.push(server);
+        return server;
+      },
       ...o.agent,
       ...extra,
     });
@@ -151,6 +157,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     },
     agent,
     kubeletPort,
+    kubeletServers,
     newAgent,
     async restartRelay() {
       const port = relay.port;

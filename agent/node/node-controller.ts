@@ -1,7 +1,7 @@
 // The node controller: registers the virtual node, keeps its Lease renewed and writes its status
 // when it changes and at least every statusMaxAgeMs. Owns nothing about pods.
-import { CoreV1Api, type KubeConfig, type V1Node, type V1NodeStatus } from '@kubernetes/client-node';
-import { buildNode, buildNodeStatus, type NodeConfig, type TunnelHealth } from './node-spec.js';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { buildNode, buildNodeStatus, type NodeConfig, type NodeStatus, type TunnelHealth } from './node-spec.js';
 import { NodeLease } from './lease.js';
 import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
@@ -12,13 +12,15 @@ export interface NodeControllerOptions {
   statusMaxAgeMs?: number;
 }
 
+const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
 export class NodeController {
   private readonly core: CoreV1Api;
   private readonly lease: NodeLease;
   private readonly log = logger('node-controller');
   private uid?: string;
   private tunnel: TunnelHealth = { connected: false, reason: 'TunnelConnecting', message: 'connecting to the relay', since: new Date() };
-  private lastWritten?: { status: V1NodeStatus; at: number; key: string };
+  private lastWritten?: { status: NodeStatus; at: number; key: string };
   private timers: NodeJS.Timeout[] = [];
   private writing?: Promise<void>;
   private again = false;
@@ -132,9 +134,11 @@ export class NodeController {
       // Checked every statusIntervalMs: write once the next tick would be past maxAge, so no gap exceeds it.
       const stale = !this.lastWritten || now.getTime() - this.lastWritten.at + (this.opts.statusIntervalMs ?? 10_000) > maxAge;
       if (!force && !stale && this.lastWritten?.key === key) return;
-      node.status = { ...node.status, ...status };
+      // A merge patch, not a PUT of the typed object: client-node's V1NodeStatus predates declaredFeatures and
+      // would drop it when serialising. resourceVersion keeps the write conditional, as the PUT was.
+      const body = { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { ...status, declaredFeatures: status.declaredFeatures ?? null } };
       try {
-        await this.core.replaceNodeStatus({ name: this.cfg.name, body: node });
+        await this.core.patchNodeStatus({ name: this.cfg.name, body }, asMergePatch);
         this.lastWritten = { status, at: now.getTime(), key };
         return;
       } catch (e) {

@@ -44,12 +44,26 @@ test.after.always(async () => {
   await stack?.close();
 });
 
+/** Sessions the agent's kubelet API counted for this kind and transport: which protocol the API server spoke to it. */
+async function sessions(kind: string, transport: string): Promise<number> {
+  let n = 0;
+  for (const server of stack.kubeletServers) {
+    const metric = await server.registry.getSingleMetric('kubelet_api_sessions_total')?.get();
+    n += metric?.values.find((v) => v.labels.kind === kind && v.labels.transport === transport)?.value ?? 0;
+  }
+  return n;
+}
+
 test('kubectl exec with stdin piped; exit codes propagate', async (t) => {
   const ok = await stack.cluster.kubectl(['exec', '-i', '-n', ns, 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello burst\n' });
   t.is(ok.code, 0, ok.stderr);
   t.is(ok.stdout, 'HELLO BURST\n');
   const three = await stack.cluster.kubectl(['exec', '-n', ns, 'shell', '--', 'sh', '-c', 'exit 3']);
   t.is(three.code, 3, `exit 3 gives 3 (stderr: ${three.stderr})`);
+  // A node that declares ExtendWebSocketsToKubelet gets WebSocket from the API server; one that does not, SPDY.
+  const [used, other] = declareWebSocket ? ['websocket', 'spdy'] : ['spdy', 'websocket'];
+  t.true((await sessions('exec', used)) >= 2, `exec reached the agent over ${used}`);
+  t.is(await sessions('exec', other), 0);
 });
 
 test('kubectl exec -it under a pseudo-terminal sees the window size', async (t) => {
@@ -103,4 +117,5 @@ test('kubectl port-forward to the pod\'s HTTP port, many parallel connections', 
   }, 30_000);
   const results = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${local}/`).then((r) => r.status)));
   t.deepEqual(results, Array(20).fill(200));
+  t.is(await sessions('portforward', declareWebSocket ? 'websocket-spdy' : 'spdy'), 1, 'one port-forward session, over the transport the node declared');
 });

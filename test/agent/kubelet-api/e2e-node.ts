@@ -1,7 +1,7 @@
 // Test helper: registers our kubelet API server with the real cluster as a Node (InternalIP 127.0.0.1,
 // kubeletEndpoint = our port, optionally declaring ExtendWebSocketsToKubelet) and binds Running pods
 // to it, whose containers run as local processes in a LocalBackend.
-import { CoreV1Api, type V1Pod, type V1Container } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Container } from '@kubernetes/client-node';
 import type { ClusterHandle } from '../../cluster/fixture.js';
 import { startKubeletServer, type KubeletServer } from '../../../agent/kubelet-api/server.js';
 import { LocalBackend } from './local-backend.js';
@@ -32,26 +32,21 @@ export async function startTestNode(c: ClusterHandle, name: string, declareWebSo
   const namespace = `${name}-ns`;
   await core.deleteNode({ name }).catch(() => undefined);
   await core.createNode({ body: { metadata: { name, labels: { 'kubelet-api-test': name } } } });
-  const setStatus = () =>
-    retryConflict(async () => {
-      const now = new Date();
-      const node = await core.readNode({ name });
-      node.status = {
-        ...node.status,
-        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test', lastHeartbeatTime: now, lastTransitionTime: now }],
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
-        daemonEndpoints: { kubeletEndpoint: { Port: server.port } },
-      };
-      await core.replaceNodeStatus({ name, body: node });
-    });
+  // A merge patch: client-node's V1NodeStatus predates declaredFeatures, and a PUT of the typed object
+  // would drop it at every heartbeat (the API server would then speak SPDY to a node that declared WebSocket).
+  const setStatus = () => {
+    const now = new Date();
+    const status = {
+      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test', lastHeartbeatTime: now, lastTransitionTime: now }],
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
+      daemonEndpoints: { kubeletEndpoint: { Port: server.port } },
+      declaredFeatures: declareWebSockets ? ['ExtendWebSocketsToKubelet'] : null,
+    };
+    return core.patchNodeStatus({ name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  };
   await setStatus();
-  if (declareWebSockets) {
-    // client-node's model predates NodeStatus.declaredFeatures: patch it with the real kubectl.
-    const r = await c.kubectl(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { declaredFeatures: ['ExtendWebSocketsToKubelet'] } })]);
-    if (r.code !== 0) throw new Error(`patch declaredFeatures: ${r.stderr}`);
-  }
   const heartbeat = setInterval(() => void setStatus().catch(() => undefined), 15_000);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
 

@@ -7,6 +7,7 @@ import { useCluster } from '../../cluster/fixture.js';
 import { NodeController } from '../../../agent/node/node-controller.js';
 import { DEFAULT_TAINT } from '../../../agent/node/node-spec.js';
 import { NODE_LEASE_NAMESPACE } from '../../../agent/node/lease.js';
+import { eventually } from '../../helpers/wait.js';
 
 test('renews the Lease every interval and rewrites status before it is statusMaxAgeMs old', async (t) => {
   const cluster = await useCluster();
@@ -53,4 +54,28 @@ test('renews the Lease every interval and rewrites status before it is statusMax
   t.is(cond?.reason, 'TunnelDisconnected');
   t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'Ready stays True without the tunnel');
   t.is(node.metadata?.resourceVersion, v1, 'repeated reports of the same outage do not rewrite the node');
+});
+
+test('declares ExtendWebSocketsToKubelet in node status and keeps it through rewrites; an agent configured without it takes it away', async (t) => {
+  const cluster = await useCluster();
+  const name = `eci-vk-${process.pid}-declared`;
+  const cfg = { name, capacity: { cpu: '10', memory: '10Gi', pods: '100' }, labels: {}, taints: [DEFAULT_TAINT], internalIP: '127.0.0.1', kubeletPort: 10250, os: 'linux', arch: 'amd64', agentVersion: '0.1.0' };
+  t.teardown(() => cluster.kubectl(['delete', 'node', name, '--ignore-not-found']).then(() => undefined));
+  // client-node's NodeStatus model has no declaredFeatures: read it as the API server serves it.
+  const declared = async () => (await cluster.kubectl(['get', 'node', name, '-o', 'jsonpath={.status.declaredFeatures}'])).stdout;
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const heartbeat = async () => (await core.readNode({ name })).status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime;
+
+  const on = new NodeController(cluster.kc, { ...cfg, declareWebSocketStreaming: true }, { leaseIntervalMs: 1000, statusIntervalMs: 300, statusMaxAgeMs: 1000 });
+  await on.start();
+  t.is(await declared(), '["ExtendWebSocketsToKubelet"]');
+  const first = String(await heartbeat());
+  await eventually('a status rewrite', async () => String(await heartbeat()) !== first, 10_000);
+  t.is(await declared(), '["ExtendWebSocketsToKubelet"]', 'still declared after the status was rewritten');
+  on.stop();
+
+  const off = new NodeController(cluster.kc, { ...cfg, declareWebSocketStreaming: false }, { leaseIntervalMs: 1000, statusIntervalMs: 300, statusMaxAgeMs: 1000 });
+  t.teardown(() => off.stop());
+  await off.start();
+  t.is(await declared(), '', 'no longer declared');
 });
