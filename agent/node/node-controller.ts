@@ -1,7 +1,7 @@
 // The node controller: registers the virtual node, keeps its Lease renewed and writes its status
 // when it changes and at least every statusMaxAgeMs. Owns nothing about pods.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { buildNode, buildNodeStatus, type NodeConfig, type NodeStatus, type TunnelHealth } from './node-spec.js';
+import { buildNode, buildNodeStatus, type NodeConfig, type TunnelHealth } from './node-spec.js';
 import { NodeLease } from './lease.js';
 import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
@@ -20,7 +20,7 @@ export class NodeController {
   private readonly log = logger('node-controller');
   private uid?: string;
   private tunnel: TunnelHealth = { connected: false, reason: 'TunnelConnecting', message: 'connecting to the relay', since: new Date() };
-  private lastWritten?: { status: NodeStatus; at: number; key: string };
+  private lastWritten?: { at: number; key: string };
   private timers: NodeJS.Timeout[] = [];
   private writing?: Promise<void>;
   private again = false;
@@ -139,7 +139,7 @@ export class NodeController {
       const body = { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { ...status, declaredFeatures: status.declaredFeatures ?? null } };
       try {
         await this.core.patchNodeStatus({ name: this.cfg.name, body }, asMergePatch);
-        this.lastWritten = { status, at: now.getTime(), key };
+        this.lastWritten = { at: now.getTime(), key };
         return;
       } catch (e) {
         if (!isConflict(e) || attempt >= 5) throw e;
