@@ -183,8 +183,13 @@ export class PodController {
   inventory(): { uid: string; generation: number }[] {
     return this.informer
       .list()
-      .filter((p) => !isTerminal(p) && !this.failed.has(p.metadata?.uid ?? ''))
+      .filter((p) => this.wantedInCloud(p))
       .map((p) => ({ uid: p.metadata?.uid ?? '', generation: p.metadata?.generation ?? 1 }));
+  }
+
+  /** Whether the pod should have a container group: not finished, and not failed by us. */
+  private wantedInCloud(pod: V1Pod): boolean {
+    return !isTerminal(pod) && !this.failed.has(pod.metadata?.uid ?? '');
   }
 
   /** After every (re)connect: compare with the relay and re-queue what differs. */
@@ -194,8 +199,10 @@ export class PodController {
     const res = await this.tunnel.reconcile(this.inventory());
     // An "orphan" this agent still holds was applied after the inventory was taken (the apply overtook the
     // reconcile on the wire): applying it again tells the relay it is wanted before its grace period ends.
-    const held = new Set(this.inventory().map((e) => e.uid));
-    const reassert = res.orphans.filter((o) => held.has(o.uid));
+    const reassert = res.orphans.filter((o) => {
+      const pod = this.podByUid(o.uid);
+      return pod !== undefined && this.wantedInCloud(pod);
+    });
     for (const e of [...res.missing, ...res.stale, ...reassert]) {
       this.applied.delete(e.uid);
       const k = this.byUid.get(e.uid);

@@ -8,6 +8,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
 import { eventually } from '../helpers/stack.js';
 import { freePort } from '../helpers/ports.js';
+import { sessionsCounted } from '../helpers/kubelet-sessions.js';
 
 const execFileP = promisify(execFile);
 const declareWebSocket = process.env.ECIGW_TEST_SPDY !== '1';
@@ -45,14 +46,7 @@ test.after.always(async () => {
 });
 
 /** Sessions the agent's kubelet API counted for this kind and transport: which protocol the API server spoke to it. */
-async function sessions(kind: string, transport: string): Promise<number> {
-  let n = 0;
-  for (const server of stack.kubeletServers) {
-    const metric = await server.registry.getSingleMetric('kubelet_api_sessions_total')?.get();
-    n += metric?.values.find((v) => v.labels.kind === kind && v.labels.transport === transport)?.value ?? 0;
-  }
-  return n;
-}
+const sessions = (kind: string, transport: string) => sessionsCounted(stack.kubeletServers, kind, transport);
 
 test('kubectl exec with stdin piped; exit codes propagate', async (t) => {
   const ok = await stack.cluster.kubectl(['exec', '-i', '-n', ns, 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello burst\n' });

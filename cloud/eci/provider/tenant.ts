@@ -121,10 +121,7 @@ export class TenantPods {
       group = mine[0];
       if (group) {
         tr = this.observe(group) ?? tr;
-        if (tr && tr.generation >= generation) {
-          this.adoptIntent(tr, decoded.pod);
-          return { uid, generation: tr.generation, providerId: tr.groupId, changed: false };
-        }
+        if (tr && tr.generation >= generation) return this.adoptFound(tr, decoded.pod);
       }
     }
     if (tr?.groupId) return this.updateLocked(tr, generation, decoded);
@@ -134,6 +131,12 @@ export class TenantPods {
   private adoptIntent(tr: TrackedPod, pod: V1Pod): void {
     tr.pod = pod;
     tr.fromIntent = true;
+  }
+
+  /** A group the lookup found already serves this intent: adopt it, create nothing. */
+  private adoptFound(tr: TrackedPod, pod: V1Pod): ApplyResult {
+    this.adoptIntent(tr, pod);
+    return { uid: tr.uid, generation: tr.generation, providerId: tr.groupId, changed: false };
   }
 
   private async createLocked(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
@@ -181,10 +184,7 @@ export class TenantPods {
   private async createdBefore(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
     const group = (await this.lookup(uid))[0];
     const tr = group ? this.observe(group) : undefined;
-    if (tr?.groupId) {
-      this.adoptIntent(tr, decoded.pod);
-      return { uid, generation: tr.generation, providerId: tr.groupId, changed: false };
-    }
+    if (tr?.groupId) return this.adoptFound(tr, decoded.pod);
     return this.failCreate(uid, generation, decoded, 'ProviderInstanceLost', `ECI created a container group for this pod before (same idempotency token ${clientTokenFor(uid, generation)}), and it no longer exists (deleted outside the gateway, or lost by ECI); the pod must be recreated`);
   }
 

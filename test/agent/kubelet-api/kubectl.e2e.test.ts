@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { request } from 'undici';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { startTestNode, type TestNode } from './e2e-node.js';
+import { sessionsCounted } from '../../helpers/kubelet-sessions.js';
 
 const execFileP = promisify(execFile);
 const modes = [
@@ -36,10 +37,7 @@ test.after.always(async () => {
 });
 
 /** Sessions our server counted for this kind and transport: proves which protocol the apiserver spoke to us. */
-async function sessions(mode: string, kind: string, transport: string): Promise<number> {
-  const metric = await nodes.get(mode)!.server.registry.getSingleMetric('kubelet_api_sessions_total')!.get();
-  return metric.values.find((v) => v.labels.kind === kind && v.labels.transport === transport)?.value ?? 0;
-}
+const sessions = (mode: string, kind: string, transport: string) => sessionsCounted([nodes.get(mode)!.server], kind, transport);
 
 function ns(mode: string): string {
   return nodes.get(mode)!.namespace;
