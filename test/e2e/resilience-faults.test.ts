@@ -3,8 +3,7 @@
 // of a 30-replica Deployment still reaches Running, no container group is created twice, and scaling to 0
 // leaves no orphaned group.
 import test from 'ava';
-import { startResilienceStack, createBurstDeployment, groupCounts, isRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
-import type { V1Pod } from '@kubernetes/client-node';
+import { startResilienceStack, createBurstDeployment, groupCounts, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 
 let stack: ResilienceStack;
@@ -28,16 +27,7 @@ test('20% injected ECI faults plus throttling: all pods Running, zero duplicate 
   stack.emulator.admin.resetStats();
 
   await d.scale(30);
-  let seen: V1Pod[] = [];
-  const pods = await eventually('30 pods Running and Ready', async () => {
-    seen = await d.pods();
-    return seen.length === 30 && seen.every(isRunningReady) ? seen : undefined;
-  }, 150_000).catch((e: unknown) => {
-    // Say which pods are behind and what ECI holds for them, so a failure in CI can be read from its log.
-    for (const p of seen.filter((x) => !isRunningReady(x))) t.log(p.metadata?.name, p.metadata?.annotations, JSON.stringify(p.status));
-    t.log('emulator groups', stack.emulator.admin.listGroups().map((g) => `${g.name} ${g.status}`));
-    throw e;
-  });
+  const pods = await allRunningReady(d, 30, { what: '30 pods Running and Ready', timeoutMs: 150_000, emulator: stack.emulator, log: t.log.bind(t) });
   const groups = groupCounts(stack.emulator);
   t.is(groups.all, 30, 'exactly one container group per pod');
   t.is(groups.duplicateNames, 0);

@@ -4,7 +4,7 @@
 // recreated, changes made while leaderless are applied, and a scale-down leaves no container group.
 import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { startResilienceStack, createBurstDeployment, groupCounts, isRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
+import { startResilienceStack, createBurstDeployment, groupCounts, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 import { GROUP_ID_ANNOTATION } from '../../agent/pods/pod-controller.js';
 import type { LeaderElectionOptions } from '../../agent/leader/election.js';
@@ -24,6 +24,7 @@ test.after.always(async () => {
 });
 
 test('the standby takes over within 15 s of the leader crashing; no pod or container group is created twice', async (t) => {
+  const log = t.log.bind(t);
   const leases = stack.cluster.kc.makeApiClient(CoordinationV1Api);
   const holder = async () => (await leases.readNamespacedLease({ name: LEASE_NAME, namespace: LEASE_NS })).spec;
   t.is((await holder())?.holderIdentity, 'replica-a', 'the first replica leads');
@@ -37,10 +38,7 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, ns);
   t.teardown(d.cleanup);
   await d.scale(20);
-  const before = await eventually('20 pods Running and Ready', async () => {
-    const items = await d.pods();
-    return items.length === 20 && items.every(isRunningReady) ? items : undefined;
-  }, 90_000);
+  const before = await allRunningReady(d, 20, { what: '20 pods Running and Ready', timeoutMs: 90_000, emulator: stack.emulator, log });
   t.false(standby.isLeader, 'the standby stays passive while the leader renews');
   t.is(groupCounts(stack.emulator).live, 20);
   const groupOf = new Map(before.map((p) => [p.metadata?.uid, p.metadata?.annotations?.[GROUP_ID_ANNOTATION]]));
@@ -61,10 +59,7 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
   t.is(spec?.holderIdentity, 'replica-b');
   t.true((spec?.leaseTransitions ?? 0) >= 1, 'the takeover is a lease transition');
 
-  const after = await eventually('25 pods Running and Ready under the new leader', async () => {
-    const items = await d.pods();
-    return items.length === 25 && items.every(isRunningReady) ? items : undefined;
-  }, 60_000);
+  const after = await allRunningReady(d, 25, { what: '25 pods Running and Ready under the new leader', timeoutMs: 60_000, emulator: stack.emulator, log });
   for (const p of before) {
     const now = after.find((x) => x.metadata?.name === p.metadata?.name);
     t.is(now?.metadata?.uid, p.metadata?.uid, `${p.metadata?.name} was not recreated`);

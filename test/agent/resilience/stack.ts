@@ -9,6 +9,7 @@ import { startLocalGateway, type LocalGateway } from '../../../demo/local-gatewa
 import type { AgentOptions } from '../../../agent/agent.js';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { startForwarder, type Forwarder } from '../../tunnel/net-peers.js';
+import { eventually } from '../../helpers/wait.js';
 
 export interface ResilienceStack extends LocalGateway {
   cluster: ClusterHandle;
@@ -113,6 +114,28 @@ export async function createBurstDeployment(cluster: ClusterHandle, nodeName: st
 }
 
 export const isRunningReady = (p: V1Pod) => p.status?.phase === 'Running' && !!p.status.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+/**
+ * Waits until exactly `n` pods are Running and Ready and returns them. On timeout it first logs (through
+ * `log`, e.g. ava's t.log) which pods are behind with their status, and what the emulator holds, so a failure
+ * in CI can be read from its log alone.
+ */
+export async function allRunningReady(
+  d: { pods(): Promise<V1Pod[]> },
+  n: number,
+  o: { what: string; timeoutMs: number; emulator: EmulatorHandle; log: (...values: unknown[]) => void },
+): Promise<V1Pod[]> {
+  let seen: V1Pod[] = [];
+  return eventually(o.what, async () => {
+    seen = await d.pods();
+    return seen.length === n && seen.every(isRunningReady) ? seen : undefined;
+  }, o.timeoutMs).catch((e: unknown) => {
+    o.log(`${seen.length} pods, ${seen.filter(isRunningReady).length} Running and Ready`);
+    for (const p of seen.filter((x) => !isRunningReady(x))) o.log(p.metadata?.name, p.spec?.nodeName, p.metadata?.annotations, JSON.stringify(p.status));
+    o.log('emulator groups', o.emulator.admin.listGroups().map((g) => `${g.name} ${g.status}`));
+    throw e;
+  });
+}
 
 /** Live (non-terminal) container groups in the emulator, and how many group names occur more than once. */
 export function groupCounts(emulator: EmulatorHandle): { live: number; all: number; duplicateNames: number; ids: string[] } {
