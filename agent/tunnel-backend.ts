@@ -24,7 +24,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
 
   constructor(
     private readonly tunnel: TunnelClient,
-    private readonly pods: PodController,
+    private readonly pods: Pick<PodController, 'getPod' | 'pods'>,
     private readonly nodeName: string,
   ) {}
 
@@ -61,8 +61,8 @@ export class TunnelKubeletBackend implements KubeletBackend {
     );
     const onAbort = () => s.cancel();
     io.signal.addEventListener('abort', onAbort, { once: true });
-    const onResize = (size: { cols: number; rows: number }) => s.resize(size.cols, size.rows);
-    io.resize.on('resize', onResize);
+    // The newest size first (it may have arrived while the session was opening), then every change.
+    const unfollow = io.resize.follow((size) => s.resize(size.cols, size.rows));
     if (io.stdin && s.stdin) io.stdin.pipe(s.stdin);
     try {
       const [exit] = await Promise.all([s.exit, drainInto(s.stdout, io.stdout), drainInto(s.stderr, io.stderr)]);
@@ -71,7 +71,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
       return { exitCode: 1, error: e instanceof Error ? e.message : String(e) };
     } finally {
       io.signal.removeEventListener('abort', onAbort);
-      io.resize.off('resize', onResize);
+      unfollow();
       if (io.stdin && s.stdin) io.stdin.unpipe(s.stdin);
     }
   }

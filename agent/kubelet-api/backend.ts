@@ -2,12 +2,17 @@
 // client to ECI in production, local processes in tests). Node streams carry the bytes so
 // backpressure flows end to end; every call takes an AbortSignal that fires when the client goes away.
 import type { Readable, Writable, Duplex } from 'node:stream';
-import type { EventEmitter } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 
 export interface TerminalSize {
   cols: number;
   rows: number;
+}
+
+export interface TerminalSizeSource {
+  readonly latest?: TerminalSize;
+  /** Calls `cb` with the newest size now (if any) and with every later one; returns the unsubscribe. */
+  follow(cb: (size: TerminalSize) => void): () => void;
 }
 
 export interface ExecRequest {
@@ -25,8 +30,11 @@ export interface StreamIO {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
-  /** Emits 'resize' with a TerminalSize for TTY sessions. */
-  resize: EventEmitter;
+  /**
+   * The client's terminal sizes (TTY sessions). A TTY exec or attach starts once the first size is known
+   * (or after a short wait), so `latest` is the size to start the process with.
+   */
+  resize: TerminalSizeSource;
   signal: AbortSignal;
 }
 

@@ -133,12 +133,57 @@ export class ResizeParser {
   }
 }
 
-export function resizeEmitterFrom(readable: NodeJS.ReadableStream | undefined): EventEmitter {
-  const em = new EventEmitter();
+/**
+ * A TTY session's terminal sizes as the client sends them. The newest is kept, so a backend that
+ * subscribes after the client's first message (e.g. once its own session is open) still starts from it.
+ */
+export class TerminalSizes {
+  private readonly events = new EventEmitter();
+  private current?: TerminalSize;
+
+  /** `sent`: whether the client has a way to send sizes at all (a resize stream or channel). */
+  constructor(private readonly sent = true) {}
+
+  get latest(): TerminalSize | undefined {
+    return this.current;
+  }
+
+  push(size: TerminalSize): void {
+    this.current = size;
+    this.events.emit('size', size);
+  }
+
+  /** Calls `cb` with the newest size now (if there is one) and with every later one; returns the unsubscribe. */
+  follow(cb: (size: TerminalSize) => void): () => void {
+    if (this.current) cb(this.current);
+    this.events.on('size', cb);
+    return () => this.events.off('size', cb);
+  }
+
+  /** The first size: at once if known, else when it arrives; undefined after `ms`, on abort, or if none can come. */
+  first(ms: number, signal: AbortSignal): Promise<TerminalSize | undefined> {
+    if (this.current || signal.aborted || !this.sent) return Promise.resolve(this.current);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('size', done);
+        signal.removeEventListener('abort', done);
+        resolve(this.current);
+      };
+      const timer = setTimeout(done, ms);
+      this.events.on('size', done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** The terminal sizes read from a client's resize stream (none if the session has no such stream). */
+export function terminalSizesFrom(readable: NodeJS.ReadableStream | undefined): TerminalSizes {
+  const sizes = new TerminalSizes(readable !== undefined);
   if (readable) {
-    const p = new ResizeParser((s) => em.emit('resize', s));
+    const p = new ResizeParser((s) => sizes.push(s));
     readable.on('data', (c: Buffer) => p.push(c));
     readable.on('error', () => undefined);
   }
-  return em;
+  return sizes;
 }

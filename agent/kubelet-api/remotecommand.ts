@@ -1,11 +1,10 @@
 // exec/attach sessions over SPDY (remotecommand v1–v4 stream protocols) and WebSocket channels
 // (channel.k8s.io, v4, v5): collects the client's streams, runs the backend, and reports the exit
 // status on the error stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
-import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { ExecRequest, ExecResult, KubeletBackend, StreamIO } from './backend.js';
 import { SpdySession, type SpdyStream } from './spdy/session.js';
-import { ChannelMux, resizeEmitterFrom } from './channels.js';
+import { ChannelMux, terminalSizesFrom, type TerminalSizes } from './channels.js';
 
 export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
 export const WS_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'];
@@ -55,16 +54,23 @@ interface CommandStreams {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
-  resize: EventEmitter;
+  resize: TerminalSizes;
   writeStatus(r: ExecResult): Promise<void>;
   /** Fires once when the client side goes away. */
   onGone(cb: () => void): void;
   finish(): Promise<void>;
 }
 
+/**
+ * How long a TTY session waits for the client's first terminal size before it starts anyway. kubectl sends
+ * it as soon as its streams exist; starting earlier would show the program a 0x0 terminal.
+ */
+export const FIRST_TERMINAL_SIZE_WAIT_MS = 1000;
+
 async function run(kind: 'exec' | 'attach', backend: KubeletBackend, req: ExecRequest, s: CommandStreams): Promise<ExecResult> {
   const ac = new AbortController();
   s.onGone(() => ac.abort());
+  if (req.tty) await s.resize.first(FIRST_TERMINAL_SIZE_WAIT_MS, ac.signal);
   const io: StreamIO = { stdin: s.stdin, stdout: s.stdout, stderr: s.stderr, resize: s.resize, signal: ac.signal };
   let result: ExecResult;
   try {
@@ -129,7 +135,7 @@ export async function serveSpdyCommand(
     stdin,
     stdout: got.get('stdout'),
     stderr: got.get('stderr'),
-    resize: resizeEmitterFrom(got.get('resize')),
+    resize: terminalSizesFrom(got.get('resize')),
     writeStatus: async (r) => {
       const text = v4 ? exitStatusJson(r) : exitStatusText(r);
       if (text !== undefined && errStream) await new Promise<void>((res) => errStream.write(text, () => res()));
@@ -164,7 +170,7 @@ export async function serveWebSocketCommand(
     stdin,
     stdout,
     stderr,
-    resize: resizeEmitterFrom(resizeCh),
+    resize: terminalSizesFrom(resizeCh),
     writeStatus: async (r) => {
       const text = v4plus ? exitStatusJson(r) : exitStatusText(r);
       if (text !== undefined) await new Promise<void>((res) => errCh.write(text, () => res()));

@@ -24,12 +24,14 @@ interface Container {
   done: boolean;
 }
 
-// Copies fd 0 → pty and pty → fd 1; fd 3 carries "cols rows\n" resize lines. Exit code is the child's.
+// argv: cols rows command...; the command starts on a terminal of that size (0 0: left as is). Copies
+// fd 0 → pty and pty → fd 1; fd 3 carries "cols rows\n" resize lines. Exit code is the child's.
 const PTY_HELPER = String.raw`
 import os, pty, sys, select, fcntl, termios, struct, signal
-argv = sys.argv[1:]
+cols0, rows0, argv = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
+    if cols0 > 0 and rows0 > 0: fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', rows0, cols0, 0, 0))
     os.execvp(argv[0], argv)
 def setsize(cols, rows):
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
@@ -132,7 +134,8 @@ export class LocalBackend implements KubeletBackend {
   }
 
   async exec(req: ExecRequest, io: StreamIO): Promise<ExecResult> {
-    const argv = req.tty ? ['python3', '-c', PTY_HELPER, ...req.command] : req.command;
+    const size = io.resize.latest ?? { cols: 0, rows: 0 };
+    const argv = req.tty ? ['python3', '-c', PTY_HELPER, String(size.cols), String(size.rows), ...req.command] : req.command;
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<number>((resolve) => {
       child.on('error', () => resolve(-1));
@@ -144,8 +147,7 @@ export class LocalBackend implements KubeletBackend {
     });
     const resizePipe = child.stdio[3] as Writable;
     resizePipe.on('error', () => undefined);
-    const onResize = (s: TerminalSize) => resizePipe.write(`${s.cols} ${s.rows}\n`);
-    io.resize.on('resize', onResize);
+    const unfollow = io.resize.follow((s: TerminalSize) => s !== size && resizePipe.write(`${s.cols} ${s.rows}\n`));
     child.stdin!.on('error', () => undefined);
     if (io.stdin) io.stdin.pipe(child.stdin!);
     else child.stdin!.end();
@@ -167,7 +169,7 @@ export class LocalBackend implements KubeletBackend {
     const code = await exited;
     await Promise.all(outs);
     io.signal.removeEventListener('abort', onAbort);
-    io.resize.off('resize', onResize);
+    unfollow();
     io.stdin?.unpipe(child.stdin!);
     return { exitCode: code };
   }
