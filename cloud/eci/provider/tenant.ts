@@ -30,7 +30,9 @@ export class TenantPods {
   private latestInventory?: Set<string>;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
-  private pollAgain = false;
+  /** True while a tick runs: it schedules its successor itself, at the earliest time asked for meanwhile. */
+  private ticking = false;
+  private wantedDue = Infinity;
   private lastFullPoll = 0;
   private inflight = 0;
   private closed = false;
@@ -327,14 +329,18 @@ export class TenantPods {
     return !this.closed && (this.listeners.size > 0 || this.inflight > 0 || this.orphanSince.size > 0 || this.settlingIds().length > 0);
   }
 
-  /** Schedules a poll in `ms` (earlier wins). */
+  /**
+   * Schedules a tick in `ms` (earlier wins). During a tick the request is remembered and the tick schedules its
+   * successor for the earliest time asked. A poll someone else started (reconcile, list) never stops the timer
+   * being set: the chain of ticks must not end while the scope is active, or statuses stop changing.
+   */
   private wake(ms: number): void {
     if (this.closed) return;
-    if (this.polling) {
-      if (ms === 0) this.pollAgain = true;
+    const due = Date.now() + ms;
+    if (this.ticking) {
+      this.wantedDue = Math.min(this.wantedDue, due);
       return;
     }
-    const due = Date.now() + ms;
     if (this.timer && this.timerDue <= due) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerDue = due;
@@ -348,12 +354,18 @@ export class TenantPods {
 
   private async tick(): Promise<void> {
     if (!this.active()) return;
-    await this.pollNow(false).catch((err) => this.log.warn({ err: (err as Error).message }, 'status poll failed'));
-    await this.collectGarbage().catch((err) => this.log.warn({ err: (err as Error).message }, 'orphan GC failed'));
+    this.ticking = true;
+    this.wantedDue = Infinity;
+    try {
+      await this.pollNow(false).catch((err) => this.log.warn({ err: (err as Error).message }, 'status poll failed'));
+      await this.collectGarbage().catch((err) => this.log.warn({ err: (err as Error).message }, 'orphan GC failed'));
+    } finally {
+      this.ticking = false;
+    }
     if (!this.active()) return;
     const settling = this.settlingIds().length > 0 || this.inflight > 0;
-    this.wake(this.pollAgain ? 0 : settling ? this.opts.pollFastMs : Math.max(0, this.lastFullPoll + this.opts.pollSlowMs - Date.now()));
-    this.pollAgain = false;
+    const next = settling ? this.opts.pollFastMs : Math.max(0, this.lastFullPoll + this.opts.pollSlowMs - Date.now());
+    this.wake(Math.min(next, Math.max(0, this.wantedDue - Date.now())));
   }
 
   /** One poll (coalesced with a running one): full listing when due or cheaper, else only settling groups. */
