@@ -79,6 +79,12 @@ export class PodController {
    * side differs.
    */
   private readonly applied = new Map<string, number>();
+  /**
+   * Pods whose newest relay status could not be written (API server error, admission refusal). Their sync
+   * writes it again, with the work queue's back-off, as the kubelet's status manager retries: the relay sends a
+   * status only when it changes, so a lost write would otherwise show a stale status indefinitely.
+   */
+  private readonly unwritten = new Set<string>();
   /** uid → tail of the chain of status writes for that pod. */
   private readonly statusWrites = new Map<string, Promise<void>>();
   /** uid → timer of a delayed (Pending) status write. */
@@ -245,6 +251,7 @@ export class PodController {
     clearTimeout(this.annotateTimers.get(k.uid));
     this.annotateTimers.delete(k.uid);
     this.unrecordedGroup.delete(k.uid);
+    this.unwritten.delete(k.uid);
   }
 
   private async sync(k: string): Promise<void> {
@@ -272,7 +279,10 @@ export class PodController {
     }
     if (isTerminal(pod) || this.failed.has(uid)) return;
     const generation = pod.metadata?.generation ?? 1;
-    if (this.applied.get(uid) === generation) return;
+    if (this.applied.get(uid) === generation) {
+      if (this.unwritten.has(uid)) await this.writeLatestStatus(pod);
+      return;
+    }
 
     let intent;
     try {
@@ -332,7 +342,12 @@ export class PodController {
         for (const ev of s.events) await this.events.record(pod, ev.type === 'Warning' ? 'Warning' : 'Normal', ev.reason, ev.message, Math.max(1, ev.count));
       })();
     }
-    if (s.status) await this.writeRelayStatus(pod);
+    if (s.status) {
+      await this.writeRelayStatus(pod).catch((e: unknown) => {
+        this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
+        throw e;
+      });
+    }
   }
 
   /** Writes the relay's newest status now, or after the settle delay when it is a Pending one. */
@@ -371,9 +386,15 @@ export class PodController {
     const uid = pod.metadata?.uid ?? '';
     return this.inPodLane(uid, async () => {
       const last = this.lastState.get(uid);
-      if (!last?.status || last.gone) return;
+      if (!last?.status || last.gone) return void this.unwritten.delete(uid);
       const current = this.informer.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
-      await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
+      try {
+        await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
+        this.unwritten.delete(uid);
+      } catch (e) {
+        this.unwritten.add(uid);
+        throw e;
+      }
     });
   }
 
