@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { V1Pod } from '@kubernetes/client-node';
-import { fixture, once, podIntent, type Fixture } from '../tunnel/fixture.js';
+import { fixture, podIntent, type Fixture } from '../tunnel/fixture.js';
 import type { TunnelClient } from '../../agent/tunnel/client.js';
 import { TunnelKubeletBackend } from '../../agent/tunnel-backend.js';
 import { TerminalSizes } from '../../agent/kubelet-api/channels.js';
@@ -16,10 +16,7 @@ const uid = randomUUID();
 const pod: V1Pod = { metadata: { namespace: 'default', name: 'web', uid } };
 test.before(async () => {
   f = await fixture();
-  const cert = await f.clientCert('agent-1');
-  c = f.client({ tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
-  c.start();
-  await once(c, 'connected');
+  c = await f.connectedClient('agent-1');
   await c.apply(podIntent(uid, 1, 'web'));
 });
 test.after.always(async () => {

@@ -19,7 +19,7 @@ test.after.always(async () => {
 
 async function mtlsClient(cn: string, o: Parameters<Fixture['clientCert']>[1] = {}, clusterId = 'c1'): Promise<TunnelClient> {
   const cert = await f.clientCert(cn, o);
-  return f.client({ agentId: cn, clusterId, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  return f.client({ agentId: cn, clusterId, tls: f.tlsFor(cert) });
 }
 
 async function firstError(c: TunnelClient): Promise<TunnelError> {

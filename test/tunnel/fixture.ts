@@ -24,6 +24,10 @@ export interface Fixture {
   /** Issues a client certificate (files) for `cn` from `issuer` (default: the relay CA). */
   clientCert(cn: string, o?: { issuer?: Issuer; notBefore?: Date; notAfter?: Date }): Promise<{ certFile: string; keyFile: string }>;
   client(o: Partial<TunnelClientOptions> & { target?: string }): TunnelClient;
+  /** TLS options of a client that presents `cert` and trusts the relay CA. */
+  tlsFor(cert: { certFile: string; keyFile: string }): TunnelClientOptions['tls'];
+  /** A started client with a fresh certificate for `cn`, once it is connected. */
+  connectedClient(cn: string, o?: Partial<TunnelClientOptions>): Promise<TunnelClient>;
   startRelay(): Promise<RelayHandle>;
   close(): Promise<void>;
 }
@@ -67,6 +71,33 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
   const relay = await start();
   let n = 0;
   const tokenMap: Record<string, string> = {};
+  const clientCert: Fixture['clientCert'] = async (cn, o = {}) => {
+    const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter });
+    const certFile = join(dir, `client-${cn}-${++n}.pem`);
+    const keyFile = join(dir, `client-${cn}-${n}-key.pem`);
+    writeFileSync(certFile, c.certPem);
+    writeFileSync(keyFile, c.keyPem);
+    return { certFile, keyFile };
+  };
+  const client: Fixture['client'] = (o) => {
+    const c = new TunnelClient({
+      target: `127.0.0.1:${relay.port}`,
+      tls: { ca: { file: caFile } },
+      clusterId: 'c1',
+      nodeNames: ['eci-node-1'],
+      agentId: 'agent-1',
+      version: '0.1.0',
+      proxy: null,
+      connectTimeoutMs: 3_000,
+      handshakeTimeoutMs: 3_000,
+      rpcTimeoutMs: 5_000,
+      backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 },
+      ...o,
+    });
+    clients.push(c);
+    return c;
+  };
+  const tlsFor: Fixture['tlsFor'] = (cert) => ({ ca: { file: caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } });
   return {
     dir,
     ca,
@@ -84,30 +115,13 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
       }
       writeFileSync(tokenFile, JSON.stringify(tokenMap));
     },
-    clientCert: async (cn, o = {}) => {
-      const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter });
-      const certFile = join(dir, `client-${cn}-${++n}.pem`);
-      const keyFile = join(dir, `client-${cn}-${n}-key.pem`);
-      writeFileSync(certFile, c.certPem);
-      writeFileSync(keyFile, c.keyPem);
-      return { certFile, keyFile };
-    },
-    client: (o) => {
-      const c = new TunnelClient({
-        target: `127.0.0.1:${relay.port}`,
-        tls: { ca: { file: caFile } },
-        clusterId: 'c1',
-        nodeNames: ['eci-node-1'],
-        agentId: 'agent-1',
-        version: '0.1.0',
-        proxy: null,
-        connectTimeoutMs: 3_000,
-        handshakeTimeoutMs: 3_000,
-        rpcTimeoutMs: 5_000,
-        backoff: { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.2 },
-        ...o,
-      });
-      clients.push(c);
+    clientCert,
+    client,
+    tlsFor,
+    connectedClient: async (cn, o = {}) => {
+      const c = client({ ...o, tls: tlsFor(await clientCert(cn)) });
+      c.start();
+      await once(c, 'connected');
       return c;
     },
     close: async () => {

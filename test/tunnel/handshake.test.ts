@@ -16,7 +16,7 @@ test.after.always(async () => {
 
 test('mTLS agent connects, handshakes and applies an intent idempotently', async (t) => {
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ tls: f.tlsFor(cert) });
   c.start();
   const hs = (await once(c, 'connected')) as { tenantId: string; relayEpoch: string; relayVersion: string };
   t.is(c.state, 'connected');
@@ -44,7 +44,7 @@ test('mTLS agent connects, handshakes and applies an intent idempotently', async
 
 test('the agent refuses a relay that lacks a required capability', async (t) => {
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } }, requiredCapabilities: ['teleport'] });
+  const c = f.client({ tls: f.tlsFor(cert), requiredCapabilities: ['teleport'] });
   c.start();
   const err = (await once(c, 'error')) as TunnelError;
   t.is(err.code, grpc.status.FAILED_PRECONDITION);

@@ -13,10 +13,7 @@ let c: TunnelClient;
 const uid = randomUUID();
 test.before(async () => {
   f = await fixture({ sendTimeoutMs: 2_500 });
-  const cert = await f.clientCert('agent-1');
-  c = f.client({ stallTimeoutMs: 4_000, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
-  c.start();
-  await once(c, 'connected');
+  c = await f.connectedClient('agent-1', { stallTimeoutMs: 4_000 });
   await c.apply(podIntent(uid));
 });
 test.after.always(async () => {
@@ -59,10 +56,7 @@ test('a reader that never reads: bounded memory, other sessions and intents unaf
 });
 
 test('a pod that never reads stdin: the writer is paused, then the agent ends that session only', async (t) => {
-  const cert = await f.clientCert('agent-1');
-  const c2 = f.client({ stallTimeoutMs: 1_500, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
-  c2.start();
-  await once(c2, 'connected');
+  const c2 = await f.connectedClient('agent-1', { stallTimeoutMs: 1_500 });
   // `size` waits for a terminal resize and never reads stdin.
   const s = await c2.exec(start(['size'], { stdin: true, tty: true }));
   const chunk = Buffer.alloc(32 * 1024, 1);

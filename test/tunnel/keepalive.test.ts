@@ -21,7 +21,7 @@ test('a black-holed connection is detected by keepalive and replaced', async (t)
     target: `127.0.0.1:${fwd.port}`,
     keepaliveTimeMs: 500,
     keepaliveTimeoutMs: 500,
-    tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } },
+    tls: f.tlsFor(cert),
   });
   c.start();
   await once(c, 'connected');

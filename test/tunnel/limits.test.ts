@@ -15,7 +15,7 @@ let c: TunnelClient;
 
 async function connect(fx: Fixture): Promise<TunnelClient> {
   const cert = await fx.clientCert('agent-1');
-  const cl = fx.client({ tls: { ca: { file: fx.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const cl = fx.client({ tls: fx.tlsFor(cert) });
   cl.start();
   await once(cl, 'connected');
   return cl;

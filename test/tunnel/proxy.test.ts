@@ -20,7 +20,7 @@ test.after.always(async () => {
 
 test.serial('intents, status and an exec session work through the CONNECT proxy with mTLS', async (t) => {
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ proxy: `http://127.0.0.1:${proxy.port}`, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ proxy: `http://127.0.0.1:${proxy.port}`, tls: f.tlsFor(cert) });
   const before = proxy.requests.length;
   c.start();
   const hs = (await once(c, 'connected')) as { tenantId: string };
@@ -44,7 +44,7 @@ test.serial('HTTPS_PROXY from the environment is used, and NO_PROXY bypasses it'
   const target = `127.0.0.1:${f.relay.port}`;
   t.is(proxyRoute(target, undefined).proxy, `http://127.0.0.1:${proxy.port}`);
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ proxy: undefined, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ proxy: undefined, tls: f.tlsFor(cert) });
   const before = proxy.requests.length;
   c.start();
   await once(c, 'connected');

@@ -35,7 +35,7 @@ test.serial('a cut mid-stream reconnects and the status watch resumes with no ga
   const fwd: Forwarder = await startForwarder(f.relay.port);
   t.teardown(() => fwd.close());
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: f.tlsFor(cert) });
   const rec = recorder();
   c.watchStatus(rec.handler);
   const states: string[] = [];
@@ -72,7 +72,7 @@ test.serial('after a relay restart (new epoch) the watch resumes through a snaps
   const fwd: Forwarder = await startForwarder(f.relay.port);
   t.teardown(() => fwd.close());
   const cert = await f.clientCert('agent-1');
-  const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: f.tlsFor(cert) });
   const rec = recorder();
   c.watchStatus(rec.handler);
   c.start();

@@ -40,7 +40,7 @@ test.serial('a rotated server certificate is served without restarting the relay
 test.serial('adding a new agent CA to the client-CA bundle admits its certificates without a restart', async (t) => {
   const newCa = await createCa('ecigw-relay-ca-2026');
   const cert = await f.clientCert('agent-1', { issuer: newCa });
-  const c = f.client({ tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
+  const c = f.client({ tls: f.tlsFor(cert) });
   c.start();
   t.is(((await once(c, 'error')) as { code: number }).code, 16); // UNAUTHENTICATED before the bundle changes
   writeFileSync(f.caFile, f.ca.certPem + newCa.certPem);

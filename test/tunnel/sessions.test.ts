@@ -4,7 +4,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { text } from 'node:stream/consumers';
-import { fixture, once, podIntent, until, type Fixture } from './fixture.js';
+import { fixture, podIntent, until, type Fixture } from './fixture.js';
 import type { TunnelClient } from '../../agent/tunnel/client.js';
 
 let f: Fixture;
@@ -12,10 +12,7 @@ let c: TunnelClient;
 const uid = randomUUID();
 test.before(async () => {
   f = await fixture();
-  const cert = await f.clientCert('agent-1');
-  c = f.client({ tls: { ca: { file: f.caFile }, cert: { file: cert.certFile }, key: { file: cert.keyFile } } });
-  c.start();
-  await once(c, 'connected');
+  c = await f.connectedClient('agent-1');
   await c.apply(podIntent(uid, 1, 'web'));
 });
 test.after.always(async () => {
