@@ -4,7 +4,7 @@
 import { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import type { WebSocket, RawData } from 'ws';
-import type { TerminalSize } from './backend.js';
+import type { TerminalSize, TerminalSizeSource } from './backend.js';
 
 export const CLOSE_CHANNEL = 255;
 
@@ -137,7 +137,7 @@ export class ResizeParser {
  * A TTY session's terminal sizes as the client sends them. The newest is kept, so a backend that
  * subscribes after the client's first message (e.g. once its own session is open) still starts from it.
  */
-export class TerminalSizes {
+export class TerminalSizes implements TerminalSizeSource {
   private readonly events = new EventEmitter();
   private current?: TerminalSize;
 
