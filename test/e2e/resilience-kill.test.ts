@@ -10,7 +10,7 @@ import { startEmulator, type EmulatorHandle } from '../../cloud/eci-emulator/ind
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
 import { eventually } from '../helpers/stack.js';
 import { startGatewayProcesses, type GatewayProcesses } from '../agent/resilience/processes.js';
-import { createBurstDeployment, groupCounts, isRunningReady } from '../agent/resilience/stack.js';
+import { createBurstDeployment, groupCounts, allRunningReady } from '../agent/resilience/stack.js';
 
 const nodeName = `eci-vk-${process.pid}-kill`;
 let cluster: ClusterHandle;
@@ -59,10 +59,7 @@ test('relay and agent each SIGKILLed mid-burst: all pods Running, no duplicate g
     t.log(`${which} (pid ${pid}) SIGKILLed with ${groupsAtKill - before} of ${replicas - before} new groups created`);
     t.true(groupsAtKill < replicas, `the burst was still in flight when the ${which} died`);
     await processes[which].start();
-    const pods = await eventually(`${replicas} pods Running after the ${which} restart`, async () => {
-      const items = await d.pods();
-      return items.length === replicas && items.every(isRunningReady) ? items : undefined;
-    }, 120_000);
+    const pods = await allRunningReady(d, replicas, { what: `${replicas} pods Running after the ${which} restart`, timeoutMs: 120_000, emulator, log: t.log.bind(t) });
     const groups = groupCounts(emulator);
     t.is(groups.all, replicas, `one container group per pod after the ${which} crash`);
     t.is(groups.duplicateNames, 0, 'no group created twice');

@@ -3,7 +3,7 @@
 // still holds that pod: it applies it again, and the relay's orphan GC leaves its container group alone.
 import test from 'ava';
 import type { InventoryEntry, ReconcileResult, TenantScope } from '../../cloud/provider/provider.js';
-import { startResilienceStack, createBurstDeployment, isRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
+import { startResilienceStack, createBurstDeployment, isRunningReady, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 
 const GRACE_MS = 2000;
@@ -20,10 +20,7 @@ test('an "orphan" the agent still holds is applied again and its group outlives 
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, `reconcile-${process.pid}`);
   t.teardown(d.cleanup);
   await d.scale(1);
-  const [pod] = await eventually('the pod Running and Ready', async () => {
-    const items = await d.pods();
-    return items.length === 1 && items.every(isRunningReady) ? items : undefined;
-  }, 60_000);
+  const [pod] = await allRunningReady(d, 1, { what: 'the pod Running and Ready', timeoutMs: 60_000, emulator: stack.emulator, log: t.log.bind(t) });
   const uid = pod.metadata!.uid!;
   const groupId = pod.metadata?.annotations?.['ecigw.io/container-group-id'];
   t.truthy(groupId);

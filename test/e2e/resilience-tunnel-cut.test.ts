@@ -5,7 +5,7 @@
 // pod changes, and everything decided while the tunnel was down is applied within 10 s of its return.
 import test from 'ava';
 import { CoordinationV1Api, setHeaderOptions, PatchStrategy, type V1Node } from '@kubernetes/client-node';
-import { startResilienceStack, createBurstDeployment, groupCounts, isRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
+import { startResilienceStack, createBurstDeployment, groupCounts, isRunningReady, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 import { GROUP_ID_ANNOTATION } from '../../agent/pods/pod-controller.js';
 import { TUNNEL_CONDITION } from '../../agent/node/node-spec.js';
@@ -31,10 +31,7 @@ test('a 60 s tunnel cut: node stays Ready, nothing evicted or duplicated, intent
   const readNode = () => d.core.readNode({ name: stack.nodeName });
 
   await d.scale(20);
-  const before = await eventually('20 pods Running and Ready', async () => {
-    const items = await d.pods();
-    return items.length === 20 && items.every(isRunningReady) ? items : undefined;
-  }, 90_000);
+  const before = await allRunningReady(d, 20, { what: '20 pods Running and Ready', timeoutMs: 90_000, emulator: stack.emulator, log: t.log.bind(t) });
   const groupsBefore = new Set(groupCounts(stack.emulator).ids);
   t.is(groupsBefore.size, 20);
 
