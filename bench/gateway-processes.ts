@@ -164,23 +164,24 @@ export async function startEmulatorProcess(dir: string, extraArgs: string[] = []
     env: { MALLOC_ARENA_MAX: '2', ...process.env },
   });
   closeSync(errOut);
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, adminToken } = await new Promise<{ url: string; adminToken: string }>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('eci-emulator did not print its address within 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`eci-emulator exited (${code}) before listening`)));
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(buf);
+      const m = /listening on (http:\/\/\S+) .*adminToken=([^,)\s]+)/.exec(buf);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]);
+        resolve({ url: m[1], adminToken: m[2] });
       }
     });
   }).catch(async (e) => {
     await stopChild(child, 1000);
     throw e;
   });
-  const admin = (route: string, init?: RequestInit) => fetch(`${url}/__admin/${route}`, { ...init, signal: AbortSignal.timeout(10_000) });
+  const admin = (route: string, init?: RequestInit) =>
+    fetch(`${url}/__admin/${route}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
   return {
     pid: child.pid as number,
     endpoint: new URL(url).host,

@@ -287,7 +287,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `\nEverything keeps running (web scaled back to ${replicas}). Explore with:\n` +
           `  export KUBECONFIG=${kubeconfigPath}\n  ${kubectl} get nodes; ${kubectl} get pods -n ${ns} -o wide\n` +
-          (emulator ? `  ECI endpoint: ${emulator.url} (region ${a.region}), AccessKey ${emulator.accessKeyId} / ${emulator.accessKeySecret}\n` : `  ECI endpoint: ${endpoint}\n`) +
+          (emulator ? `  ECI endpoint: ${emulator.url} (region ${a.region}), AccessKey ${emulator.accessKeyId} / ${emulator.accessKeySecret}, admin token ${emulator.adminToken}\n` : `  ECI endpoint: ${endpoint}\n`) +
           '  Stop with Ctrl-C (everything started here is cleaned up).\n',
       );
       await new Promise<void>(() => undefined);

@@ -3,7 +3,7 @@
 // Exit code 2 for a bad option or config (the message names the field).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_ACCESS_KEY, startEmulator } from './index.js';
+import { ConfigError, DEFAULT_ACCESS_KEY, ExposureError, startEmulator } from './index.js';
 
 const HELP = `Usage: eci-emulator [options]
 
@@ -12,7 +12,9 @@ Point the SDK at Config{endpoint: "<host>:<port>", protocol: "http", regionId: "
 
 Options:
   --port <n>                 TCP port to listen on (default 0 = pick a free port)
-  --host <addr>              address to bind (default 127.0.0.1)
+  --host <addr>              address to bind (default 127.0.0.1; a non-loopback address needs --allow-non-loopback
+                             and an access key pair of your own: the process runtime runs pod commands on this host)
+  --allow-non-loopback       allow binding a non-loopback address
   --runtime <kind>           process (default; containers are real local processes) | simulated (no processes)
   --config <file>            JSON file with EmulatorConfig overrides (see cloud/eci-emulator/README.md)
   --region <id>              region served; repeat for several (default cn-hangzhou)
@@ -21,11 +23,14 @@ Options:
   --no-rate-limits           disable per-action throttling
   --insecure                 accept unsigned requests (skip signature verification)
   --data-dir <dir>           where per-group directories live (default: $TMPDIR/eci-emulator-<pid>)
+  --admin-token <t>          bearer token of the admin API (env ECI_EMULATOR_ADMIN_TOKEN; default: random,
+                             printed on the listening line)
   -h, --help                 show this help
 
 Environment: ECI_EMULATOR_CONFIG=<file> is read like --config (the flag wins); LOG_LEVEL sets log verbosity (stderr).
-Admin HTTP API (loopback tests): GET /__admin/stats|groups|config, POST /__admin/config|faults|rate-limits|
-create-latency|stock-out|max-groups|reset-stats with a JSON body.`;
+Admin HTTP API: GET /__admin/stats|groups|config, POST /__admin/config|faults|rate-limits|create-latency|
+stock-out|max-groups|reset-stats with Content-Type: application/json and a JSON body. Every admin call needs
+"Authorization: Bearer <admin token>"; requests with an Origin header (browsers) are refused.`;
 
 function fail(message: string): never {
   process.stderr.write(`eci-emulator: ${message}\n`);
@@ -49,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
         'no-rate-limits': { type: 'boolean' },
         insecure: { type: 'boolean' },
         'data-dir': { type: 'string' },
+        'admin-token': { type: 'string' },
+        'allow-non-loopback': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -80,16 +87,29 @@ export async function main(argv: string[]): Promise<void> {
   const id = values['access-key-id'] ?? process.env.ECI_EMULATOR_ACCESS_KEY_ID;
   const secret = values['access-key-secret'] ?? process.env.ECI_EMULATOR_ACCESS_KEY_SECRET;
   if ((id === undefined) !== (secret === undefined)) fail('--access-key-id and --access-key-secret must be given together');
+  const givenToken = values['admin-token'] ?? process.env.ECI_EMULATOR_ADMIN_TOKEN;
+  if (givenToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(givenToken)) fail('--admin-token: must be 16 to 256 printable characters without spaces');
 
   let handle;
   try {
-    handle = await startEmulator({ host, port, runtime, config, regions: values.region, accessKeys: id && secret ? [{ id, secret }] : undefined });
+    handle = await startEmulator({
+      host,
+      port,
+      runtime,
+      config,
+      regions: values.region,
+      accessKeys: id && secret ? [{ id, secret }] : undefined,
+      adminToken: givenToken,
+      allowNonLoopback: values['allow-non-loopback'] === true,
+    });
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
+    if (e instanceof ExposureError) fail(`${e.option === 'allowNonLoopback' ? '--host' : '--access-key-id'}: ${e.message}`);
     fail(`cannot start: ${(e as Error).message}`);
   }
   const h = handle;
-  process.stdout.write(`eci-emulator listening on ${h.url} (runtime=${h.runtime}, region=${h.regionId}, accessKeyId=${h.accessKeyId})\n`);
+  const token = givenToken === undefined ? `, adminToken=${h.adminToken}` : '';
+  process.stdout.write(`eci-emulator listening on ${h.url} (runtime=${h.runtime}, region=${h.regionId}, accessKeyId=${h.accessKeyId}${token})\n`);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

@@ -1,6 +1,7 @@
 // Library entry of the ECI emulator: startEmulator() wires config, state machine, runtime, HTTP server and
 // admin API together and returns a handle with the endpoint for the SDK and close() that stops everything.
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { isIP, type AddressInfo } from 'node:net';
 import { logger } from '../../common/log.js';
 import { Admin, type EmulatorStats, type GroupSummary } from './admin.js';
 import { defaultConfig, mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
@@ -30,6 +31,13 @@ export interface EmulatorOptions {
   accessKeys?: AccessKey[];
   regions?: string[];
   config?: Partial<EmulatorConfig> | Record<string, unknown>;
+  /** Bearer token for /__admin/ (default: a random one, see the handle's `adminToken`). */
+  adminToken?: string;
+  /**
+   * Binding to anything but a loopback address exposes an API that runs pod commands as host processes;
+   * it needs this set and access keys of your own (the built-in default pair is refused).
+   */
+  allowNonLoopback?: boolean;
 }
 
 export interface EmulatorAdminApi {
@@ -53,6 +61,8 @@ export interface EmulatorHandle {
   regionId: string;
   accessKeyId: string;
   accessKeySecret: string;
+  /** The token /__admin/ calls must send as `Authorization: Bearer <token>`. */
+  adminToken: string;
   runtime: 'process' | 'simulated';
   admin: EmulatorAdminApi;
   close(): Promise<void>;
@@ -60,8 +70,34 @@ export interface EmulatorHandle {
 
 export const DEFAULT_ACCESS_KEY: AccessKey = { id: 'LTAIemulatorAccessKey', secret: 'emulator-secret-please-change' };
 
+/** Thrown when the emulator would be exposed unsafely; names the option that decides it. */
+export class ExposureError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExposureError';
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost (the only addresses the emulator binds without `allowNonLoopback`). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    if (!opts.allowNonLoopback) {
+      throw new ExposureError('allowNonLoopback', `refusing to bind ${host}: the emulator runs pod commands as host processes; bind a loopback address, or pass --allow-non-loopback (allowNonLoopback) knowingly`);
+    }
+    if (!opts.accessKeys?.length || opts.accessKeys.some((k) => k.id === DEFAULT_ACCESS_KEY.id || k.secret === DEFAULT_ACCESS_KEY.secret)) {
+      throw new ExposureError('accessKeys', `refusing to bind ${host} with the built-in default access key pair; set --access-key-id and --access-key-secret to a pair of your own`);
+    }
+  }
+  const adminToken = opts.adminToken ?? randomBytes(24).toString('base64url');
   let config = mergeConfig(defaultConfig(), opts.config ?? {});
   if (opts.regions) config = mergeConfig(config, { regions: opts.regions });
   const holder = { config };
@@ -84,6 +120,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     config: getConfig,
     ctx: { controller, runtime, config: getConfig, execTokens, metrics, publicHost: () => publicHost },
     admin,
+    adminToken,
     limiter,
     nonces: new NonceCache(holder.config.signature.maxSkewSeconds * 2000),
     exec,
@@ -117,6 +154,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     regionId: holder.config.regions[0],
     accessKeyId: keys[0].id,
     accessKeySecret: keys[0].secret,
+    adminToken,
     runtime: runtimeKind,
     admin: {
       setFaults: (f) => admin.setFaults(f),

@@ -1,12 +1,14 @@
 // HTTP front of the emulator: the ECI OpenAPI on `POST /` (action from x-acs-action or Action, params from the
-// query string merged with a form body), the admin JSON endpoints under /__admin/ and the exec WebSocket upgrade.
+// query string merged with a form body), the guarded admin JSON endpoints under /__admin/ (admin-http.ts) and the
+// exec WebSocket upgrade.
 // Order per call: fault (reset/timeout) -> signature -> version -> throttling -> injected 5xx -> region -> action.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.js';
-import { ACTIONS, ConfigError, type ActionName, type EmulatorConfig } from './config.js';
+import { ACTIONS, type ActionName, type EmulatorConfig } from './config.js';
 import { actions, type ActionContext } from './actions.js';
 import type { Admin } from './admin.js';
+import { ADMIN_PREFIX, serveAdmin } from './admin-http.js';
 import { EciError, missingParameter } from './errors.js';
 import type { ExecEndpoint } from './exec-ws.js';
 import { decideFault, type RateLimiter } from './limits.js';
@@ -20,6 +22,8 @@ export interface ServerDeps {
   config: () => EmulatorConfig;
   ctx: ActionContext;
   admin: Admin;
+  /** Bearer token every /__admin/ call must present. */
+  adminToken: string;
   limiter: RateLimiter;
   nonces: NonceCache;
   exec: ExecEndpoint;
@@ -66,7 +70,7 @@ export function createEmulatorServer(deps: ServerDeps): Server {
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator');
-  if (url.pathname.startsWith('/__admin/')) return await admin(deps, req, res, url);
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return await serveAdmin({ admin: deps.admin, token: deps.adminToken, readBody, sendJson }, req, res, url);
   const requestId = randomUUID().toUpperCase();
   const hostId = String(req.headers.host ?? 'eci.aliyuncs.com');
   const fail = (e: EciError): void => {
@@ -125,55 +129,5 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (e instanceof FlattenError) return fail(new EciError(400, 'InvalidParameter', e.message));
     deps.log.error({ err: e }, 'action failed');
     fail(new EciError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'));
-  }
-}
-
-async function admin(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const route = url.pathname.slice('/__admin/'.length);
-  try {
-    if (req.method === 'GET') {
-      if (route === 'stats') return sendJson(res, 200, deps.admin.stats());
-      if (route === 'groups') return sendJson(res, 200, deps.admin.listGroups());
-      if (route === 'config') return sendJson(res, 200, deps.admin.config);
-      return sendJson(res, 404, { error: `unknown admin route ${route}` });
-    }
-    if (req.method !== 'POST' && req.method !== 'PUT') return sendJson(res, 405, { error: 'use GET or POST' });
-    const raw = (await readBody(req)).toString('utf8');
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : {};
-    } catch {
-      return sendJson(res, 400, { error: 'body must be JSON' });
-    }
-    const a = deps.admin;
-    switch (route) {
-      case 'config':
-        a.configure(body);
-        break;
-      case 'faults':
-        a.setFaults(body as Record<string, never>);
-        break;
-      case 'rate-limits':
-        a.setRateLimits(body as Record<string, number> | boolean);
-        break;
-      case 'create-latency':
-        a.setCreateLatency(body as number);
-        break;
-      case 'stock-out':
-        a.setStockOut(body as string[]);
-        break;
-      case 'max-groups':
-        a.setMaxGroups(typeof body === 'number' ? body : Number((body as { maxGroups?: unknown }).maxGroups));
-        break;
-      case 'reset-stats':
-        a.resetStats();
-        break;
-      default:
-        return sendJson(res, 404, { error: `unknown admin route ${route}` });
-    }
-    sendJson(res, 200, { ok: true, config: a.config });
-  } catch (e) {
-    if (e instanceof ConfigError) return sendJson(res, 400, { error: e.message, field: e.field });
-    throw e;
   }
 }

@@ -52,7 +52,10 @@ test('starts, prints one listening line, serves the SDK, and SIGTERM kills its c
     return g.status === 'Running' ? g.intranetIp : undefined;
   });
   t.is(await waitFor('web answers', async () => (await fetch(`http://${ip}:8081/`)).status), 200);
-  const stats = (await (await fetch(`${url}/__admin/stats`)).json()) as { callsByAction: Record<string, number> };
+  const adminToken = /adminToken=([^,)\s]+)/.exec(out)?.[1];
+  t.truthy(adminToken, 'the listening line names the generated admin token');
+  t.is((await fetch(`${url}/__admin/stats`)).status, 401, 'the admin API refuses a call without the token');
+  const stats = (await (await fetch(`${url}/__admin/stats`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { callsByAction: Record<string, number> };
   t.is(stats.callsByAction.CreateContainerGroup, 1);
   p.kill('SIGTERM');
   const [code] = await once(p, 'exit');

@@ -273,15 +273,16 @@ test.serial('injected faults: 5xx, connection reset; stock-out and max groups', 
 });
 
 test.serial('admin HTTP endpoint changes faults and reports stats', async (t) => {
-  const set = await fetch(`${h.url}/__admin/faults`, { method: 'POST', body: JSON.stringify({ DeleteContainerGroup: { errorRate: 1 } }) });
+  const headers = { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' };
+  const set = await fetch(`${h.url}/__admin/faults`, { method: 'POST', headers, body: JSON.stringify({ DeleteContainerGroup: { errorRate: 1 } }) });
   t.is(set.status, 200);
   const e = await sdkError(c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: 'eci-x' })));
   t.is(e.code, 'InternalError');
   t.is(e.statusCode, 500);
-  const bad = await fetch(`${h.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ backoff: { initialMs: -1 } }) });
+  const bad = await fetch(`${h.url}/__admin/config`, { method: 'POST', headers, body: JSON.stringify({ backoff: { initialMs: -1 } }) });
   t.is(bad.status, 400);
   t.regex(((await bad.json()) as { field: string }).field, /backoff\.initialMs/);
-  await fetch(`${h.url}/__admin/faults`, { method: 'POST', body: '{}' });
-  const stats = (await (await fetch(`${h.url}/__admin/stats`)).json()) as { callsByAction: Record<string, number> };
+  await fetch(`${h.url}/__admin/faults`, { method: 'POST', headers, body: '{}' });
+  const stats = (await (await fetch(`${h.url}/__admin/stats`, { headers })).json()) as { callsByAction: Record<string, number> };
   t.true(stats.callsByAction.DeleteContainerGroup >= 1);
 });
