@@ -91,7 +91,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         ...o.tenant,
       },
     },
-    certificateIdentities: { [agentId]: 'tenant' },
+    certificateIdentities: { [agentId]: { tenant: 'tenant', clusterIds: [o.clusterId] } },
     limits: { bookmarkIntervalMs: 1000 },
   });
   let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });

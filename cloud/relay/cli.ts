@@ -2,12 +2,11 @@
 // address, TLS files, ECI endpoint) and the tenant configuration (tenants, agent identities, token file,
 // limits); env and flags override the process settings. Bad configuration exits 2 naming the field.
 import { readFileSync } from 'node:fs';
-import { load as loadYaml } from 'js-yaml';
 import { loadConfig, helpText, checks, ConfigError, type Field } from '../../common/config.js';
 import { newRegistry } from '../../common/metrics.js';
 import { startOpsServer } from '../../common/ops-server.js';
 import { logger } from '../../common/log.js';
-import { parseRelayConfig, ConfigError as RelayConfigError } from './config.js';
+import { relayConfigFromText, ConfigError as RelayConfigError } from './config.js';
 import { startRelay } from './server.js';
 import { createEciBackend } from '../eci/index.js';
 import { resolveCredentials } from '../eci/credentials.js';
@@ -36,8 +35,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     loaded = loadConfig(RELAY_FIELDS, { argv, env, configEnv: 'ECIGW_RELAY_CONFIG' });
     if (loaded) {
       if (!loaded.configFile) throw new ConfigError('config', 'a config file with `tenants` is required (--config or env ECIGW_RELAY_CONFIG)');
-      const raw = (loadYaml(readFileSync(loaded.configFile, 'utf8')) ?? {}) as Record<string, unknown>;
-      relayConfig = parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {} });
+      relayConfig = relayConfigFromText(readFileSync(loaded.configFile, 'utf8'), loaded.configFile);
       // Fail at start, not at the first pod, when a tenant's ECI credentials cannot be found.
       for (const [id, t] of Object.entries(relayConfig.tenants)) {
         try {
@@ -66,14 +64,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     registry,
     provider: { gcGraceMs: (v.gcGraceSeconds as number) * 1000 },
   });
-  const relay = await startRelay({
-    host: v.listen as string,
-    port: v.port as number,
-    tls: { certFile: v['tls.certFile'] as string, keyFile: v['tls.keyFile'] as string, clientCaFile: v['tls.clientCaFile'] as string },
-    config: relayConfig,
-    provider,
-    registry,
-  });
+  let relay;
+  try {
+    relay = await startRelay({
+      host: v.listen as string,
+      port: v.port as number,
+      tls: { certFile: v['tls.certFile'] as string, keyFile: v['tls.keyFile'] as string, clientCaFile: v['tls.clientCaFile'] as string },
+      config: relayConfig,
+      configFile: loaded.configFile,
+      provider,
+      registry,
+    });
+  } catch (e) {
+    // An unreadable token file or client CA at start is a configuration error, not a crash.
+    process.stderr.write(`gateway-relay: ${(e as Error).message}\n`);
+    provider.close();
+    return 2;
+  }
   const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => true });
   // One line on stdout for scripts and the demo; logs go to stderr.
   process.stdout.write(`gateway-relay listening on ${v.listen}:${relay.port} (ops ${ops.port})\n`);

@@ -1,51 +1,23 @@
-// Relay configuration (tenants, agent identities, limits) parsed from JSON and validated; every
-// error names the offending field. Pure: no I/O except `loadRelayConfig`, which reads the file.
+// Relay configuration (tenants, agent identities, limits) parsed and validated; every error names the
+// offending field. Pure: no I/O except `loadRelayConfig`, which reads the (YAML or JSON) file.
 import { readFileSync } from 'node:fs';
+import { load as loadYaml } from 'js-yaml';
 import type { TenantConfig } from '../provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
+import { IdentityConfigError, dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
+import { LimitsError, parseLimits, type RelayLimits } from './limits.js';
 
-export interface RelayLimits {
-  /** Largest gRPC message accepted or sent (bytes). */
-  maxMessageBytes: number;
-  /** HTTP/2 concurrent streams per connection. */
-  maxConcurrentStreams: number;
-  /** Open sessions (exec/attach/logs/port-forward/watch) per agent identity. */
-  maxSessionsPerAgent: number;
-  /** Request rate per agent identity (token bucket refill per second) and burst size. */
-  requestsPerSecond: number;
-  burst: number;
-  /** First session message must arrive within this (ms). */
-  startTimeoutMs: number;
-  /** A send blocked by a reader that does not read ends the session after this (ms). */
-  sendTimeoutMs: number;
-  /** A session with no traffic in either direction ends after this (ms). */
-  idleTimeoutMs: number;
-  /** Status watch bookmark interval (ms) and per-scope delta history kept for resumes. */
-  bookmarkIntervalMs: number;
-  statusHistory: number;
-}
+export type { RelayLimits } from './limits.js';
+export { DEFAULT_LIMITS } from './limits.js';
 
 export interface RelayConfig {
   tenants: Record<string, TenantConfig>;
-  /** mTLS identity (client cert CN or SAN URI) → tenant id. */
-  certificateIdentities: Record<string, string>;
-  /** JSON file `{ "<sha256 hex of token>": "<tenant id>" }`, re-read when it changes. */
+  /** mTLS identity (client cert CN or SAN URI) → the tenant and the cluster ids it may act for. */
+  certificateIdentities: Record<string, IdentityGrant>;
+  /** JSON file `{ "<sha256 hex of token>": "<tenant>" | { tenant, clusterIds } }`, re-read when it changes. */
   tokenFile?: string;
   limits: RelayLimits;
 }
-
-export const DEFAULT_LIMITS: RelayLimits = {
-  maxMessageBytes: 4 * 1024 * 1024,
-  maxConcurrentStreams: 256,
-  maxSessionsPerAgent: 200,
-  requestsPerSecond: 500,
-  burst: 1000,
-  startTimeoutMs: 10_000,
-  sendTimeoutMs: 30_000,
-  idleTimeoutMs: 4 * 3600_000,
-  bookmarkIntervalMs: 10_000,
-  statusHistory: 4096,
-};
 
 export class ConfigError extends Error {
   constructor(
@@ -122,36 +94,72 @@ function tenant(id: string, v: unknown): TenantConfig {
   };
 }
 
+/** Tag keys under this prefix are the gateway's own (cluster id, pod uid, tenant id…); tenants cannot set them. */
+export const RESERVED_TAG_PREFIX = 'ecigw.io/';
+
+/**
+ * What makes two tenants or two clusters indistinguishable on the relay or in ECI is refused here:
+ * ids that are not DNS labels (they could build the same key or the same truncated tag), a cluster id
+ * listed twice by one tenant, and tenant tags that would overwrite the gateway's own tags.
+ */
+function checkDistinguishable(tenants: Record<string, TenantConfig>): void {
+  for (const [id, t] of Object.entries(tenants)) {
+    const bad = dnsLabelProblem(id);
+    if (bad) throw new ConfigError(`tenants.${id}`, `tenant id ${bad}`);
+    const seen = new Set<string>();
+    for (const [i, c] of t.clusterIds.entries()) {
+      const badCluster = dnsLabelProblem(c);
+      if (badCluster) throw new ConfigError(`tenants.${id}.clusterIds[${i}]`, `cluster id ${badCluster}`);
+      if (seen.has(c)) throw new ConfigError(`tenants.${id}.clusterIds[${i}]`, `cluster id ${JSON.stringify(c)} is listed twice`);
+      seen.add(c);
+    }
+    for (const k of Object.keys(t.tags)) {
+      if (k.startsWith(RESERVED_TAG_PREFIX)) throw new ConfigError(`tenants.${id}.tags.${k}`, `tag keys starting with ${RESERVED_TAG_PREFIX} are the gateway's own; choose another key`);
+    }
+  }
+}
+
 export function parseRelayConfig(raw: unknown): RelayConfig {
   const root = obj(raw, '(root)');
   const tenantsRaw = obj(root.tenants, 'tenants');
   const tenants: Record<string, TenantConfig> = {};
   for (const [id, t] of Object.entries(tenantsRaw)) tenants[id] = tenant(id, t);
   if (Object.keys(tenants).length === 0) throw new ConfigError('tenants', 'must define at least one tenant');
+  checkDistinguishable(tenants);
 
-  const certificateIdentities = stringMap(root.certificateIdentities, 'certificateIdentities');
-  for (const [who, t] of Object.entries(certificateIdentities)) {
-    if (!tenants[t]) throw new ConfigError(`certificateIdentities.${who}`, `unknown tenant ${JSON.stringify(t)}`);
+  let certificateIdentities: Record<string, IdentityGrant>;
+  let limits: RelayLimits;
+  try {
+    certificateIdentities = parseCertificateIdentities(root.certificateIdentities, tenants);
+    limits = parseLimits(obj(root.limits ?? {}, 'limits'));
+  } catch (e) {
+    if (e instanceof IdentityConfigError || e instanceof LimitsError) throw new ConfigError(e.field, e.problem);
+    throw e;
   }
   if (root.tokenFile !== undefined && (typeof root.tokenFile !== 'string' || !root.tokenFile)) {
     throw new ConfigError('tokenFile', 'must be a non-empty string (path)');
   }
-
-  const limitsRaw = obj(root.limits ?? {}, 'limits');
-  const limits: RelayLimits = { ...DEFAULT_LIMITS };
-  for (const [k, v] of Object.entries(limitsRaw)) {
-    if (!(k in DEFAULT_LIMITS)) throw new ConfigError(`limits.${k}`, `unknown limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
-    limits[k as keyof RelayLimits] = positive(v, `limits.${k}`);
-  }
   return { tenants, certificateIdentities, tokenFile: root.tokenFile as string | undefined, limits };
 }
 
-export function loadRelayConfig(file: string): RelayConfig {
-  let raw: unknown;
+/** The relay's part of a config file (YAML or JSON) that also holds process settings (cli.ts). */
+export function relayConfigFromText(text: string, file = '(config)'): RelayConfig {
+  let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = (loadYaml(text) ?? {}) as Record<string, unknown>;
   } catch (e) {
     throw new ConfigError('(file)', `${file}: ${(e as Error).message}`);
   }
-  return parseRelayConfig(raw);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(root)', `${file}: must be a mapping`);
+  return parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {} });
+}
+
+export function loadRelayConfig(file: string): RelayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('(file)', `${file}: ${(e as Error).message}`);
+  }
+  return relayConfigFromText(text, file);
 }

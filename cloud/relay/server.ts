@@ -1,25 +1,33 @@
-// The tunnel relay: a gRPC server over TLS that authenticates agents (mTLS or bearer token), scopes
-// every call to the agent's tenant, enforces limits, and forwards intents, status and sessions to a
+// The tunnel relay: a gRPC server over TLS behind a connection guard that authenticates agents (mTLS
+// or bearer token), scopes every call to the agent's tenant and granted clusters, enforces limits,
+// revokes open streams whose credential goes, and forwards intents, status and sessions to a
 // PodProvider. It holds no state needed for correctness: status resumes fall back to snapshots.
-import { randomUUID } from 'node:crypto';
 import { Duplex, PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
-import { experimental } from '@grpc/grpc-js';
-import { TokenBucket } from 'limiter';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { logger, type Logger } from '../../common/log.js';
+import type { Registry } from 'prom-client';
+import { logger } from '../../common/log.js';
 import { newRegistry } from '../../common/metrics.js';
-import { PROTOCOL_VERSION, tunnelServiceDefinition, type TunnelHandlers } from '../../proto/load.js';
-import { ProviderError, type PodProvider, type PodState, type TenantConfig, type TenantScope } from '../provider/provider.js';
+import { PROTOCOL_VERSION, type TunnelHandlers } from '../../proto/load.js';
+import type { PodProvider, PodState, TenantConfig } from '../provider/provider.js';
 import type { ExecInput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
 import type { PortForwardInput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';
 import type { PortForwardOutput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
 import type { StatusEvent } from '../../proto/gen/ecigw/tunnel/v1/StatusEvent.js';
-import { AuthError, Authenticator, type AgentIdentity } from './auth.js';
-import type { RelayConfig } from './config.js';
+import { Authenticator } from './auth.js';
+import { CallAuthorizer, claimScope } from './authorize.js';
+import { Calls, type CallContext } from './calls.js';
+import { relayConfigFromText, type RelayConfig } from './config.js';
+import { ConfigFileWatcher } from './config-watch.js';
+import { ConnectionGuard } from './connection-guard.js';
+import { isMalformed, malformedReason, tolerantDefinition, type Malformed } from './decode.js';
+import { RpcError, statusOf } from './errors.js';
+import { relayMetrics } from './metrics.js';
+import { OpenStreams } from './revocation.js';
 import { SESSION_BUFFER_BYTES, SessionGuard } from './session.js';
+import { SessionSlots } from './session-slots.js';
 import { StatusHub } from './status-hub.js';
+import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 import { ValidationError, requireUid, validateIntent } from './validate.js';
 
 export const RELAY_VERSION = '0.1.0';
@@ -34,20 +42,15 @@ export const MD = {
   authorization: 'authorization',
 } as const;
 
-export interface RelayTlsFiles {
-  certFile: string;
-  keyFile: string;
-  /** CA that issues agent client certificates. */
-  clientCaFile: string;
-  /** How often the certificate files are re-read (ms). */
-  refreshIntervalMs?: number;
-}
+export type { RelayTlsFiles } from './tls.js';
 
 export interface StartRelayOptions {
   host?: string;
   port?: number;
   tls: RelayTlsFiles;
   config: RelayConfig;
+  /** The file `config` came from: re-read on change (identities, tenants, token file path; limits need a restart). */
+  configFile?: string;
   provider: PodProvider | ((tenant: TenantConfig) => PodProvider);
   registry?: Registry;
   version?: string;
@@ -66,90 +69,18 @@ export interface RelayHandle {
   forceClose(): void;
 }
 
-interface CallContext {
-  reqId: string;
-  identity: AgentIdentity;
-  scope: TenantScope;
-  provider: PodProvider;
-  log: Logger;
-}
-
-class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const MALFORMED = Symbol('malformed');
-type Malformed = { [MALFORMED]: string };
-const isMalformed = (m: unknown): m is Malformed => typeof m === 'object' && m !== null && MALFORMED in m;
-
-/** The service definition with deserializers that never throw: undecodable input becomes INVALID_ARGUMENT. */
-function tolerantDefinition(): grpc.ServiceDefinition {
-  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, method] of Object.entries(tunnelServiceDefinition)) {
-    const decode = method.requestDeserialize;
-    out[name] = {
-      ...method,
-      requestDeserialize: (buf: Buffer) => {
-        try {
-          return decode(buf);
-        } catch (e) {
-          return { [MALFORMED]: (e as Error).message } satisfies Malformed;
-        }
-      },
-    } as grpc.MethodDefinition<unknown, unknown>;
-  }
-  return out as grpc.ServiceDefinition;
-}
-
-function statusOf(err: unknown): { code: grpc.status; details: string } {
-  if (err instanceof RpcError) return { code: err.code, details: err.message };
-  if (err instanceof AuthError) return { code: grpc.status.UNAUTHENTICATED, details: err.message };
-  if (err instanceof ValidationError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
-  if (err instanceof ProviderError) return { code: grpc.status[err.code], details: err.message };
-  return { code: grpc.status.INTERNAL, details: `relay internal error: ${(err as Error)?.message ?? String(err)}` };
-}
-
-function serviceError(err: unknown, reqId?: string): Partial<grpc.ServiceError> {
-  const s = statusOf(err);
-  const metadata = new grpc.Metadata();
-  if (reqId) metadata.set(MD.requestId, reqId);
-  return { code: s.code, details: s.details, message: s.details, metadata };
-}
-
-const first = (md: grpc.Metadata, key: string): string | undefined => {
-  const v = md.get(key)[0];
-  return typeof v === 'string' ? v : undefined;
-};
-
 export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> {
-  const { config } = opts;
+  let config = opts.config;
   const limits = config.limits;
   const log = logger('relay');
   const registry = opts.registry ?? newRegistry();
-  const auth = new Authenticator(config, opts.tls.clientCaFile);
+  const metrics = relayMetrics(registry);
+  const reloaded = (file: string, result: string) => metrics.configReloads.inc({ file, result });
+  const auth = new Authenticator(() => config, opts.tls.clientCaFile, log, reloaded);
   const hub = new StatusHub(limits.statusHistory);
-  const buckets = new Map<string, TokenBucket>();
-  const openSessions = new Map<string, number>();
   const providers = new Map<string, PodProvider>();
   const version = opts.version ?? RELAY_VERSION;
   const capabilities = opts.capabilities ?? RELAY_CAPABILITIES;
-
-  const requests = new Counter({ name: 'ecigw_relay_requests_total', help: 'Tunnel RPCs by method and status code', labelNames: ['method', 'code'], registers: [registry] });
-  const denied = new Counter({ name: 'ecigw_relay_denied_total', help: 'Rejected calls by reason', labelNames: ['reason'], registers: [registry] });
-  const sessionsActive = new Gauge({ name: 'ecigw_relay_sessions_active', help: 'Open sessions by kind', labelNames: ['kind'], registers: [registry] });
-  const unaryLatency = new Histogram({
-    name: 'ecigw_relay_rpc_duration_seconds',
-    help: 'Unary tunnel RPC latency at the relay, by method and status code',
-    labelNames: ['method', 'code'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const sessionAborts = new Counter({ name: 'ecigw_relay_session_aborts_total', help: 'Sessions ended by a timeout or overflow', labelNames: ['kind', 'reason'], registers: [registry] });
 
   const providerFor = (tenant: TenantConfig): PodProvider => {
     if (typeof opts.provider !== 'function') return opts.provider;
@@ -158,125 +89,51 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     return p;
   };
 
-  /** Authenticates, checks protocol and cluster, applies the rate limit; throws RpcError/AuthError. */
-  function authorize(call: { metadata: grpc.Metadata; getAuthContext(): { sslPeerCertificate?: import('node:tls').PeerCertificate } | null }, method: string, reqId: string): CallContext {
-    const md = call.metadata;
-    let identity: AgentIdentity;
+  // Open streams are re-checked with the credential they were opened with (revocation, expiry, grants).
+  const streams = new OpenStreams((s) => {
     try {
-      identity = auth.authenticate(call.getAuthContext()?.sslPeerCertificate, first(md, MD.authorization));
+      const identity = auth.authenticate(s.credential);
+      if (identity.key !== s.identityKey) return { code: grpc.status.UNAUTHENTICATED, details: `the credential now authenticates as ${identity.id}` };
+      claimScope(identity, s.clusterId, config.tenants);
+      return undefined;
     } catch (e) {
-      denied.inc({ reason: 'unauthenticated' });
-      log.warn({ reqId, method, err: (e as Error).message }, 'unauthenticated call');
-      throw e;
+      return statusOf(e);
     }
-    const tenant = config.tenants[identity.tenantId];
-    const clog = log.child({ reqId, agent: identity.id, tenant: tenant.id, method });
-    const protocol = first(md, MD.protocol);
-    if (method !== 'Handshake' && protocol !== String(PROTOCOL_VERSION)) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `agent protocol ${protocol ?? '(none)'} is not supported; relay speaks protocol ${PROTOCOL_VERSION} (metadata ${MD.protocol})`);
-    }
-    const clusterId = first(md, MD.clusterId) ?? '';
-    if (!tenant.clusterIds.includes(clusterId)) {
-      denied.inc({ reason: 'cluster' });
-      clog.warn({ clusterId }, 'cluster not allowed for tenant');
-      throw new RpcError(grpc.status.PERMISSION_DENIED, `cluster ${JSON.stringify(clusterId)} is not allowed for tenant ${tenant.id}`);
-    }
-    let bucket = buckets.get(identity.id);
-    if (!bucket) {
-      bucket = new TokenBucket({ bucketSize: limits.burst, tokensPerInterval: limits.requestsPerSecond, interval: 'second' });
-      bucket.content = limits.burst; // a new agent starts with a full burst
-      buckets.set(identity.id, bucket);
-    }
-    if (!bucket.tryRemoveTokens(1)) {
-      denied.inc({ reason: 'rate_limited' });
-      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `rate limit of ${limits.requestsPerSecond} requests/s (burst ${limits.burst}) exceeded for agent ${identity.id}`);
-    }
-    const scope: TenantScope = { tenantId: tenant.id, clusterId, tenant };
-    return { reqId, identity, scope, provider: providerFor(tenant), log: clog };
-  }
+  }, metrics.revoked);
+  const watcher = opts.configFile
+    ? new ConfigFileWatcher(opts.configFile, relayConfigFromText, (next) => {
+        if (JSON.stringify(next.limits) !== JSON.stringify(config.limits)) log.warn({ file: opts.configFile }, 'relay config: changed limits take effect at the next restart');
+        config = { ...next, limits: config.limits };
+      }, log, (result) => reloaded('config', result))
+    : undefined;
+  const revalidate = () => {
+    watcher?.check();
+    streams.sweep();
+    guard?.prune();
+  };
+  const revalidateTimer = setInterval(revalidate, limits.revalidateIntervalMs);
+  revalidateTimer.unref();
 
-  function record(method: string, err: unknown, ctx?: CallContext): void {
-    const code = err ? statusOf(err).code : grpc.status.OK;
-    requests.inc({ method, code: grpc.status[code] });
-    if (code === grpc.status.PERMISSION_DENIED) {
-      denied.inc({ reason: 'permission_denied' });
-      ctx?.log.warn({ err: (err as Error).message }, 'permission denied');
-    } else if (err && ctx) ctx.log.info({ code: grpc.status[code], err: (err as Error).message }, 'call failed');
-    else ctx?.log.debug('call ok');
-  }
-
-  function unary<Req, Res>(method: string, fn: (ctx: CallContext, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      const reqId = first(call.metadata, MD.requestId) || randomUUID();
-      const started = process.hrtime.bigint();
-      let ctx: CallContext | undefined;
-      const done = (err: unknown, res?: Res) => {
-        record(method, err, ctx);
-        unaryLatency.observe({ method, code: grpc.status[err ? statusOf(err).code : grpc.status.OK] }, Number(process.hrtime.bigint() - started) / 1e9);
-        const trailer = new grpc.Metadata();
-        trailer.set(MD.requestId, reqId);
-        if (err) callback(serviceError(err, reqId));
-        else callback(null, res, trailer);
-      };
-      try {
-        ctx = authorize(call, method, reqId);
-        if (isMalformed(call.request)) throw new ValidationError(`malformed ${method} request: ${call.request[MALFORMED]}`);
-      } catch (e) {
-        return done(e);
-      }
-      fn(ctx, call.request).then((res) => done(null, res), (e) => done(e));
-    };
-  }
-
-  /** Opens a session slot for the agent (bounded), runs fn, and always releases it. */
-  function session<C extends grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>>(
-    method: string,
-    kind: string,
-    fn: (ctx: CallContext, call: C, guard: SessionGuard) => Promise<void>,
-  ): (call: C) => void {
-    return (call) => {
-      const reqId = first(call.metadata, MD.requestId) || randomUUID();
-      let ctx: CallContext;
-      try {
-        ctx = authorize(call, method, reqId);
-      } catch (e) {
-        record(method, e);
-        call.emit('error', serviceError(e, reqId));
-        return;
-      }
-      const n = openSessions.get(ctx.identity.id) ?? 0;
-      if (n >= limits.maxSessionsPerAgent) {
-        const e = new RpcError(grpc.status.RESOURCE_EXHAUSTED, `agent ${ctx.identity.id} already has ${n} open sessions (limit maxSessionsPerAgent=${limits.maxSessionsPerAgent})`);
-        record(method, e, ctx);
-        call.emit('error', serviceError(e, reqId));
-        return;
-      }
-      openSessions.set(ctx.identity.id, n + 1);
-      sessionsActive.inc({ kind });
-      const md = new grpc.Metadata();
-      md.set(MD.requestId, reqId);
-      call.sendMetadata(md);
-      const guard = new SessionGuard(call, kind, limits, ctx.log, (reason) => sessionAborts.inc({ kind, reason }));
-      ctx.log.info({ kind }, 'session opened');
-      fn(ctx, call, guard)
-        .then(
-          () => record(method, null, ctx),
-          (e) => {
-            record(method, e, ctx);
-            if (!guard.isClosed) {
-              const s = serviceError(e, reqId);
-              guard.fail(s.code!, s.details!);
-            }
-          },
-        )
-        .finally(() => {
-          guard.close('done');
-          sessionsActive.dec({ kind });
-          openSessions.set(ctx.identity.id, (openSessions.get(ctx.identity.id) ?? 1) - 1);
-          ctx.log.info({ kind }, 'session closed');
-        });
-    };
-  }
+  let guard: ConnectionGuard | undefined;
+  const calls = new Calls({
+    authorizer: new CallAuthorizer({
+      auth,
+      config: () => config,
+      md: { clusterId: MD.clusterId, protocol: MD.protocol, authorization: MD.authorization },
+      protocolVersion: PROTOCOL_VERSION,
+      log,
+      denied: metrics.denied,
+      observer: { authenticated: (peer) => guard?.authenticated(peer), failed: (peer) => guard?.failed(peer) ?? true },
+    }),
+    slots: new SessionSlots(limits),
+    streams,
+    limits,
+    metrics,
+    providerFor,
+    requestIdKey: MD.requestId,
+  });
+  const unary = calls.unary.bind(calls);
+  const session = calls.session.bind(calls);
 
   /** The first message of a bidi session, or an error if it is malformed or of the wrong kind. */
   function firstMessage<T extends { msg?: string }>(call: grpc.ServerDuplexStream<T, unknown>, guard: SessionGuard, want: string, onRest: (m: T) => void): Promise<T> {
@@ -285,7 +142,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       guard.abort.signal.addEventListener('abort', () => reject(new Error('session ended before start')), { once: true });
       call.on('data', (m: T) => {
         guard.activity();
-        if (isMalformed(m)) return reject(new ValidationError(`malformed message: ${(m as Malformed)[MALFORMED]}`));
+        if (isMalformed(m)) return reject(new ValidationError(`malformed message: ${malformedReason(m)}`));
         if (!started) {
           started = true;
           if (m.msg !== want) return reject(new ValidationError(`first message must be "${want}", got "${m.msg ?? '(empty)'}"`));
@@ -354,7 +211,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
     WatchStatus: session('WatchStatus', 'watch', async (ctx, call: grpc.ServerWritableStream<unknown, StatusEvent>, guard) => {
       const req = call.request as { epoch: string; seq: number } | Malformed;
-      if (isMalformed(req)) throw new ValidationError(`malformed WatchStatus request: ${req[MALFORMED]}`);
+      if (isMalformed(req)) throw new ValidationError(`malformed WatchStatus request: ${malformedReason(req)}`);
       guard.markStarted();
       const seq = hub.forScope(ctx.scope, ctx.provider);
       const signal = guard.abort.signal;
@@ -389,7 +246,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
     Logs: session('Logs', 'logs', async (ctx, call, guard) => {
       const req = call.request as Parameters<PodProvider['logs']>[1] | Malformed;
-      if (isMalformed(req)) throw new ValidationError(`malformed Logs request: ${req[MALFORMED]}`);
+      if (isMalformed(req)) throw new ValidationError(`malformed Logs request: ${malformedReason(req)}`);
       requireUid(req.podUid, 'pod_uid');
       guard.markStarted();
       const sink = guard.writable((data) => ({ data }));
@@ -469,59 +326,46 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   });
   server.addService(tolerantDefinition(), handlers as unknown as grpc.UntypedServiceImplementation);
 
-  const certProvider = new experimental.FileWatcherCertificateProvider({
-    certificateFile: opts.tls.certFile,
-    privateKeyFile: opts.tls.keyFile,
-    caCertificateFile: opts.tls.clientCaFile,
-    refreshIntervalMs: opts.tls.refreshIntervalMs ?? 5_000,
-  });
-  // Client certificates are requested but not required at the TLS layer (token agents have none);
-  // the Authenticator verifies them against the (re-read) client CA for every call.
-  const creds = experimental.createCertificateProviderServerCredentials(certProvider, certProvider, false);
+  // Listeners on the credentials keep them refreshed; certificates must be loaded before the port opens.
+  // (A listener added after load fires at once, so the provider's first load is awaited here.)
+  const creds = await relayServerCredentials(opts.tls);
+  const injector = server.createConnectionInjector(creds);
+  const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log);
+  guard = connections;
   const host = opts.host ?? '127.0.0.1';
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${opts.port ?? 0}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  await certificatesLoaded(certProvider, 10_000);
+  const port = await connections.listen(host, opts.port ?? 0);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');
 
+  const stop = () => {
+    clearInterval(revalidateTimer);
+    hub.close();
+  };
   return {
     port,
     epoch: hub.epoch,
     registry,
-    close: () =>
-      new Promise<void>((resolve) => {
-        hub.close();
-        const force = setTimeout(() => server.forceShutdown(), 2_000);
+    close: async () => {
+      stop();
+      await connections.close();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          void connections.close(true);
+        }, 2_000);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+      injector.destroy();
+    },
     forceClose: () => {
-      hub.close();
+      stop();
+      void connections.close(true);
       server.forceShutdown();
+      injector.destroy();
     },
   };
-}
-
-/** Waits until the file-watching provider has loaded both the identity and the CA (it loads asynchronously). */
-function certificatesLoaded(provider: experimental.FileWatcherCertificateProvider, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let identity = false;
-    let ca = false;
-    const timer = setTimeout(() => (cleanup(), reject(new Error(`relay TLS: certificate/key/CA files not loaded within ${ms} ms`))), ms);
-    const cleanup = () => {
-      clearTimeout(timer);
-      provider.removeIdentityCertificateListener(onIdentity);
-      provider.removeCaCertificateListener(onCa);
-    };
-    const check = () => identity && ca && (cleanup(), resolve());
-    const onIdentity = (u: unknown) => ((identity = !!u), check());
-    const onCa = (u: unknown) => ((ca = !!u), check());
-    provider.addIdentityCertificateListener(onIdentity);
-    provider.addCaCertificateListener(onCa);
-  });
 }
 
 /** Ends a Writable and waits until everything written has been handed on (or the stream died). */

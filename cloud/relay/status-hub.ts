@@ -3,6 +3,7 @@
 // random per relay process, so a resume against another process/replica falls back to a snapshot.
 import { randomUUID } from 'node:crypto';
 import type { PodProvider, PodState, TenantScope } from '../provider/provider.js';
+import { scopeKey } from './keys.js';
 
 export interface SequencedState {
   seq: number;
@@ -55,7 +56,7 @@ export class StatusHub {
   constructor(private readonly capacity: number) {}
 
   forScope(scope: TenantScope, provider: PodProvider): ScopeSequence {
-    const key = `${scope.tenantId}/${scope.clusterId}`;
+    const key = scopeKey(scope.tenantId, scope.clusterId);
     let entry = this.scopes.get(key);
     if (!entry) {
       const seq = new ScopeSequence(this.capacity);

@@ -11,6 +11,7 @@ import { load as loadYaml } from 'js-yaml';
 import type { V1ConfigMap, V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
 import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
 import { parseRelayConfig, DEFAULT_LIMITS } from '../../cloud/relay/config.js';
+import { LIMIT_KEYS } from '../../cloud/relay/limits.js';
 import { resolveCredentials } from '../../cloud/eci/credentials.js';
 import { loadConfig } from '../../common/config.js';
 import { createCa, issueCert } from '../../common/pki.js';
@@ -77,7 +78,7 @@ test('the rendered config loads through the relay CLI config (RELAY_FIELDS, pars
   for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) t.regex(readFileSync(loaded?.values[f] as string, 'utf8'), /-----BEGIN/);
   const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
   t.deepEqual(cfg.tenants.acme, { id: 'acme', region: 'cn-hangzhou', credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json`, vSwitchId: 'vsw-test', securityGroupId: 'sg-test', tags: {}, quotas: { maxPods: 100 }, clusterIds: ['onprem-1'] });
-  t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': 'acme' });
+  t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': { tenantId: 'acme', clusterIds: ['onprem-1'] } });
   t.deepEqual(cfg.limits, DEFAULT_LIMITS);
   t.is(cfg.tokenFile, undefined);
   t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}), { accessKeyId: 'LTAI-test', accessKeySecret: 'secret-test', securityToken: undefined });
@@ -95,9 +96,9 @@ const custom = {
     acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, eciRates: { CreateContainerGroup: 100, DescribeContainerGroups: { perSecond: 200, burst: 50 } } },
     globex: { region: 'cn-shanghai', vSwitchId: 'vsw-g', securityGroupId: 'sg-g', clusterIds: ['dc-9'], credentialsRef: 'env:GLOBEX' },
   },
-  certificateIdentities: { 'agent-onprem-1': 'acme', 'spiffe://dc-9/agent': 'globex' },
+  certificateIdentities: { 'agent-onprem-1': { tenant: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': 'globex' },
   tokens: { hashes: { [tokenHash]: 'globex' } },
-  limits: { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608 },
+  limits: { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000 },
   extraEnv: [
     { name: 'GLOBEX_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'id' } } },
     { name: 'GLOBEX_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'secret' } } },
@@ -127,8 +128,8 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.like(cfg.tenants.acme, { clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json` });
   t.deepEqual(cfg.tenants.acme.eciRates, { CreateContainerGroup: { perSecond: 100 }, DescribeContainerGroups: { perSecond: 200, burst: 50 } });
   t.is(cfg.tenants.globex.credentialsRef, 'env:GLOBEX');
-  t.deepEqual(cfg.certificateIdentities, custom.certificateIdentities);
-  t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, burst: DEFAULT_LIMITS.burst });
+  t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': { tenantId: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': { tenantId: 'globex', clusterIds: ['dc-9'] } });
+  t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000, burst: DEFAULT_LIMITS.burst });
   t.is(cfg.tokenFile, `${root}/etc/ecigw/tokens/tokens.json`);
   t.deepEqual(JSON.parse(readFileSync(cfg.tokenFile!, 'utf8')), { [tokenHash]: 'globex' });
   // globex reads env credentials: the credentials Secret holds acme's file only.
@@ -191,6 +192,10 @@ const rejected: [string, object, RegExp][] = [
   ['an unknown tenant field', { tenants: { acme: { vswitch: 'x' } } }, /\/tenants\/acme/],
   ['an unknown limit', { limits: { maxPodsPerSecond: 5 } }, /\/limits/],
   ['a zero limit', { limits: { burst: 0 } }, /\/limits\/burst/],
+  ['a cluster id that is not a DNS label', { tenants: { acme: { clusterIds: ['dc/1'] } } }, /\/tenants\/acme\/clusterIds\/0/],
+  ['an identity grant without clusterIds', { certificateIdentities: { 'agent-x': { tenant: 'acme' } } }, /\/certificateIdentities\/agent-x/],
+  ['a token grant with an unknown field', { tokens: { hashes: { [tokenHash]: { tenant: 'acme', clusterIds: ['onprem-1'], admin: true } } } }, /\/tokens\/hashes/],
+  ['a fractional session cap', { limits: { maxSessionsPerAgent: 2.5 } }, /\/limits\/maxSessionsPerAgent/],
   ['a credentialsRef of an unknown kind', { tenants: { acme: { credentialsRef: 'vault:acme' } } }, /\/tenants\/acme\/credentialsRef/],
   ['a token hash that is not sha256 hex', { tokens: { hashes: { 'plain-token': 'acme' } } }, /\/tokens\/hashes.*plain-token/s],
   ['an ECI protocol other than http/https', { eci: { protocol: 'ftp' } }, /\/eci\/protocol/],
@@ -206,3 +211,8 @@ for (const [what, values, field] of rejected) {
     t.regex(r.stderr, field);
   });
 }
+
+test('the schema knows every relay limit and nothing else', (t) => {
+  const schema = JSON.parse(readFileSync(join(chartDir(CHART), 'values.schema.json'), 'utf8')) as { properties: { limits: { properties: Record<string, unknown> } } };
+  t.deepEqual(Object.keys(schema.properties.limits.properties).sort(), [...LIMIT_KEYS].sort());
+});

@@ -1,6 +1,7 @@
 // Shared tunnel test fixture: a throwaway PKI (relay CA, server cert for 127.0.0.1/localhost, agent
-// client certs), a token file, two tenants, an in-memory provider, a running relay and a client factory.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// client certs), a token file, three tenants (t3 with two clusters), the relay config as a file the
+// relay watches, an in-memory provider, a running relay and a client factory.
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCert, type Issuer } from '../../common/pki.js';
@@ -19,10 +20,14 @@ export interface Fixture {
   config: RelayConfig;
   provider: MemoryProvider;
   relay: RelayHandle;
-  /** Adds (tenant id) or revokes (null) tokens in the relay's token file; other tokens stay. */
-  setTokens(tokens: Record<string, string | null>): void;
+  /** Adds (tenant id or { tenant, clusterIds }) or revokes (null) tokens in the relay's token file; other tokens stay. */
+  setTokens(tokens: Record<string, string | { tenant: string; clusterIds: string[] } | null>): void;
+  /** The relay config file's content (JSON), as last written. */
+  rawConfig: RawConfig;
+  /** Rewrites the relay config file (the relay re-reads it on change). */
+  writeConfig(mutate: (c: RawConfig) => void): void;
   /** Issues a client certificate (files) for `cn` from `issuer` (default: the relay CA). */
-  clientCert(cn: string, o?: { issuer?: Issuer; notBefore?: Date; notAfter?: Date }): Promise<{ certFile: string; keyFile: string }>;
+  clientCert(cn: string, o?: { issuer?: Issuer; notBefore?: Date; notAfter?: Date; uris?: string[] }): Promise<{ certFile: string; keyFile: string }>;
   client(o: Partial<TunnelClientOptions> & { target?: string }): TunnelClient;
   /** TLS options of a client that presents `cert` and trusts the relay CA. */
   tlsFor(cert: { certFile: string; keyFile: string }): TunnelClientOptions['tls'];
@@ -32,14 +37,21 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-const tenant = (id: string, cluster: string) => ({
+export interface RawConfig {
+  tenants: Record<string, ReturnType<typeof tenant>>;
+  certificateIdentities: Record<string, string | { tenant: string; clusterIds: string[] }>;
+  tokenFile: string;
+  limits: Record<string, number>;
+}
+
+const tenant = (id: string, ...clusters: string[]) => ({
   region: 'cn-hangzhou',
   credentialsRef: `secret/eci-${id}`,
   vSwitchId: `vsw-${id}`,
   securityGroupId: `sg-${id}`,
   tags: { tenant: id },
   quotas: { maxPods: 1000 },
-  clusterIds: [cluster],
+  clusterIds: clusters,
 });
 
 export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number } = {}): Promise<Fixture> {
@@ -54,25 +66,47 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
   writeFileSync(serverKeyFile, server.keyPem);
   const tokenFile = join(dir, 'tokens.json');
   writeFileSync(tokenFile, '{}');
-  const config = parseRelayConfig({
-    tenants: { t1: tenant('t1', 'c1'), t2: tenant('t2', 'c2') },
-    certificateIdentities: { 'agent-1': 't1', 'agent-2': 't2' },
+  const rawConfig: RawConfig = {
+    tenants: { t1: tenant('t1', 'c1'), t2: tenant('t2', 'c2'), t3: tenant('t3', 'c3a', 'c3b') },
+    certificateIdentities: {
+      'agent-1': 't1',
+      'agent-2': 't2',
+      'agent-3a': { tenant: 't3', clusterIds: ['c3a'] },
+      'agent-3': { tenant: 't3', clusterIds: ['c3a', 'c3b'] },
+      'spiffe://t1/agent': 't1',
+      'spiffe://t2/agent': 't2',
+    },
     tokenFile,
-    limits: { startTimeoutMs: 5_000, sendTimeoutMs: 10_000, bookmarkIntervalMs: 500, ...limits },
-  });
+    // Tests connect many clients (and failing ones that retry fast) from 127.0.0.1: generous
+    // pre-authentication limits unless a test sets its own.
+    limits: {
+      startTimeoutMs: 5_000,
+      sendTimeoutMs: 10_000,
+      bookmarkIntervalMs: 500,
+      revalidateIntervalMs: 200,
+      connectionsPerSecondPerSource: 1000,
+      connectionBurstPerSource: 1000,
+      authFailuresPerMinutePerSource: 100_000,
+      authFailureBurstPerSource: 10_000,
+      ...limits,
+    },
+  };
+  const configFile = join(dir, 'relay.json');
+  writeFileSync(configFile, JSON.stringify(rawConfig));
+  const config = parseRelayConfig(rawConfig);
   const provider = new MemoryProvider({ orphanGraceMs: 0, logFollowIntervalMs: 20 });
   const relays: RelayHandle[] = [];
   const clients: TunnelClient[] = [];
   const start = async () => {
-    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, provider, ...relayOpts });
+    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, configFile, provider, ...relayOpts });
     relays.push(r);
     return r;
   };
   const relay = await start();
   let n = 0;
-  const tokenMap: Record<string, string> = {};
+  const tokenMap: Record<string, unknown> = {};
   const clientCert: Fixture['clientCert'] = async (cn, o = {}) => {
-    const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter });
+    const c = await issueCert(o.issuer ?? ca, { cn, client: true, notBefore: o.notBefore, notAfter: o.notAfter, uris: o.uris });
     const certFile = join(dir, `client-${cn}-${++n}.pem`);
     const keyFile = join(dir, `client-${cn}-${n}-key.pem`);
     writeFileSync(certFile, c.certPem);
@@ -108,12 +142,17 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
     provider,
     relay,
     startRelay: start,
+    rawConfig,
+    writeConfig: (mutate) => {
+      mutate(rawConfig);
+      replaceFile(configFile, JSON.stringify(rawConfig));
+    },
     setTokens: (tokens) => {
       for (const [tok, t] of Object.entries(tokens)) {
         if (t === null) delete tokenMap[tokenDigest(tok)];
         else tokenMap[tokenDigest(tok)] = t;
       }
-      writeFileSync(tokenFile, JSON.stringify(tokenMap));
+      replaceFile(tokenFile, JSON.stringify(tokenMap));
     },
     clientCert,
     client,
@@ -130,6 +169,12 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Writes a file the way a config-management tool should: a whole new file renamed into place. */
+export function replaceFile(path: string, content: string): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
 }
 
 export function podIntent(uid: string, generation = 1, name = `pod-${uid.slice(0, 8)}`) {

@@ -1,6 +1,8 @@
-// Relay config validation: a good config parses with defaults; each bad field is named.
+// Relay config validation: a good config parses with defaults; each bad field is named; configurations
+// that make tenants, clusters or identities indistinguishable are refused; limits and their derived defaults.
 import test from 'ava';
-import { ConfigError, DEFAULT_LIMITS, parseRelayConfig } from '../../../cloud/relay/config.js';
+import { ConfigError, DEFAULT_LIMITS, parseRelayConfig, relayConfigFromText } from '../../../cloud/relay/config.js';
+import { interactiveCap } from '../../../cloud/relay/limits.js';
 
 const good = () => ({
   tenants: { t1: { region: 'cn-hangzhou', credentialsRef: 'secret/x', vSwitchId: 'vsw-1', securityGroupId: 'sg-1', tags: { a: 'b' }, quotas: { maxPods: 5 }, clusterIds: ['c1'] } },
@@ -43,4 +45,68 @@ test('each bad field is named in the error', (t) => {
     const err = t.throws(() => parseRelayConfig(c), { instanceOf: ConfigError });
     t.regex(err!.message, re);
   }
+});
+
+type Raw = Omit<ReturnType<typeof good>, 'certificateIdentities'> & { certificateIdentities: Record<string, unknown> };
+const twoClusters = (): Raw => {
+  const c: Raw = good();
+  c.tenants.t1.clusterIds = ['dc1', 'dc2'];
+  c.certificateIdentities = { 'agent-dc1': { tenant: 't1', clusterIds: ['dc1'] } };
+  return c;
+};
+
+test('an identity maps to a tenant and the cluster ids it may act for; the short form means the tenant\'s only cluster', (t) => {
+  t.deepEqual(parseRelayConfig(good()).certificateIdentities, { 'agent-1': { tenantId: 't1', clusterIds: ['c1'] } });
+  t.deepEqual(parseRelayConfig(twoClusters()).certificateIdentities, { 'agent-dc1': { tenantId: 't1', clusterIds: ['dc1'] } });
+});
+
+test('ambiguous or colliding configurations are refused naming the fields and the fix', (t) => {
+  const cases: [(c: ReturnType<typeof twoClusters>) => void, RegExp][] = [
+    [(c) => (c.certificateIdentities['agent-x'] = 't1'), /certificateIdentities\.agent-x: the short form "t1" is allowed only for a tenant with exactly one cluster id; tenant t1 lists \["dc1","dc2"\]: write \{ tenant: t1, clusterIds: \[/],
+    [(c) => (c.certificateIdentities['agent-x'] = { tenant: 't1', clusterIds: ['dc3'] }), /certificateIdentities\.agent-x\.clusterIds\[0\]: "dc3" is not a cluster of tenant t1 \(tenants\.t1\.clusterIds: \["dc1","dc2"\]\)/],
+    [(c) => (c.certificateIdentities['agent-x'] = { tenant: 't1', clusterIds: [] }), /certificateIdentities\.agent-x\.clusterIds: must be a non-empty array/],
+    [(c) => (c.certificateIdentities['agent-x'] = { tenant: 't1', clusterIds: ['dc1', 'dc1'] }), /certificateIdentities\.agent-x\.clusterIds\[1\]: duplicate cluster id "dc1"/],
+    [(c) => (c.certificateIdentities['agent-x'] = { tenant: 'nope', clusterIds: ['dc1'] }), /certificateIdentities\.agent-x\.tenant: unknown tenant "nope"/],
+    [(c) => (c.certificateIdentities['agent-x'] = { tenant: 't1', clusterIds: ['dc1'], admin: true }), /certificateIdentities\.agent-x\.admin: unknown field/],
+    [(c) => (c.tenants.t1.clusterIds = ['b/c']), /tenants\.t1\.clusterIds\[0\]: cluster id "b\/c" is not a DNS label/],
+    [(c) => (c.tenants.t1.clusterIds = ['DC1']), /tenants\.t1\.clusterIds\[0\]: cluster id "DC1" is not a DNS label/],
+    [(c) => (c.tenants.t1.clusterIds = ['dc1', 'dc2', 'dc1']), /tenants\.t1\.clusterIds\[2\]: cluster id "dc1" is listed twice/],
+    [(c) => ((c.tenants as Record<string, unknown>)['a/b'] = { ...c.tenants.t1 }), /tenants\.a\/b: tenant id "a\/b" is not a DNS label/],
+    [(c) => ((c.tenants.t1.tags as Record<string, string>) = { 'ecigw.io/cluster-id': 'other' }), /tenants\.t1\.tags\.ecigw\.io\/cluster-id: tag keys starting with ecigw\.io\/ are the gateway's own/],
+  ];
+  for (const [mutate, re] of cases) {
+    const c = twoClusters();
+    mutate(c);
+    const err = t.throws(() => parseRelayConfig(c), { instanceOf: ConfigError });
+    t.regex(err!.message, re);
+  }
+});
+
+test('"__proto__" as a certificate name is an ordinary identity, not the prototype', (t) => {
+  const c: Raw = good();
+  c.certificateIdentities = JSON.parse('{"__proto__": "t1"}');
+  const ids = parseRelayConfig(c).certificateIdentities;
+  t.deepEqual(Object.keys(ids), ['__proto__']);
+  t.is(Object.getPrototypeOf(ids), Object.prototype);
+});
+
+test('limits: session caps per kind, reserved streams and connection limits default from each other', (t) => {
+  const d = DEFAULT_LIMITS;
+  t.like(d, { maxConcurrentStreams: 256, reservedStreams: 64, maxSessionsPerAgent: 192, maxExecSessionsPerAgent: 128, maxLogSessionsPerAgent: 128, maxPortForwardSessionsPerAgent: 128, maxWatchesPerAgent: 4 });
+  t.is(interactiveCap(d), 192);
+  const l = parseRelayConfig({ ...good(), limits: { maxConcurrentStreams: 16, maxSessionsPerAgent: 30 } }).limits;
+  t.like(l, { reservedStreams: 4, maxLogSessionsPerAgent: 20 });
+  t.is(interactiveCap(l), 12, 'never more sessions than the streams left after the reserve');
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ maxConcurrentStreams: 8, reservedStreams: 8 }, /limits\.reservedStreams: \(8\) must be less than limits\.maxConcurrentStreams \(8\)/],
+    [{ maxSessionsPerAgent: 2.5 }, /limits\.maxSessionsPerAgent: must be a whole number/],
+    [{ handshakeTimeoutMs: 0 }, /limits\.handshakeTimeoutMs: must be a positive number/],
+  ];
+  for (const [limits, re] of bad) t.regex(t.throws(() => parseRelayConfig({ ...good(), limits }), { instanceOf: ConfigError })!.message, re);
+});
+
+test('relayConfigFromText reads the relay part of a YAML file that also holds process settings', (t) => {
+  const c = relayConfigFromText(['port: 8443', 'tenants:', '  t1: { region: cn-hangzhou, credentialsRef: env:X, vSwitchId: v, securityGroupId: s, clusterIds: [c1] }', 'certificateIdentities: { agent-1: t1 }', ''].join('\n'));
+  t.deepEqual(c.certificateIdentities, { 'agent-1': { tenantId: 't1', clusterIds: ['c1'] } });
+  t.regex(t.throws(() => relayConfigFromText('tenants: [', 'relay.yaml'), { instanceOf: ConfigError })!.message, /relay\.yaml/);
 });

@@ -1,6 +1,7 @@
-// ScopeSequence: resume windows (since) and bounded history.
+// ScopeSequence: resume windows (since) and bounded history; StatusHub: one sequence per scope, keys that cannot collide.
 import test from 'ava';
-import { ScopeSequence } from '../../../cloud/relay/status-hub.js';
+import { ScopeSequence, StatusHub } from '../../../cloud/relay/status-hub.js';
+import type { PodProvider, TenantConfig } from '../../../cloud/provider/provider.js';
 
 const state = (uid: string, v: number) => ({ uid, namespace: '', name: '', generation: 1, providerId: '', statusVersion: v, statusJson: Buffer.alloc(0), events: [], gone: false });
 
@@ -27,4 +28,18 @@ test('waitForChange resolves on push, on timeout and on abort', async (t) => {
   ac.abort();
   await q;
   t.pass();
+});
+
+test('StatusHub keys cannot collide: tenant "a/b" + cluster "c" and tenant "a" + cluster "b/c" get their own sequences', (t) => {
+  // Config load refuses such ids (DNS labels only); the hub's keys are collision-free regardless.
+  const subscribed: string[] = [];
+  const provider = { watch: (scope: { tenantId: string; clusterId: string }) => (subscribed.push(`${scope.tenantId}|${scope.clusterId}`), () => undefined) } as unknown as PodProvider;
+  const hub = new StatusHub(8);
+  const scope = (tenantId: string, clusterId: string) => ({ tenantId, clusterId, tenant: {} as TenantConfig });
+  const one = hub.forScope(scope('a/b', 'c'), provider);
+  const two = hub.forScope(scope('a', 'b/c'), provider);
+  t.not(one, two);
+  t.deepEqual(subscribed, ['a/b|c', 'a|b/c']);
+  t.is(hub.forScope(scope('a/b', 'c'), provider), one, 'the same scope shares its sequence');
+  hub.close();
 });

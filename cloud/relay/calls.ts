@@ -1,0 +1,155 @@
+// The two shapes of relay RPC: a unary call (authorize, control-bucket token, run, record) and a
+// session (authorize, admission by kind: the watch apart from interactive sessions, then a guarded
+// stream registered for revocation until it ends). Handlers get a CallContext and never see auth.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/log.js';
+import type { PodProvider, TenantConfig, TenantScope } from '../provider/provider.js';
+import type { AgentIdentity } from './auth.js';
+import type { CallAuthorizer } from './authorize.js';
+import { statusOf, serviceError } from './errors.js';
+import { isMalformed, malformedReason } from './decode.js';
+import type { RelayLimits } from './limits.js';
+import type { RelayMetrics } from './metrics.js';
+import type { OpenStreams } from './revocation.js';
+import { SessionGuard } from './session.js';
+import type { SessionKind, SessionSlots } from './session-slots.js';
+import { ValidationError } from './validate.js';
+
+export interface CallContext {
+  reqId: string;
+  identity: AgentIdentity;
+  scope: TenantScope;
+  provider: PodProvider;
+  log: Logger;
+}
+
+export interface CallDeps {
+  authorizer: CallAuthorizer;
+  slots: SessionSlots;
+  streams: OpenStreams;
+  limits: RelayLimits;
+  metrics: RelayMetrics;
+  providerFor(tenant: TenantConfig): PodProvider;
+  /** Metadata key of the request id (echoed in headers and trailers). */
+  requestIdKey: string;
+}
+
+type SessionCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+const first = (md: grpc.Metadata, key: string): string | undefined => {
+  const v = md.get(key)[0];
+  return typeof v === 'string' ? v : undefined;
+};
+
+export class Calls {
+  constructor(private readonly d: CallDeps) {}
+
+  private record(method: string, err: unknown, ctx?: CallContext): void {
+    const code = err ? statusOf(err).code : grpc.status.OK;
+    this.d.metrics.requests.inc({ method, code: grpc.status[code] });
+    if (code === grpc.status.PERMISSION_DENIED) {
+      this.d.metrics.denied.inc({ reason: 'permission_denied' });
+      ctx?.log.warn({ err: (err as Error).message }, 'permission denied');
+    } else if (err && ctx) ctx.log.info({ code: grpc.status[code], err: (err as Error).message }, 'call failed');
+    else ctx?.log.debug('call ok');
+  }
+
+  private trailer(reqId: string): grpc.Metadata {
+    const md = new grpc.Metadata();
+    md.set(this.d.requestIdKey, reqId);
+    return md;
+  }
+
+  private context(call: Parameters<CallAuthorizer['authorize']>[0], method: string, reqId: string) {
+    const a = this.d.authorizer.authorize(call, method, reqId);
+    const ctx: CallContext = { reqId, identity: a.identity, scope: a.scope, provider: this.d.providerFor(a.scope.tenant), log: a.log };
+    return { ctx, agent: a.agent, credential: a.credential };
+  }
+
+  unary<Req, Res>(method: string, fn: (ctx: CallContext, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const reqId = first(call.metadata, this.d.requestIdKey) || randomUUID();
+      const started = process.hrtime.bigint();
+      let ctx: CallContext | undefined;
+      const done = (err: unknown, res?: Res) => {
+        this.record(method, err, ctx);
+        this.d.metrics.unaryLatency.observe({ method, code: grpc.status[err ? statusOf(err).code : grpc.status.OK] }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (err) callback(serviceError(err, this.trailer(reqId)));
+        else callback(null, res, this.trailer(reqId));
+      };
+      try {
+        const c = this.context(call, method, reqId);
+        ctx = c.ctx;
+        this.d.slots.takeRequest(c.agent, c.ctx.identity.id);
+        if (isMalformed(call.request)) throw new ValidationError(`malformed ${method} request: ${malformedReason(call.request)}`);
+      } catch (e) {
+        return done(e);
+      }
+      fn(ctx, call.request).then((res) => done(null, res), (e) => done(e));
+    };
+  }
+
+  /**
+   * A session: admitted by kind (the watch against its own cap and the control bucket; exec/attach,
+   * logs and port-forward against their caps and the sessions bucket), guarded by SessionGuard, and
+   * registered with the open streams so a revoked credential ends it. Always releases its slot.
+   */
+  session<C extends SessionCall>(method: string, kind: SessionKind, fn: (ctx: CallContext, call: C, guard: SessionGuard) => Promise<void>): (call: C) => void {
+    return (call) => {
+      const reqId = first(call.metadata, this.d.requestIdKey) || randomUUID();
+      let ctx: CallContext | undefined;
+      let guard: SessionGuard | undefined;
+      let release: () => void;
+      let registered: { agent: string; credential: ReturnType<Calls['context']>['credential'] };
+      try {
+        const c = this.context(call, method, reqId);
+        ctx = c.ctx;
+        registered = { agent: c.agent, credential: c.credential };
+        if (kind === 'watch') {
+          this.d.slots.takeRequest(c.agent, ctx.identity.id);
+          release = this.d.slots.openWatch(c.agent, (why) => {
+            this.d.metrics.sessionAborts.inc({ kind, reason: 'superseded' });
+            guard?.fail(grpc.status.RESOURCE_EXHAUSTED, why);
+          });
+        } else release = this.d.slots.openSession(c.agent, kind, ctx.identity.id);
+      } catch (e) {
+        this.record(method, e, ctx);
+        call.emit('error', serviceError(e, this.trailer(reqId)));
+        return;
+      }
+      const sctx = ctx;
+      this.d.metrics.sessionsActive.inc({ kind });
+      call.sendMetadata(this.trailer(reqId));
+      guard = new SessionGuard(call, kind, this.d.limits, sctx.log, (reason) => this.d.metrics.sessionAborts.inc({ kind, reason }));
+      const g = guard;
+      const unregister = this.d.streams.add({
+        kind,
+        identityKey: sctx.identity.key,
+        clusterId: sctx.scope.clusterId,
+        credential: registered.credential,
+        log: sctx.log,
+        end: (code, details) => g.fail(code, details),
+      });
+      sctx.log.info({ kind }, 'session opened');
+      fn(sctx, call, g)
+        .then(
+          () => this.record(method, null, sctx),
+          (e) => {
+            this.record(method, e, sctx);
+            if (!g.isClosed) {
+              const s = statusOf(e);
+              g.fail(s.code, s.details);
+            }
+          },
+        )
+        .finally(() => {
+          g.close('done');
+          unregister();
+          release();
+          this.d.metrics.sessionsActive.dec({ kind });
+          sctx.log.info({ kind }, 'session closed');
+        });
+    };
+  }
+}

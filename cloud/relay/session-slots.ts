@@ -1,0 +1,113 @@
+// Per-agent admission on the relay: two rate-limit buckets (control: intents, reads, handshakes and
+// watch opens; sessions: interactive session opens) and open-session caps per kind, with the status
+// watch counted apart so interactive users can never starve it. Keys are agent keys (keys.ts).
+import * as grpc from '@grpc/grpc-js';
+import { TokenBucket } from 'limiter';
+import { RpcError } from './errors.js';
+import { interactiveCap, type RelayLimits } from './limits.js';
+
+export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'watch';
+type Interactive = 'exec' | 'logs' | 'portforward';
+
+/** exec and attach share a cap (both are a process's stdio). */
+const classOf = (kind: Exclude<SessionKind, 'watch'>): Interactive => (kind === 'attach' ? 'exec' : kind);
+
+const KIND_LIMIT: Record<Interactive, keyof RelayLimits> = {
+  exec: 'maxExecSessionsPerAgent',
+  logs: 'maxLogSessionsPerAgent',
+  portforward: 'maxPortForwardSessionsPerAgent',
+};
+
+interface AgentState {
+  control: TokenBucket;
+  sessions: TokenBucket;
+  open: Record<Interactive, number>;
+  /** Open watches, oldest first, each with the function that ends it. */
+  watches: { end: (why: string) => void }[];
+}
+
+const bucket = (perSecond: number, size: number): TokenBucket => {
+  const b = new TokenBucket({ bucketSize: size, tokensPerInterval: perSecond, interval: 'second' });
+  b.content = size; // a new agent starts with a full burst
+  return b;
+};
+
+export class SessionSlots {
+  private readonly agents = new Map<string, AgentState>();
+
+  constructor(private readonly limits: RelayLimits) {}
+
+  private state(agent: string): AgentState {
+    let s = this.agents.get(agent);
+    if (!s) {
+      s = {
+        control: bucket(this.limits.requestsPerSecond, this.limits.burst),
+        sessions: bucket(this.limits.sessionsPerSecond, this.limits.sessionBurst),
+        open: { exec: 0, logs: 0, portforward: 0 },
+        watches: [],
+      };
+      this.agents.set(agent, s);
+    }
+    return s;
+  }
+
+  /** One token of the control bucket (unary calls and watch opens); throws RESOURCE_EXHAUSTED. */
+  takeRequest(agent: string, who: string): void {
+    if (!this.state(agent).control.tryRemoveTokens(1)) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `rate limit of ${this.limits.requestsPerSecond} requests/s (burst ${this.limits.burst}) exceeded for agent ${who}`);
+    }
+  }
+
+  /**
+   * Admits an interactive session: checks the caps (all kinds together, then this kind), then takes a
+   * token of the sessions bucket. Returns the release function; throws RESOURCE_EXHAUSTED naming the limit.
+   */
+  openSession(agent: string, kind: Exclude<SessionKind, 'watch'>, who: string): () => void {
+    const s = this.state(agent);
+    const cls = classOf(kind);
+    const total = s.open.exec + s.open.logs + s.open.portforward;
+    const cap = interactiveCap(this.limits);
+    if (total >= cap) {
+      const why = cap < this.limits.maxSessionsPerAgent ? `limit maxConcurrentStreams=${this.limits.maxConcurrentStreams} minus reservedStreams=${this.limits.reservedStreams}` : `limit maxSessionsPerAgent=${this.limits.maxSessionsPerAgent}`;
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `agent ${who} already has ${total} open sessions (${why}); pod intents and the status watch are not affected`);
+    }
+    const kindCap = this.limits[KIND_LIMIT[cls]];
+    if (s.open[cls] >= kindCap) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `agent ${who} already has ${s.open[cls]} open ${cls === 'exec' ? 'exec/attach' : cls} sessions (limit ${KIND_LIMIT[cls]}=${kindCap})`);
+    }
+    if (!s.sessions.tryRemoveTokens(1)) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `session open rate of ${this.limits.sessionsPerSecond}/s (burst ${this.limits.sessionBurst}) exceeded for agent ${who}`);
+    }
+    s.open[cls]++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      s.open[cls]--;
+    };
+  }
+
+  /**
+   * Admits a status watch (after a control token). Beyond maxWatchesPerAgent the agent's OLDEST watch is
+   * ended, so an agent that reconnects before the relay noticed its old connection died is never locked out.
+   */
+  openWatch(agent: string, end: (why: string) => void): () => void {
+    const s = this.state(agent);
+    const entry = { end };
+    while (s.watches.length >= this.limits.maxWatchesPerAgent) {
+      const oldest = s.watches.shift()!;
+      oldest.end(`superseded by a newer status watch of the same agent (limit maxWatchesPerAgent=${this.limits.maxWatchesPerAgent})`);
+    }
+    s.watches.push(entry);
+    return () => {
+      const i = s.watches.indexOf(entry);
+      if (i >= 0) s.watches.splice(i, 1);
+    };
+  }
+
+  /** Open sessions of one agent by cap class (tests, metrics). */
+  openCounts(agent: string): Record<Interactive | 'watch', number> {
+    const s = this.agents.get(agent);
+    return { exec: s?.open.exec ?? 0, logs: s?.open.logs ?? 0, portforward: s?.open.portforward ?? 0, watch: s?.watches.length ?? 0 };
+  }
+}
