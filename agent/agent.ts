@@ -1,6 +1,8 @@
-// The agent process's wiring: leader election, then the tunnel client, the node controller and the
-// pod controller (and the kubelet API server when configured). Status flows relay → tunnel watch →
-// pod controller; tunnel health flows into the node's TunnelConnected condition.
+// The agent process's wiring: the node identity (a node client certificate from the bootstrap credential),
+// leader election, then the tunnel client, the node controller and the pod controller (and the kubelet API
+// server when configured). Everything kubelet-like goes with the node identity; the bootstrap credential
+// only files CSRs and holds the leader Lease. Status flows relay → tunnel watch → pod controller; tunnel
+// health flows into the node's TunnelConnected condition.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { TunnelClient, type TunnelClientOptions, type TunnelState } from './tunnel/client.js';
 import { NodeController } from './node/node-controller.js';
@@ -13,9 +15,16 @@ import type { Registry } from 'prom-client';
 import { LeaderElector, type LeaderElectionOptions } from './leader/election.js';
 import { logger } from '../common/log.js';
 import { errorMessage } from './kube/errors.js';
+import { NodeIdentity, type NodeIdentityOptions } from './kube/node-identity/node-identity.js';
 
 export interface AgentOptions {
+  /**
+   * The bootstrap credential (a ServiceAccount or a kubeconfig): files the node's CSRs and holds the leader
+   * Lease. Without `nodeIdentity` it is used for everything (e.g. a kubeconfig that already is a node's).
+   */
   kubeConfig: KubeConfig;
+  /** Obtain a node client certificate and do everything kubelet-like with it (the node name comes from `node`). */
+  nodeIdentity?: Omit<NodeIdentityOptions, 'nodeName'>;
   node: NodeConfig;
   tunnel: TunnelClientOptions;
   leaderElection?: LeaderElectionOptions;
@@ -32,13 +41,17 @@ export interface AgentOptions {
   /** Called when leadership is lost; the default exits the process (as client-go's elector does). */
   onLeadershipLost?: () => void;
   /** Optional extra components started after the controllers (e.g. the kubelet API server). */
-  extras?: (ctx: { tunnel: TunnelClient; pods: PodController; node: NodeController }) => Promise<{ close(): Promise<void> }>;
+  extras?: (ctx: { tunnel: TunnelClient; pods: PodController; node: NodeController; kubeConfig: KubeConfig }) => Promise<{ close(): Promise<void> }>;
 }
 
 export class Agent {
   readonly tunnel: TunnelClient;
   readonly node: NodeController;
   readonly pods: PodController;
+  /** The node identity, when the agent obtains one. */
+  readonly identity?: NodeIdentity;
+  /** What kubelet-like requests go with: the node identity's KubeConfig, or the given one without it. */
+  readonly nodeKubeConfig: KubeConfig;
   private readonly log = logger('agent');
   private elector?: LeaderElector;
   private unwatch?: () => void;
@@ -49,7 +62,9 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.tunnel = new TunnelClient(o.tunnel);
-    this.node = new NodeController(o.kubeConfig, o.node);
+    if (o.nodeIdentity) this.identity = new NodeIdentity(o.kubeConfig, { ...o.nodeIdentity, nodeName: o.node.name });
+    this.nodeKubeConfig = this.identity?.kubeConfig ?? o.kubeConfig;
+    this.node = new NodeController(this.nodeKubeConfig, o.node);
     let podTunnel: PodTunnel = this.tunnel;
     if (o.registry) {
       const m = registerAgentMetrics(o.registry, {
@@ -64,7 +79,7 @@ export class Agent {
       podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
     }
     this.statusApplier = new KeyedApplier(o.statusWorkers ?? 32);
-    this.pods = new PodController(o.kubeConfig, podTunnel, {
+    this.pods = new PodController(this.nodeKubeConfig, podTunnel, {
       nodeName: o.node.name,
       nodeAllocatable: o.node.capacity,
       hostIP: o.node.internalIP,
@@ -79,6 +94,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Every replica holds its own certificate, so a standby takes over without waiting for one.
+    await this.identity?.start();
     if (this.o.leaderElection) {
       this.elector = new LeaderElector(this.o.kubeConfig, this.o.leaderElection);
       await this.elector.run(this.o.onLeadershipLost ?? (() => process.exit(1)));
@@ -104,7 +121,7 @@ export class Agent {
     });
     this.tunnel.start();
     await this.pods.start();
-    if (this.o.extras) this.extra = await this.o.extras({ tunnel: this.tunnel, pods: this.pods, node: this.node });
+    if (this.o.extras) this.extra = await this.o.extras({ tunnel: this.tunnel, pods: this.pods, node: this.node, kubeConfig: this.nodeKubeConfig });
     this.started = true;
     this.log.info({ node: this.o.node.name }, 'agent started');
   }
@@ -120,6 +137,7 @@ export class Agent {
     this.node.stop();
     await this.tunnel.stop();
     await this.elector?.stop(o.releaseLease ?? true);
+    this.identity?.stop();
     this.started = false;
   }
 

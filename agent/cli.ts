@@ -1,6 +1,7 @@
 // `gateway-agent`: the virtual kubelet process. Reads its configuration (defaults < file < env < flags),
-// validates it (exit 2 naming the field), then runs leader election, the tunnel client, the node and pod
-// controllers, the kubelet HTTPS API and the ops endpoint until SIGTERM, when it drains and exits.
+// validates it (exit 2 naming the field), then obtains its node identity, runs leader election, the tunnel
+// client, the node and pod controllers, the kubelet HTTPS API and the ops endpoint until SIGTERM, when it
+// drains and exits.
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { V1Taint } from '@kubernetes/client-node';
@@ -10,7 +11,8 @@ import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
 import { logger } from '../common/log.js';
 import { Agent } from './agent.js';
-import { DEFAULT_TAINT, type NodeConfig } from './node/node-spec.js';
+import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
+import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
 import { TunnelKubeletBackend } from './tunnel-backend.js';
 
@@ -20,7 +22,14 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const AGENT_FIELDS: Field[] = [
   { path: 'clusterId', type: 'string', env: 'ECIGW_CLUSTER_ID', flag: 'cluster-id', required: true, describe: 'this cluster\'s id at the relay (tags every container group)', check: checks.dnsLabel },
   { path: 'agentId', type: 'string', env: 'ECIGW_AGENT_ID', flag: 'agent-id', default: hostname(), describe: 'agent identity in handshakes and logs' },
-  { path: 'kubeconfig', type: 'string', env: 'KUBECONFIG', flag: 'kubeconfig', describe: 'kubeconfig file; empty = in-cluster service account' },
+  { path: 'kubeconfig', type: 'string', env: 'KUBECONFIG', flag: 'kubeconfig', describe: 'bootstrap credential: files the node certificate\'s CSR, holds the leader Lease (kubeconfig file; empty = in-cluster service account); used for everything when nodeIdentity.enabled is false' },
+  { path: 'nodeIdentity.enabled', type: 'boolean', env: 'ECIGW_NODE_IDENTITY', flag: 'node-identity', default: true, describe: 'obtain a node client certificate (CSR, signer kube-apiserver-client-kubelet) and do everything kubelet-like with it, confined by the Node authorizer and NodeRestriction' },
+  { path: 'nodeIdentity.certDir', type: 'string', env: 'ECIGW_NODE_CERT_DIR', flag: 'node-cert-dir', describe: 'directory for the node key and certificate (files 0600, reused on restart while valid); empty = memory only, a new CSR on each start' },
+  { path: 'nodeIdentity.expirationSeconds', type: 'number', env: 'ECIGW_NODE_CERT_EXPIRATION_SECONDS', flag: 'node-cert-expiration-seconds', default: 0, describe: 'requested certificate lifetime (CSR spec.expirationSeconds, at least 600; 0 = the signer\'s default); renewed at 70-90% of it', check: (n) => (n === 0 || (Number.isInteger(n) && (n as number) >= MIN_EXPIRATION_SECONDS && (n as number) <= 10 * 365 * 86400) ? undefined : `must be 0 (the signer's default) or whole seconds from ${MIN_EXPIRATION_SECONDS} to 315360000`) },
+  { path: 'nodeIdentity.approvalReminderSeconds', type: 'number', env: 'ECIGW_NODE_CERT_APPROVAL_REMINDER_SECONDS', flag: 'node-cert-approval-reminder-seconds', default: 60, describe: 'while the CSR waits for approval, the log and a CertificatePending Event on the agent\'s Pod say so this often (with the kubectl certificate approve command)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 86400 ? undefined : 'must be whole seconds from 1 to 86400') },
+  { path: 'pod.name', type: 'string', env: 'POD_NAME', flag: 'pod-name', describe: 'the agent\'s own Pod (downward API), where agent Events such as CertificatePending go; empty = log only' },
+  { path: 'pod.namespace', type: 'string', env: 'POD_NAMESPACE', flag: 'pod-namespace', describe: 'namespace of the agent\'s own Pod' },
+  { path: 'pod.uid', type: 'string', env: 'POD_UID', flag: 'pod-uid', describe: 'uid of the agent\'s own Pod (so kubectl describe pod shows its Events)' },
   { path: 'relay.address', type: 'string', env: 'ECIGW_RELAY_ADDRESS', flag: 'relay-address', required: true, describe: 'relay host:port (dialled outbound)', check: checks.hostPort },
   { path: 'relay.caFile', type: 'string', env: 'ECIGW_RELAY_CA_FILE', flag: 'relay-ca-file', required: true, describe: 'CA bundle that signs the relay\'s serving certificate' },
   { path: 'relay.certFile', type: 'string', env: 'ECIGW_RELAY_CERT_FILE', flag: 'relay-cert-file', describe: 'agent client certificate (mTLS), re-read on reconnect' },
@@ -75,6 +84,12 @@ export function validateAgentConfig(v: ConfigValues): void {
     if (typeof p === 'string' && p && !existsSync(p)) throw new ConfigError(f, `file ${p} does not exist`);
   }
   if (!!v['kubelet.certFile'] !== !!v['kubelet.keyFile']) throw new ConfigError('kubelet.certFile', 'kubelet.certFile and kubelet.keyFile go together');
+  if (v['nodeIdentity.enabled']) {
+    const forbidden = forbiddenNodeLabels(Object.keys({ ...(v['node.labels'] as Record<string, string> | undefined) }));
+    if (forbidden.length > 0) {
+      throw new ConfigError('node.labels', `a node may not set ${forbidden.join(', ')} on itself (NodeRestriction allows only the kubelet's own kubernetes.io/k8s.io labels: hostname, topology, instance type, os, arch, node.kubernetes.io/* and kubelet.kubernetes.io/*); use a prefix of your own, e.g. example.com/${forbidden[0].split('/').pop()}`);
+    }
+  }
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -112,8 +127,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     declareWebSocketStreaming: v['node.declareWebSocketStreaming'] as boolean,
   };
   const registry = newRegistry(true);
+  const pod = str('pod.name') && str('pod.namespace') ? { name: str('pod.name') as string, namespace: str('pod.namespace') as string, uid: str('pod.uid') } : undefined;
   const agent = new Agent({
     kubeConfig: kc,
+    nodeIdentity: v['nodeIdentity.enabled']
+      ? {
+          certDir: str('nodeIdentity.certDir'),
+          expirationSeconds: (v['nodeIdentity.expirationSeconds'] as number) || undefined,
+          approvalReminderMs: (v['nodeIdentity.approvalReminderSeconds'] as number) * 1000,
+          pod,
+        }
+      : undefined,
     node,
     registry,
     podWorkers: v['pods.workers'] as number,
@@ -141,7 +165,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           identity: v['leaderElection.identity'] as string,
         }
       : undefined,
-    extras: async ({ tunnel, pods }) =>
+    extras: async ({ tunnel, pods, kubeConfig }) =>
       await startKubeletServer({
         host: v['kubelet.listen'] as string,
         port: node.kubeletPort,
@@ -149,7 +173,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         addresses: [node.internalIP],
         tls: str('kubelet.certFile') ? { cert: readFileSync(str('kubelet.certFile') as string, 'utf8'), key: readFileSync(str('kubelet.keyFile') as string, 'utf8') } : undefined,
         clientCaPem: readFileSync(v['kubelet.clientCaFile'] as string, 'utf8'),
-        kubeConfig: kc,
+        // TokenReview and SubjectAccessReview go with the node identity, as the kubelet's do.
+        kubeConfig,
         backend: new TunnelKubeletBackend(tunnel, pods, node.name),
         registry,
       }),
@@ -172,7 +197,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (e) {
+    // e.g. the node certificate's CSR was denied: say why and exit, as the kubelet does (the Pod restarts).
+    log.error({ err: (e as Error).message }, 'gateway-agent could not start');
+    await agent.stop().catch(() => undefined);
+    await ops.close();
+    return 1;
+  }
   log.info({ node: node.name, relay: v['relay.address'], ops: ops.port }, 'gateway-agent running');
   return -1;
 }

@@ -1,6 +1,8 @@
 // A whole gateway on loopback: a relay (TLS, mTLS agent identity, one tenant) in front of a PodProvider,
-// and an agent (virtual node + kubelet API served through the tunnel) for a given cluster. Used by the
-// demo and by the end-to-end tests; production runs the same parts through gateway-relay/gateway-agent.
+// and an agent (virtual node + kubelet API served through the tunnel) for a given cluster. The agent runs
+// as in production: it bootstraps a node client certificate with the given (bootstrap) kubeconfig and does
+// everything kubelet-like with it. Used by the demo and by the end-to-end tests; production runs the same
+// parts through gateway-relay/gateway-agent.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +29,13 @@ export function notSchedulableReason(n: V1Node): string {
 }
 
 export interface LocalGatewayOptions {
+  /** The agents' bootstrap credential (files the node CSR, holds the leader Lease). */
   kubeconfigPath: string;
+  /**
+   * Node identity settings of every agent (each replica gets its own certificate; default: in memory).
+   * `false` runs the agents with the kubeconfig for everything, as before node identities.
+   */
+  nodeIdentity?: AgentOptions['nodeIdentity'] | false;
   /** CA of the API server's kubelet client certificate. */
   kubeletClientCaPem: string;
   provider: PodProvider | ((tenant: TenantConfig) => PodProvider);
@@ -103,6 +111,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
   const newAgent = (extra: Partial<AgentOptions> = {}) => {
     const a = new Agent({
       kubeConfig: kc,
+      nodeIdentity: o.nodeIdentity === false ? undefined : { ...o.nodeIdentity },
       node: {
         name: o.nodeName,
         capacity: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' },
@@ -130,14 +139,14 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.2 },
       },
       // The kubelet API, served as in production: through the tunnel to the provider.
-      extras: async ({ tunnel, pods }) => {
+      extras: async ({ tunnel, pods, kubeConfig }) => {
         const server = await startKubeletServer({
           host: '127.0.0.1',
           port: kubeletPort,
           nodeName: o.nodeName,
           addresses: ['127.0.0.1'],
           clientCaPem: o.kubeletClientCaPem,
-          kubeConfig: kc,
+          kubeConfig,
           backend: new TunnelKubeletBackend(tunnel, pods, o.nodeName),
         });
         kubeletServers.push(server);

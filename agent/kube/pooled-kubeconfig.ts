@@ -5,6 +5,8 @@
 // that is most of the agent's CPU and hundreds of MB of native memory. The 2.x line fixes it but needs
 // Node 22. Here the library still applies credentials to every request (tokens are re-read as before); only
 // the connection pool is swapped for one shared agent per TLS identity. Proxy agents are left alone.
+// A rotated client certificate (useClientCertificate) takes effect for the next request; the old pools
+// take no new requests and are closed once drained.
 import { createHash } from 'node:crypto';
 import https from 'node:https';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
@@ -41,11 +43,47 @@ export class PooledKubeConfig extends KubeConfig {
     return this.pools.size;
   }
 
-  /** Closes idle pooled connections (in-flight requests finish on theirs). */
-  close(): void {
-    for (const a of this.pools.values()) a.destroy();
+  /** Pools of replaced credentials whose connections are not all closed yet. */
+  get retiringCount(): number {
+    return this.retiring.size;
+  }
+
+  /**
+   * Makes this client certificate (PEM) the current user's credential. The next request uses it, on a new
+   * connection. The pools of the previous credential take no new requests: their idle connections close
+   * now, busy ones when their request ends, and any still open after `drainMs` (a long watch, which its
+   * informer then re-opens with the new certificate) are closed then.
+   */
+  useClientCertificate(certPem: string, keyPem: string, drainMs = 60_000): void {
+    const ctx = this.getContextObject(this.getCurrentContext());
+    if (!ctx) throw new Error('the kubeconfig has no current context');
+    const user = { name: ctx.user, certData: Buffer.from(certPem).toString('base64'), keyData: Buffer.from(keyPem).toString('base64') };
+    this.users = [...this.users.filter((u) => u.name !== ctx.user), user];
+    for (const pool of this.pools.values()) this.retire(pool, drainMs);
     this.pools.clear();
     this.last = undefined;
+  }
+
+  /** Closes every pooled connection, also those of replaced credentials. */
+  close(): void {
+    for (const a of [...this.pools.values(), ...this.retiring]) a.destroy();
+    this.pools.clear();
+    this.retiring.clear();
+    this.last = undefined;
+  }
+
+  private readonly retiring = new Set<https.Agent>();
+
+  private retire(pool: https.Agent, drainMs: number): void {
+    this.retiring.add(pool);
+    // A socket released by a finished request is destroyed instead of kept (the agent keeps a free socket
+    // only while it has fewer than maxFreeSockets), and the idle ones go now.
+    pool.maxFreeSockets = 0;
+    for (const sockets of Object.values(pool.freeSockets)) for (const s of sockets ?? []) s.destroy();
+    setTimeout(() => {
+      pool.destroy();
+      this.retiring.delete(pool);
+    }, drainMs).unref();
   }
 
   /**

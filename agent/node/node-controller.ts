@@ -71,15 +71,24 @@ export class NodeController {
     } catch (e) {
       if (!isConflict(e)) throw e;
     }
-    // Adopt the existing node: ensure our labels and taints, keep what others added (cordon, drain taints).
+    // Adopt the existing node: ensure our labels, keep what others added. Its taints stay as they are (cordon
+    // and drain taints included): as for a kubelet, NodeRestriction lets a node set taints only when it
+    // registers, so a configured taint that someone removed is reported, not put back.
     for (let attempt = 0; ; attempt++) {
       const node = await this.core.readNode({ name: this.cfg.name });
-      node.metadata = { ...node.metadata, labels: { ...node.metadata?.labels, ...desired.metadata?.labels } };
-      const taints = node.spec?.taints ?? [];
-      for (const t of desired.spec?.taints ?? []) {
-        if (!taints.some((x) => x.key === t.key && x.effect === t.effect)) taints.push(t);
+      const missing = (desired.spec?.taints ?? []).filter((t) => !(node.spec?.taints ?? []).some((x) => x.key === t.key && x.effect === t.effect));
+      if (missing.length > 0 && attempt === 0) {
+        const taints = missing.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`);
+        this.log.warn({ node: this.cfg.name, missing: taints }, `the node lacks configured taints, which a node may not add to itself; an administrator can: kubectl taint nodes ${this.cfg.name} ${taints.join(' ')}`);
       }
-      node.spec = { ...node.spec, taints };
+      const want = desired.metadata?.labels ?? {};
+      const labels = node.metadata?.labels ?? {};
+      if (Object.entries(want).every(([k, v]) => labels[k] === v)) {
+        this.uid = node.metadata?.uid;
+        this.log.info({ node: this.cfg.name }, 'adopted existing virtual node');
+        return;
+      }
+      node.metadata = { ...node.metadata, labels: { ...labels, ...want } };
       try {
         const updated = await this.core.replaceNode({ name: this.cfg.name, body: node });
         this.uid = updated.metadata?.uid;

@@ -34,7 +34,6 @@ export interface TunnelHealth {
 export function defaultNodeLabels(cfg: Pick<NodeConfig, 'name' | 'os' | 'arch' | 'region' | 'zone'>): Record<string, string> {
   const labels: Record<string, string> = {
     type: 'virtual-kubelet',
-    'kubernetes.io/role': 'agent',
     'kubernetes.io/hostname': cfg.name,
     'kubernetes.io/os': cfg.os,
     'kubernetes.io/arch': cfg.arch,
@@ -45,6 +44,40 @@ export function defaultNodeLabels(cfg: Pick<NodeConfig, 'name' | 'os' | 'arch' |
   if (cfg.region) labels['topology.kubernetes.io/region'] = cfg.region;
   if (cfg.zone) labels['topology.kubernetes.io/zone'] = cfg.zone;
   return labels;
+}
+
+/** Labels of the kubernetes.io and k8s.io namespaces a node may set on itself (NodeRestriction's kubelet labels). */
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname',
+  'topology.kubernetes.io/zone',
+  'topology.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region',
+  'beta.kubernetes.io/instance-type',
+  'node.kubernetes.io/instance-type',
+  'kubernetes.io/os',
+  'kubernetes.io/arch',
+  'beta.kubernetes.io/os',
+  'beta.kubernetes.io/arch',
+]);
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+
+const inNamespace = (ns: string, domain: string) => ns === domain || ns.endsWith(`.${domain}`);
+
+/**
+ * The label keys a node identity may not set or change on its own Node (the NodeRestriction admission
+ * plugin): node-restriction.kubernetes.io/*, and kubernetes.io / k8s.io labels other than the kubelet's own
+ * (hostname, topology, instance type, os, arch, and the kubelet.kubernetes.io and node.kubernetes.io namespaces).
+ */
+export function forbiddenNodeLabels(keys: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const key of keys) {
+    const i = key.indexOf('/');
+    const ns = i > 0 ? key.slice(0, i) : '';
+    if (inNamespace(ns, 'node-restriction.kubernetes.io')) out.push(key);
+    else if ((inNamespace(ns, 'kubernetes.io') || inNamespace(ns, 'k8s.io')) && !KUBELET_LABELS.has(key) && !KUBELET_LABEL_NAMESPACES.some((d) => inNamespace(ns, d))) out.push(key);
+  }
+  return out.sort();
 }
 
 export function buildNode(cfg: NodeConfig): V1Node {

@@ -1,6 +1,8 @@
 // Resolves everything a pod references on-prem (ConfigMaps, Secrets, service-account tokens through the
 // TokenRequest API, image-pull secrets, downward API) into the content the cloud side needs.
 // A missing required reference is a ResolveError (the pod waits, as with the kubelet's CreateContainerConfigError).
+// Reads and TokenRequests go with the node identity; a 403/404 because the API server has not seen the
+// pod's binding yet is retried with back-off (kube/graph-lag.ts).
 import {
   CoreV1Api,
   type KubeConfig,
@@ -14,6 +16,7 @@ import {
 import { fieldRefValue, resourceFieldRefValue } from './downward.js';
 import { isNotFound } from '../kube/errors.js';
 import { ReadCache } from '../kube/read-cache.js';
+import { retryBindingLag } from '../kube/graph-lag.js';
 
 /** How long a ConfigMap or Secret read serves later pods (a change reaches new pods within this). */
 export const REFERENCE_CACHE_TTL_MS = 2000;
@@ -71,8 +74,8 @@ export class PodResolver {
         return p;
       };
     };
-    const cm = reader(this.configMaps, (name) => this.core.readNamespacedConfigMap({ name, namespace: ns }));
-    const secret = reader(this.secrets, (name) => this.core.readNamespacedSecret({ name, namespace: ns }));
+    const cm = reader(this.configMaps, (name) => retryBindingLag(() => this.core.readNamespacedConfigMap({ name, namespace: ns })));
+    const secret = reader(this.secrets, (name) => retryBindingLag(() => this.core.readNamespacedSecret({ name, namespace: ns })));
 
     const env: Resolved['env'] = {};
     const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
@@ -239,17 +242,19 @@ export class PodResolver {
 
   private async serviceAccountToken(pod: V1Pod, audience: string | undefined, expirationSeconds: number | undefined): Promise<string> {
     const sa = pod.spec?.serviceAccountName ?? 'default';
-    const tr = await this.core.createNamespacedServiceAccountToken({
-      name: sa,
-      namespace: pod.metadata?.namespace ?? 'default',
-      body: {
-        spec: {
-          audiences: audience ? [audience] : [],
-          expirationSeconds: expirationSeconds ?? 3607,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
+    const tr = await retryBindingLag(() =>
+      this.core.createNamespacedServiceAccountToken({
+        name: sa,
+        namespace: pod.metadata?.namespace ?? 'default',
+        body: {
+          spec: {
+            audiences: audience ? [audience] : [],
+            expirationSeconds: expirationSeconds ?? 3607,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
+          },
         },
-      },
-    });
+      }),
+    );
     const token = tr.status?.token;
     if (!token) throw new ResolveError('FailedMount', `TokenRequest for service account "${sa}" returned no token`);
     return token;

@@ -28,7 +28,8 @@ test('registers the virtual node with labels, taint, capacity, conditions and a 
     return connected && !notReadyTaint ? n : undefined;
   });
   t.is(node.metadata?.labels?.type, 'virtual-kubelet');
-  t.is(node.metadata?.labels?.['kubernetes.io/role'], 'agent');
+  t.is(node.metadata?.labels?.['kubernetes.io/role'], undefined, 'no label NodeRestriction forbids a node to set on itself');
+  t.is(node.metadata?.labels?.['node.kubernetes.io/instance-type'], 'eci');
   t.is(node.metadata?.labels?.['topology.kubernetes.io/region'], 'cn-hangzhou');
   t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['virtual-kubelet.io/provider=alibabacloud:NoSchedule']);
   t.is(node.status?.capacity?.pods, '5k', 'capacity as configured (5000, in canonical form)');

@@ -1,10 +1,12 @@
 // The whole burst path for end-to-end tests, on loopback: the shared real cluster plus a local gateway
-// (relay in front of a PodProvider, agent serving the virtual node and its kubelet API).
+// (relay in front of a PodProvider, agent serving the virtual node and its kubelet API). The agent
+// bootstraps its node identity from the shared bootstrap ServiceAccount (helpers/bootstrap.ts).
 // Each stack gets its own node name and cluster id so test files do not see each other's pods.
 import { notSchedulableReason, startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../demo/local-gateway.js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
 import { eventually } from './wait.js';
+import { testBootstrap } from './bootstrap.js';
 
 export interface Stack extends LocalGateway {
   cluster: ClusterHandle;
@@ -12,7 +14,7 @@ export interface Stack extends LocalGateway {
   clusterId: string;
 }
 
-export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket'>;
+export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket' | 'nodeIdentity'>;
 
 let seq = 0;
 
@@ -21,7 +23,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const id = `${process.pid}-${++seq}`;
   const nodeName = `eci-vk-${id}`;
   const clusterId = `cluster-${id}`;
-  const gw = await startLocalGateway({ ...o, declareWebSocket: o.declareWebSocket ?? false, kubeconfigPath: cluster.kubeconfigPath, kubeletClientCaPem: cluster.pki.caCertPem, nodeName, clusterId });
+  const boot = await testBootstrap(cluster);
+  const gw = await startLocalGateway({ ...o, declareWebSocket: o.declareWebSocket ?? false, kubeconfigPath: boot.kubeconfigPath, kubeletClientCaPem: cluster.pki.caCertPem, nodeName, clusterId });
   const closeGateway = gw.close.bind(gw);
   if (o.startAgent !== false) await schedulable(cluster, nodeName);
   return Object.assign(gw, {

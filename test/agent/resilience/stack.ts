@@ -1,6 +1,7 @@
 // The burst path for the resilience tests: shared real cluster + ECI emulator (simulated runtime) + ECI
-// provider + relay + agent, with the agent's tunnel dialled through a TCP forwarder that a test can sever
-// for real. Also small shared helpers: a tolerating Deployment on the stack's node, and counts of ECI groups.
+// provider + relay + agent (node identity bootstrapped from the shared bootstrap ServiceAccount), with the
+// agent's tunnel dialled through a TCP forwarder that a test can sever for real. Also small shared helpers:
+// a tolerating Deployment on the stack's node, and counts of ECI groups.
 import { CoreV1Api, AppsV1Api, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../../cloud/eci-emulator/index.js';
 import { createEciBackend } from '../../../cloud/eci/index.js';
@@ -10,6 +11,7 @@ import type { AgentOptions } from '../../../agent/agent.js';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { startForwarder, type Forwarder } from '../../tunnel/net-peers.js';
 import { eventually } from '../../helpers/wait.js';
+import { testBootstrap } from '../../helpers/bootstrap.js';
 
 export interface ResilienceStack extends LocalGateway {
   cluster: ClusterHandle;
@@ -42,7 +44,7 @@ export async function startResilienceStack(o: { emulator?: EmulatorOptions; agen
       provider,
       agent: o.agent,
       declareWebSocket: false,
-      kubeconfigPath: cluster.kubeconfigPath,
+      kubeconfigPath: (await testBootstrap(cluster)).kubeconfigPath,
       kubeletClientCaPem: cluster.pki.caCertPem,
       nodeName,
       clusterId,
