@@ -5,18 +5,30 @@ import { setMaxListeners } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeletBackend } from './backend.js';
 import type { SpdySession, SpdyStream } from './spdy/session.js';
+import { RstStatus } from './spdy/frames.js';
 import type { ChannelMux } from './channels.js';
 
 export const SPDY_PORTFORWARD_PROTOCOLS = ['portforward.k8s.io'];
 export const WS_PORTFORWARD_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 export const WS_PORTFORWARD_PROTOCOLS = ['v4.channel.k8s.io', 'channel.k8s.io'];
+/** Ports one WebSocket port-forward may ask for: two channels each, and channel numbers are one byte. */
+export const MAX_WS_PORTS = 127;
 
 interface Pair {
   data?: SpdyStream;
   error?: SpdyStream;
-  port: number;
   timer: NodeJS.Timeout;
 }
+
+export interface SpdyPortForwardOptions {
+  /** A pair whose second stream does not come within this time is reset (kubelet: 30 s). */
+  pairTimeoutMs?: number;
+  /** Forwarded connections (complete pairs) open at once on one session; more are refused. */
+  maxPairs?: number;
+}
+
+/** Longest requestID header accepted (kubectl sends a decimal counter). */
+export const MAX_REQUEST_ID_LENGTH = 64;
 
 export function parsePort(s: string | undefined): number | undefined {
   if (!s || !/^\d{1,5}$/.test(s)) return undefined;
@@ -24,57 +36,77 @@ export function parsePort(s: string | undefined): number | undefined {
   return n >= 1 && n <= 65535 ? n : undefined;
 }
 
+/**
+ * The key that joins a data and an error stream: the requestID header, or for clients that predate it the
+ * kubelet's best effort (the error stream's id, the data stream's id - 2). Undefined when unusable.
+ */
+export function pairKey(requestId: string | undefined, type: 'data' | 'error', streamId: number): string | undefined {
+  if (requestId === undefined || requestId === '') return String(type === 'error' ? streamId : streamId - 2);
+  return requestId.length <= MAX_REQUEST_ID_LENGTH && /^[\x21-\x7e]+$/.test(requestId) ? requestId : undefined;
+}
+
 function errorMessage(pod: V1Pod, port: number, err: unknown): string {
   return `error forwarding port ${port} to pod ${pod.metadata?.name ?? ''}, uid ${pod.metadata?.uid ?? ''}: ${(err as Error)?.message ?? String(err)}`;
 }
 
 /** Serves port-forward stream pairs on a SPDY session until it closes. */
-export function serveSpdyPortForward(session: SpdySession, backend: KubeletBackend, pod: V1Pod, pairTimeoutMs = 30_000): Promise<void> {
+export function serveSpdyPortForward(session: SpdySession, backend: KubeletBackend, pod: V1Pod, opts: SpdyPortForwardOptions = {}): Promise<void> {
+  const pairTimeoutMs = opts.pairTimeoutMs ?? 30_000;
+  const maxPairs = opts.maxPairs ?? 100;
   const pairs = new Map<string, Pair>();
+  let active = 0;
   const ac = new AbortController();
   setMaxListeners(0, ac.signal); // one listener per forwarded connection
   session.once('close', () => ac.abort());
   session.on('stream', (st: SpdyStream) => {
-    st.on('error', () => undefined);
-    const port = parsePort(st.header('port'));
     const type = st.header('streamType');
-    const requestId = st.header('requestID') ?? String(st.id);
-    if (port === undefined || (type !== 'data' && type !== 'error')) {
-      st.reset();
-      return;
+    const port = parsePort(st.header('port'));
+    const key = type === 'data' || type === 'error' ? pairKey(st.header('requestID'), type, st.id) : undefined;
+    if (port === undefined || key === undefined || (type !== 'data' && type !== 'error')) {
+      session.emit('refusedStream', 'badHeaders');
+      return st.reset(RstStatus.ProtocolError);
+    }
+    let p = pairs.get(key);
+    if (p?.[type]) {
+      session.emit('refusedStream', 'duplicateStream');
+      return st.reset(RstStatus.ProtocolError);
     }
     st.reply();
-    let p = pairs.get(requestId);
     if (!p) {
-      p = { port, timer: setTimeout(() => drop(requestId), pairTimeoutMs) };
-      pairs.set(requestId, p);
-    }
-    if (p[type]) {
-      st.reset();
-      return;
+      p = { timer: setTimeout(() => drop(key), pairTimeoutMs) };
+      pairs.set(key, p);
     }
     p[type] = st;
     if (p.data && p.error) {
       clearTimeout(p.timer);
-      pairs.delete(requestId);
-      void forward(p as Required<Pair>);
+      pairs.delete(key);
+      const { data, error } = p;
+      if (active >= maxPairs) {
+        session.emit('refusedStream', 'maxPairs');
+        data.reset(RstStatus.RefusedStream);
+        error.reset(RstStatus.RefusedStream);
+        return;
+      }
+      active++;
+      void forward(data, error, parsePort(data.header('port'))!).finally(() => active--);
     }
   });
   const drop = (id: string) => {
     const p = pairs.get(id);
     pairs.delete(id);
+    if (p) session.emit('refusedStream', 'pairTimeout');
     p?.data?.reset();
     p?.error?.reset();
   };
-  const forward = async (p: Required<Pair>) => {
-    p.error.resume(); // the client never writes here; drain in case
+  const forward = async (data: SpdyStream, error: SpdyStream, port: number) => {
+    error.resume(); // the client never writes here; drain in case
     try {
-      await backend.portForward({ pod, port: p.port }, p.data, ac.signal);
+      await backend.portForward({ pod, port }, data, ac.signal);
     } catch (e) {
-      if (!ac.signal.aborted) p.error.write(errorMessage(pod, p.port, e));
+      if (!ac.signal.aborted) error.write(errorMessage(pod, port, e));
     }
-    if (!p.data.writableEnded && !p.data.destroyed) p.data.end();
-    if (!p.error.writableEnded && !p.error.destroyed) p.error.end();
+    if (!data.writableEnded && !data.destroyed) data.end();
+    if (!error.writableEnded && !error.destroyed) error.end();
   };
   return new Promise((resolve) =>
     session.once('close', () => {
@@ -91,14 +123,12 @@ export async function serveWebSocketPortForward(mux: ChannelMux, backend: Kubele
   mux.once('close', () => ac.abort());
   await Promise.all(
     ports.map(async (port, i) => {
-      const data = mux.channel(2 * i);
+      const data = mux.channel(2 * i, true);
       const error = mux.channel(2 * i + 1);
       const prefix = Buffer.alloc(2);
       prefix.writeUInt16LE(port);
       data.write(prefix);
       error.write(prefix);
-      data.on('error', () => undefined);
-      error.on('error', () => undefined);
       try {
         await backend.portForward({ pod, port }, data, ac.signal);
       } catch (e) {

@@ -3,7 +3,8 @@
 // status on the error stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
 import type { Readable, Writable } from 'node:stream';
 import type { ExecRequest, ExecResult, KubeletBackend, StreamIO } from './backend.js';
-import { SpdySession, type SpdyStream } from './spdy/session.js';
+import type { SpdySession, SpdyStream } from './spdy/session.js';
+import { RstStatus } from './spdy/frames.js';
 import { ChannelMux, terminalSizesFrom, type TerminalSizes } from './channels.js';
 
 export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
@@ -104,26 +105,29 @@ export async function serveSpdyCommand(
   const resizable = opts.tty && (v4 || protocol === 'v3.channel.k8s.io');
   const expected = 1 + Number(opts.stdin) + Number(opts.stdout) + Number(opts.stderr) + Number(resizable);
   const got = new Map<string, SpdyStream>();
+  let collecting = true;
+  session.on('stream', (st: SpdyStream) => {
+    const type = st.header('streamType') ?? '';
+    // Streams after the expected set, of an unknown type, or a second one of a type: refused.
+    if (!collecting || !['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type) || got.has(type)) return st.reset(RstStatus.RefusedStream);
+    st.reply();
+    // The client never writes to the streams we write: whatever it sends there is read and dropped.
+    if (type !== 'stdin' && type !== 'resize') st.resume();
+    got.set(type, st);
+    if (got.size === expected) session.emit('allStreams');
+  });
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), streamCreationTimeoutMs);
-    session.on('close', () => {
+    session.once('close', () => {
       clearTimeout(timer);
       resolve(false);
     });
-    session.on('stream', (st: SpdyStream) => {
-      st.reply();
-      const type = st.header('streamType') ?? '';
-      if (!['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type) || got.has(type)) {
-        st.reset();
-        return;
-      }
-      got.set(type, st);
-      if (got.size === expected) {
-        clearTimeout(timer);
-        resolve(true);
-      }
+    session.once('allStreams', () => {
+      clearTimeout(timer);
+      resolve(true);
     });
   });
+  collecting = false;
   if (!ready) {
     session.close();
     return undefined;
@@ -146,7 +150,6 @@ export async function serveSpdyCommand(
       session.goAway();
     },
   };
-  for (const st of got.values()) st.on('error', () => undefined);
   return await run(kind, backend, { ...req, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, tty: opts.tty }, streams);
 }
 
@@ -158,11 +161,11 @@ export async function serveWebSocketCommand(
   req: ExecRequest,
   opts: StreamOptions,
 ): Promise<ExecResult> {
-  const stdin = opts.stdin ? mux.channel(0) : undefined;
+  const stdin = opts.stdin ? mux.channel(0, true) : undefined;
   const stdout = opts.stdout ? mux.channel(1) : undefined;
   const stderr = opts.stderr ? mux.channel(2) : undefined;
   const errCh = mux.channel(3);
-  const resizeCh = opts.tty ? mux.channel(4) : undefined;
+  const resizeCh = opts.tty ? mux.channel(4, true) : undefined;
   // Like the kubelet: an empty message on the lowest writable channel tells the client we are ready.
   (stdout ?? stderr ?? errCh).write(Buffer.alloc(0));
   const v4plus = mux.protocol === 'v4.channel.k8s.io' || mux.protocol === 'v5.channel.k8s.io';

@@ -1,31 +1,23 @@
 // The agent's kubelet HTTPS API (port 10250): authenticates and authorizes every request like the
-// kubelet, then serves logs, stats, metrics, pods and the streaming endpoints (exec, attach,
-// portForward over SPDY/3.1, WebSocket channels and SPDY-in-WebSocket tunnels) from a KubeletBackend.
+// kubelet, then serves logs, stats, metrics and pods from a KubeletBackend, and hands exec, attach and
+// portForward upgrades to streaming.ts (SPDY/3.1, WebSocket channels, SPDY-in-WebSocket tunnels), all
+// streaming sessions (logs included) behind the session caps of session-limits.ts.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { newRegistry, type Registry } from '../../common/metrics.js';
 import { logger } from '../../common/log.js';
 import { createCa, issueCert } from '../../common/pki.js';
 import type { KubeletBackend } from './backend.js';
 import { KubeletAuthenticator, type AuthCacheTtls } from './auth.js';
-import { route, parseLogOptions, negotiate, type Route } from './routes.js';
+import { route, parseLogOptions, type Route } from './routes.js';
 import { renderResourceMetrics } from './resource-metrics.js';
-import { kubeletApiMetrics, type KubeletApiMetrics } from './metrics.js';
-import { SpdySession } from './spdy/session.js';
-import { ChannelMux } from './channels.js';
-import { SPDY_EXEC_PROTOCOLS, WS_EXEC_PROTOCOLS, parseStreamOptions, serveSpdyCommand, serveWebSocketCommand } from './remotecommand.js';
-import {
-  SPDY_PORTFORWARD_PROTOCOLS,
-  WS_PORTFORWARD_PROTOCOLS,
-  WS_PORTFORWARD_TUNNEL_PROTOCOL,
-  parsePort,
-  serveSpdyPortForward,
-  serveWebSocketPortForward,
-} from './portforward.js';
+import { kubeletApiMetrics } from './metrics.js';
+import { DEFAULT_SESSION_LIMITS, SessionLimiter, checkLimits, type SessionLimits } from './session-limits.js';
+import { DEFAULT_OUTPUT_LIMITS, StreamingSessions, type OutputLimits } from './streaming.js';
 
 const log = logger('kubelet-api');
 
@@ -50,6 +42,10 @@ export interface KubeletServerOptions {
   streamCreationTimeoutMs?: number;
   /** Largest WebSocket message accepted. */
   maxWebSocketMessage?: number;
+  /** Session caps (defaults: DEFAULT_SESSION_LIMITS); refusals are 429 naming the cap's config key. */
+  limits?: Partial<SessionLimits>;
+  /** Bounds on unsent output per session, and how long a peer may leave it unread. */
+  output?: Partial<OutputLimits>;
 }
 
 export interface KubeletServer {
@@ -71,7 +67,7 @@ async function selfSignedServing(nodeName: string, addresses: string[]): Promise
 }
 
 function rawResponse(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
-  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' } as Record<number, string>)[status] ?? 'Error';
+  const reason = ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' } as Record<number, string>)[status] ?? 'Error';
   const body = Buffer.from(message.endsWith('\n') ? message : message + '\n');
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n${extra}Connection: close\r\n\r\n${body}`);
@@ -87,8 +83,22 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
   const registry = opts.registry ?? newRegistry();
   const m = kubeletApiMetrics(registry);
   const auth = new KubeletAuthenticator(opts.kubeConfig, opts.nodeName, opts.authCacheTtls);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxWebSocketMessage ?? 1 << 20, perMessageDeflate: false });
+  // autoPong off: the channel mux and the tunnel answer pings themselves, and skip them while the peer
+  // leaves our output unread (ws would queue a pong per ping without bound).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxWebSocketMessage ?? 1 << 20, perMessageDeflate: false, autoPong: false });
   const idleMs = opts.streamIdleTimeoutMs ?? 4 * 3600_000;
+  const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...opts.limits, maxPerKind: { ...DEFAULT_SESSION_LIMITS.maxPerKind, ...opts.limits?.maxPerKind } };
+  const bad = checkLimits(limits);
+  if (bad) throw new Error(`${bad.key}: ${bad.problem}`);
+  const streaming = new StreamingSessions({
+    backend: opts.backend,
+    metrics: m,
+    limiter: new SessionLimiter(limits),
+    wss,
+    idleMs,
+    streamCreationTimeoutMs: opts.streamCreationTimeoutMs,
+    output: { ...DEFAULT_OUTPUT_LIMITS, ...opts.output },
+  });
   const live = new Set<Duplex>();
 
   const server: Server = createServer({
@@ -111,58 +121,19 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     return pod;
   };
 
-  const track = <T>(kind: string, transport: string, p: Promise<T>): Promise<T> => {
-    m.sessions.inc({ kind, transport });
-    m.activeSessions.inc({ kind });
-    return p
-      .catch((e: unknown) => {
-        m.errors.inc({ kind });
-        log.warn({ err: e, kind }, 'session failed');
-        throw e;
-      })
-      .finally(() => m.activeSessions.dec({ kind }));
-  };
-
-  const countBytes = (em: NodeJS.EventEmitter) => {
-    em.on('bytesIn', (n: number) => m.bytes.inc({ direction: 'in' }, n));
-    em.on('bytesOut', (n: number) => m.bytes.inc({ direction: 'out' }, n));
-  };
-
-  const newSpdy = (socket: Duplex) => {
-    const s = new SpdySession(socket, { role: 'server', idleTimeoutMs: idleMs });
-    countBytes(s);
-    s.on('protocolError', (e: Error) => log.warn({ err: e }, 'SPDY protocol error'));
-    return s;
-  };
-
-  const newMux = (ws: WebSocket) => {
-    const mux = new ChannelMux(ws, ws.protocol);
-    countBytes(mux);
-    let timer: NodeJS.Timeout | undefined;
-    const touch = () => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => mux.close(1000, 'idle timeout'), idleMs);
-      timer.unref();
-    };
-    mux.on('bytesIn', touch);
-    mux.on('bytesOut', touch);
-    mux.on('close', () => timer && clearTimeout(timer));
-    touch();
-    return mux;
-  };
-
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const r = route(url.pathname);
-    const reply = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
+    const reply = (code: number, body: string, type = 'text/plain; charset=utf-8', headers: Record<string, string> = {}) => {
       m.requests.inc({ handler: r?.kind ?? 'unknown', code: String(code) });
       if (res.headersSent) return void res.end();
-      res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.writeHead(code, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
     const decision = await auth.check(req);
     if (decision.status !== 200) return reply(decision.status, decision.message);
     if (!r) return reply(404, '404 page not found\n');
+    const caller = decision.user.name;
     switch (r.kind) {
       case 'healthz':
         return reply(200, 'ok');
@@ -179,15 +150,16 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       case 'portForward':
         return reply(400, 'Upgrade request required');
       case 'containerLogs':
-        return await serveLogs(r, url, res, reply);
+        return await serveLogs(r, url, caller, res, reply);
     }
   }
 
   async function serveLogs(
     r: Extract<Route, { kind: 'containerLogs' }>,
     url: URL,
+    caller: string,
     res: ServerResponse,
-    reply: (code: number, body: string) => void,
+    reply: (code: number, body: string, type?: string, headers?: Record<string, string>) => void,
   ): Promise<void> {
     let logOpts;
     try {
@@ -198,12 +170,14 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     const pod = opts.backend.getPod(r.namespace, r.pod);
     if (!pod) return reply(404, `pod "${r.pod}/${r.namespace}" not found`);
     if (!findContainer(pod, r.container)) return reply(400, `container ${r.container} is not valid for pod ${r.pod}`);
+    const lease = streaming.admit('logs', caller, (code, msg, headers) => reply(code, msg + '\n', undefined, headers));
+    if (!lease) return;
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     m.requests.inc({ handler: 'containerLogs', code: '200' });
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
-    await track('logs', 'http', opts.backend.logs({ pod, container: r.container, opts: logOpts }, res, ac.signal)).catch(() => undefined);
+    await streaming.track('logs', 'http', lease, opts.backend.logs({ pod, container: r.container, opts: logOpts }, res, ac.signal)).catch(() => undefined);
     if (!res.writableEnded) res.end();
   }
 
@@ -220,86 +194,10 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (!r || (r.kind !== 'exec' && r.kind !== 'attach' && r.kind !== 'portForward')) return fail(404, '404 page not found');
     const pod = lookupPod(r);
     if (typeof pod === 'string') return fail(404, pod);
-    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    const wsProtocols = String(req.headers['sec-websocket-protocol'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-
-    if (r.kind === 'exec' || r.kind === 'attach') {
-      const so = parseStreamOptions(url.searchParams);
-      if (typeof so === 'string') return fail(400, so);
-      if (!findContainer(pod, r.container)) return fail(404, `container ${r.container} not found in pod ${r.pod}`);
-      const command = url.searchParams.getAll('command');
-      if (r.kind === 'exec' && command.length === 0) return fail(400, 'you must specify a command');
-      const execReq = { pod, container: r.container, command: r.kind === 'exec' ? command : [], ...so };
-      if (upgrade === 'websocket') {
-        const protocol = WS_EXEC_PROTOCOLS.find((p) => wsProtocols.includes(p));
-        if (wsProtocols.length && !protocol) return fail(400, `unable to negotiate websocket protocol from ${JSON.stringify(wsProtocols)}`);
-        m.requests.inc({ handler: r.kind, code: '101' });
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const mux = newMux(ws);
-          void track(r.kind, 'websocket', serveWebSocketCommand(r.kind as 'exec' | 'attach', mux, opts.backend, execReq, so)).catch(() => mux.close(1011));
-        });
-        return;
-      }
-      if (upgrade !== 'spdy/3.1') return fail(400, 'unable to upgrade: unsupported upgrade protocol');
-      const n = negotiate(req.headers['x-stream-protocol-version'], SPDY_EXEC_PROTOCOLS);
-      if ('error' in n) return fail(403, n.error, { 'X-Accepted-Stream-Protocol-Versions': SPDY_EXEC_PROTOCOLS.join(', ') });
-      const protocol = n.protocol || 'channel.k8s.io';
-      const session = switchToSpdy(socket, head, n.protocol);
-      m.requests.inc({ handler: r.kind, code: '101' });
-      void track(r.kind, 'spdy', serveSpdyCommand(r.kind, session, protocol, opts.backend, execReq, so, opts.streamCreationTimeoutMs)).catch(() => session.close());
-      return;
-    }
-
-    // portForward
-    if (upgrade === 'websocket') {
-      if (wsProtocols.includes(WS_PORTFORWARD_TUNNEL_PROTOCOL)) {
-        m.requests.inc({ handler: r.kind, code: '101' });
-        // ws only accepts RFC 7230 tokens as subprotocols and "SPDY/3.1+..." has a '/': select it ourselves.
-        delete req.headers['sec-websocket-protocol'];
-        tunnelRequests.add(req);
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          const tunnel = createWebSocketStream(ws, { allowHalfOpen: false });
-          tunnel.on('error', () => undefined);
-          const session = newSpdy(tunnel);
-          void track('portforward', 'websocket-spdy', serveSpdyPortForward(session, opts.backend, pod));
-        });
-        return;
-      }
-      const ports = url.searchParams.getAll('port').flatMap((p) => p.split(','));
-      if (ports.length === 0) return fail(400, 'query parameter "port" is required');
-      const parsed = ports.map(parsePort);
-      if (parsed.some((p) => p === undefined)) return fail(400, `unable to parse ${JSON.stringify(ports)} as ports`);
-      const protocol = WS_PORTFORWARD_PROTOCOLS.find((p) => wsProtocols.includes(p));
-      if (wsProtocols.length && !protocol) return fail(400, `unable to negotiate websocket protocol from ${JSON.stringify(wsProtocols)}`);
-      m.requests.inc({ handler: r.kind, code: '101' });
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const mux = newMux(ws);
-        void track('portforward', 'websocket', serveWebSocketPortForward(mux, opts.backend, pod, parsed as number[])).catch(() => mux.close(1011));
-      });
-      return;
-    }
-    if (upgrade !== 'spdy/3.1') return fail(400, 'unable to upgrade: unsupported upgrade protocol');
-    const n = negotiate(req.headers['x-stream-protocol-version'], SPDY_PORTFORWARD_PROTOCOLS);
-    if ('error' in n) return fail(403, n.error, { 'X-Accepted-Stream-Protocol-Versions': SPDY_PORTFORWARD_PROTOCOLS.join(', ') });
-    const session = switchToSpdy(socket, head, n.protocol);
-    m.requests.inc({ handler: r.kind, code: '101' });
-    void track('portforward', 'spdy', serveSpdyPortForward(session, opts.backend, pod));
+    const hasContainer = r.kind === 'portForward' || findContainer(pod, r.container);
+    streaming.upgrade({ req, socket, head, url, route: r, pod, caller: decision.user.name, hasContainer }, fail);
   }
 
-  function switchToSpdy(socket: Duplex, head: Buffer, protocol: string): SpdySession {
-    const proto = protocol ? `X-Stream-Protocol-Version: ${protocol}\r\n` : '';
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${proto}\r\n`);
-    if (head.length) socket.unshift(head);
-    return newSpdy(socket);
-  }
-
-  const tunnelRequests = new WeakSet<IncomingMessage>();
-  wss.on('headers', (headers: string[], req: IncomingMessage) => {
-    if (tunnelRequests.has(req)) headers.push(`Sec-WebSocket-Protocol: ${WS_PORTFORWARD_TUNNEL_PROTOCOL}`);
-  });
   wss.on('wsClientError', (err: Error, socket: Duplex) => rawResponse(socket, 400, err.message));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res).catch((e: unknown) => {

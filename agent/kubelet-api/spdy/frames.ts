@@ -245,33 +245,95 @@ export function encodeFrame(f: Frame, compressor: HeaderCompressor): Buffer {
 /**
  * Incremental frame decoder: push bytes, pull whole frames. Throws SpdyProtocolError on malformed
  * input (the connection must then be torn down: the header context may be out of sync).
+ * Chunks are kept in a list and a frame is assembled once, when all of it is there, so a frame that
+ * arrives in n pieces costs O(frame + n) (concatenating on every push cost O(frame * n)).
  */
 export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  /** Index of the first live chunk (consumed ones are dropped in batches) and offset into it. */
+  private first = 0;
+  private offset = 0;
+  private total = 0;
+  /** Bytes copied to assemble frames that arrived in pieces: at most the bytes pushed (linear). */
+  copiedBytes = 0;
 
   constructor(private readonly decompressor: HeaderDecompressor, private readonly maxPayload = MAX_FRAME_PAYLOAD) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.total += chunk.length;
   }
 
   get buffered(): number {
-    return this.buf.length;
+    return this.total;
+  }
+
+  /** The first n buffered bytes (n <= buffered), without consuming them; copies only when split. */
+  private peek(n: number): Buffer {
+    const head = this.chunks[this.first];
+    if (head.length - this.offset >= n) return head.subarray(this.offset, this.offset + n);
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    for (let i = this.first, off = this.offset; filled < n; i++, off = 0) {
+      const c = this.chunks[i];
+      const k = Math.min(n - filled, c.length - off);
+      c.copy(out, filled, off, off + k);
+      filled += k;
+    }
+    return out;
+  }
+
+  /** Consumes n bytes (n <= buffered): a view when they lie in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    const head = this.chunks[this.first];
+    let out: Buffer;
+    if (head.length - this.offset >= n) {
+      out = head.subarray(this.offset, this.offset + n);
+      this.offset += n;
+    } else {
+      out = Buffer.allocUnsafe(n);
+      this.copiedBytes += n;
+      let filled = 0;
+      while (filled < n) {
+        const c = this.chunks[this.first];
+        const k = Math.min(n - filled, c.length - this.offset);
+        c.copy(out, filled, this.offset, this.offset + k);
+        filled += k;
+        this.offset += k;
+        if (this.offset === c.length && filled < n) this.dropHead();
+      }
+    }
+    if (this.offset === this.chunks[this.first].length) this.dropHead();
+    this.total -= n;
+    return out;
+  }
+
+  private dropHead(): void {
+    this.first++;
+    this.offset = 0;
+    if (this.first === this.chunks.length) {
+      this.chunks = [];
+      this.first = 0;
+    } else if (this.first >= 1024 && this.first * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
+    }
   }
 
   /** Next complete frame, or undefined when more bytes are needed. */
   next(): Frame | undefined {
-    if (this.buf.length < 8) return undefined;
-    const b = this.buf;
-    const len = b.readUInt32BE(4) & 0xffffff;
-    const flags = b[4];
+    if (this.total < 8) return undefined;
+    const h = this.peek(8);
+    const len = h.readUInt32BE(4) & 0xffffff;
+    const flags = h[4];
     if (len > this.maxPayload) throw new SpdyProtocolError(`frame payload of ${len} bytes exceeds limit ${this.maxPayload}`);
-    if (b.length < 8 + len) return undefined;
-    const p = b.subarray(8, 8 + len);
-    this.buf = b.subarray(8 + len);
+    if (this.total < 8 + len) return undefined;
+    const b = this.take(8 + len);
+    const p = b.subarray(8);
     if ((b[0] & 0x80) === 0) {
       const streamId = b.readUInt32BE(0) & 0x7fffffff;
-      return { type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: Buffer.from(p) };
+      return { type: 'data', streamId, fin: (flags & FLAG_FIN) !== 0, data: p };
     }
     const version = b.readUInt16BE(0) & 0x7fff;
     if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);

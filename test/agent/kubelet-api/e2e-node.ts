@@ -1,16 +1,34 @@
 // Test helper: registers our kubelet API server with the real cluster as a Node (InternalIP 127.0.0.1,
 // kubeletEndpoint = our port, optionally declaring ExtendWebSocketsToKubelet) and binds Running pods
-// to it, whose containers run as local processes in a LocalBackend.
+// to it, whose containers run as local processes in a LocalBackend. The server runs in the test's
+// process (startTestNode) or in a child process of its own (startTestNodeProcess, for attack tests).
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Container } from '@kubernetes/client-node';
 import type { ClusterHandle } from '../../cluster/fixture.js';
 import { startKubeletServer, type KubeletServer } from '../../../agent/kubelet-api/server.js';
 import { LocalBackend } from './local-backend.js';
+import type { FromNodeProcess, NodeProcessArgs, ToNodeProcess } from './node-process.js';
 
 export interface TestNode {
   name: string;
   namespace: string;
   backend: LocalBackend;
   server: KubeletServer;
+  addPod(name: string, containers: V1Container[]): Promise<V1Pod>;
+  close(): Promise<void>;
+}
+
+export interface TestNodeProcess {
+  name: string;
+  namespace: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** Whether the node process is still running (and has not exited or been signalled). */
+  alive(): boolean;
+  /** The value of one sample of the server's Prometheus metrics (0 when absent). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   addPod(name: string, containers: V1Container[]): Promise<V1Pod>;
   close(): Promise<void>;
 }
@@ -25,10 +43,16 @@ async function retryConflict<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function startTestNode(c: ClusterHandle, name: string, declareWebSockets: boolean): Promise<TestNode> {
+interface Registration {
+  namespace: string;
+  /** Creates the pod bound to the node and marks it Running and Ready; returns the API object. */
+  createPod(name: string, containers: V1Container[]): Promise<V1Pod>;
+  close(): Promise<void>;
+}
+
+/** The Node object (with a heartbeat) and a namespace for the node's pods. */
+async function registerNode(c: ClusterHandle, name: string, port: number, declareWebSockets: boolean): Promise<Registration> {
   const core = c.kc.makeApiClient(CoreV1Api);
-  const backend = new LocalBackend(name);
-  const server = await startKubeletServer({ host: '127.0.0.1', port: 0, nodeName: name, clientCaPem: c.pki.caCertPem, kubeConfig: c.kc, backend });
   const namespace = `${name}-ns`;
   await core.deleteNode({ name }).catch(() => undefined);
   await core.createNode({ body: { metadata: { name, labels: { 'kubelet-api-test': name } } } });
@@ -41,7 +65,7 @@ export async function startTestNode(c: ClusterHandle, name: string, declareWebSo
       allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test', lastHeartbeatTime: now, lastTransitionTime: now }],
       addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
-      daemonEndpoints: { kubeletEndpoint: { Port: server.port } },
+      daemonEndpoints: { kubeletEndpoint: { Port: port } },
       declaredFeatures: declareWebSockets ? ['ExtendWebSocketsToKubelet'] : null,
     };
     return core.patchNodeStatus({ name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
@@ -49,13 +73,9 @@ export async function startTestNode(c: ClusterHandle, name: string, declareWebSo
   await setStatus();
   const heartbeat = setInterval(() => void setStatus().catch(() => undefined), 15_000);
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
-
   return {
-    name,
     namespace,
-    backend,
-    server,
-    async addPod(podName, containers) {
+    async createPod(podName, containers) {
       const created = await core.createNamespacedPod({
         namespace,
         body: {
@@ -84,16 +104,114 @@ export async function startTestNode(c: ClusterHandle, name: string, declareWebSo
           state: { running: { startedAt: now } },
         })),
       };
-      const running = await retryConflict(() => core.replaceNamespacedPodStatus({ name: podName, namespace, body: created }));
+      return await retryConflict(() => core.replaceNamespacedPodStatus({ name: podName, namespace, body: created }));
+    },
+    async close() {
+      clearInterval(heartbeat);
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      await core.deleteNode({ name }).catch(() => undefined);
+    },
+  };
+}
+
+export async function startTestNode(c: ClusterHandle, name: string, declareWebSockets: boolean): Promise<TestNode> {
+  const backend = new LocalBackend(name);
+  const server = await startKubeletServer({ host: '127.0.0.1', port: 0, nodeName: name, clientCaPem: c.pki.caCertPem, kubeConfig: c.kc, backend });
+  const reg = await registerNode(c, name, server.port, declareWebSockets);
+  return {
+    name,
+    namespace: reg.namespace,
+    backend,
+    server,
+    async addPod(podName, containers) {
+      const running = await reg.createPod(podName, containers);
       backend.addPod(running);
       return running;
     },
     async close() {
-      clearInterval(heartbeat);
       backend.close();
       await server.close();
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await core.deleteNode({ name }).catch(() => undefined);
+      await reg.close();
+    },
+  };
+}
+
+/** Parses one sample out of Prometheus text exposition. */
+export function sampleOf(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = new Map([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got.get(k) === v)) return Number(m[3]);
+  }
+  return 0;
+}
+
+/** Like startTestNode, with the kubelet API server and its LocalBackend in a child process. */
+export async function startTestNodeProcess(c: ClusterHandle, name: string, declareWebSockets: boolean, server: NodeProcessArgs['server'] = {}): Promise<TestNodeProcess> {
+  const args: NodeProcessArgs = { nodeName: name, kubeconfigPath: c.kubeconfigPath, clientCaPath: c.pki.caCertPath, server };
+  const child = fork(fileURLToPath(new URL('./node-process.ts', import.meta.url)), [JSON.stringify(args)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const next = <T extends FromNodeProcess['type']>(type: T, match: (m: Extract<FromNodeProcess, { type: T }>) => boolean = () => true) =>
+    new Promise<Extract<FromNodeProcess, { type: T }>>((resolve, reject) => {
+      const onMessage = (m: FromNodeProcess) => {
+        if (m.type === type && match(m as Extract<FromNodeProcess, { type: T }>)) {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          resolve(m as Extract<FromNodeProcess, { type: T }>);
+        }
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        child.off('message', onMessage);
+        reject(new Error(`node process ${name} exited (code ${code}, signal ${signal}) while waiting for ${type}`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ready = await next('ready');
+  const reg = await registerNode(c, name, ready.port, declareWebSockets);
+  const send = (m: ToNodeProcess) => child.send(m);
+  let ids = 0;
+  // The containers' process groups, ended by close() even if the node process died without ending them.
+  const containerGroups = new Set<number>();
+  return {
+    name,
+    namespace: reg.namespace,
+    port: ready.port,
+    pid: ready.pid,
+    child,
+    alive: () => !exited && child.exitCode === null && child.signalCode === null,
+    async metric(metricName, labels) {
+      const id = ++ids;
+      const reply = next('metrics', (m) => m.id === id);
+      send({ type: 'metrics', id });
+      return sampleOf((await reply).text, metricName, labels);
+    },
+    async addPod(podName, containers) {
+      const running = await reg.createPod(podName, containers);
+      const added = next('podAdded', (m) => m.name === podName);
+      send({ type: 'addPod', pod: running });
+      for (const pid of (await added).pids) containerGroups.add(pid);
+      return running;
+    },
+    async close() {
+      if (!exited) {
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      for (const pid of containerGroups) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      await reg.close();
     },
   };
 }

@@ -110,6 +110,11 @@ export class LocalBackend implements KubeletBackend {
     }
   }
 
+  /** Process group ids of the containers' main processes (each runs in a group of its own). */
+  containerPids(): number[] {
+    return [...this.containers.values()].map((c) => c.proc.pid!).filter(Boolean);
+  }
+
   close(): void {
     for (const c of this.containers.values()) {
       try {
