@@ -29,6 +29,7 @@ import type { PodStats__Output } from '../../proto/gen/ecigw/tunnel/v1/PodStats.
 import type { StatusEvent__Output } from '../../proto/gen/ecigw/tunnel/v1/StatusEvent.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { proxyRoute } from './proxy.js';
+import { DEFAULT_MAX_INTERACTIVE_SESSIONS, InteractiveSlots, SessionLimitError } from './session-slots.js';
 import { StatusTracker, type Cursor } from './status-tracker.js';
 
 export const AGENT_CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile'];
@@ -71,6 +72,8 @@ export interface TunnelClientOptions {
   flowControlWindowBytes?: number;
   /** A session whose local reader leaves its buffer full this long is cancelled (RESOURCE_EXHAUSTED). */
   stallTimeoutMs?: number;
+  /** Interactive sessions (exec/attach, logs, port-forward) open at once; also at most 3/4 of the relay's streams (session-slots.ts). */
+  maxInteractiveSessions?: number;
   backoff?: BackoffOptions;
 }
 
@@ -139,6 +142,7 @@ export class TunnelClient extends EventEmitter {
   /** Why the last connect attempt failed (cleared on connect). */
   lastError: TunnelError | undefined;
   private tokenCache: { stamp: string; token: string } | undefined;
+  private readonly slots: InteractiveSlots;
   private readonly log;
   private readonly o: Required<Omit<TunnelClientOptions, 'tokenFile' | 'proxy' | 'requiredCapabilities'>> &
     Pick<TunnelClientOptions, 'tokenFile' | 'proxy' | 'requiredCapabilities'>;
@@ -156,9 +160,11 @@ export class TunnelClient extends EventEmitter {
       keepaliveTimeoutMs: 10_000,
       stallTimeoutMs: 30_000,
       flowControlWindowBytes: 256 * 1024,
+      maxInteractiveSessions: DEFAULT_MAX_INTERACTIVE_SESSIONS,
       backoff: DEFAULT_BACKOFF,
       ...opts,
     };
+    this.slots = new InteractiveSlots(this.o.maxInteractiveSessions);
     this.log = logger('tunnel-client', { agentId: opts.agentId, clusterId: opts.clusterId });
     this.setMaxListeners(0); // every call waiting for a reconnect listens for 'connected'
   }
@@ -170,6 +176,11 @@ export class TunnelClient extends EventEmitter {
   /** The relay's handshake answer of the current connection. */
   get relay(): HandshakeResponse__Output | undefined {
     return this.handshake;
+  }
+
+  /** Interactive sessions open now (bounded by maxInteractiveSessions and the relay's streams). */
+  get interactiveSessions(): number {
+    return this.slots.count;
   }
 
   /** Status-watch resume point. */
@@ -507,10 +518,27 @@ export class TunnelClient extends EventEmitter {
 
   private async openSession<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
+    kind: string,
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
   ): Promise<C> {
     const client = await this.ready(Date.now() + this.o.connectTimeoutMs, reqId);
-    const call = open(client, this.metadata(reqId));
+    let release: () => void;
+    try {
+      release = this.slots.acquire(kind, this.handshake?.limits?.maxConcurrentStreams);
+    } catch (e) {
+      if (!(e instanceof SessionLimitError)) throw e;
+      this.log.warn({ reqId, kind, open: this.slots.count }, 'interactive session refused locally: tunnel session cap reached');
+      throw new TunnelError(e.code, e.message, reqId);
+    }
+    let call: C;
+    try {
+      call = open(client, this.metadata(reqId));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    call.once('status', release);
+    call.once('error', release);
     this.log.debug({ reqId }, 'session opened');
     const t = setTimeout(() => call.cancel(), this.o.firstByteTimeoutMs);
     call.once('metadata', () => clearTimeout(t));
@@ -521,7 +549,7 @@ export class TunnelClient extends EventEmitter {
   /** Opens an exec (command) or attach session. */
   async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.openSession(reqId, (c, md) =>
+    const call = await this.openSession(reqId, o.attach ? 'attach' : 'exec', (c, md) =>
       (o.attach ? c.Attach(md) : c.Exec(md)) as grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>,
     );
     call.write({ start });
@@ -586,7 +614,7 @@ export class TunnelClient extends EventEmitter {
 
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.openSession(reqId, (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
+    const call = await this.openSession(reqId, 'logs', (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
     let cancelled = false;
     let stallError: TunnelError | undefined;
     const flow = this.flow(call, 'logs', (e) => (stallError = e), reqId);
@@ -607,7 +635,7 @@ export class TunnelClient extends EventEmitter {
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.openSession(reqId, (c, md) => c.PortForward(md) as grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput__Output>);
+    const call = await this.openSession(reqId, 'portforward', (c, md) => c.PortForward(md) as grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput__Output>);
     call.write({ start });
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,

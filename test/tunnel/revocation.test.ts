@@ -47,7 +47,7 @@ async function allEnded(s: OpenedStreams, since: number): Promise<Record<string,
   const out: Record<string, Ended & { afterMs: number }> = {};
   await Promise.all(
     KINDS.map(async (k) => {
-      const e = await Promise.race([s.ended[k], new Promise<undefined>((r) => setTimeout(r, BOUND_MS + 5_000).unref())]);
+      const e = await Promise.race([s.ended[k], new Promise<undefined>((r) => setTimeout(() => r(undefined), BOUND_MS + 5_000).unref())]);
       if (!e) throw new Error(`${k} stream still open ${BOUND_MS + 5_000} ms after the revocation`);
       out[k] = { ...e, afterMs: e.at - since };
     }),
