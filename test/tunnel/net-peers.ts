@@ -17,12 +17,13 @@ export interface Forwarder {
   close(): Promise<void>;
 }
 
-export async function startForwarder(targetPort: number): Promise<Forwarder> {
+/** `localAddress`: the source address of the forwarded connections (e.g. 127.0.0.3: another client host). */
+export async function startForwarder(targetPort: number, o: { localAddress?: string } = {}): Promise<Forwarder> {
   const sockets = new Set<Socket>();
   let refusing = false;
   const server: Server = createServer((inbound) => {
     if (refusing) return inbound.destroy();
-    const outbound = connect(targetPort, '127.0.0.1');
+    const outbound = connect({ port: targetPort, host: '127.0.0.1', localAddress: o.localAddress });
     for (const s of [inbound, outbound]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
