@@ -5,7 +5,7 @@ import { createEciCaller, type TenantEciCaller, type EciCallerOptions } from './
 import { EciProvider, type EciProviderOptions } from './provider/index.js';
 import { createEciSessions, type EciSessionsDeps, type ResolvedGroup } from './sessions/index.js';
 import { GroupApi } from './provider/groups.js';
-import { ownershipOf } from './provider/identity.js';
+import { ownGroupsForUid } from './provider/identity.js';
 import { resolveCredentials, type EciCredentials } from './credentials.js';
 import type { EciCaller } from './api.js';
 import type { TenantScope } from '../provider/provider.js';
@@ -56,8 +56,7 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
     return c;
   };
   const resolveGroup = async (scope: TenantScope, uid: string): Promise<ResolvedGroup | undefined> => {
-    const groups = await new GroupApi(callerFor(scope)).findByUid(uid);
-    const g = groups.find((x) => ownershipOf(x, scope) === 'mine');
+    const [g] = ownGroupsForUid(await new GroupApi(callerFor(scope)).findByUid(uid), scope, uid);
     if (!g?.containerGroupId) return undefined;
     return {
       groupId: g.containerGroupId,
@@ -67,6 +66,6 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
     };
   };
   const sessions = createEciSessions({ ...o.sessions, callerFor, resolveGroup });
-  const provider = new EciProvider({ ...o.provider, callerFor, sessions });
+  const provider = new EciProvider({ ...o.provider, callerFor, sessions, registry: o.registry });
   return { provider, callerFor, callers: () => [...callers.values()] };
 }

@@ -9,6 +9,7 @@ import { logger } from '../../common/log.js';
 import { relayConfigFromText, ConfigError as RelayConfigError } from './config.js';
 import { startRelay } from './server.js';
 import { createEciBackend } from '../eci/index.js';
+import { DEFAULT_GC_MAX_ORPHAN_SHARE, maxOrphanShareProblem } from '../eci/provider/gc.js';
 import { resolveCredentials } from '../eci/credentials.js';
 
 export const RELAY_FIELDS: Field[] = [
@@ -21,6 +22,7 @@ export const RELAY_FIELDS: Field[] = [
   { path: 'eci.protocol', type: 'string', env: 'ECIGW_ECI_PROTOCOL', flag: 'eci-protocol', default: 'https', describe: 'https for ECI, http for the emulator', check: checks.oneOf('http', 'https') },
   { path: 'eci.timeoutMs', type: 'number', env: 'ECIGW_ECI_TIMEOUT_MS', flag: 'eci-timeout-ms', default: 10000, describe: 'timeout of one ECI call attempt (ms)' },
   { path: 'gcGraceSeconds', type: 'number', env: 'ECIGW_GC_GRACE_SECONDS', flag: 'gc-grace-seconds', default: 60, describe: 'an orphaned container group is deleted after this long' },
+  { path: 'gcMaxOrphanShare', type: 'number', env: 'ECIGW_GC_MAX_ORPHAN_SHARE', flag: 'gc-max-orphan-share', default: DEFAULT_GC_MAX_ORPHAN_SHARE, describe: 'GC holds while an inventory would orphan more than this share of a cluster\'s groups (all of them always holds)', check: maxOrphanShareProblem },
   { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
   { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9096, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
 ];
@@ -62,7 +64,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     connection: { endpoint: (v['eci.endpoint'] as string | undefined) || undefined, protocol: v['eci.protocol'] as 'http' | 'https', timeoutMs: v['eci.timeoutMs'] as number },
     credentials: (scope) => resolveCredentials(scope.tenant.credentialsRef, env),
     registry,
-    provider: { gcGraceMs: (v.gcGraceSeconds as number) * 1000 },
+    provider: { gcGraceMs: (v.gcGraceSeconds as number) * 1000, gcMaxOrphanShare: v.gcMaxOrphanShare as number },
   });
   let relay;
   try {

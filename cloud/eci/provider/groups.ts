@@ -1,10 +1,12 @@
 // ECI container-group I/O for one tenant through its EciCaller: paged listing by tag filter (Limit/NextToken),
 // lookups by ids in batches, lookup by pod UID, create, update, delete. Every query carries tag filters; the
-// provider still checks ownership of every group returned.
+// provider still checks ownership of every group returned. Every create and update carries the scope's
+// tenant-id tag, and a create a ClientToken no other scope can share.
 import { $Eci } from '../sdk.js';
 import type { EciCaller } from '../api.js';
 import { TAG_POD_UID, type EciGroup } from '../mapping/index.js';
-import type { TagPair } from './identity.js';
+import type { TenantScope } from '../../provider/provider.js';
+import { scopedClientToken, withTenantTag, type TagPair } from './identity.js';
 
 /** DescribeContainerGroups returns at most 20 groups per page and accepts at most 20 ids (ECI docs). */
 export const MAX_PAGE = 20;
@@ -64,22 +66,30 @@ export class GroupApi {
     return out;
   }
 
-  /** Groups tagged with this pod UID (whatever their cluster: the caller checks ownership). */
+  /** Groups tagged with this pod UID, whatever their tenant or cluster: the caller checks ownership (ownGroupsForUid). */
   async findByUid(uid: string): Promise<EciGroup[]> {
     const out: EciGroup[] = [];
     for await (const page of this.pagesByTags([{ key: TAG_POD_UID, value: uid }])) out.push(...page);
     return out;
   }
 
-  async create(request: $Eci.CreateContainerGroupRequest): Promise<string> {
+  /** Creates a group of `scope` (its tenant tag and a scope-bound ClientToken are set here); warnings for the pod. */
+  async create(request: $Eci.CreateContainerGroupRequest, scope: TenantScope): Promise<{ groupId: string; warnings: string[] }> {
+    const tagged = withTenantTag(request.tag ?? [], scope, (t) => new $Eci.CreateContainerGroupRequestTag(t));
+    request.tag = tagged.tags;
+    if (request.clientToken) request.clientToken = scopedClientToken(request.clientToken, scope);
     const res = await this.caller.call('CreateContainerGroup', (c, rt) => c.createContainerGroupWithOptions(request, rt));
-    const id = res.body?.containerGroupId;
-    if (!id) throw new Error('CreateContainerGroup returned no ContainerGroupId');
-    return id;
+    const groupId = res.body?.containerGroupId;
+    if (!groupId) throw new Error('CreateContainerGroup returned no ContainerGroupId');
+    return { groupId, warnings: tagged.warnings };
   }
 
-  async update(request: $Eci.UpdateContainerGroupRequest): Promise<void> {
+  /** Updates a group of `scope`; ECI replaces the tags, so the tenant tag is set again (to the same value). */
+  async update(request: $Eci.UpdateContainerGroupRequest, scope: TenantScope): Promise<string[]> {
+    const tagged = withTenantTag(request.tag ?? [], scope, (t) => new $Eci.UpdateContainerGroupRequestTag(t));
+    request.tag = tagged.tags;
     await this.caller.call('UpdateContainerGroup', (c, rt) => c.updateContainerGroupWithOptions(request, rt));
+    return tagged.warnings;
   }
 
   /** Deletes a group; false when ECI no longer knows it. */

@@ -1,34 +1,99 @@
 // Which container groups belong to which tenant and pod, read only from ECI tags so a restarted relay re-derives
-// everything: the scope's tag filter, ownership of a group (mine / another scope's / not ours), the pod UID and
-// applied generation a group carries, and the idempotency ClientToken of a create. Pure.
+// everything: the scope's tag filter, ownership of a group (mine / another scope's / legacy / not ours), the
+// immutable tenant-id tag every write carries, the pod UID and applied generation a group carries, and the
+// tenant-scoped idempotency ClientToken of a create. Pure.
+import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import { TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, type EciGroup } from '../mapping/index.js';
-import type { TenantScope } from '../../provider/provider.js';
+import { IDENTITY_TAG_KEYS, MAX_TAGS, TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, tagProblem, type EciGroup } from '../mapping/index.js';
+import { ProviderError, type TenantScope } from '../../provider/provider.js';
 
 /** Generation of the pod intent a group was created or last updated for (added by the provider, not the mapping). */
 export const TAG_GENERATION = 'ecigw.io/generation';
+
+/**
+ * The tenant a group belongs to, set by the provider on every create and update (always to the scope's tenant id,
+ * whatever the pod's labels say), so two tenants on one ECI account, even with the same cluster id, never share a
+ * group. A group without it was made before the tag existed and is never touched (`legacy`).
+ */
+export const TAG_TENANT_ID = 'ecigw.io/tenant-id';
 
 export interface TagPair {
   key: string;
   value: string;
 }
 
-/** Tags every group of the scope carries: the cluster id plus the tenant's own tags. */
+/** The tenant-id tag's value: the tenant id, which must be a valid ECI tag value (config ids are DNS labels). */
+export function tenantTagValue(scope: TenantScope): string {
+  const problem = tagProblem(TAG_TENANT_ID, scope.tenantId);
+  if (problem) throw new ProviderError('INVALID_ARGUMENT', `tenants.${scope.tenantId}: the tenant id cannot be the value of the ${TAG_TENANT_ID} tag (${problem}); rename the tenant`);
+  return scope.tenantId;
+}
+
+/** Tags every group of the scope carries: the cluster id, the tenant id and the tenant's own tags. */
 export function scopeTags(scope: TenantScope): TagPair[] {
-  return [{ key: TAG_CLUSTER_ID, value: scope.clusterId }, ...Object.entries(scope.tenant.tags).map(([key, value]) => ({ key, value }))];
+  return [
+    { key: TAG_CLUSTER_ID, value: scope.clusterId },
+    { key: TAG_TENANT_ID, value: tenantTagValue(scope) },
+    ...Object.entries(scope.tenant.tags).map(([key, value]) => ({ key, value })),
+  ];
 }
 
 export function tagMap(group: EciGroup): Map<string, string> {
   return new Map((group.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
 }
 
-export type Ownership = 'mine' | 'foreign' | 'untagged';
+export type Ownership = 'mine' | 'foreign' | 'legacy' | 'untagged';
 
-/** `untagged`: no pod-uid tag (not a gateway pod, never touched); `foreign`: a gateway pod of another cluster/tenant. */
+/**
+ * `untagged`: no pod-uid or cluster tag (not a gateway pod, never touched); `legacy`: a gateway pod without the
+ * tenant-id tag (made before it existed; any tenant's, so never touched); `foreign`: another tenant's or cluster's.
+ */
 export function ownershipOf(group: EciGroup, scope: TenantScope): Ownership {
   const tags = tagMap(group);
   if (!tags.get(TAG_POD_UID) || !tags.has(TAG_CLUSTER_ID)) return 'untagged';
+  if (!tags.get(TAG_TENANT_ID)) return 'legacy';
   return scopeTags(scope).every((t) => tags.get(t.key) === t.value) ? 'mine' : 'foreign';
+}
+
+/**
+ * The scope's groups among those a lookup by pod uid found, oldest first. Another scope's group for the uid is
+ * PERMISSION_DENIED (without saying whose); a legacy one is FAILED_PRECONDITION naming it and the fix, so the
+ * pod neither runs twice nor takes over a group that may be another tenant's.
+ */
+export function ownGroupsForUid(groups: EciGroup[], scope: TenantScope, uid: string): EciGroup[] {
+  const mine = groups.filter((g) => ownershipOf(g, scope) === 'mine');
+  if (mine.length === 0) {
+    if (groups.some((g) => ownershipOf(g, scope) === 'foreign')) throw new ProviderError('PERMISSION_DENIED', `pod ${uid} belongs to another cluster or tenant`);
+    const legacy = groups.find((g) => ownershipOf(g, scope) === 'legacy');
+    if (legacy) {
+      throw new ProviderError(
+        'FAILED_PRECONDITION',
+        `pod ${uid}: container group ${legacy.containerGroupId} has no ${TAG_TENANT_ID} tag (made by a relay older than that tag), so no tenant may manage it; delete it in ECI, then the pod can be applied again`,
+      );
+    }
+  }
+  return mine.sort((a, b) => String(a.creationTime ?? '').localeCompare(String(b.creationTime ?? '')));
+}
+
+/**
+ * `tags` with the tenant-id tag set to the scope's tenant (any other value, e.g. copied from a pod label, is
+ * replaced). When all 20 ECI tag slots are used, the last copied pod label makes room, with a warning; identity,
+ * generation and tenant tags are never dropped.
+ */
+export function withTenantTag<T extends { key?: string; value?: string }>(tags: T[], scope: TenantScope, make: (t: TagPair) => T): { tags: T[]; warnings: string[] } {
+  const value = tenantTagValue(scope);
+  const warnings: string[] = [];
+  const out = tags.filter((t) => t.key !== TAG_TENANT_ID);
+  const kept = new Set<string>([...IDENTITY_TAG_KEYS, TAG_GENERATION, ...Object.keys(scope.tenant.tags)]);
+  if (out.length >= MAX_TAGS) {
+    let i = out.length - 1;
+    while (i >= 0 && kept.has(out[i].key ?? '')) i--;
+    if (i < 0) throw new ProviderError('INVALID_ARGUMENT', `tenants.${scope.tenantId}.tags: too many tags; ECI allows ${MAX_TAGS} per container group and the gateway needs ${IDENTITY_TAG_KEYS.length + 2} of them`);
+    const [dropped] = out.splice(i, 1);
+    warnings.push(`label ${dropped.key} is not copied to an ECI tag: the gateway needs the slot for ${TAG_TENANT_ID}`);
+  }
+  out.push(make({ key: TAG_TENANT_ID, value }));
+  return { tags: out, warnings };
 }
 
 export function podUidOf(group: EciGroup): string | undefined {
@@ -54,6 +119,18 @@ export function clientTokenFor(uid: string, generation: number, attempt = 0): st
   const room = MAX_CLIENT_TOKEN - suffix.length;
   const safe = /^[\x21-\x7e]+$/.test(uid) && uid.length <= room ? uid : fnv1a64(uid).slice(0, room);
   return `${safe}${suffix}`;
+}
+
+/**
+ * The ClientToken ECI sees: the provider's token prefixed with a hash of the scope, so a token is never shared by
+ * two tenants or clusters of one account (ECI would otherwise answer a create with another scope's group), still
+ * ASCII, deterministic and ≤64 characters.
+ */
+export function scopedClientToken(token: string, scope: TenantScope): string {
+  const prefix = `s${createHash('sha256').update(`${scope.tenantId}/${scope.clusterId}`).digest('hex').slice(0, 10)}-`;
+  const room = MAX_CLIENT_TOKEN - prefix.length;
+  const body = /^[\x21-\x7e]+$/.test(token) && token.length <= room ? token : createHash('sha256').update(token).digest('hex').slice(0, room);
+  return `${prefix}${body}`;
 }
 
 function fnv1a64(s: string): string {

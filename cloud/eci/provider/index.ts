@@ -2,6 +2,7 @@
 // EciCaller (rate limits, retries) and status poller. Interactive sessions are delegated to cloud/eci/sessions
 // when given. Stateless: everything is re-derived from ECI tags, so a new instance adopts existing groups.
 import type { Duplex, Writable } from 'node:stream';
+import type { Registry } from 'prom-client';
 import { logger, type Logger } from '../../../common/log.js';
 import type { EciCaller } from '../api.js';
 import {
@@ -23,7 +24,10 @@ import {
   type TenantScope,
 } from '../../provider/provider.js';
 import { GroupApi, MAX_PAGE, type ReadCounter } from './groups.js';
+import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcMetrics } from './gc.js';
+import { tenantTagValue } from './identity.js';
 import { TenantPods } from './tenant.js';
+import { AdmissionGate } from './admission.js';
 
 export type SessionProvider = Pick<PodProvider, 'exec' | 'attach' | 'logs' | 'portForward' | 'stats'>;
 
@@ -34,6 +38,15 @@ export interface EciProviderOptions {
   sessions?: SessionProvider;
   /** An orphan (tagged for the scope, absent from the agent's inventory) is deleted after this long (default 60 s). */
   gcGraceMs?: number;
+  /**
+   * GC holds (deletes nothing for the cluster, logs, sets `ecigw_relay_gc_held`) while an inventory would orphan
+   * more than this share of a cluster's groups; one that would orphan all of them always holds (default 0.5).
+   */
+  gcMaxOrphanShare?: number;
+  /** Registry for the GC metrics. */
+  registry?: Registry;
+  /** A pod refused for the tenant's quotas.maxPods re-lists the tenant's groups first unless the last listing is younger (default 2000 ms). */
+  quotaRelistMs?: number;
   /** Poll interval while some group is changing (default 1000 ms). */
   pollFastMs?: number;
   /** Poll interval when every group is stable (default 15000 ms). */
@@ -51,9 +64,20 @@ export class EciProvider implements PodProvider {
   private readonly tenants = new Map<string, TenantPods>();
   private readonly reads: ReadCounter = { reads: 0 };
   private readonly log: Logger;
+  /** Tenant policy and pod quota (per tenant, across its clusters) in front of every create. */
+  private readonly gate: AdmissionGate;
+  private readonly gcMetrics?: GcMetrics;
 
   constructor(private readonly opts: EciProviderOptions) {
     this.log = opts.log ?? logger('eci-provider');
+    this.gate = new AdmissionGate({
+      pagesByTags: (scope, tags) => new GroupApi(this.opts.callerFor(scope), Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads).pagesByTags(tags),
+      quotaRelistMs: opts.quotaRelistMs,
+      log: this.log.child({ component: 'admission' }),
+    });
+    const problem = opts.gcMaxOrphanShare === undefined ? undefined : maxOrphanShareProblem(opts.gcMaxOrphanShare);
+    if (problem) throw new RangeError(`EciProvider: gcMaxOrphanShare ${problem}`);
+    this.gcMetrics = opts.registry ? gcMetrics(opts.registry) : undefined;
   }
 
   /** DescribeContainerGroups calls made so far by all scopes (the bench's read-call figure). */
@@ -63,8 +87,10 @@ export class EciProvider implements PodProvider {
 
   private tenant(scope: TenantScope): TenantPods {
     const key = `${scope.tenantId}\u0000${scope.clusterId}`;
+    this.gate.seen(scope);
     let t = this.tenants.get(key);
     if (!t) {
+      tenantTagValue(scope); // a tenant id ECI cannot tag with fails every call of the scope, naming the tenant
       const api = new GroupApi(this.opts.callerFor(scope), Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads);
       t = new TenantPods(
         scope,
@@ -73,6 +99,8 @@ export class EciProvider implements PodProvider {
           pollFastMs: this.opts.pollFastMs ?? 1000,
           pollSlowMs: this.opts.pollSlowMs ?? 15_000,
           gcGraceMs: this.opts.gcGraceMs ?? 60_000,
+          gcMaxOrphanShare: this.opts.gcMaxOrphanShare ?? DEFAULT_GC_MAX_ORPHAN_SHARE,
+          gcMetrics: this.gcMetrics,
           lostAfterMisses: this.opts.lostAfterMisses ?? 2,
           fastPollMaxIds: this.opts.fastPollMaxIds ?? 200,
         },

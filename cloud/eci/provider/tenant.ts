@@ -1,6 +1,6 @@
 // One tenant scope's pods on ECI: apply/delete/get/list/reconcile against ECI through GroupApi, the status poller
 // (batched listing by the scope's tags; fast cadence while groups change, slow when stable, off when nobody
-// watches and nothing is pending), PodState deltas to watchers, and orphan GC after a grace period.
+// watches and nothing is pending), PodState deltas to watchers, and orphan GC (gc.ts) after a grace period.
 import type { V1Pod } from '@kubernetes/client-node';
 import { diffUpdatable, type EciGroup } from '../mapping/index.js';
 import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type PodStateListener, type ReconcileResult, type TenantScope } from '../../provider/provider.js';
@@ -8,14 +8,21 @@ import { diffInventory } from '../../provider/reconcile.js';
 import type { Logger } from '../../../common/log.js';
 import { classify, errorCodeOf } from '../retry.js';
 import { MAX_PAGE, type GroupApi } from './groups.js';
-import { clientTokenFor, generationOf, ownershipOf, podFromGroup, podUidOf, scopeTags } from './identity.js';
+import { DEFAULT_GC_MAX_ORPHAN_SHARE, OrphanGc, type GcMetrics } from './gc.js';
+import { clientTokenFor, generationOf, ownGroupsForUid, ownershipOf, podFromGroup, podUidOf, scopeTags, scopedClientToken } from './identity.js';
 import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
+import type { AdmissionGate } from './admission.js';
 import { failedState, goneState, newTracked, observeGroup, warningEvents, type TrackedPod } from './state.js';
 
 export interface TenantPodsOptions {
   pollFastMs: number;
   pollSlowMs: number;
   gcGraceMs: number;
+  /** Largest share of the scope's groups one inventory may orphan before GC holds (default 0.5; all always holds). */
+  gcMaxOrphanShare?: number;
+  gcMetrics?: GcMetrics;
+  /** Clock of the GC's grace period (tests). */
+  now?: () => number;
   /** Full polls a non-terminal, non-deleting group may be missing before it is reported lost. */
   lostAfterMisses: number;
   /** Most changing groups polled by id per fast tick (bounds reads during bursts). */
@@ -26,8 +33,7 @@ export class TenantPods {
   private readonly pods = new Map<string, TrackedPod>();
   private readonly listeners = new Set<PodStateListener>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly orphanSince = new Map<string, number>();
-  private latestInventory?: Set<string>;
+  private readonly gc: OrphanGc;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   /** True while a tick runs: it schedules its successor itself, at the earliest time asked for meanwhile. */
@@ -42,7 +48,12 @@ export class TenantPods {
     private readonly api: GroupApi,
     private readonly opts: TenantPodsOptions,
     private readonly log: Logger,
-  ) {}
+    /** Tenant policy and pod quota in front of every create and update (admission.ts). */
+    private readonly gate?: AdmissionGate,
+  ) {
+    const { gcGraceMs: graceMs, gcMaxOrphanShare, gcMetrics: metrics, now } = opts;
+    this.gc = new OrphanGc({ graceMs, maxOrphanShare: gcMaxOrphanShare ?? DEFAULT_GC_MAX_ORPHAN_SHARE, metrics, now, tenant: scope.tenantId, cluster: scope.clusterId, log });
+  }
 
   // ---- PodProvider operations -------------------------------------------------------------------------
 
@@ -80,17 +91,13 @@ export class TenantPods {
   async reconcile(inventory: InventoryEntry[]): Promise<ReconcileResult> {
     // The agent took its inventory before sending it, so pods it applies while the listing below runs are not
     // in it. They are not orphans: the live set starts as the inventory now and every apply joins it.
-    const live = new Set(inventory.map((e) => e.uid));
-    this.latestInventory = live;
+    const live = this.gc.beginInventory(inventory.map((e) => e.uid));
     await this.pollNow(true);
     const states = [...this.pods.values()].flatMap((p) => (p.state && !p.state.gone && !p.deleting ? [p.state] : []));
     const result = diffInventory(inventory, states);
     result.orphans = result.orphans.filter((o) => !live.has(o.uid));
-    const now = Date.now();
-    const orphanUids = new Set(result.orphans.map((o) => o.uid));
-    for (const uid of [...this.orphanSince.keys()]) if (!orphanUids.has(uid)) this.orphanSince.delete(uid);
-    for (const uid of orphanUids) if (!this.orphanSince.has(uid)) this.orphanSince.set(uid, now);
-    if (this.orphanSince.size > 0) this.wake(this.opts.gcGraceMs);
+    this.gc.inventoryResult(result.orphans.map((o) => o.uid), states.length);
+    if (this.gc.pending > 0) this.wake(this.opts.gcGraceMs);
     return result;
   }
 
@@ -108,8 +115,7 @@ export class TenantPods {
   // ---- apply / delete ------------------------------------------------------------------------------------
 
   private async applyLocked(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
-    this.orphanSince.delete(uid);
-    this.latestInventory?.add(uid);
+    this.gc.applied(uid);
     let tr = this.pods.get(uid);
     if (tr && (tr.generation >= generation || tr.deleting)) {
       if (!tr.fromIntent && !tr.deleting) this.adoptIntent(tr, decoded.pod);
@@ -143,10 +149,16 @@ export class TenantPods {
 
   private async createLocked(uid: string, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
     const built = buildCreate(decoded, generation);
+    const admitted = this.gate ? await this.gate.admitCreate(this.scope, decoded.pod, built.request) : { ok: true as const, done: () => undefined };
+    if (!admitted.ok) return this.failCreate(uid, generation, decoded, admitted.reason, admitted.message);
     let groupId: string;
     try {
-      groupId = await this.api.create(built.request);
+      const created = await this.api.create(built.request, this.scope);
+      groupId = created.groupId;
+      built.warnings.push(...created.warnings);
     } catch (err) {
+      admitted.done(false);
+      if (err instanceof ProviderError) throw err; // the scope's tags cannot be written (tenant configuration)
       const c = classify(err);
       if (!c.permanent) throw new ProviderError('UNAVAILABLE', `CreateContainerGroup for pod ${uid}: ${c.message}`);
       if (errorCodeOf(err) === 'IdempotentParameterMismatch') return this.createdBefore(uid, generation, decoded);
@@ -154,6 +166,7 @@ export class TenantPods {
       // being retried forever; its controller (Deployment, Job, ...) creates a replacement pod.
       return this.failCreate(uid, generation, decoded, c.reason, c.message);
     }
+    admitted.done(true);
     const tr = this.pods.get(uid) ?? newTracked(uid, decoded.pod, generation, true);
     tr.groupId = groupId;
     tr.generation = generation;
@@ -187,7 +200,7 @@ export class TenantPods {
     const group = (await this.lookup(uid))[0];
     const tr = group ? this.observe(group) : undefined;
     if (tr?.groupId) return this.adoptFound(tr, decoded.pod);
-    return this.failCreate(uid, generation, decoded, 'ProviderInstanceLost', `ECI created a container group for this pod before (same idempotency token ${clientTokenFor(uid, generation)}), and it no longer exists (deleted outside the gateway, or lost by ECI); the pod must be recreated`);
+    return this.failCreate(uid, generation, decoded, 'ProviderInstanceLost', `ECI created a container group for this pod before (same idempotency token ${scopedClientToken(clientTokenFor(uid, generation), this.scope)}), and it no longer exists (deleted outside the gateway, or lost by ECI); the pod must be recreated`);
   }
 
   private async updateLocked(tr: TrackedPod, generation: number, decoded: ReturnType<typeof decodeIntent>): Promise<ApplyResult> {
@@ -195,10 +208,13 @@ export class TenantPods {
     const warnings: string[] = [];
     if (diff.updateNeeded && !tr.terminal) {
       const built = buildUpdate(decoded, tr.groupId, generation);
+      const denied = this.gate?.checkUpdate(this.scope, built.request);
+      if (denied) throw new ProviderError('FAILED_PRECONDITION', `PolicyDenied: ${denied}`);
       warnings.push(...built.warnings.filter((w) => !/ActiveDeadlineSeconds/.test(w) || diff.activeDeadlineChanged));
       try {
-        await this.api.update(built.request);
+        warnings.push(...(await this.api.update(built.request, this.scope)));
       } catch (err) {
+        if (err instanceof ProviderError) throw err;
         const c = classify(err);
         if (!c.permanent) throw new ProviderError('UNAVAILABLE', `UpdateContainerGroup for pod ${tr.uid}: ${c.message}`);
         throw new ProviderError('FAILED_PRECONDITION', `ECI refused to update pod ${tr.uid}: ${c.message}`);
@@ -222,7 +238,7 @@ export class TenantPods {
   }
 
   private async deleteLocked(uid: string, gracePeriodSeconds: number, why: 'requested' | 'gc'): Promise<DeleteResult> {
-    this.orphanSince.delete(uid);
+    this.gc.forget(uid);
     const tr = this.pods.get(uid);
     const groupIds = new Set<string>();
     if (tr?.groupId) groupIds.add(tr.groupId);
@@ -260,15 +276,12 @@ export class TenantPods {
     return { uid, existed: anyExisted || !!tr };
   }
 
-  /** This scope's groups for uid; PERMISSION_DENIED when the uid belongs to another cluster or tenant. */
+  /** This scope's groups for uid; PERMISSION_DENIED for another cluster's or tenant's, FAILED_PRECONDITION for a legacy one. */
   private async lookup(uid: string): Promise<EciGroup[]> {
     const groups = await this.api.findByUid(uid).catch((err) => {
       throw new ProviderError('UNAVAILABLE', `DescribeContainerGroups for pod ${uid}: ${classify(err).message}`);
     });
-    const foreign = groups.filter((g) => ownershipOf(g, this.scope) === 'foreign');
-    const mine = groups.filter((g) => ownershipOf(g, this.scope) === 'mine');
-    if (foreign.length > 0 && mine.length === 0) throw new ProviderError('PERMISSION_DENIED', `pod ${uid} belongs to another cluster or tenant`);
-    return mine.sort((a, b) => String(a.creationTime ?? '').localeCompare(String(b.creationTime ?? '')));
+    return ownGroupsForUid(groups, this.scope, uid);
   }
 
   // ---- status polling ------------------------------------------------------------------------------------
@@ -326,7 +339,7 @@ export class TenantPods {
   }
 
   private active(): boolean {
-    return !this.closed && (this.listeners.size > 0 || this.inflight > 0 || this.orphanSince.size > 0 || this.settlingIds().length > 0);
+    return !this.closed && (this.listeners.size > 0 || this.inflight > 0 || this.gc.pending > 0 || this.settlingIds().length > 0);
   }
 
   /**
@@ -409,30 +422,22 @@ export class TenantPods {
   }
 
   private async collectGarbage(): Promise<void> {
-    const now = Date.now();
-    for (const [uid, since] of [...this.orphanSince]) {
-      if (now - since < this.opts.gcGraceMs) continue;
-      if (this.latestInventory?.has(uid)) {
-        this.orphanSince.delete(uid);
-        continue;
-      }
-      const tr = this.pods.get(uid);
-      if (!tr || tr.deleting) {
-        this.orphanSince.delete(uid);
-        continue;
-      }
-      this.log.info({ uid, groupId: tr.groupId, orphanForMs: now - since }, 'garbage-collecting orphan container group');
-      await this.serial(uid, () => this.deleteLocked(uid, 0, 'gc'));
-    }
-    if (this.orphanSince.size > 0) {
-      const next = Math.min(...this.orphanSince.values()) + this.opts.gcGraceMs - now;
-      this.wake(Math.max(this.opts.pollFastMs, next));
-    }
+    const next = await this.gc.collect(
+      (uid) => {
+        const tr = this.pods.get(uid);
+        return tr && !tr.deleting ? tr.groupId : undefined;
+      },
+      // Under the pod's lock an apply may have come first: then it is no longer an orphan.
+      (uid) => this.serial(uid, async () => this.gc.isDue(uid) && (await this.deleteLocked(uid, 0, 'gc'), true)),
+    );
+    if (next !== undefined) this.wake(Math.max(this.opts.pollFastMs, next));
   }
 
   // ---- plumbing ------------------------------------------------------------------------------------------
 
   private emit(state: PodState): void {
+    const tr = this.pods.get(state.uid);
+    this.gate?.observed(this.scope, state.uid, !state.gone && !!state.providerId && !!tr && !tr.terminal);
     for (const l of this.listeners) {
       try {
         l(state);
