@@ -161,6 +161,8 @@ export class LocalCluster {
       `--service-account-signing-key-file=${join(pkiDir, 'sa.key')}`,
       '--api-audiences=https://kubernetes.default.svc.cluster.local',
       '--authorization-mode=Node,RBAC',
+      // As kubeadm does (it is off by default): a node identity may change only its own Node and the pods bound to it.
+      '--enable-admission-plugins=NodeRestriction',
       '--service-cluster-ip-range=10.96.0.0/16',
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',

@@ -1,13 +1,16 @@
 // The node controller against the real API server: the node Lease is renewed on its interval and the node
 // status (Ready's lastHeartbeatTime) is rewritten before it gets older than statusMaxAgeMs even when nothing
 // changes; a tunnel outage is one write, not one per reconnect attempt. Short intervals keep it quick.
+// With a node identity under NodeRestriction: registration and adoption write only what a node may.
 import test from 'ava';
-import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { useCluster } from '../../cluster/fixture.js';
 import { NodeController } from '../../../agent/node/node-controller.js';
 import { DEFAULT_TAINT } from '../../../agent/node/node-spec.js';
 import { NODE_LEASE_NAMESPACE } from '../../../agent/node/lease.js';
 import { eventually } from '../../helpers/wait.js';
+import { testBootstrap } from '../../helpers/bootstrap.js';
+import { NodeIdentity } from '../../../agent/kube/node-identity/node-identity.js';
 
 test('renews the Lease every interval and rewrites status before it is statusMaxAgeMs old', async (t) => {
   const cluster = await useCluster();
@@ -78,4 +81,35 @@ test('declares ExtendWebSocketsToKubelet in node status and keeps it through rew
   t.teardown(() => off.stop());
   await off.start();
   t.is(await declared(), '', 'no longer declared');
+});
+
+test('under NodeRestriction, with a node identity: registers with only labels a node may set; re-adopting a node whose taint an administrator removed keeps it removed', async (t) => {
+  const cluster = await useCluster();
+  const boot = new KubeConfig();
+  boot.loadFromFile((await testBootstrap(cluster)).kubeconfigPath);
+  const name = `eci-vk-${process.pid}-restricted`;
+  const id = new NodeIdentity(boot, { nodeName: name });
+  t.teardown(async () => {
+    id.stop();
+    await cluster.kubectl(['delete', 'node', name, '--ignore-not-found']);
+  });
+  await id.start();
+  const cfg = { name, capacity: { cpu: '10', memory: '10Gi', pods: '100' }, labels: { 'example.com/team': 'burst' }, taints: [DEFAULT_TAINT], internalIP: '127.0.0.1', kubeletPort: 10250, os: 'linux', arch: 'amd64', agentVersion: '0.1.0', declareWebSocketStreaming: false };
+  const first = new NodeController(id.kubeConfig, cfg, { leaseIntervalMs: 60_000, statusIntervalMs: 60_000 });
+  await first.start();
+  first.stop();
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  t.is((await core.readNode({ name })).metadata?.labels?.['example.com/team'], 'burst');
+
+  const removed = await cluster.kubectl(['taint', 'nodes', name, `${DEFAULT_TAINT.key}-`]);
+  t.is(removed.code, 0, removed.stderr);
+  // A restarted agent with one more label adopts the node: the label is added, the taint is not put back
+  // (NodeRestriction forbids a node to change its taints; the agent logs the kubectl taint command instead).
+  const again = new NodeController(id.kubeConfig, { ...cfg, labels: { ...cfg.labels, 'example.com/tier': 'eci' } }, { leaseIntervalMs: 60_000, statusIntervalMs: 60_000 });
+  t.teardown(() => again.stop());
+  await again.start();
+  const node = await core.readNode({ name });
+  t.is(node.metadata?.labels?.['example.com/tier'], 'eci');
+  t.false((node.spec?.taints ?? []).some((x) => x.key === DEFAULT_TAINT.key), 'the removed taint stays removed');
+  t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'and the node reports status');
 });
