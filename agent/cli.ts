@@ -14,6 +14,7 @@ import { Agent } from './agent.js';
 import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
 import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
+import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/limit-fields.js';
 import { TunnelKubeletBackend } from './tunnel-backend.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -49,6 +50,7 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'kubelet.certFile', type: 'string', env: 'ECIGW_KUBELET_CERT_FILE', flag: 'kubelet-cert-file', describe: 'kubelet API serving certificate (self-generated when empty)' },
   { path: 'kubelet.keyFile', type: 'string', env: 'ECIGW_KUBELET_KEY_FILE', flag: 'kubelet-key-file', describe: 'kubelet API serving key' },
   { path: 'kubelet.clientCaFile', type: 'string', env: 'ECIGW_KUBELET_CLIENT_CA_FILE', flag: 'kubelet-client-ca-file', default: `${SA_DIR}/ca.crt`, describe: 'CA of the API server\'s kubelet client certificate' },
+  ...KUBELET_LIMIT_FIELDS,
   { path: 'leaderElection.enabled', type: 'boolean', env: 'ECIGW_LEADER_ELECT', flag: 'leader-elect', default: false, describe: 'elect one active replica with a Lease' },
   { path: 'leaderElection.namespace', type: 'string', env: 'POD_NAMESPACE', flag: 'leader-elect-namespace', default: 'default', describe: 'namespace of the leader Lease' },
   { path: 'leaderElection.name', type: 'string', env: 'ECIGW_LEADER_ELECT_NAME', flag: 'leader-elect-name', describe: 'leader Lease name (default: gateway-agent-<node name>)' },
@@ -173,6 +175,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         addresses: [node.internalIP],
         tls: str('kubelet.certFile') ? { cert: readFileSync(str('kubelet.certFile') as string, 'utf8'), key: readFileSync(str('kubelet.keyFile') as string, 'utf8') } : undefined,
         clientCaPem: readFileSync(v['kubelet.clientCaFile'] as string, 'utf8'),
+        limits: sessionLimitsFromConfig(v),
         // TokenReview and SubjectAccessReview go with the node identity, as the kubelet's do.
         kubeConfig,
         backend: new TunnelKubeletBackend(tunnel, pods, node.name),

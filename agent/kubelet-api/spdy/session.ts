@@ -254,6 +254,7 @@ export class SpdySession extends EventEmitter {
   private idleTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  private budgetTimer: NodeJS.Timeout | undefined;
   private readonly hwm: number;
   private readonly inputBudget: number;
   private readonly maxStreams: number;
@@ -342,7 +343,7 @@ export class SpdySession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.idleTimer, this.stallTimer, this.graceTimer]) if (t) clearTimeout(t);
+    for (const t of [this.idleTimer, this.stallTimer, this.graceTimer, this.budgetTimer]) if (t) clearTimeout(t);
     for (const s of [...this.streams.values()]) s.destroy();
     this.streams.clear();
     this.starved.clear();
@@ -378,8 +379,21 @@ export class SpdySession extends EventEmitter {
   }
 
   private checkInputBudget(): void {
-    this.inputOverBudget = this.bufferedStreamBytes > this.inputBudget;
-    if (this.inputOverBudget) this.socket.pause();
+    const over = this.bufferedStreamBytes > this.inputBudget;
+    if (over) this.socket.pause();
+    // A reader that drains what it holds does not call _read again until more is pushed: while over the
+    // budget, look again now and then.
+    if (over && !this.budgetTimer) {
+      this.budgetTimer = setInterval(() => {
+        this.checkInputBudget();
+        this.maybeResume();
+      }, 20);
+      this.budgetTimer.unref();
+    } else if (!over && this.budgetTimer) {
+      clearInterval(this.budgetTimer);
+      this.budgetTimer = undefined;
+    }
+    this.inputOverBudget = over;
   }
 
   private write(buf: Buffer): boolean {

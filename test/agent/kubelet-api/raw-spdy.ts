@@ -1,7 +1,8 @@
 // Test helper: a raw SPDY/3.1 client that can misbehave. It performs the HTTP/1.1 upgrade over TLS (to the
-// API server or straight to a kubelet API), then writes whatever frames a test encodes with frames.ts and
+// API server or straight to a kubelet API), or sits on any byte stream, then writes whatever frames a test encodes with frames.ts and
 // records every frame the other side sends. No session logic: it never answers, resets or flow-controls.
-import { connect, type TLSSocket } from 'node:tls';
+import { connect } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import { FrameDecoder, HeaderCompressor, HeaderDecompressor, encodeFrame, type Frame, type Headers } from '../../../agent/kubelet-api/spdy/frames.js';
 
@@ -33,7 +34,7 @@ export class RawSpdyClient {
   private decodeError?: Error;
   private ended = false;
 
-  private constructor(readonly socket: TLSSocket, readonly protocol: string, head: Buffer) {
+  private constructor(readonly socket: Duplex, readonly protocol: string, head: Buffer) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => {
       this.ended = true;
@@ -42,6 +43,11 @@ export class RawSpdyClient {
     socket.on('error', () => undefined);
     socket.on('data', (b: Buffer) => this.onBytes(b));
     if (head.length) this.onBytes(head);
+  }
+
+  /** A raw client on an already connected byte stream (an in-process pair, a loopback socket). */
+  static attach(socket: Duplex): RawSpdyClient {
+    return new RawSpdyClient(socket, '', Buffer.alloc(0));
   }
 
   /** Upgrades to SPDY/3.1; resolves with the client, or with the refusal when the answer is not 101. */

@@ -184,3 +184,52 @@ test('a compressed header bomb is cut off at the header block limit', (t) => {
   d.push(frame);
   t.throws(() => d.next(), { instanceOf: SpdyProtocolError });
 });
+
+/** Bytes a decoder copies (Buffer.concat anywhere, plus its own assembly copies) while a frame trickles in one byte at a time. */
+function trickleCost(t: { is(a: unknown, b: unknown): void }, payload: number): number {
+  const frame = encodeFrame({ type: 'data', streamId: 1, fin: false, data: Buffer.alloc(payload, 7) }, new HeaderCompressor());
+  const d = new FrameDecoder(new HeaderDecompressor());
+  const concat = Buffer.concat;
+  let concatenated = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+    const r = concat(list, total);
+    concatenated += r.length;
+    return r;
+  }) as typeof Buffer.concat;
+  let got: Frame | undefined;
+  try {
+    for (let i = 0; i < frame.length; i++) {
+      d.push(frame.subarray(i, i + 1));
+      got = d.next() ?? got;
+    }
+  } finally {
+    Buffer.concat = concat;
+  }
+  t.is(got?.type === 'data' && got.data.length, payload);
+  return concatenated + ((d as unknown as { copiedBytes?: number }).copiedBytes ?? 0);
+}
+
+test('a frame trickled in one byte at a time is assembled once: bytes copied grow linearly with its size', (t) => {
+  // Was a concatenation of everything buffered on every push: n^2/2 bytes copied (2 GiB for 64 KiB, ~1 min of CPU for 1 MiB).
+  const small = trickleCost(t, 32 * 1024);
+  const large = trickleCost(t, 64 * 1024);
+  t.true(small <= 2 * (32 * 1024 + 8), `copied ${small} bytes for a 32 KiB frame`);
+  t.true(large <= 2 * small + 64, `copied ${large} bytes for 64 KiB after ${small} for 32 KiB`);
+});
+
+test('frames in many small chunks, and many frames in one chunk, decode in order with no copy beyond the split ones', (t) => {
+  const c = new HeaderCompressor();
+  const frames: Frame[] = Array.from({ length: 200 }, (_, i) => ({ type: 'data', streamId: 1 + 2 * (i % 5), fin: false, data: Buffer.alloc(1 + ((i * 97) % 3000), i) }));
+  const wire = Buffer.concat(frames.map((f) => encodeFrame(f, c)));
+  const d = new FrameDecoder(new HeaderDecompressor());
+  const out: Frame[] = [];
+  for (let off = 0; off < wire.length; ) {
+    const n = 1 + rnd(700);
+    d.push(wire.subarray(off, off + n));
+    off += n;
+    for (let f = d.next(); f; f = d.next()) out.push(f);
+  }
+  t.deepEqual(out, frames);
+  t.is(d.buffered, 0);
+  t.true(d.copiedBytes <= wire.length, `copied ${d.copiedBytes} of ${wire.length}`);
+});
