@@ -54,6 +54,7 @@ interface Conn {
   socket: Socket;
   source: string;
   deadline: NodeJS.Timeout | undefined;
+  closing?: boolean;
 }
 
 const full = (size: number, perInterval: number, interval: 'second' | 'minute'): TokenBucket => {
@@ -175,7 +176,10 @@ export class ConnectionGuard implements AuthObserver {
     const s = this.sources.get(c.source);
     if (!s || s.authBudget.tryRemoveTokens(1)) return true;
     // Out of budget: this connection goes (after the refusal is written) and the source gets no new one.
-    setImmediate(() => this.reject(c.socket, c.source, 'auth_failures'));
+    if (!c.closing) {
+      c.closing = true;
+      setImmediate(() => this.reject(c.socket, c.source, 'auth_failures'));
+    }
     return false;
   }
 
