@@ -125,6 +125,7 @@ const bench: Bench = async () => {
     agentId: 'agent-1',
     version: 'bench',
     proxy: null,
+    maxInteractiveSessions: 1000, // 200 idle sessions below; the relay here allows 1000 streams
   });
   client.start();
   await new Promise((r) => client.once('connected', r));

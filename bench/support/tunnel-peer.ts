@@ -56,7 +56,7 @@ const start = JSON.parse(process.env.ECIGW_TUNNEL_PEER ?? '{}') as PeerStart;
 const config = parseRelayConfig({
   tenants: { t1: { region: 'r', credentialsRef: 'x', vSwitchId: 'v', securityGroupId: 's', tags: {}, quotas: { maxPods: 1_000_000 }, clusterIds: ['c1'] } },
   certificateIdentities: { 'agent-1': 't1' },
-  limits: { requestsPerSecond: 1_000_000, burst: 1_000_000, maxSessionsPerAgent: 1000, maxConcurrentStreams: 1000 },
+  limits: { requestsPerSecond: 1_000_000, burst: 1_000_000, sessionsPerSecond: 1_000_000, sessionBurst: 1_000_000, maxSessionsPerAgent: 1000, maxExecSessionsPerAgent: 1000, maxConcurrentStreams: 1000 },
 });
 const relay = await startRelay({ tls: { certFile: start.certFile, keyFile: start.keyFile, clientCaFile: start.caFile }, config, provider: new MemoryProvider() });
 const chunk = Buffer.alloc(start.chunkBytes, 0x79);
