@@ -5,20 +5,10 @@
 // cluster-wide reads. A pod bound to the node still gets its Secret and its bound service-account token.
 import test from 'ava';
 import { AuthenticationV1Api, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
-import type { PodIntent, TenantScope } from '../../cloud/provider/provider.js';
+import { RecordingProvider, projectedToken } from '../helpers/recording-provider.js';
 import { startStack, eventually, type Stack } from '../helpers/stack.js';
 import { EventRecorder } from '../../agent/kube/events.js';
 import { errorMessage, httpStatus } from '../../agent/kube/errors.js';
-
-/** The in-process provider, remembering the intents it was given (what crossed the tunnel). */
-class RecordingProvider extends MemoryProvider {
-  readonly intents = new Map<string, PodIntent>();
-  override async apply(scope: TenantScope, intent: PodIntent) {
-    this.intents.set(intent.uid, intent);
-    return await super.apply(scope, intent);
-  }
-}
 
 const provider = new RecordingProvider({ orphanGraceMs: 0 });
 let stack: Stack;
@@ -71,10 +61,9 @@ test.serial('a pod bound to the node runs with its Secret and a token bound to i
   await eventually('the pod Running', async () => (await core.readNamespacedPod({ name: 'mine', namespace: ns })).status?.phase === 'Running', 60_000);
   const intent = provider.intents.get(mine.metadata?.uid ?? '');
   t.is(intent?.env?.app?.values?.PASSWORD, SECRET_VALUE, 'the Secret reached the intent');
-  const tokenVolume = Object.entries(intent?.volumes ?? {}).find(([name]) => name.startsWith('kube-api-access-'))?.[1];
-  const token = tokenVolume?.files?.find((f) => f.path === 'token')?.content.toString();
-  t.truthy(token, 'the projected service-account token was resolved');
-  const claims = JSON.parse(Buffer.from((token ?? '..').split('.')[1], 'base64url').toString()) as { sub: string; 'kubernetes.io'?: { pod?: { name: string; uid: string }; node?: { name: string } } };
+  const projected = projectedToken(intent);
+  t.truthy(projected, 'the projected service-account token was resolved');
+  const claims = projected?.claims ?? {};
   t.is(claims.sub, `system:serviceaccount:${ns}:worker`);
   t.is(claims['kubernetes.io']?.pod?.uid, mine.metadata?.uid, 'bound to the pod');
   t.is(claims['kubernetes.io']?.node?.name, stack.nodeName, 'and, through it, to the node');

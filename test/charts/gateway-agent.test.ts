@@ -1,6 +1,7 @@
 // charts/gateway-agent rendered with helm: lint, the objects for default and non-default values, RBAC
-// exactly as intended (least privilege), the config file and env read back by the agent's own config
-// loader with the pod's mounted files laid out on disk, and values the schema must reject.
+// exactly as intended (the ServiceAccount keeps only what the node identity cannot do), the config file and
+// env read back by the agent's own config loader with the pod's mounted files laid out on disk, and values
+// the schema must reject.
 import test from 'ava';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,10 +28,10 @@ test('helm lint without the required values fails naming them', async (t) => {
 
 test('default values: the expected objects and nothing optional', async (t) => {
   const objs = await render(CHART);
-  t.deepEqual(objs.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Secret', 'ServiceAccount']);
+  t.deepEqual(objs.map((o) => o.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'ServiceAccount']);
   t.is(all(objs, 'NetworkPolicy').length, 0);
   t.is(all(objs, 'ServiceMonitor').length, 0);
-  for (const o of objs) if (o.kind !== 'ClusterRole' && o.kind !== 'ClusterRoleBinding' && o.metadata.namespace !== 'kube-node-lease') t.is(o.metadata.namespace, 'ecigw', `${o.kind} ${o.metadata.name}`);
+  for (const o of objs) if (o.kind !== 'ClusterRole' && o.kind !== 'ClusterRoleBinding') t.is(o.metadata.namespace, 'ecigw', `${o.kind} ${o.metadata.name}`);
 });
 
 test('default Deployment: 2 replicas with leader election, downward API, ports, probes, hardening', async (t) => {
@@ -41,7 +42,10 @@ test('default Deployment: 2 replicas with leader election, downward API, ports, 
   const c = pod.containers[0];
   t.is(c.image, 'ghcr.io/eci-hybrid-gateway/gateway-agent:0.1.0');
   const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
-  t.like(env, { ECIGW_LEADER_ELECT: 'true', POD_NAMESPACE: 'metadata.namespace', POD_NAME: 'metadata.name', POD_IP: 'status.podIP', ECIGW_AGENT_CONFIG: '/etc/ecigw/config/agent.yaml' });
+  t.like(env, { ECIGW_LEADER_ELECT: 'true', POD_NAMESPACE: 'metadata.namespace', POD_NAME: 'metadata.name', POD_UID: 'metadata.uid', POD_IP: 'status.podIP', ECIGW_AGENT_CONFIG: '/etc/ecigw/config/agent.yaml' });
+  // The node key lives in an in-memory emptyDir by default (survives container restarts, never on disk).
+  t.deepEqual(pod.volumes?.find((v) => v.name === 'node-identity')?.emptyDir, { medium: 'Memory', sizeLimit: '1Mi' });
+  t.is(c.volumeMounts?.find((m) => m.name === 'node-identity')?.mountPath, '/var/lib/ecigw/node-identity');
   t.deepEqual(
     c.ports?.map((p) => [p.name, p.containerPort]),
     [
@@ -64,24 +68,23 @@ test('default Deployment: 2 replicas with leader election, downward API, ports, 
 
 const sortRules = (rules: V1PolicyRule[] = []) => rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, resourceNames: r.resourceNames, verbs: [...r.verbs].sort() }));
 
-function expectedClusterRules(node: string) {
+/** The ServiceAccount's cluster-wide rights: its node CSRs only (everything kubelet-like goes with the node identity). */
+function expectedClusterRules(autoApprove = true) {
   return [
-    { apiGroups: [''], resources: ['nodes'], resourceNames: undefined, verbs: ['create'] },
-    { apiGroups: [''], resources: ['nodes'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
-    { apiGroups: [''], resources: ['nodes/status'], resourceNames: [node], verbs: ['get', 'patch', 'update'] },
-    { apiGroups: [''], resources: ['pods'], resourceNames: undefined, verbs: ['delete', 'get', 'list', 'watch'] },
-    { apiGroups: [''], resources: ['pods/status'], resourceNames: undefined, verbs: ['patch'] },
-    { apiGroups: [''], resources: ['events'], resourceNames: undefined, verbs: ['create', 'get', 'patch', 'update'] },
-    { apiGroups: [''], resources: ['configmaps', 'secrets'], resourceNames: undefined, verbs: ['get'] },
-    { apiGroups: [''], resources: ['serviceaccounts/token'], resourceNames: undefined, verbs: ['create'] },
-    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], resourceNames: undefined, verbs: ['create'] },
-    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], resourceNames: undefined, verbs: ['create'] },
+    { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], resourceNames: undefined, verbs: ['create', 'get', 'list', 'watch'] },
+    ...(autoApprove ? [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/nodeclient'], resourceNames: undefined, verbs: ['create'] }] : []),
   ];
 }
 
-const leaseRules = (name: string) => [
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: undefined, verbs: ['create'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [name], verbs: ['get', 'patch', 'update'] },
+/** In the release namespace: Events about its own Pod, and the leader Lease when electing. */
+const namespaceRules = (lease?: string) => [
+  { apiGroups: [''], resources: ['events'], resourceNames: undefined, verbs: ['create', 'patch'] },
+  ...(lease
+    ? [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: undefined, verbs: ['create'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [lease], verbs: ['get', 'patch', 'update'] },
+      ]
+    : []),
 ];
 
 function assertNoWildcards(t: { false: (v: boolean, m?: string) => void }, objs: KubeObject[]) {
@@ -94,26 +97,43 @@ function assertNoWildcards(t: { false: (v: boolean, m?: string) => void }, objs:
   }
 }
 
-test('RBAC: exactly the rules a kubelet-like agent needs, scoped to its node and leases, no wildcards', async (t) => {
+test('RBAC: the ServiceAccount keeps only what a node identity cannot do (its CSRs, its Events, the leader Lease), no wildcards', async (t) => {
   const objs = await render(CHART, [], { release: 'prod' });
   assertNoWildcards(t, objs);
   const cr = one<V1ClusterRole>(objs, 'ClusterRole');
   t.is(cr.metadata?.name, 'ecigw-prod-gateway-agent');
-  t.deepEqual(sortRules(cr.rules), expectedClusterRules('eci-virtual-node'));
-  const nodeLease = one<V1Role>(objs, 'Role', '-node-lease');
-  t.is(nodeLease.metadata?.namespace, 'kube-node-lease');
-  t.deepEqual(sortRules(nodeLease.rules), leaseRules('eci-virtual-node'));
-  const leader = one<V1Role>(objs, 'Role', '-leader-election');
-  t.is(leader.metadata?.namespace, 'ecigw');
-  t.deepEqual(sortRules(leader.rules), leaseRules('gateway-agent-eci-virtual-node'));
+  t.deepEqual(sortRules(cr.rules), expectedClusterRules());
+  const role = one<V1Role>(objs, 'Role');
+  t.is(role.metadata?.namespace, 'ecigw');
+  t.deepEqual(sortRules(role.rules), namespaceRules('gateway-agent-eci-virtual-node'));
+  t.false(objs.some((o) => o.metadata.namespace === 'kube-node-lease'), 'no node Lease role: the Node authorizer grants a node its own Lease');
   const sa = one<KubeObject>(objs, 'ServiceAccount').metadata.name;
   const bindings = [...all(objs, 'RoleBinding'), ...all(objs, 'ClusterRoleBinding')] as unknown as V1RoleBinding[];
-  t.is(bindings.length, 3);
+  t.is(bindings.length, 2);
   for (const b of bindings) {
     t.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: 'ecigw' }]);
     const target = objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (o.metadata.namespace ?? '') === (b.kind === 'RoleBinding' ? b.metadata?.namespace : ''));
     t.truthy(target, `${b.metadata?.name} refers to a rendered ${b.roleRef.kind}`);
   }
+  // Nothing kubelet-like is left to the ServiceAccount.
+  const resources = [...all(objs, 'ClusterRole'), ...all(objs, 'Role')].flatMap((r) => ((r as V1Role).rules ?? []).flatMap((x) => x.resources ?? []));
+  for (const r of ['secrets', 'configmaps', 'serviceaccounts/token', 'pods', 'pods/status', 'nodes', 'nodes/status', 'tokenreviews', 'subjectaccessreviews']) t.false(resources.includes(r), r);
+});
+
+test('nodeIdentity values: manual approval drops nodeclient; keyStorage disk and memory; lifetime and reminder reach the config', async (t) => {
+  const manual = await render(CHART, [{ nodeIdentity: { autoApprove: false, keyStorage: 'disk', expirationSeconds: 0, approvalReminderSeconds: 15 } }]);
+  t.deepEqual(sortRules(one<V1ClusterRole>(manual, 'ClusterRole').rules), expectedClusterRules(false));
+  const vol = one<V1Deployment>(manual, 'Deployment').spec?.template.spec?.volumes?.find((v) => v.name === 'node-identity');
+  t.deepEqual(vol?.emptyDir, { sizeLimit: '1Mi' }, 'on the node\'s disk');
+  const { values: v } = loadAsAgent(manual, t);
+  t.like(v, { 'nodeIdentity.enabled': true, 'nodeIdentity.expirationSeconds': 0, 'nodeIdentity.approvalReminderSeconds': 15 });
+  t.regex(v['nodeIdentity.certDir'] as string, /\/var\/lib\/ecigw\/node-identity\/pki$/);
+
+  const memory = await render(CHART, [{ nodeIdentity: { keyStorage: 'memory' } }]);
+  const d = one<V1Deployment>(memory, 'Deployment');
+  t.false((d.spec?.template.spec?.volumes ?? []).some((x) => x.name === 'node-identity'), 'no volume');
+  t.false((d.spec?.template.spec?.containers[0].volumeMounts ?? []).some((x) => x.name === 'node-identity'));
+  t.is(loadAsAgent(memory, t).values['nodeIdentity.certDir'], undefined, 'the key stays in the process');
 });
 
 /** Lays out the pod's files under a temp root and loads the config the way `gateway-agent` does. */
@@ -157,7 +177,14 @@ test('the rendered config and env load through the agent CLI config (AGENT_FIELD
     'leaderElection.namespace': 'ecigw',
     'leaderElection.name': 'gateway-agent-eci-virtual-node',
     'leaderElection.identity': 'agent-7d9f-abcde',
+    'nodeIdentity.enabled': true,
+    'nodeIdentity.expirationSeconds': 604800,
+    'nodeIdentity.approvalReminderSeconds': 60,
+    'pod.name': 'agent-7d9f-abcde',
+    'pod.namespace': 'ecigw',
+    'pod.uid': 'a1b2c3d4-0000-4000-8000-000000000001',
   });
+  t.regex(v['nodeIdentity.certDir'] as string, /\/var\/lib\/ecigw\/node-identity\/pki$/);
   t.deepEqual(v['node.taints'], [{ key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' }]);
   t.deepEqual(v['node.capacity'], { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' });
   t.regex(readFileSync(v['relay.keyFile'] as string, 'utf8'), /BEGIN PRIVATE KEY/);
@@ -195,9 +222,8 @@ test('non-default values reach the Deployment, Secret, RBAC and the loaded confi
   const secret = one<V1Secret>(objs, 'Secret');
   t.deepEqual(Object.keys(secret.data ?? {}).sort(), ['ca.crt', 'token']);
   t.is(Buffer.from(secret.data!.token, 'base64').toString(), 's3cret-token');
-  t.deepEqual(sortRules(one<V1ClusterRole>(objs, 'ClusterRole').rules), expectedClusterRules('eci-burst'));
-  t.deepEqual(sortRules(one<V1Role>(objs, 'Role', '-node-lease').rules), leaseRules('eci-burst'));
-  t.deepEqual(sortRules(one<V1Role>(objs, 'Role', '-leader-election').rules), leaseRules('burst-leader'));
+  t.deepEqual(sortRules(one<V1ClusterRole>(objs, 'ClusterRole').rules), expectedClusterRules());
+  t.deepEqual(sortRules(one<V1Role>(objs, 'Role').rules), namespaceRules('burst-leader'));
 
   // The kubelet serving pair and client CA come from objects the user owns (not rendered here).
   const { values: v, missing } = await (async () => {
@@ -229,11 +255,11 @@ test('non-default values reach the Deployment, Secret, RBAC and the loaded confi
   t.deepEqual(v['node.taints'], [{ key: 'eci', value: 'true', effect: 'NoExecute' }]);
 });
 
-test('a single replica without leader election has no leader Role and says so in env', async (t) => {
+test('a single replica without leader election has no leader Lease rules and says so in env', async (t) => {
   const objs = await render(CHART, [{ replicaCount: 1, leaderElection: { enabled: false } }]);
   const env = one<V1Deployment>(objs, 'Deployment').spec!.template.spec!.containers[0].env ?? [];
   t.is(env.find((e) => e.name === 'ECIGW_LEADER_ELECT')?.value, 'false');
-  t.is(all(objs, 'Role').length, 1);
+  t.deepEqual(sortRules(one<V1Role>(objs, 'Role').rules), namespaceRules());
   t.is(one<V1ConfigMap>(objs, 'ConfigMap').data?.['agent.yaml']?.includes('leaderElection'), false);
 });
 
@@ -285,6 +311,8 @@ const rejected: [string, object, RegExp][] = [
   ['the latest image tag', { image: { tag: 'latest' } }, /\/image\/tag/],
   ['an upper-case node name', { node: { name: 'ECI' } }, /\/node\/name/],
   ['a string port', { kubelet: { port: '10250' } }, /\/kubelet\/port/],
+  ['an unknown key storage', { nodeIdentity: { keyStorage: 'secret' } }, /\/nodeIdentity\/keyStorage/],
+  ['a certificate lifetime under 600 s', { nodeIdentity: { expirationSeconds: 300 } }, /\/nodeIdentity\/expirationSeconds/],
   ['a NetworkPolicy without relay CIDRs', { networkPolicy: { enabled: true, apiServerCIDRs: ['10.0.0.1/32'] } }, /\/networkPolicy\/relayCIDRs/],
 ];
 for (const [what, values, field] of rejected) {

@@ -130,8 +130,8 @@ export function materializeMounts(objs: KubeObject[], deployment: V1Deployment, 
 }
 
 /** The container's env with downward-API references resolved from `pod`. */
-export function containerEnv(deployment: V1Deployment, pod: { name: string; namespace: string; ip: string }): Record<string, string> {
-  const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': pod.namespace, 'status.podIP': pod.ip };
+export function containerEnv(deployment: V1Deployment, pod: { name: string; namespace: string; ip: string; uid?: string }): Record<string, string> {
+  const fields: Record<string, string> = { 'metadata.name': pod.name, 'metadata.namespace': pod.namespace, 'metadata.uid': pod.uid ?? 'a1b2c3d4-0000-4000-8000-000000000001', 'status.podIP': pod.ip };
   const env: Record<string, string> = {};
   for (const e of deployment.spec?.template.spec?.containers[0].env ?? []) {
     const ref = e.valueFrom?.fieldRef?.fieldPath;

@@ -1,10 +1,18 @@
 // `helm install` of both charts into the REAL local cluster (no kubelet there, so pods never run: the
-// objects are verified through the API), and the agent ServiceAccount's effective permissions checked
-// with `kubectl auth can-i --as` against a table of what it must and must not be able to do.
+// objects are verified through the API), the agent ServiceAccount's effective permissions checked with
+// `kubectl auth can-i --as` against a table of what it must and must not be able to do, and the agent run
+// with that ServiceAccount's token as its bootstrap credential: it gets its node identity and a burst works.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, PolicyV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CertificatesV1Api, CoordinationV1Api, CoreV1Api, PolicyV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
+import { tokenKubeconfig } from '../cluster/bootstrap-identity.js';
+import { startLocalGateway } from '../../demo/local-gateway.js';
+import { RecordingProvider, projectedToken } from '../helpers/recording-provider.js';
+import { schedulable, eventually } from '../helpers/stack.js';
 import { chartDir, ciValues, helm } from './helm.js';
 
 const suffix = () => randomBytes(3).toString('hex');
@@ -46,16 +54,19 @@ test('gateway-agent installs; Deployment, ServiceAccount, Secret, ConfigMap, PDB
   t.regex(cm.data?.['agent.yaml'] ?? '', new RegExp(`name: ${node}`));
   const pdb = await c.kc.makeApiClient(PolicyV1Api).readNamespacedPodDisruptionBudget({ name, namespace: ns });
   t.is(pdb.spec?.minAvailable, 1);
+  t.is(ctr.env?.find((e) => e.name === 'POD_UID')?.valueFrom?.fieldRef?.fieldPath, 'metadata.uid');
+  t.is(d.spec?.template.spec?.volumes?.find((v) => v.name === 'node-identity')?.emptyDir?.medium, 'Memory');
   const cr = await rbac.readClusterRole({ name: `${ns}-${name}` });
-  t.true(cr.rules?.some((r) => r.resources?.includes('nodes') && r.resourceNames?.includes(node)));
+  t.deepEqual(cr.rules?.flatMap((r) => r.resources ?? []).sort(), ['certificatesigningrequests', 'certificatesigningrequests/nodeclient']);
   const crb = await rbac.readClusterRoleBinding({ name: `${ns}-${name}` });
   t.deepEqual(crb.subjects?.map((s) => ({ kind: s.kind, name: s.name, namespace: s.namespace })), [{ kind: 'ServiceAccount', name, namespace: ns }]);
-  const lease = await rbac.readNamespacedRole({ name: `${ns}-${name}-node-lease`, namespace: 'kube-node-lease' });
-  t.deepEqual(lease.rules?.find((r) => r.resourceNames)?.resourceNames, [node]);
-  await rbac.readNamespacedRoleBinding({ name: `${name}-leader-election`, namespace: ns });
+  const role = await rbac.readNamespacedRole({ name, namespace: ns });
+  t.deepEqual(role.rules?.find((r) => r.resourceNames)?.resourceNames, [`gateway-agent-${node}`]);
+  await rbac.readNamespacedRoleBinding({ name, namespace: ns });
+  t.false((await rbac.listNamespacedRole({ namespace: 'kube-node-lease' })).items.some((r) => r.metadata?.name?.includes(name)), 'no node Lease role any more');
 });
 
-test('the agent ServiceAccount can do exactly what the agent needs (kubectl auth can-i --as)', async (t) => {
+test('the agent ServiceAccount can do only what a node identity cannot (kubectl auth can-i --as)', async (t) => {
   const c = await useCluster();
   const node = `vn-${suffix()}`;
   const { ns, release } = await install(t, c, 'gateway-agent', [`node.name=${node}`]);
@@ -63,48 +74,45 @@ test('the agent ServiceAccount can do exactly what the agent needs (kubectl auth
   const leader = `gateway-agent-${node}`;
   // [verb, resource, namespace ('' = cluster scope / all namespaces), extra args, expected]
   const table: [string, string, string, string[], boolean][] = [
-    ['create', 'nodes', '', [], true],
-    ['get', `nodes/${node}`, '', [], true],
-    ['update', `nodes/${node}`, '', [], true],
-    ['patch', `nodes/${node}`, '', ['--subresource=status'], true],
-    ['update', `nodes/${node}`, '', ['--subresource=status'], true],
-    ['get', 'nodes/some-other-node', '', [], false],
-    ['update', 'nodes/some-other-node', '', ['--subresource=status'], false],
-    ['delete', `nodes/${node}`, '', [], false],
-    ['list', 'nodes', '', [], false],
-    ['list', 'pods', '', ['--all-namespaces'], true],
-    ['watch', 'pods', '', ['--all-namespaces'], true],
-    ['get', 'pods', 'default', [], true],
-    ['delete', 'pods', 'default', [], true],
-    ['patch', 'pods', 'default', ['--subresource=status'], true],
-    ['update', 'pods', 'default', ['--subresource=status'], false],
-    ['create', 'pods', 'default', [], false],
-    ['update', 'pods', 'default', [], false],
-    ['patch', 'pods', 'default', [], false],
-    ['create', 'pods', 'default', ['--subresource=exec'], false],
-    ['create', 'events', 'default', [], true],
-    ['patch', 'events', 'default', [], true],
-    ['delete', 'events', 'default', [], false],
-    ['get', 'configmaps', 'default', [], true],
-    ['get', 'secrets', 'kube-system', [], true],
-    ['list', 'secrets', 'kube-system', [], false],
-    ['watch', 'configmaps', 'default', [], false],
-    ['create', 'secrets', 'default', [], false],
-    ['create', 'serviceaccounts', 'default', ['--subresource=token'], true],
-    ['create', 'serviceaccounts', 'default', [], false],
-    ['create', 'tokenreviews.authentication.k8s.io', '', [], true],
-    ['create', 'subjectaccessreviews.authorization.k8s.io', '', [], true],
-    ['create', 'leases.coordination.k8s.io', 'kube-node-lease', [], true],
-    ['update', `leases.coordination.k8s.io/${node}`, 'kube-node-lease', [], true],
-    ['get', `leases.coordination.k8s.io/${node}`, 'kube-node-lease', [], true],
-    ['update', 'leases.coordination.k8s.io/another-node', 'kube-node-lease', [], false],
-    ['delete', `leases.coordination.k8s.io/${node}`, 'kube-node-lease', [], false],
+    // The TLS bootstrap: its node certificate's CSR, auto-approved through nodeclient.
+    ['create', 'certificatesigningrequests.certificates.k8s.io', '', [], true],
+    ['get', 'certificatesigningrequests.certificates.k8s.io', '', [], true],
+    ['watch', 'certificatesigningrequests.certificates.k8s.io', '', [], true],
+    ['create', 'certificatesigningrequests.certificates.k8s.io', '', ['--subresource=nodeclient'], true],
+    ['create', 'certificatesigningrequests.certificates.k8s.io', '', ['--subresource=selfnodeclient'], false],
+    ['update', 'certificatesigningrequests.certificates.k8s.io', '', ['--subresource=approval'], false],
+    ['delete', 'certificatesigningrequests.certificates.k8s.io', '', [], false],
+    ['approve', 'signers.certificates.k8s.io/kubernetes.io/kube-apiserver-client-kubelet', '', [], false],
+    // The leader Lease and Events about its own Pod, in its own namespace.
     ['create', 'leases.coordination.k8s.io', ns, [], true],
     ['update', `leases.coordination.k8s.io/${leader}`, ns, [], true],
     ['get', 'leases.coordination.k8s.io/someone-elses-lock', ns, [], false],
     ['create', 'leases.coordination.k8s.io', 'default', [], false],
+    ['create', 'events', ns, [], true],
+    ['patch', 'events', ns, [], true],
+    ['get', 'events', ns, [], false],
+    ['create', 'events', 'default', [], false],
+    // Everything kubelet-like goes with the node identity: none of it with the ServiceAccount.
+    ['get', 'secrets', 'kube-system', [], false],
+    ['get', 'secrets', ns, [], false],
+    ['get', 'secrets', 'default', [], false],
+    ['list', 'secrets', '', ['--all-namespaces'], false],
+    ['get', 'configmaps', 'default', [], false],
+    ['create', 'serviceaccounts', 'default', ['--subresource=token'], false],
+    ['create', 'serviceaccounts', ns, ['--subresource=token'], false],
+    ['create', 'serviceaccounts', 'kube-system', ['--subresource=token'], false],
+    ['list', 'pods', '', ['--all-namespaces'], false],
+    ['get', 'pods', 'default', [], false],
+    ['delete', 'pods', 'default', [], false],
+    ['patch', 'pods', 'default', ['--subresource=status'], false],
+    ['create', 'nodes', '', [], false],
+    ['get', `nodes/${node}`, '', [], false],
+    ['patch', `nodes/${node}`, '', ['--subresource=status'], false],
+    ['create', 'leases.coordination.k8s.io', 'kube-node-lease', [], false],
+    ['update', `leases.coordination.k8s.io/${node}`, 'kube-node-lease', [], false],
+    ['create', 'tokenreviews.authentication.k8s.io', '', [], false],
+    ['create', 'subjectaccessreviews.authorization.k8s.io', '', [], false],
     ['create', 'deployments.apps', ns, [], false],
-    ['get', 'deployments.apps', ns, [], false],
     ['create', 'clusterrolebindings.rbac.authorization.k8s.io', '', [], false],
     ['*', '*', '', ['--all-namespaces'], false],
   ];
@@ -118,6 +126,64 @@ test('the agent ServiceAccount can do exactly what the agent needs (kubectl auth
   const wrong = results.filter((r) => r.got !== r.want);
   t.deepEqual(wrong, [], 'every row as intended');
   t.is(results.length, table.length);
+});
+
+test('the agent bootstrapped from the installed chart\'s ServiceAccount token gets its node identity, and a burst pod runs with its Secret and token', async (t) => {
+  const c = await useCluster();
+  const node = `vn-${suffix()}`;
+  const { ns, release, id } = await install(t, c, 'gateway-agent', [`node.name=${node}`]);
+  const sa = `${release}-gateway-agent`;
+  // As the Deployment's pod would hold it: a token of the chart's ServiceAccount (minted with kubectl).
+  const minted = await c.kubectl(['create', 'token', sa, '-n', ns, '--duration=1h']);
+  t.is(minted.code, 0, minted.stderr);
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-chart-agent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfigPath = join(dir, 'bootstrap.kubeconfig');
+  writeFileSync(kubeconfigPath, tokenKubeconfig(c.kc, minted.stdout.trim()), { mode: 0o600 });
+
+  // The agent code in-process (no container runtime here), configured as the chart configures it.
+  const provider = new RecordingProvider({ orphanGraceMs: 0 });
+  const gw = await startLocalGateway({
+    kubeconfigPath,
+    kubeletClientCaPem: c.pki.caCertPem,
+    provider,
+    nodeName: node,
+    clusterId: `chart-${id}`,
+    declareWebSocket: false,
+    nodeIdentity: { certDir: join(dir, 'pki'), expirationSeconds: 604800 },
+    agent: { leaderElection: { namespace: ns, name: `gateway-agent-${node}`, identity: 'replica-local' } },
+  });
+  t.teardown(async () => {
+    await gw.close();
+    await c.kubectl(['delete', 'node', node, '--ignore-not-found']);
+  });
+  await schedulable(c, node);
+  const csr = await c.kc.makeApiClient(CertificatesV1Api).readCertificateSigningRequest({ name: gw.agent.identity?.requested[0] ?? '' });
+  t.is(csr.spec.username, `system:serviceaccount:${ns}:${sa}`, 'the chart\'s ServiceAccount filed the CSR');
+  t.is(csr.status?.conditions?.find((x) => x.type === 'Approved')?.reason, 'AutoApproved');
+  const lease = await c.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: `gateway-agent-${node}`, namespace: ns });
+  t.is(lease.spec?.holderIdentity, 'replica-local', 'the leader Lease, held with the ServiceAccount');
+
+  const core = c.kc.makeApiClient(CoreV1Api);
+  const app = `chart-app-${id}`;
+  await core.createNamespace({ body: { metadata: { name: app } } });
+  t.teardown(() => core.deleteNamespace({ name: app }).then(() => undefined, () => undefined));
+  await core.createNamespacedSecret({ namespace: app, body: { metadata: { name: 'db' }, stringData: { password: 'burst-secret' } } });
+  const pod = await core.createNamespacedPod({
+    namespace: app,
+    body: {
+      metadata: { name: 'burst' },
+      spec: {
+        nodeName: node,
+        tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+        containers: [{ name: 'app', image: 'nginx', env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }],
+      },
+    },
+  });
+  await eventually('the burst pod Running', async () => (await core.readNamespacedPod({ name: 'burst', namespace: app })).status?.phase === 'Running', 60_000);
+  const intent = provider.intents.get(pod.metadata?.uid ?? '');
+  t.is(intent?.env?.app?.values?.DB_PASSWORD, 'burst-secret', 'its Secret, read with the node identity');
+  t.is(projectedToken(intent)?.claims['kubernetes.io']?.pod?.uid, pod.metadata?.uid, 'its token, bound to it');
 });
 
 test('gateway-relay installs; Deployment, Service, Secrets, ConfigMap and PDB exist as rendered', async (t) => {

@@ -78,7 +78,11 @@ app.kubernetes.io/component: virtual-kubelet
 {{- if .Values.kubelet.clientCAConfigMap -}}
 {{- $_ := set $kubelet "clientCaFile" "/etc/ecigw/kubelet-client-ca/ca.crt" -}}
 {{- end -}}
-{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "kubelet" $kubelet "ops" (dict "port" .Values.ops.port) -}}
+{{- $identity := dict "enabled" true "expirationSeconds" .Values.nodeIdentity.expirationSeconds "approvalReminderSeconds" .Values.nodeIdentity.approvalReminderSeconds -}}
+{{- if ne .Values.nodeIdentity.keyStorage "memory" -}}
+{{- $_ := set $identity "certDir" "/var/lib/ecigw/node-identity/pki" -}}
+{{- end -}}
+{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "nodeIdentity" $identity "kubelet" $kubelet "ops" (dict "port" .Values.ops.port) -}}
 {{- if .Values.leaderElection.enabled -}}
 {{- $_ := set $cfg "leaderElection" (dict "name" (include "gateway-agent.leaseName" .)) -}}
 {{- end -}}
