@@ -1,15 +1,19 @@
 // Resilience (issue #7), high availability: two agent replicas for one virtual node elect a leader with a
-// coordination.k8s.io Lease. The leader "crashes" (stops without releasing the lease); the standby takes
-// over within 15 s (lease 10 s + retry 2 s) and adopts every pod: nothing is created twice, no pod is
-// recreated, changes made while leaderless are applied, and a scale-down leaves no container group.
+// coordination.k8s.io Lease (held with their bootstrap ServiceAccount). Each replica holds its own node
+// certificate for the same node name. The leader "crashes" (stops without releasing the lease); the
+// standby takes over within 15 s (lease 10 s + retry 2 s) and adopts every pod with its own certificate:
+// nothing is created twice, no pod is recreated, changes made while leaderless are applied, and a
+// scale-down leaves no container group.
 import test from 'ava';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { AuthenticationV1Api, CertificatesV1Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { BOOTSTRAP_NAMESPACE } from '../cluster/bootstrap-identity.js';
 import { startResilienceStack, createBurstDeployment, groupCounts, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 import { GROUP_ID_ANNOTATION } from '../../agent/pods/pod-controller.js';
 import type { LeaderElectionOptions } from '../../agent/leader/election.js';
 
-const LEASE_NS = 'default';
+// The bootstrap ServiceAccount may hold Leases in its own namespace only (as the chart's Role allows).
+const LEASE_NS = BOOTSTRAP_NAMESPACE;
 const LEASE_NAME = `gateway-agent-ha-${process.pid}`;
 const election = (identity: string): LeaderElectionOptions => ({ namespace: LEASE_NS, name: LEASE_NAME, identity, leaseDurationSeconds: 10, retryPeriodMs: 2000 });
 const lost: string[] = [];
@@ -33,6 +37,18 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
   let tookOver = 0;
   const standbyLeads = standby.start().then(() => (tookOver = Date.now()));
   standbyLeads.catch(() => undefined);
+
+  // Each replica has its own certificate for the node, the standby already before it leads.
+  const leaderCert = stack.agent.identity?.credential;
+  const standbyCert = await eventually('the standby holds its node certificate', async () => standby.identity?.credential, 60_000);
+  t.truthy(leaderCert);
+  t.not(standbyCert.serial, leaderCert?.serial, 'two certificates');
+  t.false(standbyCert.spki.equals(leaderCert?.spki ?? Buffer.alloc(0)), 'two keys');
+  const csrs = await Promise.all([stack.agent, standby].map((a) => stack.cluster.kc.makeApiClient(CertificatesV1Api).readCertificateSigningRequest({ name: a.identity?.requested[0] ?? '' })));
+  t.not(csrs[0].metadata?.name, csrs[1].metadata?.name, 'one CSR each');
+  for (const csr of csrs) t.is(csr.status?.conditions?.find((c) => c.type === 'Approved')?.reason, 'AutoApproved');
+  const whoAmI = async (kc: KubeConfig) => (await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } })).status?.userInfo?.username;
+  for (const a of [stack.agent, standby]) t.is(await whoAmI(a.nodeKubeConfig), `system:node:${stack.nodeName}`);
 
   const ns = `ha-${process.pid}`;
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, ns);
@@ -60,6 +76,7 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
   t.true((spec?.leaseTransitions ?? 0) >= 1, 'the takeover is a lease transition');
 
   const after = await allRunningReady(d, 25, { what: '25 pods Running and Ready under the new leader', timeoutMs: 60_000, emulator: stack.emulator, log });
+  t.is(standby.identity?.credential?.serial, standbyCert.serial, 'the new leader works with its own certificate');
   for (const p of before) {
     const now = after.find((x) => x.metadata?.name === p.metadata?.name);
     t.is(now?.metadata?.uid, p.metadata?.uid, `${p.metadata?.name} was not recreated`);
