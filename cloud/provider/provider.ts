@@ -12,6 +12,7 @@ import type { LogsRequest__Output } from '../../proto/gen/ecigw/tunnel/v1/LogsRe
 import type { PortForwardStart__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
 import type { PodStats__Output } from '../../proto/gen/ecigw/tunnel/v1/PodStats.js';
 import type { TerminalSize__Output } from '../../proto/gen/ecigw/tunnel/v1/TerminalSize.js';
+import type { TenantPolicy } from '../eci/policy/types.js';
 
 export type PodIntent = PodIntent__Output;
 export type PodState = PodState__Output;
@@ -34,7 +35,16 @@ export interface TenantConfig {
   securityGroupId: string;
   /** Tags put on every cloud resource of this tenant. */
   tags: Record<string, string>;
+  /**
+   * Enforced by the ECI provider per tenant across all its clusters: pods whose container group is not finished,
+   * plus creates in flight.
+   */
   quotas: { maxPods: number };
+  /**
+   * What cloud privileges, exposure and cost this tenant's pods may ask ECI for (annotations, volumes, images).
+   * Absent = the defaults: every privilege and exposure denied (cloud/eci/policy/types.ts).
+   */
+  policy?: TenantPolicy;
   /** Cluster ids whose agents may act for this tenant. */
   clusterIds: string[];
   /**

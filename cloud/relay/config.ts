@@ -6,6 +6,7 @@ import type { TenantConfig } from '../provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 import { IdentityConfigError, dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
 import { LimitsError, parseLimits, type RelayLimits } from './limits.js';
+import { PolicyConfigError, parsePolicy } from '../eci/policy/parse.js';
 
 export type { RelayLimits } from './limits.js';
 export { DEFAULT_LIMITS } from './limits.js';
@@ -76,7 +77,17 @@ function eciRates(v: unknown, path: string): TenantConfig['eciRates'] {
 function tenant(id: string, v: unknown): TenantConfig {
   const path = `tenants.${id}`;
   const o = obj(v, path);
-  const quotas = obj(o.quotas ?? { maxPods: 100 }, `${path}.quotas`);
+  const quotas = obj(o.quotas ?? {}, `${path}.quotas`);
+  for (const k of Object.keys(quotas)) if (k !== 'maxPods') throw new ConfigError(`${path}.quotas.${k}`, 'unknown quota (known: maxPods)');
+  const maxPods = quotas.maxPods === undefined ? 100 : positive(quotas.maxPods, `${path}.quotas.maxPods`);
+  if (!Number.isInteger(maxPods)) throw new ConfigError(`${path}.quotas.maxPods`, 'must be a whole number of pods');
+  let policy;
+  try {
+    policy = parsePolicy(o.policy, `${path}.policy`);
+  } catch (e) {
+    if (e instanceof PolicyConfigError) throw new ConfigError(e.field, e.problem);
+    throw e;
+  }
   const clusterIds = o.clusterIds;
   if (!Array.isArray(clusterIds) || clusterIds.length === 0 || !clusterIds.every((c) => typeof c === 'string' && c)) {
     throw new ConfigError(`${path}.clusterIds`, 'must be a non-empty array of strings');
@@ -88,7 +99,8 @@ function tenant(id: string, v: unknown): TenantConfig {
     vSwitchId: str(o, 'vSwitchId', path),
     securityGroupId: str(o, 'securityGroupId', path),
     tags: stringMap(o.tags, `${path}.tags`),
-    quotas: { maxPods: positive(quotas.maxPods, `${path}.quotas.maxPods`) },
+    quotas: { maxPods },
+    policy,
     clusterIds: clusterIds as string[],
     ...(o.eciRates === undefined ? {} : { eciRates: eciRates(o.eciRates, `${path}.eciRates`) }),
   };

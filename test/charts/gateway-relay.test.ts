@@ -13,6 +13,7 @@ import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
 import { parseRelayConfig, DEFAULT_LIMITS } from '../../cloud/relay/config.js';
 import { LIMIT_KEYS } from '../../cloud/relay/limits.js';
 import { resolveCredentials } from '../../cloud/eci/credentials.js';
+import { POLICY_EIP_KEYS, POLICY_KEYS, POLICY_SPOT_KEYS, defaultPolicy } from '../../cloud/eci/policy/index.js';
 import { loadConfig } from '../../common/config.js';
 import { createCa, issueCert } from '../../common/pki.js';
 import { all, chartDir, containerEnv, helm, materializeMounts, one, render, template, REPO_ROOT, type KubeObject } from './helm.js';
@@ -77,7 +78,7 @@ test('the rendered config loads through the relay CLI config (RELAY_FIELDS, pars
   t.like(loaded?.values, { port: 8443, 'ops.port': 9096, 'eci.protocol': 'https', 'eci.timeoutMs': 10000, gcGraceSeconds: 60, 'tls.certFile': `${root}/etc/ecigw/tls/tls.crt`, 'tls.clientCaFile': `${root}/etc/ecigw/tls/ca.crt` });
   for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) t.regex(readFileSync(loaded?.values[f] as string, 'utf8'), /-----BEGIN/);
   const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
-  t.deepEqual(cfg.tenants.acme, { id: 'acme', region: 'cn-hangzhou', credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json`, vSwitchId: 'vsw-test', securityGroupId: 'sg-test', tags: {}, quotas: { maxPods: 100 }, clusterIds: ['onprem-1'] });
+  t.deepEqual(cfg.tenants.acme, { id: 'acme', region: 'cn-hangzhou', credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json`, vSwitchId: 'vsw-test', securityGroupId: 'sg-test', tags: {}, quotas: { maxPods: 100 }, policy: defaultPolicy(), clusterIds: ['onprem-1'] });
   t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': { tenantId: 'acme', clusterIds: ['onprem-1'] } });
   t.deepEqual(cfg.limits, DEFAULT_LIMITS);
   t.is(cfg.tokenFile, undefined);
@@ -86,6 +87,23 @@ test('the rendered config loads through the relay CLI config (RELAY_FIELDS, pars
 
 const token = 'agent-bearer-token';
 const tokenHash = createHash('sha256').update(token).digest('hex');
+const acmePolicy = {
+  ramRoles: ['acme-reader'],
+  securityGroups: ['sg-dmz00001'],
+  vSwitches: ['vsw-dmz00001'],
+  resourceGroups: ['rg-finance1'],
+  instanceTypes: ['2-4Gi', 'ecs.c6.*'],
+  maxPodCpu: 8,
+  maxPodMemoryGiB: 32,
+  maxEphemeralStorageGiB: 100,
+  spot: { strategies: ['SpotWithPriceLimit'], maxPriceLimit: 0.5 },
+  eip: { create: true, instanceIds: ['eip-prod0001'], commonBandwidthPackages: ['cbwp-shared01'], maxBandwidthMbps: 10, isps: ['BGP'] },
+  dataCacheBuckets: ['models'],
+  imageCaches: ['imc-team0001'],
+  acrInstances: ['cri-abcd1234'],
+  imageRegistries: ['*.aliyuncs.com', 'docker.io'],
+  flexVolumeDrivers: ['alicloud/nas'],
+};
 const custom = {
   replicaCount: 4,
   port: 9443,
@@ -93,7 +111,7 @@ const custom = {
   eci: { endpoint: 'eci-emulator.internal:8080', protocol: 'http', timeoutMs: 5000 },
   gcGraceSeconds: 120,
   tenants: {
-    acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, eciRates: { CreateContainerGroup: 100, DescribeContainerGroups: { perSecond: 200, burst: 50 } } },
+    acme: { region: 'cn-hangzhou', vSwitchId: 'vsw-a', securityGroupId: 'sg-a', clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, eciRates: { CreateContainerGroup: 100, DescribeContainerGroups: { perSecond: 200, burst: 50 } }, policy: acmePolicy },
     globex: { region: 'cn-shanghai', vSwitchId: 'vsw-g', securityGroupId: 'sg-g', clusterIds: ['dc-9'], credentialsRef: 'env:GLOBEX' },
   },
   certificateIdentities: { 'agent-onprem-1': { tenant: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': 'globex' },
@@ -127,6 +145,9 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.deepEqual(Object.keys(cfg.tenants).sort(), ['acme', 'globex']);
   t.like(cfg.tenants.acme, { clusterIds: ['onprem-1', 'onprem-2'], tags: { cost: 'ml' }, quotas: { maxPods: 500 }, credentialsRef: `file:${root}/etc/ecigw/credentials/acme.json` });
   t.deepEqual(cfg.tenants.acme.eciRates, { CreateContainerGroup: { perSecond: 100 }, DescribeContainerGroups: { perSecond: 200, burst: 50 } });
+  t.deepEqual(cfg.tenants.acme.policy, acmePolicy, 'the tenant policy reaches the relay as given');
+  t.deepEqual(cfg.tenants.globex.policy, defaultPolicy(), 'no policy: every privilege denied');
+  t.deepEqual(cfg.tenants.globex.quotas, { maxPods: 100 });
   t.is(cfg.tenants.globex.credentialsRef, 'env:GLOBEX');
   t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': { tenantId: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': { tenantId: 'globex', clusterIds: ['dc-9'] } });
   t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000, burst: DEFAULT_LIMITS.burst });
@@ -203,6 +224,15 @@ const rejected: [string, object, RegExp][] = [
   ['a TLS cert that is not PEM', { tls: { cert: 'not a cert' } }, /\/tls\/cert/],
   ['an ECI rate for an unknown action', { tenants: { acme: { eciRates: { CreateWidget: 5 } } } }, /\/tenants\/acme\/eciRates/],
   ['a zero ECI rate', { tenants: { acme: { eciRates: { CreateContainerGroup: 0 } } } }, /\/tenants\/acme\/eciRates/],
+  ['an unknown policy key', { tenants: { acme: { policy: { ramRole: ['admin'] } } } }, /\/tenants\/acme\/policy/],
+  ['a RAM role wildcard', { tenants: { acme: { policy: { ramRoles: ['*'] } } } }, /\/tenants\/acme\/policy\/ramRoles\/0/],
+  ['a security group that is not an ID', { tenants: { acme: { policy: { securityGroups: ['default'] } } } }, /\/tenants\/acme\/policy\/securityGroups\/0/],
+  ['eip.create as a string', { tenants: { acme: { policy: { eip: { create: 'yes' } } } } }, /\/tenants\/acme\/policy\/eip\/create/],
+  ['an unknown spot strategy', { tenants: { acme: { policy: { spot: { strategies: ['Cheap'] } } } } }, /\/tenants\/acme\/policy\/spot\/strategies\/0/],
+  ['an unknown flexVolume driver', { tenants: { acme: { policy: { flexVolumeDrivers: ['alicloud/cpfs'] } } } }, /\/tenants\/acme\/policy\/flexVolumeDrivers\/0/],
+  ['a registry given as a URL', { tenants: { acme: { policy: { imageRegistries: ['https://docker.io'] } } } }, /\/tenants\/acme\/policy\/imageRegistries\/0/],
+  ['a fractional maxPods', { tenants: { acme: { quotas: { maxPods: 2.5 } } } }, /\/tenants\/acme\/quotas\/maxPods/],
+  ['an unknown quota', { tenants: { acme: { quotas: { maxCpu: 10 } } } }, /\/tenants\/acme\/quotas/],
 ];
 for (const [what, values, field] of rejected) {
   test(`schema rejects ${what}`, async (t) => {
@@ -211,6 +241,15 @@ for (const [what, values, field] of rejected) {
     t.regex(r.stderr, field);
   });
 }
+
+test('the schema knows every tenant policy key and nothing else', (t) => {
+  type Props = { properties: Record<string, Props> };
+  const schema = JSON.parse(readFileSync(join(chartDir(CHART), 'values.schema.json'), 'utf8')) as { definitions: { tenantPolicy: Props } };
+  const p = schema.definitions.tenantPolicy.properties;
+  t.deepEqual(Object.keys(p).sort(), [...POLICY_KEYS].sort());
+  t.deepEqual(Object.keys(p.spot.properties).sort(), [...POLICY_SPOT_KEYS].sort());
+  t.deepEqual(Object.keys(p.eip.properties).sort(), [...POLICY_EIP_KEYS].sort());
+});
 
 test('the schema knows every relay limit and nothing else', (t) => {
   const schema = JSON.parse(readFileSync(join(chartDir(CHART), 'values.schema.json'), 'utf8')) as { properties: { limits: { properties: Record<string, unknown> } } };

@@ -77,7 +77,14 @@ export interface AnnotationSettings {
 const KNOWN = new Set<string>([...Object.values(A), ...SYSTEM_WRITTEN]);
 const SPEC_CPU_MEM = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)Gi$/;
 const ECS_TYPE = /^ecs\.[a-z0-9-]+\.[a-z0-9-]+$/;
-const ID = (prefix: string) => new RegExp(`^${prefix}-[a-z0-9]{4,64}$`);
+/** The form of an Alibaba Cloud resource ID with this prefix (`sg`, `vsw`, `rg`, `eip`, ...), as annotations take it. */
+export const ID = (prefix: string): RegExp => new RegExp(`^${prefix}-[a-z0-9]{4,64}$`);
+/** A RAM role name (`eci-ram-role-name`). */
+export const RAM_ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+/** A registry host with an optional port (`plain-http-registry`, `insecure-registry`). */
+export const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/;
+/** An ACR Enterprise instance ID (`acr-instance-ids`). */
+export const ACR_INSTANCE_ID = /^cri-[a-z0-9]+$/;
 const BANDWIDTH = /^(\d+)([KMG])$/;
 
 export function parseAnnotations(annotations: Record<string, string> | undefined, issues: Issues): AnnotationSettings {
@@ -186,7 +193,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   }
   if (has(A.ramRoleName)) {
     const v = a[A.ramRoleName]!.trim();
-    if (/^[A-Za-z0-9.-]{1,64}$/.test(v)) out.ramRoleName = v;
+    if (RAM_ROLE_NAME.test(v)) out.ramRoleName = v;
     else bad(A.ramRoleName, 'expected a RAM role name of 1-64 letters, digits, "." or "-"');
   }
   if (has(A.extraEphemeralStorage)) {
@@ -215,12 +222,12 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   for (const [key, prop] of [[A.plainHttpRegistry, 'plainHttpRegistry'], [A.insecureRegistry, 'insecureRegistry']] as const) {
     if (!has(key)) continue;
     const list = a[key]!.split(',').map((s) => s.trim()).filter(Boolean);
-    if (list.length > 0 && list.every((s) => /^[A-Za-z0-9.-]+(:\d+)?$/.test(s))) out[prop] = list.join(',');
+    if (list.length > 0 && list.every((s) => REGISTRY_HOST.test(s))) out[prop] = list.join(',');
     else bad(key, 'expected comma-separated registry hosts such as "harbor.example.com:5000"');
   }
   if (has(A.acrInstanceIds)) {
     const list = a[A.acrInstanceIds]!.split(',').map((s) => s.trim()).filter(Boolean);
-    if (list.length > 0 && list.every((s) => /^cri-[a-z0-9]+$/.test(s))) out.acrInstanceIds = list;
+    if (list.length > 0 && list.every((s) => ACR_INSTANCE_ID.test(s))) out.acrInstanceIds = list;
     else bad(A.acrInstanceIds, 'expected comma-separated ACR Enterprise instance IDs like "cri-xxxxxxxx"');
   }
   if (has(A.dataCacheBucket)) out.dataCacheBucket = a[A.dataCacheBucket]!.trim();

@@ -20,7 +20,8 @@ const REJECTED: Record<string, string> = {
   photonPersistentDisk: 'Photon disks cannot attach to ECI', portworxVolume: 'Portworx is not supported by ECI', quobyte: 'quobyte is not supported by ECI; use nfs',
   rbd: 'Ceph RBD cannot attach to ECI', scaleIO: 'ScaleIO is not supported by ECI', storageos: 'StorageOS is not supported by ECI', vsphereVolume: 'vSphere volumes cannot attach to ECI',
 };
-const FLEX_DRIVERS = ['alicloud/disk', 'alicloud/nas', 'alicloud/oss'];
+/** FlexVolume drivers ECI runs (each mounts the account's disks, NAS or OSS; the tenant policy gates them). */
+export const FLEX_DRIVERS: readonly string[] = ['alicloud/disk', 'alicloud/nas', 'alicloud/oss'];
 
 export function mapVolumes(volumes: V1Volume[] | undefined, resolved: ResolvedPodInputs, issues: Issues): $Eci.CreateContainerGroupRequestVolume[] {
   const out: $Eci.CreateContainerGroupRequestVolume[] = [];
