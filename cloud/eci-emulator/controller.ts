@@ -1,7 +1,7 @@
 // The container-group state machine and store: create (idempotent by ClientToken), scheduling latency,
 // status derivation from runtime reports, restart/update/delete transitions, events, retention and paging.
 // Runtime-agnostic: processes or simulation live behind the Runtime interface.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EmulatorConfig } from './config.js';
 import { EciError, groupNotFound, incorrectStatus } from './errors.js';
 import { IpPool } from './ip-pool.js';
@@ -48,6 +48,8 @@ export class Controller implements RuntimeSink {
   private readonly groups = new Map<string, GroupRecord>();
   private readonly tokens = new Map<string, { fingerprint: string; id: string; atMs: number }>();
   private readonly ips: IpPool;
+  /** Addresses of the EIPs groups create (AutoCreateEip), from a documentation range; released with the group. */
+  private readonly eips = new IpPool(EIP_POOL);
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stopping = new Set<Promise<void>>();
   private seq = 0;
@@ -90,6 +92,7 @@ export class Controller implements RuntimeSink {
     const wanted = [spot, ...(spec.instanceType ? spec.instanceType.split(',').map((s) => s.trim()) : [])];
     if (cfg.stockOut.specs.some((s) => s === '*' || wanted.includes(s)))
       throw new EciError(cfg.stockOut.httpStatus, cfg.stockOut.code, `The requested resource (${wanted.join(',')}) is sold out in the specified zone; try other instance types or zones.`);
+    const internetIp = this.internetIpFor(spec);
     const now = Date.now();
     const g: GroupRecord = {
       id: randomId('eci-'),
@@ -98,6 +101,7 @@ export class Controller implements RuntimeSink {
       spec,
       status: 'Scheduling',
       intranetIp: this.ips.allocate(),
+      internetIp,
       creationTime: isoNow(now),
       updatedAtMs: now,
       containers: spec.containers.map((c) => waiting(c)),
@@ -120,6 +124,25 @@ export class Controller implements RuntimeSink {
     return g.id;
   }
 
+  /** A new EIP's address, or the fixed address of a bound one (derived from its id); undefined without an EIP. */
+  private internetIpFor(spec: GroupSpec): string | undefined {
+    if (spec.eip?.instanceId) {
+      const h = createHash('sha256').update(spec.eip.instanceId).digest();
+      return `198.51.100.${1 + (h[0] % 254)}`;
+    }
+    if (!spec.eip?.create) return undefined;
+    try {
+      return this.eips.allocate();
+    } catch {
+      throw new EciError(400, 'QuotaExceeded.Eip', 'The number of EIPs has reached the quota (emulator: 253 at a time).');
+    }
+  }
+
+  private releaseAddresses(g: GroupRecord): void {
+    this.ips.release(g.intranetIp);
+    if (g.internetIp && g.spec.eip?.create) this.eips.release(g.internetIp);
+  }
+
   delete(regionId: string, id: string): void {
     const g = this.get(regionId, id);
     g.deleting = true;
@@ -129,7 +152,7 @@ export class Controller implements RuntimeSink {
       .catch(() => undefined)
       .finally(() => {
         this.runtime.forget(g.id);
-        this.ips.release(g.intranetIp);
+        this.releaseAddresses(g);
         this.stopping.delete(stop);
       });
     this.stopping.add(stop);
@@ -277,7 +300,7 @@ export class Controller implements RuntimeSink {
           this.groups.delete(g.id);
           g.deleting = true;
           this.runtime.forget(g.id);
-          this.ips.release(g.intranetIp);
+          this.releaseAddresses(g);
           removed++;
         }
       });
@@ -307,3 +330,5 @@ export class Controller implements RuntimeSink {
 }
 
 const trim = (n: number): string => String(Number(n.toFixed(3)));
+/** TEST-NET-3 (RFC 5737): never routable, so an emulated EIP can never be mistaken for a real public address. */
+const EIP_POOL = '203.0.113.0/24';

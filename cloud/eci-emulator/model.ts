@@ -83,7 +83,24 @@ export interface GroupSpec {
   hostAliases: { ip: string; hostnames: string[] }[];
   dnsConfig?: { nameServers: string[]; searches: string[]; options: { name: string; value?: string }[] };
   resourceGroupId?: string;
+  /** What the create asked for beyond the containers: recorded as sent, rendered where DescribeContainerGroups has a field. */
+  ramRoleName?: string;
+  spotStrategy: SpotStrategy;
+  spotPriceLimit?: number;
+  spotDuration?: number;
+  strictSpot?: boolean;
+  /** A public IP: a new EIP (`create`) or an existing one bound by id. */
+  eip?: { create: boolean; instanceId?: string; bandwidth?: number; isp?: string; commonBandwidthPackage?: string };
+  ephemeralStorage?: number;
+  dataCacheBucket?: string;
+  imageSnapshotId?: string;
+  autoMatchImageCache?: boolean;
+  acrInstanceIds: string[];
+  scheduleStrategy?: string;
 }
+
+export const SPOT_STRATEGIES = ['NoSpot', 'SpotAsPriceGo', 'SpotWithPriceLimit'] as const;
+export type SpotStrategy = (typeof SPOT_STRATEGIES)[number];
 
 export interface ContainerState {
   state: 'Waiting' | 'Running' | 'Terminated';
@@ -121,6 +138,8 @@ export interface GroupRecord {
   spec: GroupSpec;
   status: GroupStatus;
   intranetIp: string;
+  /** The EIP address when the group asked for one (AutoCreateEip or EipInstanceId). */
+  internetIp?: string;
   creationTime: string;
   startTime?: string;
   succeededTime?: string;

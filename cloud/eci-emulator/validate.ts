@@ -3,7 +3,7 @@
 // Pure; knows nothing about HTTP or state.
 import { invalidParameter, missingParameter } from './errors.js';
 import type { FlatTree } from './unflatten.js';
-import type { ContainerSpec, EnvVarSpec, GroupSpec, ProbeSpec, RestartPolicy, VolumeSpec, VolumeMountSpec } from './model.js';
+import { SPOT_STRATEGIES, type ContainerSpec, type EnvVarSpec, type GroupSpec, type ProbeSpec, type RestartPolicy, type SpotStrategy, type VolumeSpec, type VolumeMountSpec } from './model.js';
 
 export type Params = { [key: string]: FlatTree };
 
@@ -211,6 +211,46 @@ function checkUnique(names: string[], what: string): void {
   }
 }
 
+const VSWITCH_ID = /^vsw-[a-z0-9-]{1,64}$/;
+
+/** `VSwitchId`: 1-10 comma-separated IDs; the group is placed in the first (VSwitchOrdered, the emulator's choice for both strategies). */
+function vSwitch(p: Params): string | undefined {
+  const raw = str(p, 'VSwitchId', { max: 1024 });
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((s) => s.trim());
+  if (list.length > 10 || !list.every((v) => VSWITCH_ID.test(v))) throw invalidParameter('VSwitchId', `"${raw}" must be 1-10 comma-separated vSwitch IDs`);
+  return list[0];
+}
+
+/** Spot: SpotPriceLimit is required by SpotWithPriceLimit (MissingParameter, the emulator's choice) and ignored otherwise. */
+function spot(p: Params): Pick<GroupSpec, 'spotStrategy' | 'spotPriceLimit' | 'spotDuration' | 'strictSpot'> {
+  const strategy = (str(p, 'SpotStrategy', { oneOf: SPOT_STRATEGIES }) ?? 'NoSpot') as SpotStrategy;
+  const limit = num(p, 'SpotPriceLimit', { min: 0, max: 1_000_000 });
+  if (strategy === 'SpotWithPriceLimit' && limit === undefined) throw missingParameter('SpotPriceLimit');
+  return {
+    spotStrategy: strategy,
+    spotPriceLimit: strategy === 'SpotWithPriceLimit' ? limit : undefined,
+    spotDuration: num(p, 'SpotDuration', { min: 0, max: 1, integer: true }),
+    strictSpot: bool(p, 'StrictSpot'),
+  };
+}
+
+/** EIP: a new one (AutoCreateEip) or an existing one (EipInstanceId), never both (InvalidParameter, the emulator's choice). */
+function eip(p: Params): GroupSpec['eip'] {
+  const create = bool(p, 'AutoCreateEip') ?? false;
+  const instanceId = str(p, 'EipInstanceId', { pattern: /^eip-[a-z0-9]{4,64}$/ });
+  if (create && instanceId) throw invalidParameter('EipInstanceId', 'cannot be combined with AutoCreateEip=true');
+  const bandwidth = num(p, 'EipBandwidth', { min: 1, max: 500, integer: true });
+  const isp = str(p, 'EipISP', { oneOf: ['BGP', 'BGP_PRO'] });
+  const commonBandwidthPackage = str(p, 'EipCommonBandwidthPackage', { pattern: /^cbwp-[a-z0-9]{4,64}$/ });
+  if (!create && !instanceId) return undefined;
+  return { create, instanceId, bandwidth, isp, commonBandwidthPackage };
+}
+
+function acrInstances(p: Params): string[] {
+  return list(p, 'AcrRegistryInfo').map((a, i) => reqStr(item(a, `AcrRegistryInfo.${i + 1}`), 'InstanceId', { pattern: /^cri-[a-z0-9]+$/ }, `AcrRegistryInfo.${i + 1}`));
+}
+
 /** Validates CreateContainerGroup (and RenewUpdate) parameters. */
 export function groupSpec(p: Params, regionId: string, requireName = true): GroupSpec {
   const containers = list(p, 'Container').map((c, i) => container(c, `Container.${i + 1}`, false));
@@ -233,8 +273,8 @@ export function groupSpec(p: Params, regionId: string, requireName = true): Grou
     name: requireName ? reqStr(p, 'ContainerGroupName', { max: 128, pattern: NAME }) : (str(p, 'ContainerGroupName') ?? ''),
     regionId,
     zoneId: str(p, 'ZoneId') ?? `${regionId}-b`,
-    securityGroupId: str(p, 'SecurityGroupId') ?? 'sg-emulator-default',
-    vSwitchId: str(p, 'VSwitchId') ?? 'vsw-emulator-default',
+    securityGroupId: str(p, 'SecurityGroupId', { pattern: /^sg-[a-z0-9-]{1,64}$/ }) ?? 'sg-emulator-default',
+    vSwitchId: vSwitch(p) ?? 'vsw-emulator-default',
     restartPolicy: (str(p, 'RestartPolicy', { oneOf: POLICIES }) ?? 'Always') as RestartPolicy,
     cpu: num(p, 'Cpu', { min: 0.25, max: 256 }) ?? (sumCpu > 0 ? sumCpu : 2),
     memory: num(p, 'Memory', { min: 0.5, max: 2048 }) ?? (sumMem > 0 ? sumMem : 4),
@@ -259,7 +299,16 @@ export function groupSpec(p: Params, regionId: string, requireName = true): Grou
           }),
         }
       : undefined,
-    resourceGroupId: str(p, 'ResourceGroupId'),
+    resourceGroupId: str(p, 'ResourceGroupId', { pattern: /^rg-[a-z0-9]{4,64}$/ }),
+    ramRoleName: str(p, 'RamRoleName', { max: 64, pattern: /^[A-Za-z0-9.-]+$/ }),
+    ...spot(p),
+    eip: eip(p),
+    ephemeralStorage: num(p, 'EphemeralStorage', { min: 1, max: 2048, integer: true }),
+    dataCacheBucket: str(p, 'DataCacheBucket', { max: 63 }),
+    imageSnapshotId: str(p, 'ImageSnapshotId', { pattern: /^imc-[a-z0-9]{4,64}$/ }),
+    autoMatchImageCache: bool(p, 'AutoMatchImageCache'),
+    acrInstanceIds: acrInstances(p),
+    scheduleStrategy: str(p, 'ScheduleStrategy', { oneOf: ['VSwitchOrdered', 'VSwitchRandom'] }),
   };
 }
 

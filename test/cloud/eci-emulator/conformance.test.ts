@@ -114,6 +114,50 @@ test.serial('idempotent create: same ClientToken gives the same id; different pa
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: a.body!.containerGroupId }));
 });
 
+test.serial('DescribeContainerGroups returns what the create asked for: RAM role, placement, EIP address, instance type, spot', async (t) => {
+  const describe = async (id: string) =>
+    (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0];
+  const asked = await create('conf-fields', {
+    ramRoleName: 'reader-role',
+    securityGroupId: 'sg-dmz00001',
+    vSwitchId: 'vsw-first001,vsw-second01',
+    resourceGroupId: 'rg-finance1',
+    autoCreateEip: true,
+    eipBandwidth: 10,
+    instanceType: 'ecs.c6.large,2-4Gi',
+    spotStrategy: 'SpotWithPriceLimit',
+    spotPriceLimit: 0.25,
+    ephemeralStorage: 50,
+  });
+  const g = await describe(asked.body!.containerGroupId!);
+  t.like(g, { ramRoleName: 'reader-role', securityGroupId: 'sg-dmz00001', vSwitchId: 'vsw-first001', resourceGroupId: 'rg-finance1', instanceType: 'ecs.c6.large', spotStrategy: 'SpotWithPriceLimit', spotPriceLimit: 0.25, ephemeralStorage: 50 });
+  t.regex(g.internetIp!, /^203\.0\.113\.\d+$/, 'a new EIP gets an address (TEST-NET-3)');
+  const bound = await create('conf-fields-eip', { eipInstanceId: 'eip-prod0001' });
+  const b = await describe(bound.body!.containerGroupId!);
+  t.regex(b.internetIp!, /^198\.51\.100\.\d+$/, 'a bound EIP has its own fixed address');
+  t.is((await describe((await create('conf-fields-again', { eipInstanceId: 'eip-prod0001' })).body!.containerGroupId!)).internetIp, b.internetIp);
+  const plain = await describe((await create('conf-fields-plain')).body!.containerGroupId!);
+  t.like(plain, { ramRoleName: '', internetIp: '', spotStrategy: 'NoSpot', resourceGroupId: '', instanceType: '' });
+  t.is(plain.spotPriceLimit, undefined);
+
+  const noPrice = await sdkError(create('conf-fields-x1', { spotStrategy: 'SpotWithPriceLimit' }));
+  t.is(noPrice.code, 'MissingParameter');
+  t.regex(noPrice.message, /SpotPriceLimit/);
+  const both = await sdkError(create('conf-fields-x2', { autoCreateEip: true, eipInstanceId: 'eip-prod0001' }));
+  t.is(both.code, 'InvalidParameter');
+  t.regex(both.message, /EipInstanceId/);
+  const badSpot = await sdkError(create('conf-fields-x3', { spotStrategy: 'Cheap' }));
+  t.regex(badSpot.message, /SpotStrategy/);
+  const badRole = await sdkError(create('conf-fields-x4', { ramRoleName: 'bad role!' }));
+  t.regex(badRole.message, /RamRoleName/);
+  const badVsw = await sdkError(create('conf-fields-x5', { vSwitchId: 'subnet-1' }));
+  t.regex(badVsw.message, /VSwitchId/);
+  for (const n of ['conf-fields', 'conf-fields-eip', 'conf-fields-again', 'conf-fields-plain']) {
+    const r = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupName: n }));
+    for (const grp of r.body!.containerGroups!) await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: grp.containerGroupId }));
+  }
+});
+
 test.serial('paging with Limit/NextToken visits every group once', async (t) => {
   const ids = new Set<string>();
   for (let i = 0; i < 45; i++) ids.add((await create(`page-${i}`, { tag: [{ key: 'suite', value: 'paging' }] })).body!.containerGroupId!);
