@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, AppsV1Api, KubeConfig, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
+import { bootstrapCredential } from '../test/cluster/bootstrap-identity.js';
 import { startEmulator, type EmulatorHandle } from '../cloud/eci-emulator/index.js';
 import { createEciBackend } from '../cloud/eci/index.js';
 import { notSchedulableReason, startLocalGateway } from './local-gateway.js';
@@ -154,10 +155,16 @@ export async function main(argv: string[]): Promise<number> {
     });
     cleanups.push(async () => backend.provider.close());
 
-    // 3. Relay and agent.
+    // 3. Relay and agent. The agent gets a node identity as it does from the Helm chart: a bootstrap
+    // ServiceAccount with the chart's rules files its CSR, the controller manager approves and signs it.
     const nodeName = 'eci-burst';
+    const adminKc = new KubeConfig();
+    adminKc.loadFromFile(kubeconfigPath);
+    const bootDir = mkdtempSync(join(tmpdir(), 'ecigw-demo-bootstrap-'));
+    cleanups.push(async () => rmSync(bootDir, { recursive: true, force: true }));
+    const boot = await bootstrapCredential(adminKc, { dir: bootDir });
     const gw = await startLocalGateway({
-      kubeconfigPath,
+      kubeconfigPath: boot.kubeconfigPath,
       kubeletClientCaPem: kubeletCaPem,
       provider: backend.provider,
       nodeName,
@@ -171,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
       await k('delete', 'node', nodeName, '--ignore-not-found').catch(() => '');
     });
     say(`relay on 127.0.0.1:${gw.relay.port} (mTLS); agent registered virtual node "${nodeName}" and dialled out to it`);
+    say(`the agent acts as system:node:${nodeName} (certificate from CSR ${gw.agent.identity?.requested[0]}, filed by ${boot.user})`);
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
