@@ -105,6 +105,7 @@ export class EciProvider implements PodProvider {
           fastPollMaxIds: this.opts.fastPollMaxIds ?? 200,
         },
         this.log.child({ tenant: scope.tenantId, cluster: scope.clusterId }),
+        this.gate,
       );
       this.tenants.set(key, t);
     }

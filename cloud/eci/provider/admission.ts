@@ -1,0 +1,123 @@
+// The cloud owner's gate in front of CreateContainerGroup / UpdateContainerGroup: the tenant policy evaluated on
+// the mapped request (PolicyDenied), then a slot of the tenant's pod quota across its clusters
+// (TenantQuotaExceeded). Decisions use the tenant's newest configuration (a reloaded policy applies to the
+// next create). Denials are logged; the caller turns them into a Failed pod with a Warning event.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { $Eci } from '../sdk.js';
+import { PHASE_BY_STATUS, TAG_CLUSTER_ID, type EciGroup } from '../mapping/index.js';
+import { defaultPolicy, denialMessage, evaluateCreate, evaluateUpdate, type PolicyContext } from '../policy/index.js';
+import { ProviderError, type TenantConfig, type TenantScope } from '../../provider/provider.js';
+import type { Logger } from '../../../common/log.js';
+import { classify } from '../retry.js';
+import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';
+import { TenantQuota } from './quota.js';
+
+export const REASON_POLICY_DENIED = 'PolicyDenied';
+export const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
+
+export type CreateAdmission =
+  | { ok: true; done(created: boolean): void }
+  | { ok: false; reason: typeof REASON_POLICY_DENIED | typeof REASON_QUOTA_EXCEEDED; message: string };
+
+export interface AdmissionDeps {
+  /** Every group carrying `tags` (the tenant's own tags, any cluster), a page at a time. */
+  pagesByTags(scope: TenantScope, tags: TagPair[]): AsyncIterable<EciGroup[]>;
+  /** See TenantQuota (default 2000 ms). */
+  quotaRelistMs?: number;
+  now?: () => number;
+  log: Logger;
+}
+
+/** The tags all of a tenant's groups carry, whatever their cluster. */
+export function tenantTags(scope: TenantScope): TagPair[] {
+  return scopeTags(scope).filter((t) => t.key !== TAG_CLUSTER_ID);
+}
+
+/** A group that holds one of the tenant's quota slots: the tenant's, of one of its clusters, not finished. */
+export function holdsSlot(group: EciGroup, scope: TenantScope): boolean {
+  const cluster = tagMap(group).get(TAG_CLUSTER_ID);
+  if (!cluster || !scope.tenant.clusterIds.includes(cluster)) return false;
+  if (ownershipOf(group, { ...scope, clusterId: cluster }) !== 'mine') return false;
+  const phase = PHASE_BY_STATUS[group.status ?? ''];
+  return phase !== 'Succeeded' && phase !== 'Failed';
+}
+
+export class AdmissionGate {
+  private readonly quotas = new Map<string, TenantQuota>();
+  private readonly latest = new Map<string, TenantScope>();
+
+  constructor(private readonly deps: AdmissionDeps) {}
+
+  /** Remembers the newest configuration of the scope's tenant (every provider call passes it). */
+  seen(scope: TenantScope): void {
+    this.latest.set(scope.tenantId, scope);
+  }
+
+  private tenantOf(scope: TenantScope): TenantConfig {
+    return this.latest.get(scope.tenantId)?.tenant ?? scope.tenant;
+  }
+
+  private context(scope: TenantScope): PolicyContext {
+    const t = this.tenantOf(scope);
+    return {
+      tenantId: scope.tenantId,
+      policy: t.policy ?? defaultPolicy(),
+      own: { vSwitchIds: t.vSwitchId ? t.vSwitchId.split(',').map((s) => s.trim()).filter(Boolean) : [], securityGroupId: t.securityGroupId || undefined },
+    };
+  }
+
+  private quotaOf(scope: TenantScope): TenantQuota {
+    let q = this.quotas.get(scope.tenantId);
+    if (!q) {
+      const listLive = async () => {
+        const current = this.latest.get(scope.tenantId) ?? scope;
+        const live = new Set<string>();
+        for await (const page of this.deps.pagesByTags(current, tenantTags(current))) {
+          for (const g of page) {
+            const uid = podUidOf(g);
+            if (uid && holdsSlot(g, current)) live.add(uid);
+          }
+        }
+        return live;
+      };
+      q = new TenantQuota(listLive, { relistMs: this.deps.quotaRelistMs ?? 2000, now: this.deps.now });
+      this.quotas.set(scope.tenantId, q);
+    }
+    return q;
+  }
+
+  /** Policy, then a quota slot. On ok, call done(created) once CreateContainerGroup answered. */
+  async admitCreate(scope: TenantScope, pod: V1Pod, request: $Eci.CreateContainerGroupRequest): Promise<CreateAdmission> {
+    const uid = pod.metadata?.uid ?? '';
+    const denials = evaluateCreate(this.context(scope), request, pod.metadata?.annotations);
+    if (denials.length > 0) {
+      this.deps.log.warn({ uid, tenant: scope.tenantId, cluster: scope.clusterId, denied: denials.map((d) => `${d.field} (${d.policyKey})`) }, 'pod denied by the tenant policy; nothing created');
+      return { ok: false, reason: REASON_POLICY_DENIED, message: denialMessage(denials) };
+    }
+    const tenant = this.tenantOf(scope);
+    const max = tenant.quotas.maxPods;
+    const slot = await this.quotaOf(scope).reserve(uid, max).catch((err: unknown) => {
+      throw new ProviderError('UNAVAILABLE', `counting tenant ${scope.tenantId}'s pods on ECI for quotas.maxPods: ${classify(err).message}`);
+    });
+    if (!slot.ok) {
+      this.deps.log.warn({ uid, tenant: scope.tenantId, used: slot.used, maxPods: max }, 'pod over the tenant quota; nothing created');
+      return {
+        ok: false,
+        reason: REASON_QUOTA_EXCEEDED,
+        message: `tenant "${scope.tenantId}" already has ${slot.used} pods running or being created on ECI (clusters ${tenant.clusterIds.join(', ')}), the limit of tenants.${scope.tenantId}.quotas.maxPods (${max}); delete pods, or ask the cloud account owner to raise tenants.${scope.tenantId}.quotas.maxPods`,
+      };
+    }
+    return { ok: true, done: (created) => slot.release(created) };
+  }
+
+  /** The denial message for an update (new images), or undefined when allowed. */
+  checkUpdate(scope: TenantScope, request: $Eci.UpdateContainerGroupRequest): string | undefined {
+    const denials = evaluateUpdate(this.context(scope), request);
+    return denials.length ? denialMessage(denials) : undefined;
+  }
+
+  /** What a scope emitted for a pod: its group is live (not finished, not gone) or not. */
+  observed(scope: TenantScope, uid: string, live: boolean): void {
+    this.quotas.get(scope.tenantId)?.observe(uid, live);
+  }
+}

@@ -1,0 +1,100 @@
+// TenantQuota alone (a listing function and an injected clock): concurrent reservations never overshoot, a
+// refusal re-lists (at most every relistMs), releases and observations free and take slots, and what scopes
+// observe while a listing runs wins over that listing.
+import test from 'ava';
+import { TenantQuota } from '../../../../cloud/eci/provider/quota.js';
+
+function gatedListing(initial: string[]) {
+  let groups = new Set(initial);
+  let calls = 0;
+  let gate: (() => void) | undefined;
+  let hold = false;
+  return {
+    set(uids: string[]) {
+      groups = new Set(uids);
+    },
+    holdNext() {
+      hold = true;
+    },
+    release() {
+      gate?.();
+      gate = undefined;
+    },
+    get calls() {
+      return calls;
+    },
+    list: async () => {
+      calls++;
+      const snapshot = new Set(groups);
+      if (hold) {
+        hold = false;
+        await new Promise<void>((r) => (gate = r));
+      }
+      return snapshot;
+    },
+  };
+}
+
+test('concurrent reservations take exactly the free slots, then refuse with the count', async (t) => {
+  const l = gatedListing(['a']);
+  const q = new TenantQuota(l.list, { relistMs: 1000, now: () => 0 });
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => q.reserve(`p${i}`, 4)));
+  t.is(results.filter((r) => r.ok).length, 3);
+  t.deepEqual(results.filter((r) => !r.ok).map((r) => (r.ok ? -1 : r.used)), [4, 4, 4, 4, 4, 4, 4]);
+  t.is(l.calls, 1, 'one listing shared by every first caller; refusals within relistMs do not list again');
+});
+
+test('a refusal re-lists once relistMs passed, so a pod deleted elsewhere frees its slot', async (t) => {
+  let now = 0;
+  const l = gatedListing(['a', 'b']);
+  const q = new TenantQuota(l.list, { relistMs: 1000, now: () => now });
+  t.false((await q.reserve('c', 2)).ok);
+  t.is(l.calls, 1);
+  l.set(['a']); // 'b' deleted by another relay
+  now = 500;
+  t.false((await q.reserve('c', 2)).ok, 'within relistMs: the last listing stands');
+  t.is(l.calls, 1);
+  now = 1500;
+  t.true((await q.reserve('c', 2)).ok);
+  t.is(l.calls, 2);
+});
+
+test('release(false) frees a slot; release(true) keeps it as a live pod until observed gone', async (t) => {
+  const q = new TenantQuota(async () => new Set(), { relistMs: 60_000, now: () => 0 });
+  const a = await q.reserve('a', 1);
+  if (!a.ok) return t.fail();
+  t.false((await q.reserve('b', 1)).ok, 'in flight counts');
+  a.release(false);
+  const b = await q.reserve('b', 1);
+  if (!b.ok) return t.fail();
+  b.release(true);
+  t.is(q.used, 1);
+  t.false((await q.reserve('c', 1)).ok);
+  t.true((await q.reserve('b', 1)).ok, 'a pod already counted takes no new slot');
+  q.observe('b', false); // finished or deleted
+  t.true((await q.reserve('c', 1)).ok);
+});
+
+test('observations made while a listing runs override the listing they may predate', async (t) => {
+  const l = gatedListing(['old', 'gone-soon']);
+  const q = new TenantQuota(l.list, { relistMs: 0, now: () => 0 });
+  l.holdNext();
+  const first = q.reserve('x', 10);
+  await new Promise((r) => setImmediate(r));
+  q.observe('gone-soon', false); // deleted after the listing was taken
+  q.observe('fresh', true); // created after the listing was taken
+  l.release();
+  t.true((await first).ok);
+  t.is(q.used, 3, 'old + fresh + x in flight; gone-soon freed');
+});
+
+test('a failed listing rejects the reservation and the next one lists again', async (t) => {
+  let fail = true;
+  const q = new TenantQuota(async () => {
+    if (fail) throw new Error('Throttling.User');
+    return new Set<string>();
+  }, { relistMs: 60_000, now: () => 0 });
+  await t.throwsAsync(q.reserve('a', 1), { message: /Throttling/ });
+  fail = false;
+  t.true((await q.reserve('a', 1)).ok);
+});
