@@ -1,6 +1,7 @@
 // ACK ECI pod annotations (`k8s.aliyun.com/...`) -> CreateContainerGroup top-level settings, each value
 // validated (a bad value is an error naming the annotation). Unknown `k8s.aliyun.com/eci-*` keys are warned
-// about, never silently dropped. Placement annotations (vSwitch, security group, resource group) override tenant defaults.
+// about, never silently dropped. Placement annotations (vSwitch, security group, resource group) override tenant
+// defaults; whether the tenant may have what they ask for is the tenant policy's decision (cloud/eci/policy).
 import { isSupportedSpec, parseQuantity, GIB } from './resources.js';
 import type { Issues } from './types.js';
 
