@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { CertificatesV1Api, type KubeConfig, type V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { backOff } from 'exponential-backoff';
-import { isAlreadyExists, isNotFound } from '../errors.js';
+import { httpStatus, isAlreadyExists, isNotFound } from '../errors.js';
 import { NODE_CLIENT_SIGNER, NODE_CLIENT_USAGES, csrPublicKey } from './csr.js';
 import { systemClock, type Clock } from './rotation.js';
 
@@ -65,6 +65,17 @@ export class CsrClient {
    * waiting) is reused; one for another key is left alone and ours gets a name of its own.
    */
   async submit(name: string, csrPem: string, spki: Buffer, expirationSeconds?: number): Promise<string> {
+    // An API server that is restarting or overloaded is waited for (about 30 s); a refusal is final.
+    return await backOff(() => this.submitOnce(name, csrPem, spki, expirationSeconds), {
+      numOfAttempts: 7,
+      startingDelay: this.o.pollInitialMs ?? 500,
+      maxDelay: this.o.pollMaxMs ?? 5000,
+      timeMultiple: 2,
+      retry: (e) => isTransient(e),
+    });
+  }
+
+  private async submitOnce(name: string, csrPem: string, spki: Buffer, expirationSeconds?: number): Promise<string> {
     const body = (n: string): V1CertificateSigningRequest => ({
       apiVersion: 'certificates.k8s.io/v1',
       kind: 'CertificateSigningRequest',
@@ -131,6 +142,12 @@ export class CsrClient {
       throw e;
     });
   }
+}
+
+/** No answer, or one that says "later" (429, 5xx): worth another try. */
+function isTransient(e: unknown): boolean {
+  const code = httpStatus(e);
+  return code === undefined || code === 429 || code >= 500;
 }
 
 function sameKey(requestB64: string, spki: Buffer): boolean {
