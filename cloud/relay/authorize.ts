@@ -34,6 +34,8 @@ export interface AuthObserver {
   authenticated(peer: string): void;
   /** Returns false when the peer's source is out of failure budget (its connection is being closed). */
   failed(peer: string): boolean;
+  /** The connection's client certificate, read (a costly getPeerCertificate()) once per connection. */
+  certificate?(peer: string, read: () => Buffer | undefined): Buffer | undefined;
 }
 
 export interface MetadataKeys {
@@ -89,8 +91,11 @@ export class CallAuthorizer {
   authorize(call: CallSource, method: string, reqId: string): AuthorizedCall {
     const md = call.metadata;
     const peer = call.getPeer();
-    const cert = call.getAuthContext()?.sslPeerCertificate?.raw;
-    const credential: Credential = { certificate: cert && cert.length > 0 ? cert : undefined, authorization: first(md, this.o.md.authorization) };
+    const read = () => {
+      const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
+      return raw && raw.length > 0 ? raw : undefined;
+    };
+    const credential: Credential = { certificate: this.o.observer?.certificate ? this.o.observer.certificate(peer, read) : read(), authorization: first(md, this.o.md.authorization) };
     let identity: AgentIdentity;
     try {
       identity = this.o.auth.authenticate(credential);
@@ -104,12 +109,12 @@ export class CallAuthorizer {
       throw e instanceof AuthError ? e : new AuthError((e as Error).message);
     }
     this.o.observer?.authenticated(peer);
-    const clog = this.o.log.child({ reqId, agent: identity.id, tenant: identity.tenantId, method });
+    const clusterId = first(md, this.o.md.clusterId) ?? '';
+    const clog = this.o.log.child({ reqId, agent: identity.id, tenant: identity.tenantId, clusterId, method });
     const protocol = first(md, this.o.md.protocol);
     if (method !== 'Handshake' && protocol !== String(this.o.protocolVersion)) {
       throw new RpcError(grpc.status.FAILED_PRECONDITION, `agent protocol ${protocol ?? '(none)'} is not supported; relay speaks protocol ${this.o.protocolVersion} (metadata ${this.o.md.protocol})`);
     }
-    const clusterId = first(md, this.o.md.clusterId) ?? '';
     let scope: TenantScope;
     try {
       scope = claimScope(identity, clusterId, this.o.config().tenants);
@@ -118,6 +123,6 @@ export class CallAuthorizer {
       clog.warn({ clusterId, allowed: identity.clusterIds, peer, err: (e as Error).message }, 'agent claimed a cluster it may not act for');
       throw e;
     }
-    return { identity, scope, credential, agent: agentKey(identity.key, clusterId), log: clog.child({ clusterId }) };
+    return { identity, scope, credential, agent: agentKey(identity.key, clusterId), log: clog };
   }
 }

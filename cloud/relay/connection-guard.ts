@@ -55,6 +55,8 @@ interface Conn {
   source: string;
   deadline: NodeJS.Timeout | undefined;
   closing?: boolean;
+  /** The client certificate (DER) TLS verified, once read; null: none. */
+  certificate?: Buffer | null;
 }
 
 const full = (size: number, perInterval: number, interval: 'second' | 'minute'): TokenBucket => {
@@ -168,6 +170,13 @@ export class ConnectionGuard implements AuthObserver {
       clearTimeout(c.deadline);
       c.deadline = undefined;
     }
+  }
+
+  certificate(peer: string, read: () => Buffer | undefined): Buffer | undefined {
+    const c = this.conns.get(peer);
+    if (!c) return read();
+    if (c.certificate === undefined) c.certificate = read() ?? null;
+    return c.certificate ?? undefined;
   }
 
   failed(peer: string): boolean {

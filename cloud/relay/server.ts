@@ -123,7 +123,11 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       protocolVersion: PROTOCOL_VERSION,
       log,
       denied: metrics.denied,
-      observer: { authenticated: (peer) => guard?.authenticated(peer), failed: (peer) => guard?.failed(peer) ?? true },
+      observer: {
+        authenticated: (peer) => guard?.authenticated(peer),
+        failed: (peer) => guard?.failed(peer) ?? true,
+        certificate: (peer, read) => (guard ? guard.certificate(peer, read) : read()),
+      },
     }),
     slots: new SessionSlots(limits),
     streams,
