@@ -84,6 +84,8 @@ export const ID = (prefix: string): RegExp => new RegExp(`^${prefix}-[a-z0-9]{4,
 export const RAM_ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
 /** A registry host with an optional port (`plain-http-registry`, `insecure-registry`). */
 export const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/;
+/** An OSS bucket name (`eci-data-cache-bucket`): 3-63 of a-z, 0-9 and '-', a letter or digit at both ends. */
+export const OSS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** An ACR Enterprise instance ID (`acr-instance-ids`). */
 export const ACR_INSTANCE_ID = /^cri-[a-z0-9]+$/;
 const BANDWIDTH = /^(\d+)([KMG])$/;
@@ -231,7 +233,11 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
     if (list.length > 0 && list.every((s) => ACR_INSTANCE_ID.test(s))) out.acrInstanceIds = list;
     else bad(A.acrInstanceIds, 'expected comma-separated ACR Enterprise instance IDs like "cri-xxxxxxxx"');
   }
-  if (has(A.dataCacheBucket)) out.dataCacheBucket = a[A.dataCacheBucket]!.trim();
+  if (has(A.dataCacheBucket)) {
+    const v = a[A.dataCacheBucket]!.trim();
+    if (OSS_BUCKET.test(v)) out.dataCacheBucket = v;
+    else bad(A.dataCacheBucket, 'expected an OSS bucket name (3-63 of a-z, 0-9 and "-")');
+  }
 
   for (const key of Object.keys(a)) {
     if (key.startsWith(ANNOTATION_PREFIX) && !KNOWN.has(key)) {

@@ -23,6 +23,13 @@ export interface PolicyDenial {
 }
 
 const SPEC_CPU_MEM = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)Gi$/;
+/** Values the pod author wrote are echoed in the pod's status and an Event: at most this many characters of each. */
+export const MAX_ECHOED = 128;
+
+/** JSON-quoted (control characters escaped) and bounded. */
+function quoted(v: string): string {
+  return JSON.stringify(v.length > MAX_ECHOED ? `${v.slice(0, MAX_ECHOED)}…` : v);
+}
 
 class Verdict {
   readonly denials: PolicyDenial[] = [];
@@ -38,7 +45,7 @@ class Verdict {
   /** How the pod asked: the annotation with its raw value when there is one. */
   private asked(annotation: string, value: unknown): string {
     const raw = this.annotations[annotation] ?? String(value);
-    return `annotation ${annotation}=${JSON.stringify(raw)}`;
+    return `annotation ${annotation}=${quoted(raw)}`;
   }
 
   notListed(annotation: string, value: unknown, policyKey: string, allowed: readonly string[], detail = ''): void {
@@ -93,7 +100,7 @@ function checkImages(v: Verdict, policy: TenantPolicy, groups: Array<[string, Im
     (list ?? []).forEach((c, i) => {
       const registry = registryOf(c.image ?? '');
       if (!registryAllowed(registry, allowed)) {
-        v.other(`spec.${kind}[${i}].image`, `image ${JSON.stringify(c.image)} of ${kind} "${c.name}" (registry ${registry})`, 'imageRegistries', allowed);
+        v.other(`spec.${kind}[${i}].image`, `image ${quoted(c.image ?? '')} of ${kind} ${quoted(c.name ?? '')} (registry ${quoted(registry)})`, 'imageRegistries', allowed);
       }
     });
   }

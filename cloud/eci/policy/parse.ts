@@ -1,7 +1,7 @@
 // Parser of `tenants.<id>.policy`: validates every key and value against what the annotations accept, rejects
 // unknown keys (a misspelt key would otherwise silently keep a default), fills the defaults (defaultPolicy) and
 // throws PolicyConfigError naming the field and the fix. Pure.
-import { ACR_INSTANCE_ID, ID, RAM_ROLE_NAME } from '../mapping/annotations.js';
+import { ACR_INSTANCE_ID, ID, OSS_BUCKET, RAM_ROLE_NAME } from '../mapping/annotations.js';
 import { EIP_ISPS, FLEX_VOLUME_DRIVERS, SPOT_STRATEGIES, defaultPolicy, type EipIsp, type SpotStrategy, type TenantPolicy } from './types.js';
 
 /** A problem in a tenant policy; `field` is the config path to fix. */
@@ -18,8 +18,6 @@ export class PolicyConfigError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** OSS bucket names: 3-63 of a-z, 0-9 and '-', starting and ending with a letter or digit. */
-const OSS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** A registry host[:port], optionally `*.`-prefixed (any sub-domain), or `*` (any registry). */
 const REGISTRY_PATTERN = /^(\*|(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?)$/;
 /** An `eci-use-specs` entry or a wildcard pattern of them (`2-4Gi`, `ecs.c6.large`, `ecs.c6.*`, `*`). */

@@ -64,6 +64,8 @@ const INVALID: Array<[Record<string, string>, string, string]> = [
   [{ [A.ingressBandwidth]: 'fast' }, A.ingressBandwidth, '40M'],
   [{ [A.plainHttpRegistry]: 'http://x' }, A.plainHttpRegistry, 'registry hosts'],
   [{ [A.acrInstanceIds]: 'acr-1' }, A.acrInstanceIds, 'cri-'],
+  [{ [A.dataCacheBucket]: 'x'.repeat(4000) }, A.dataCacheBucket, 'OSS bucket'],
+  [{ [A.dataCacheBucket]: 'Models_Bucket' }, A.dataCacheBucket, 'OSS bucket'],
 ];
 for (const [ann, key, mention] of INVALID) {
   test(`annotation rejected: ${JSON.stringify(ann)}`, (t) => {

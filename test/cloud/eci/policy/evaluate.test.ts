@@ -106,6 +106,14 @@ test('the message names the annotation with its value, the policy key, what is a
   t.regex(evaluateCreate(ctx(), requestOf(eip), eip.metadata?.annotations)[0].message, /eci-with-eip="true" is not allowed by tenant "acme" policy eip\.create \(false\); remove it, or ask the cloud account owner to set tenants\.acme\.policy\.eip\.create: true/);
 });
 
+test('what the pod author wrote is echoed JSON-quoted and bounded', (t) => {
+  const long = `evil.example.net/${'a'.repeat(5000)}\n:1`;
+  const [d] = evaluateCreate(ctx({ imageRegistries: ['docker.io'] }), requestOf(pod({ containers: [container({ image: long })] })), {});
+  t.true(d.message.length < 600, `${d.message.length} characters`);
+  t.false(d.message.includes('\n'), 'control characters are escaped');
+  t.regex(d.message, /image "evil\.example\.net\/a+…" of containers "app" \(registry "evil\.example\.net"\)/);
+});
+
 test('the request, not the annotation, decides: a field set without an annotation is still checked', (t) => {
   const r = requestOf(pod());
   r.ramRoleName = 'admin';
