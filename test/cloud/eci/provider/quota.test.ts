@@ -1,8 +1,12 @@
 // TenantQuota alone (a listing function and an injected clock): concurrent reservations never overshoot, a
 // refusal re-lists (at most every relistMs), releases and observations free and take slots, and what scopes
-// observe while a listing runs wins over that listing.
+// observe while a listing runs wins over that listing; which listed groups hold a slot.
 import test from 'ava';
 import { TenantQuota } from '../../../../cloud/eci/provider/quota.js';
+import { holdsSlot } from '../../../../cloud/eci/provider/admission.js';
+import { TAG_TENANT_ID } from '../../../../cloud/eci/provider/identity.js';
+import { TAG_CLUSTER_ID, TAG_POD_UID, type EciGroup } from '../../../../cloud/eci/mapping/index.js';
+import { scopeOf } from './fixtures.js';
 
 function gatedListing(initial: string[]) {
   let groups = new Set(initial);
@@ -97,4 +101,26 @@ test('a failed listing rejects the reservation and the next one lists again', as
   await t.throwsAsync(q.reserve('a', 1), { message: /Throttling/ });
   fail = false;
   t.true((await q.reserve('a', 1)).ok);
+});
+
+test('a listed group holds a slot only if it is the tenant\'s (its tags, one of its clusters) and not finished', (t) => {
+  const scope = scopeOf('acme', 'dc1');
+  scope.tenant.clusterIds = ['dc1', 'dc2'];
+  const group = (status: string, tags: Record<string, string>) =>
+    ({ containerGroupId: 'eci-1', status, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) }) as unknown as EciGroup;
+  const mine = (cluster: string) => ({ [TAG_POD_UID]: 'u1', [TAG_CLUSTER_ID]: cluster, [TAG_TENANT_ID]: 'acme', 'ecigw.io/tenant': 'acme' });
+  const rows: Array<[string, EciGroup, boolean]> = [
+    ['Running, this cluster', group('Running', mine('dc1')), true],
+    ['Pending, another cluster of the tenant', group('Pending', mine('dc2')), true],
+    ['Scheduling', group('Scheduling', mine('dc1')), true],
+    ['Succeeded', group('Succeeded', mine('dc1')), false],
+    ['Failed', group('Failed', mine('dc1')), false],
+    ['Expired (spot reclaimed)', group('Expired', mine('dc1')), false],
+    ['ScheduleFailed', group('ScheduleFailed', mine('dc1')), false],
+    ['a cluster the tenant does not list', group('Running', mine('dc9')), false],
+    ['another tenant', group('Running', { ...mine('dc1'), [TAG_TENANT_ID]: 'globex', 'ecigw.io/tenant': 'globex' }), false],
+    ['no tenant-id tag (legacy)', group('Running', { [TAG_POD_UID]: 'u1', [TAG_CLUSTER_ID]: 'dc1', 'ecigw.io/tenant': 'acme' }), false],
+    ['not a gateway group', group('Running', { [TAG_CLUSTER_ID]: 'dc1' }), false],
+  ];
+  for (const [what, g, holds] of rows) t.is(holdsSlot(g, scope), holds, what);
 });
