@@ -61,8 +61,22 @@ export class RawSpdyClient {
     });
     const protocols = (o.protocols ?? ['v4.channel.k8s.io']).map((p) => `X-Stream-Protocol-Version: ${p}\r\n`).join('');
     socket.write(`${o.method ?? 'POST'} ${o.path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${protocols}Content-Length: 0\r\n\r\n`);
-    let buf = Buffer.alloc(0);
+    // Bytes as they come, until the response head is complete (then the rest of the body, if refused).
+    const chunks: Buffer[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const onData = (b: Buffer) => (chunks.push(b), wake?.());
+    const onEnd = () => ((ended = true), wake?.());
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    const more = async (): Promise<boolean> => {
+      if (!chunks.length && !ended) await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+      return chunks.length > 0;
+    };
     const deadline = setTimeout(() => socket.destroy(new Error('no upgrade response within 60 s')), 60_000);
+    let buf = Buffer.alloc(0);
     try {
       for (;;) {
         const end = buf.indexOf('\r\n\r\n');
@@ -74,34 +88,26 @@ export class RawSpdyClient {
             const i = l.indexOf(':');
             if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
           }
-          const rest = buf.subarray(end + 4);
+          let rest = buf.subarray(end + 4);
           if (status === 101) {
-            socket.removeAllListeners('data');
+            socket.off('data', onData);
+            socket.off('end', onEnd);
+            socket.off('close', onEnd);
             socket.pause();
-            const client = new RawSpdyClient(socket, headers['x-stream-protocol-version'] ?? '', rest);
+            const client = new RawSpdyClient(socket, headers['x-stream-protocol-version'] ?? '', Buffer.concat([rest, ...chunks]));
             socket.resume();
             return client;
           }
           const length = Number(headers['content-length'] ?? NaN);
-          let body = rest;
-          while (Number.isFinite(length) ? body.length < length : !socket.readableEnded) {
-            const more = await new Promise<Buffer | null>((resolve) => {
-              socket.once('data', resolve);
-              socket.once('end', () => resolve(null));
-              socket.once('close', () => resolve(null));
-            });
-            if (!more) break;
-            body = Buffer.concat([body, more]);
+          while (Number.isFinite(length) ? rest.length < length : !ended) {
+            if (!(await more())) break;
+            rest = Buffer.concat([rest, ...chunks.splice(0)]);
           }
           socket.destroy();
-          return { status, headers, body: body.toString() };
+          return { status, headers, body: rest.toString() };
         }
-        const chunk = await new Promise<Buffer | null>((resolve) => {
-          socket.once('data', resolve);
-          socket.once('close', () => resolve(null));
-        });
-        if (!chunk) throw new Error(`connection closed before an upgrade response: ${buf.toString()}`);
-        buf = Buffer.concat([buf, chunk]);
+        if (!(await more())) throw new Error(`connection closed before an upgrade response: ${buf.toString()}`);
+        buf = Buffer.concat([buf, ...chunks.splice(0)]);
       }
     } finally {
       clearTimeout(deadline);
@@ -110,7 +116,12 @@ export class RawSpdyClient {
 
   /** Writes frames in one socket write (so the server reads them together). */
   send(...frames: Frame[]): void {
-    this.socket.write(Buffer.concat(frames.map((f) => encodeFrame(f, this.compressor))));
+    this.socket.write(Buffer.concat(frames.map((f) => this.encode(f))));
+  }
+
+  /** The wire bytes of a frame (header blocks through this client's compression context). */
+  encode(f: Frame): Buffer {
+    return encodeFrame(f, this.compressor);
   }
 
   syn(streamId: number, headers: Record<string, string>, fin = false): Frame {
