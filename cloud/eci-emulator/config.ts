@@ -37,6 +37,17 @@ export interface StockOutConfig {
   httpStatus: number;
 }
 
+/** A temporary (STS) AccessKey: accepted only with its security token, and only until it expires. */
+export interface StsKey {
+  accessKeySecret: string;
+  securityToken: string;
+  /** ISO 8601 time after which the key is refused (`InvalidSecurityToken.Expired`). */
+  expiration: string;
+}
+
+/** Most STS keys remembered at once (a test's token issuer adds one per rotation). */
+export const MAX_STS_KEYS = 1000;
+
 export interface EmulatorConfig {
   regions: string[];
   /** Requests per second per action and AccessKey; 0 disables the limit for that action. */
@@ -56,6 +67,8 @@ export interface EmulatorConfig {
   dataDir: string;
   execTokenTtlMs: number;
   maxEventsPerGroup: number;
+  /** Temporary AccessKeys by AccessKeyId, e.g. registered by a test's STS issuer through `admin.configure`. */
+  stsKeys: Record<string, StsKey>;
 }
 
 /** Defaults; the rate limits are emulator choices (ECI publishes its per-API limits only in the Quota Center console). */
@@ -89,6 +102,7 @@ export function defaultConfig(): EmulatorConfig {
     dataDir: join(tmpdir(), `eci-emulator-${process.pid}`),
     execTokenTtlMs: 30_000,
     maxEventsPerGroup: 200,
+    stsKeys: {},
   };
 }
 
@@ -103,7 +117,7 @@ type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep-merges `override` into `base`, rejecting keys that `base` does not know (except free-form maps). */
-export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = ['rateLimits', 'faults']): EmulatorConfig {
+export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = ['rateLimits', 'faults', 'stsKeys']): EmulatorConfig {
   if (override === undefined) return base;
   if (!isPlain(override)) throw new ConfigError('(root)', 'must be an object');
   const out = structuredClone(base) as unknown as Plain;
@@ -166,4 +180,21 @@ export function validateConfig(c: EmulatorConfig): void {
   if (typeof c.dataDir !== 'string' || !c.dataDir) throw new ConfigError('dataDir', 'must be a directory path');
   num('execTokenTtlMs', c.execTokenTtlMs, 100);
   num('maxEventsPerGroup', c.maxEventsPerGroup, 1);
+  if (!isPlain(c.stsKeys)) throw new ConfigError('stsKeys', 'must be an object of AccessKeyId -> {accessKeySecret, securityToken, expiration}');
+  const ids = Object.keys(c.stsKeys);
+  if (ids.length > MAX_STS_KEYS) throw new ConfigError('stsKeys', `at most ${MAX_STS_KEYS} keys; drop expired ones`);
+  for (const id of ids) {
+    const k = c.stsKeys[id] as unknown;
+    if (!isPlain(k)) throw new ConfigError(`stsKeys.${id}`, 'must be an object');
+    for (const f of ['accessKeySecret', 'securityToken', 'expiration'] as const) {
+      if (typeof k[f] !== 'string' || !k[f]) throw new ConfigError(`stsKeys.${id}.${f}`, 'must be a non-empty string');
+    }
+    if (Number.isNaN(Date.parse(k.expiration as string))) throw new ConfigError(`stsKeys.${id}.expiration`, 'must be an ISO 8601 time such as 2030-01-01T00:00:00Z');
+  }
+}
+
+/** The key an STS AccessKeyId names, in the form the signature check takes, or undefined. */
+export function stsKeyFor(c: EmulatorConfig, accessKeyId: string): { secret: string; securityToken: string; expiresAt: number } | undefined {
+  const k = Object.hasOwn(c.stsKeys, accessKeyId) ? c.stsKeys[accessKeyId] : undefined;
+  return k ? { secret: k.accessKeySecret, securityToken: k.securityToken, expiresAt: Date.parse(k.expiration) } : undefined;
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
 import { logger } from '../../common/log.js';
 import { Admin, type EmulatorStats, type GroupSummary } from './admin.js';
-import { defaultConfig, mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
+import { defaultConfig, mergeConfig, stsKeyFor, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
 import { Controller } from './controller.js';
 import { ExecEndpoint } from './exec-ws.js';
 import { ExecTokens } from './exec-tokens.js';
@@ -124,7 +124,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     limiter,
     nonces: new NonceCache(holder.config.signature.maxSkewSeconds * 2000),
     exec,
-    secretFor: (id) => secrets.get(id),
+    secretFor: (id) => secrets.get(id) ?? stsKeyFor(holder.config, id),
     log,
   });
   await new Promise<void>((resolve, reject) => {

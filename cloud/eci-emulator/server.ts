@@ -12,7 +12,7 @@ import { ADMIN_PREFIX, serveAdmin } from './admin-http.js';
 import { EciError, missingParameter } from './errors.js';
 import type { ExecEndpoint } from './exec-ws.js';
 import { decideFault, type RateLimiter } from './limits.js';
-import { authenticate, type NonceCache } from './signature.js';
+import { authenticate, type NonceCache, type SecretLookup } from './signature.js';
 import { FlattenError, unflatten } from './unflatten.js';
 
 const MAX_BODY = 4 << 20;
@@ -27,7 +27,7 @@ export interface ServerDeps {
   limiter: RateLimiter;
   nonces: NonceCache;
   exec: ExecEndpoint;
-  secretFor: (id: string) => string | undefined;
+  secretFor: SecretLookup;
   log: Logger;
 }
 

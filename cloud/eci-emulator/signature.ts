@@ -1,5 +1,6 @@
 // Request authentication the way the Alibaba Cloud POP gateway does it: ACS3-HMAC-SHA256 (the SDK default)
-// and the legacy RPC HMAC-SHA1 signature, timestamp skew and signature-nonce replay checks.
+// and the legacy RPC HMAC-SHA1 signature, timestamp skew and signature-nonce replay checks, and temporary (STS)
+// keys, which need their security token and stop working when they expire.
 // Pure verification functions plus a small NonceCache; no HTTP here.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { EciError } from './errors.js';
@@ -12,7 +13,9 @@ export interface SignedRequest {
   body: Buffer;
 }
 
-export type SecretLookup = (accessKeyId: string) => string | undefined;
+/** A permanent key's secret, or a temporary key (secret, security token, expiry in ms since the epoch). */
+export type KeyRecord = string | { secret: string; securityToken: string; expiresAt: number };
+export type SecretLookup = (accessKeyId: string) => KeyRecord | undefined;
 
 export interface AuthCheckOptions {
   secretFor: SecretLookup;
@@ -100,6 +103,16 @@ function checkNonce(nonce: string | undefined, nonces: NonceCache, now: number):
   if (!nonces.claim(nonce, now)) throw new EciError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
 }
 
+/** A temporary key needs its own security token (signed, for ACS3) and works only until it expires. */
+function checkSecurityToken(key: KeyRecord, token: string | undefined, now: number): void {
+  if (typeof key === 'string') return;
+  if (token === undefined || !safeEqual(token, key.securityToken))
+    throw new EciError(400, 'InvalidSecurityToken.MismatchWithAccessKey', 'Specified SecurityToken mismatch with the AccessKey.');
+  if (now >= key.expiresAt) throw new EciError(400, 'InvalidSecurityToken.Expired', 'Specified SecurityToken is expired.');
+}
+
+const secretOf = (key: KeyRecord): string => (typeof key === 'string' ? key : key.secret);
+
 const ACS3 = /^ACS3-HMAC-SHA256\s+Credential=([^,]*),\s*SignedHeaders=([^,]*),\s*Signature=([0-9a-fA-F]+)\s*$/;
 
 /** Verifies a request; throws EciError with the gateway's codes on any failure. */
@@ -113,13 +126,15 @@ export function authenticate(req: SignedRequest, opts: AuthCheckOptions): AuthRe
     const signedHeaders = signedList.split(';').filter(Boolean);
     if (!signedHeaders.includes('x-acs-date') || !signedHeaders.includes('x-acs-signature-nonce') || !signedHeaders.includes('host'))
       throw new EciError(400, 'IncompleteSignature', 'SignedHeaders must include host, x-acs-date and x-acs-signature-nonce.');
-    const secret = opts.secretFor(accessKeyId);
-    if (secret === undefined) throw new EciError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+    const key = opts.secretFor(accessKeyId);
+    if (key === undefined) throw new EciError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+    const secret = secretOf(key);
     const declaredBodyHash = header(req.headers, 'x-acs-content-sha256');
     if (declaredBodyHash !== undefined && declaredBodyHash !== sha256Hex(req.body))
       throw new EciError(400, 'SignatureDoesNotMatch', 'x-acs-content-sha256 does not match the request body.');
     if (!safeEqual(acs3Signature(req, signedHeaders, secret), signature.toLowerCase()))
       throw new EciError(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
+    checkSecurityToken(key, signedHeaders.includes('x-acs-security-token') ? header(req.headers, 'x-acs-security-token') : undefined, now);
     checkTimestamp(header(req.headers, 'x-acs-date'), 'x-acs-date', opts.maxSkewMs, now);
     checkNonce(header(req.headers, 'x-acs-signature-nonce'), opts.nonces, now);
     return { accessKeyId, scheme: 'ACS3-HMAC-SHA256' };
@@ -130,10 +145,11 @@ export function authenticate(req: SignedRequest, opts: AuthCheckOptions): AuthRe
   if (!accessKeyId) throw new EciError(400, 'MissingAccessKeyId', 'AccessKeyId is mandatory for this action.');
   if (!signature) throw new EciError(400, 'MissingSignature', 'The input parameter "Signature" that is mandatory for processing this request is not supplied.');
   if (req.query.get('SignatureMethod') !== 'HMAC-SHA1') throw new EciError(400, 'InvalidSignatureMethod', 'Specified signature method is not supported; use HMAC-SHA1.');
-  const secret = opts.secretFor(accessKeyId);
-  if (secret === undefined) throw new EciError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-  if (!safeEqual(v2Signature(req.method, req.query, secret), signature))
+  const key = opts.secretFor(accessKeyId);
+  if (key === undefined) throw new EciError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+  if (!safeEqual(v2Signature(req.method, req.query, secretOf(key)), signature))
     throw new EciError(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
+  checkSecurityToken(key, req.query.get('SecurityToken') ?? undefined, now);
   checkTimestamp(req.query.get('Timestamp') ?? undefined, 'Timestamp', opts.maxSkewMs, now);
   checkNonce(req.query.get('SignatureNonce') ?? undefined, opts.nonces, now);
   return { accessKeyId, scheme: 'HMAC-SHA1' };

@@ -6,7 +6,7 @@ import { EciProvider, type EciProviderOptions } from './provider/index.js';
 import { createEciSessions, type EciSessionsDeps, type ResolvedGroup } from './sessions/index.js';
 import { GroupApi } from './provider/groups.js';
 import { ownGroupsForUid } from './provider/identity.js';
-import { resolveCredentials, type EciCredentials } from './credentials.js';
+import { credentialFor, type EciCredential, type EciCredentials } from './credentials.js';
 import type { EciCaller } from './api.js';
 import type { TenantScope } from '../provider/provider.js';
 
@@ -19,8 +19,8 @@ export interface EciConnection {
 
 export interface EciBackendOptions {
   connection: EciConnection;
-  /** Credentials per tenant; default resolves `tenant.credentialsRef` (env:/file:). */
-  credentials?: (scope: TenantScope) => EciCredentials;
+  /** Credentials per tenant (asked once per tenant); default: `credentialFor(tenant.credentialsRef)`. */
+  credentials?: (scope: TenantScope) => EciCredentials | EciCredential;
   registry?: Registry;
   provider?: Omit<EciProviderOptions, 'callerFor' | 'sessions'>;
   sessions?: Omit<EciSessionsDeps, 'callerFor' | 'resolveGroup'>;
@@ -38,14 +38,15 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
   const callerFor = (scope: TenantScope): EciCaller => {
     let c = callers.get(scope.tenantId);
     if (!c) {
-      const creds = (o.credentials ?? ((s) => resolveCredentials(s.tenant.credentialsRef)))(scope);
+      const creds = (o.credentials ?? ((s) => credentialFor(s.tenant.credentialsRef)))(scope);
+      const auth = 'accessKeyId' in creds ? { accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken } : { credential: creds };
       c = createEciCaller({
         tenantId: scope.tenantId,
         endpoint: {
           endpoint: o.connection.endpoint ?? `eci.${scope.tenant.region}.aliyuncs.com`,
           protocol: o.connection.protocol ?? 'https',
           regionId: scope.tenant.region,
-          ...creds,
+          ...auth,
           timeoutMs: o.connection.timeoutMs,
         },
         registry: o.registry,

@@ -10,7 +10,7 @@ import { relayConfigFromText, ConfigError as RelayConfigError } from './config.j
 import { startRelay } from './server.js';
 import { createEciBackend } from '../eci/index.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, maxOrphanShareProblem } from '../eci/provider/gc.js';
-import { resolveCredentials } from '../eci/credentials.js';
+import { credentialFor } from '../eci/credentials.js';
 
 export const RELAY_FIELDS: Field[] = [
   { path: 'listen', type: 'string', env: 'ECIGW_RELAY_LISTEN', flag: 'listen', default: '0.0.0.0', describe: 'gRPC bind address' },
@@ -41,7 +41,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       // Fail at start, not at the first pod, when a tenant's ECI credentials cannot be found.
       for (const [id, t] of Object.entries(relayConfig.tenants)) {
         try {
-          resolveCredentials(t.credentialsRef, env);
+          credentialFor(t.credentialsRef, env); // validates the form and its arguments; no network call
         } catch (e) {
           throw new ConfigError(`tenants.${id}.credentialsRef`, (e as Error).message);
         }
@@ -62,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const registry = newRegistry(true);
   const { provider } = createEciBackend({
     connection: { endpoint: (v['eci.endpoint'] as string | undefined) || undefined, protocol: v['eci.protocol'] as 'http' | 'https', timeoutMs: v['eci.timeoutMs'] as number },
-    credentials: (scope) => resolveCredentials(scope.tenant.credentialsRef, env),
+    credentials: (scope) => credentialFor(scope.tenant.credentialsRef, env),
     registry,
     provider: { gcGraceMs: (v.gcGraceSeconds as number) * 1000, gcMaxOrphanShare: v.gcMaxOrphanShare as number },
   });
