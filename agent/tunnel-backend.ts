@@ -19,6 +19,12 @@ async function drainInto(from: Readable, to: Writable | undefined): Promise<void
   await finished(from).catch(() => undefined);
 }
 
+/** Runs `cb` on abort, or now if the client already went away while the tunnel session was opening. */
+function whenAborted(signal: AbortSignal, cb: () => void): void {
+  if (signal.aborted) cb();
+  else signal.addEventListener('abort', cb, { once: true });
+}
+
 export class TunnelKubeletBackend implements KubeletBackend {
   private readonly started = new Date().toISOString();
 
@@ -60,7 +66,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
       { attach },
     );
     const onAbort = () => s.cancel();
-    io.signal.addEventListener('abort', onAbort, { once: true });
+    whenAborted(io.signal, onAbort);
     // The newest size first (it may have arrived while the session was opening), then every change.
     const unfollow = io.resize.follow((size) => s.resize(size.cols, size.rows));
     if (io.stdin && s.stdin) io.stdin.pipe(s.stdin);
@@ -92,7 +98,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
       previous: !!o.previous,
     });
     const onAbort = () => s.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
+    whenAborted(signal, onAbort);
     try {
       s.stream.pipe(out, { end: false });
       await finished(s.stream);
@@ -112,7 +118,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
       port: req.port,
     });
     const onAbort = () => s.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
+    whenAborted(signal, onAbort);
     try {
       socket.pipe(s.stream);
       s.stream.pipe(socket);

@@ -89,6 +89,11 @@ export class ChannelMux extends EventEmitter {
     ws.on('error', () => this.shutdown());
   }
 
+  /** True once the connection has ended ('close' has been emitted). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get supportsClose(): boolean {
     return this.protocol === 'v5.channel.k8s.io';
   }

@@ -55,6 +55,7 @@ export function serveSpdyPortForward(session: SpdySession, backend: KubeletBacke
   const maxPairs = opts.maxPairs ?? 100;
   const pairs = new Map<string, Pair>();
   let active = 0;
+  if (session.isClosed) return Promise.resolve();
   const ac = new AbortController();
   setMaxListeners(0, ac.signal); // one listener per forwarded connection
   session.once('close', () => ac.abort());
@@ -120,7 +121,8 @@ export function serveSpdyPortForward(session: SpdySession, backend: KubeletBacke
 export async function serveWebSocketPortForward(mux: ChannelMux, backend: KubeletBackend, pod: V1Pod, ports: number[]): Promise<void> {
   const ac = new AbortController();
   setMaxListeners(0, ac.signal);
-  mux.once('close', () => ac.abort());
+  if (mux.isClosed) ac.abort();
+  else mux.once('close', () => ac.abort());
   await Promise.all(
     ports.map(async (port, i) => {
       const data = mux.channel(2 * i, true);

@@ -103,20 +103,27 @@ export async function serveSpdyCommand(
 ): Promise<ExecResult | undefined> {
   const v4 = protocol === 'v4.channel.k8s.io';
   const resizable = opts.tty && (v4 || protocol === 'v3.channel.k8s.io');
-  const expected = 1 + Number(opts.stdin) + Number(opts.stdout) + Number(opts.stderr) + Number(resizable);
+  const wanted = new Set(['error', ...(opts.stdin ? ['stdin'] : []), ...(opts.stdout ? ['stdout'] : []), ...(opts.stderr ? ['stderr'] : []), ...(resizable ? ['resize'] : [])]);
   const got = new Map<string, SpdyStream>();
   let collecting = true;
   session.on('stream', (st: SpdyStream) => {
     const type = st.header('streamType') ?? '';
-    // Streams after the expected set, of an unknown type, or a second one of a type: refused.
-    if (!collecting || !['error', 'stdin', 'stdout', 'stderr', 'resize'].includes(type) || got.has(type)) return st.reset(RstStatus.RefusedStream);
+    // Streams after the expected set, of a type this request did not ask for, or a second of a type: refused.
+    if (!collecting || !wanted.has(type) || got.has(type)) {
+      session.emit('refusedStream', 'unexpectedStream');
+      return st.reset(RstStatus.RefusedStream);
+    }
     st.reply();
     // The client never writes to the streams we write: whatever it sends there is read and dropped.
     if (type !== 'stdin' && type !== 'resize') st.resume();
     got.set(type, st);
-    if (got.size === expected) session.emit('allStreams');
+    if (got.size === wanted.size) {
+      collecting = false;
+      session.emit('allStreams');
+    }
   });
   const ready = await new Promise<boolean>((resolve) => {
+    if (session.isClosed) return resolve(false);
     const timer = setTimeout(() => resolve(false), streamCreationTimeoutMs);
     session.once('close', () => {
       clearTimeout(timer);
@@ -144,7 +151,9 @@ export async function serveSpdyCommand(
       const text = v4 ? exitStatusJson(r) : exitStatusText(r);
       if (text !== undefined && errStream) await new Promise<void>((res) => errStream.write(text, () => res()));
     },
-    onGone: (cb) => session.once('close', cb),
+    // The session may have ended while the streams were being collected (e.g. a malformed frame in the
+    // same read): then the command is aborted at once instead of waiting for a 'close' already emitted.
+    onGone: (cb) => (session.isClosed ? cb() : session.once('close', cb)),
     finish: async () => {
       await Promise.all([endWritable(got.get('stdout')), endWritable(got.get('stderr')), endWritable(errStream)]);
       session.goAway();
@@ -178,7 +187,7 @@ export async function serveWebSocketCommand(
       const text = v4plus ? exitStatusJson(r) : exitStatusText(r);
       if (text !== undefined) await new Promise<void>((res) => errCh.write(text, () => res()));
     },
-    onGone: (cb) => mux.once('close', cb),
+    onGone: (cb) => (mux.isClosed ? cb() : mux.once('close', cb)),
     finish: async () => {
       mux.close(1000);
     },

@@ -1,5 +1,6 @@
 // The kubelet API's tunnel backend against a real relay (in-memory provider) over gRPC on loopback: a TTY
-// exec starts from the terminal size the client sent before the tunnel session was open.
+// exec starts from the terminal size the client sent before the tunnel session was open; a client gone
+// before it was open gets it cancelled.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
@@ -44,6 +45,16 @@ test('a TTY exec gets the size the client sent before the tunnel session opened'
   clearTimeout(timer);
   stdout.end();
   await out;
+});
+
+test('a client that went away while the tunnel session was opening gets it cancelled, not left running', async (t) => {
+  const backend = new TunnelKubeletBackend(c, { getPod: () => pod, pods: () => [pod] }, 'vk');
+  const ac = new AbortController();
+  ac.abort();
+  // `size` waits for a terminal size and then for stdin to end: neither ever comes from a client that is gone.
+  const res = backend.exec({ pod, container: 'main', command: ['size'], tty: true, stdin: true, stdout: true, stderr: false }, { stdin: new PassThrough(), stdout: new PassThrough(), resize: new TerminalSizes(), signal: ac.signal });
+  const outcome = await Promise.race([res.then(() => 'ended'), new Promise<string>((resolve) => setTimeout(() => resolve('still running after 10 s'), 10_000).unref())]);
+  t.is(outcome, 'ended');
 });
 
 test('TerminalSizes: follow starts from the newest size; first waits for one, gives up after its bound, and does not wait without a resize stream', async (t) => {

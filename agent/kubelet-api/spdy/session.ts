@@ -294,6 +294,11 @@ export class SpdySession extends EventEmitter {
     return this.streams.size;
   }
 
+  /** True once the session has ended ('close' has been emitted). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Bytes written to the socket and not yet flushed (what a peer that does not read makes us hold). */
   get queuedOutputBytes(): number {
     return this.socket.writableLength;

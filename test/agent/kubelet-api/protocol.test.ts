@@ -6,6 +6,7 @@ import { nodeAttributes } from '../../../agent/kubelet-api/auth.js';
 import { route, parseLogOptions, negotiate } from '../../../agent/kubelet-api/routes.js';
 import { exitStatusJson, parseStreamOptions } from '../../../agent/kubelet-api/remotecommand.js';
 import { ResizeParser } from '../../../agent/kubelet-api/channels.js';
+import { pairKey, parsePort, MAX_REQUEST_ID_LENGTH } from '../../../agent/kubelet-api/portforward.js';
 import { renderResourceMetrics } from '../../../agent/kubelet-api/resource-metrics.js';
 import type { TerminalSize } from '../../../agent/kubelet-api/backend.js';
 
@@ -110,4 +111,15 @@ test('/metrics/resource carries the series metrics-server decodes, with millisec
   t.true(text.includes(`pod_memory_working_set_bytes{namespace="ns",pod="p"} 512 ${ms}\n`));
   t.true(text.includes('scrape_error 0\n'));
   t.true(renderResourceMetrics(undefined).includes('scrape_error 1\n'));
+});
+
+test('port-forward pairing keys and ports: requestID as sent (bounded, printable), else the kubelet\'s stream-id pairing', (t) => {
+  t.is(pairKey(undefined, 'error', 5), '5');
+  t.is(pairKey('', 'data', 7), '5');
+  t.is(pairKey('12', 'data', 7), '12');
+  t.is(pairKey('x'.repeat(MAX_REQUEST_ID_LENGTH), 'error', 1), 'x'.repeat(MAX_REQUEST_ID_LENGTH));
+  t.is(pairKey('x'.repeat(MAX_REQUEST_ID_LENGTH + 1), 'data', 7), undefined);
+  t.is(pairKey('a b', 'data', 7), undefined);
+  t.deepEqual(['1', '80', '65535', '08080'].map(parsePort), [1, 80, 65535, 8080]);
+  t.deepEqual(['0', '65536', '-1', ' 80', '80a', '', '123456', undefined].map(parsePort), Array(8).fill(undefined));
 });
