@@ -22,6 +22,8 @@ export interface ChannelMuxOptions {
   maxQueuedOutputBytes?: number;
   /** A peer that leaves our output over the bound unread this long is disconnected (default 60 s). */
   outputStallTimeoutMs?: number;
+  /** While we do not read the peer (a reader is full), a ping is sent this often, so a gone peer is noticed (default 10 s). */
+  pausedProbeMs?: number;
 }
 
 export class ChannelStream extends Duplex {
@@ -75,6 +77,8 @@ export class ChannelMux extends EventEmitter {
   private outputBlocked = false;
   private outputPoll: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly probeMs: number;
   private readonly maxQueued: number;
   private readonly stallTimeoutMs: number;
 
@@ -83,6 +87,7 @@ export class ChannelMux extends EventEmitter {
     super();
     this.maxQueued = opts.maxQueuedOutputBytes ?? 1 << 20;
     this.stallTimeoutMs = opts.outputStallTimeoutMs ?? 60_000;
+    this.probeMs = opts.pausedProbeMs ?? 10_000;
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('ping', (data: Buffer) => this.onPing(data));
     ws.on('close', () => this.shutdown());
@@ -142,6 +147,16 @@ export class ChannelMux extends EventEmitter {
     const pause = this.starved.size > 0 || this.outputBlocked;
     if (pause && !this.ws.isPaused) this.ws.pause();
     else if (!pause && this.ws.isPaused) this.ws.resume();
+    // A paused WebSocket cannot read the peer's close: a ping now and then fails to write once it is gone.
+    if (pause && !this.outputBlocked && !this.probeTimer) {
+      this.probeTimer = setInterval(() => {
+        if (this.ws.readyState === this.ws.OPEN) this.ws.ping(undefined, false, () => undefined);
+      }, this.probeMs);
+      this.probeTimer.unref();
+    } else if (!pause && this.probeTimer) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+    }
   }
 
   private violation(kind: ChannelViolation): void {
@@ -230,6 +245,7 @@ export class ChannelMux extends EventEmitter {
     this.closed = true;
     if (this.outputPoll) clearInterval(this.outputPoll);
     if (this.stallTimer) clearTimeout(this.stallTimer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     for (const s of this.streams.values()) {
       s.onRemoteClose();
       s.destroy();

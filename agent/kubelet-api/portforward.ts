@@ -106,6 +106,9 @@ export function serveSpdyPortForward(session: SpdySession, backend: KubeletBacke
     } catch (e) {
       if (!ac.signal.aborted) error.write(errorMessage(pod, port, e));
     }
+    // Nothing reads the data stream any more: what the client still sends is dropped, so it cannot fill
+    // the stream and stall the session's other connections.
+    data.resume();
     if (!data.writableEnded && !data.destroyed) data.end();
     if (!error.writableEnded && !error.destroyed) error.end();
   };
@@ -136,6 +139,8 @@ export async function serveWebSocketPortForward(mux: ChannelMux, backend: Kubele
       } catch (e) {
         if (!ac.signal.aborted) await new Promise<void>((r) => error.write(errorMessage(pod, port, e), () => r()));
       }
+      // Nothing reads this port's data channel any more: drop what still comes, so the other ports go on.
+      data.resume();
     }),
   );
   mux.close(1000);

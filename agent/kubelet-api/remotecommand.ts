@@ -79,6 +79,7 @@ async function run(kind: 'exec' | 'attach', backend: KubeletBackend, req: ExecRe
   } catch (e) {
     result = { exitCode: -1, error: (e as Error).message };
   }
+  s.stdin?.resume(); // the command is over: stdin still coming is dropped, not left to stall the session
   if (!ac.signal.aborted) {
     await s.writeStatus(result).catch(() => undefined);
     await s.finish().catch(() => undefined);

@@ -68,6 +68,11 @@ export interface SpdySessionOptions {
   maxViolations?: number;
   /** After our GOAWAY, the socket is destroyed if the peer has not closed it within this time (default 5 s). */
   goAwayGraceMs?: number;
+  /**
+   * While we do not read the peer (a reader is full), a PING is sent this often (default 10 s): a peer that
+   * has gone makes the write fail, so the session ends instead of waiting for an end it cannot read.
+   */
+  pausedProbeMs?: number;
 }
 
 export class SpdyStream extends Duplex {
@@ -255,6 +260,8 @@ export class SpdySession extends EventEmitter {
   private stallTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private budgetTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private nextPingId: number;
   private readonly hwm: number;
   private readonly inputBudget: number;
   private readonly maxStreams: number;
@@ -265,6 +272,7 @@ export class SpdySession extends EventEmitter {
   private readonly stallTimeoutMs: number;
   private readonly maxViolations: number;
   private readonly goAwayGraceMs: number;
+  private readonly probeMs: number;
 
   constructor(private readonly socket: Duplex, opts: SpdySessionOptions) {
     super();
@@ -280,6 +288,8 @@ export class SpdySession extends EventEmitter {
     this.stallTimeoutMs = opts.outputStallTimeoutMs ?? 60_000;
     this.maxViolations = opts.maxViolations ?? 100;
     this.goAwayGraceMs = opts.goAwayGraceMs ?? 5000;
+    this.probeMs = opts.pausedProbeMs ?? 10_000;
+    this.nextPingId = opts.role === 'server' ? 2 : 1;
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('end', () => this.close());
     socket.on('close', () => this.close());
@@ -348,7 +358,7 @@ export class SpdySession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.idleTimer, this.stallTimer, this.graceTimer, this.budgetTimer]) if (t) clearTimeout(t);
+    for (const t of [this.idleTimer, this.stallTimer, this.graceTimer, this.budgetTimer, this.probeTimer]) if (t) clearTimeout(t);
     for (const s of [...this.streams.values()]) s.destroy();
     this.streams.clear();
     this.starved.clear();
@@ -385,7 +395,7 @@ export class SpdySession extends EventEmitter {
 
   private checkInputBudget(): void {
     const over = this.bufferedStreamBytes > this.inputBudget;
-    if (over) this.socket.pause();
+    if (over) this.pauseForReaders();
     // A reader that drains what it holds does not call _read again until more is pushed: while over the
     // budget, look again now and then.
     if (over && !this.budgetTimer) {
@@ -496,7 +506,23 @@ export class SpdySession extends EventEmitter {
 
   private starve(s: SpdyStream): void {
     this.starved.add(s);
+    this.pauseForReaders();
+  }
+
+  /** Stops reading the peer until the readers catch up, probing meanwhile that the peer is still there. */
+  private pauseForReaders(): void {
     this.socket.pause();
+    if (this.probeTimer || this.closed) return;
+    this.probeTimer = setInterval(() => {
+      if (!this.socket.isPaused()) {
+        clearInterval(this.probeTimer);
+        this.probeTimer = undefined;
+        return;
+      }
+      this.sendFrame({ type: 'ping', id: this.nextPingId });
+      this.nextPingId = (this.nextPingId + 2) % 0x7fffffff;
+    }, this.probeMs);
+    this.probeTimer.unref();
   }
 
   /** Session error: GOAWAY with PROTOCOL_ERROR, then the session ends. */

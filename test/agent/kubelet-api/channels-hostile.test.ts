@@ -110,3 +110,14 @@ test('a resize flood reaches the backend as one size per chunk read, the newest'
     { cols: 120, rows: 40 },
   ]);
 });
+
+test('a connection paused for a channel nobody reads still notices that the client has gone', async (t) => {
+  const { mux, client } = await connected(t, { pausedProbeMs: 100 });
+  mux.channel(0, true); // never read
+  for (let i = 0; i < 4; i++) client.send(msg(0, Buffer.alloc(64 * 1024)));
+  await eventually('the server stops reading', () => mux.channel(0).readableLength >= 64 * 1024);
+  const closed = new Promise<void>((r) => mux.once('close', r));
+  client.terminate();
+  await closed;
+  t.pass();
+});

@@ -2,17 +2,22 @@
 // pipes to a real loopback echo server): a session that dies in the same read that completes its streams
 // still releases the command (and with it the session's slot); streams beyond an exec's set are refused;
 // port-forward headers (port, requestID, stream type) are validated, old clients without requestID are paired
-// the way the kubelet pairs them, and a pair's port is its data stream's.
+// the way the kubelet pairs them, and a pair's port is its data stream's; a WebSocket port whose dial failed
+// does not stall the other ports.
 import test from 'ava';
 import { createServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import WebSocket, { WebSocketServer } from 'ws';
 import { SpdySession } from '../../../agent/kubelet-api/spdy/session.js';
 import { RstStatus, type Frame } from '../../../agent/kubelet-api/spdy/frames.js';
 import { serveSpdyCommand } from '../../../agent/kubelet-api/remotecommand.js';
-import { serveSpdyPortForward } from '../../../agent/kubelet-api/portforward.js';
+import { serveSpdyPortForward, serveWebSocketPortForward } from '../../../agent/kubelet-api/portforward.js';
+import { ChannelMux } from '../../../agent/kubelet-api/channels.js';
 import type { ExecRequest, StreamIO } from '../../../agent/kubelet-api/backend.js';
 import { duplexPair } from './duplex-pair.js';
 import { RawSpdyClient } from './raw-spdy.js';
 import { EchoBackend } from './fuzz/harness.js';
+import { eventually } from '../../helpers/wait.js';
 
 async function echoServer(t: { teardown(f: () => void): void }): Promise<number> {
   const s = createServer((c) => (c.on('error', () => undefined), c.pipe(c)));
@@ -98,4 +103,28 @@ test('port-forward: clients without requestID are paired like the kubelet pairs 
   await client.waitFor('echo', () => client.received(3) === 'old client');
   const frames: Frame[] = client.frames.filter((f) => f.type === 'rst_stream');
   t.deepEqual(frames, []);
+});
+
+test('WebSocket port-forward: a port whose dial failed does not stall the others when the client keeps writing to it', async (t) => {
+  const port = await echoServer(t);
+  const dead = createServer();
+  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+  const deadPort = (dead.address() as AddressInfo).port;
+  await new Promise<void>((r) => dead.close(() => r()));
+  const http = createHttpServer();
+  const wss = new WebSocketServer({ server: http, autoPong: false });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.teardown(() => (wss.close(), http.close()));
+  wss.on('connection', (ws) => void serveWebSocketPortForward(new ChannelMux(ws, ws.protocol), new EchoBackend(port), pod, [deadPort, port]));
+  const ws = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, ['v4.channel.k8s.io']);
+  t.teardown(() => ws.terminate());
+  const got = new Map<number, string>();
+  ws.on('message', (d: Buffer) => got.set(d[0], (got.get(d[0]) ?? '') + d.subarray(1).toString('latin1')));
+  await new Promise<void>((r) => ws.once('open', () => r()));
+  // The dead port's error arrives first; then 512 KiB at its data channel, then a line for the live port.
+  await eventually('dial error of the dead port', () => /ECONNREFUSED/.test(got.get(1) ?? ''));
+  for (let i = 0; i < 8; i++) ws.send(Buffer.concat([Buffer.from([0]), Buffer.alloc(64 * 1024, 0x61)]));
+  ws.send(Buffer.concat([Buffer.from([2]), Buffer.from('live port')]));
+  await eventually('echo through the live port', () => (got.get(2) ?? '').endsWith('live port'), 10_000);
+  t.pass();
 });

@@ -4,6 +4,7 @@
 // with frames that need answers and reads nothing is paused and then dropped with GOAWAY, with our queued
 // output bounded; a legitimate slow reader is not dropped; inbound bytes held for readers are bounded.
 import test from 'ava';
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { SpdySession, MAX_SETTINGS_ENTRIES, type SpdyStream, type SpdySessionOptions } from '../../../../agent/kubelet-api/spdy/session.js';
 import { RstStatus, type Frame } from '../../../../agent/kubelet-api/spdy/frames.js';
 import { eventually } from '../../../helpers/wait.js';
@@ -197,4 +198,23 @@ test('inbound bytes held for readers are bounded per session, not only per strea
   server.on('stream', (s: SpdyStream) => s.resume());
   for (const s of streams) s.resume();
   await eventually('all 40 streams', () => streams.length === 40, 10_000);
+});
+
+test('a session paused for a reader that does not read still notices that the peer has gone (loopback TCP)', async (t) => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const accepted = new Promise<Socket>((r) => srv.once('connection', r));
+  const clientSocket = connect((srv.address() as AddressInfo).port, '127.0.0.1');
+  const server = new SpdySession(await accepted, { role: 'server', streamHighWaterMark: 16 * 1024, pausedProbeMs: 100 });
+  t.teardown(() => server.close());
+  const opened = new Promise<SpdyStream>((r) => server.once('stream', r)); // and never read
+  const client = RawSpdyClient.attach(clientSocket);
+  client.send(client.syn(1, { streamType: 'stdin' }), ...Array.from({ length: 16 }, () => client.data(1, Buffer.alloc(16 * 1024))));
+  const stream = await opened;
+  await eventually('the server stops reading', () => stream.readableLength >= 16 * 1024);
+  const closed = new Promise<void>((r) => server.once('close', r));
+  clientSocket.destroy(); // the peer goes away without the server reading its FIN
+  await closed;
+  t.pass();
 });
