@@ -1,6 +1,7 @@
 // Port forwarding: the SPDY protocol portforward.k8s.io (data+error stream pairs joined by requestID,
-// target in the `port` header; also used inside WebSocket tunnels as SPDY/3.1+portforward.k8s.io)
-// and the WebSocket channel form (two channels per ?port=, each opened with the port as uint16 LE).
+// target in the `port` header, both validated; pairs capped per session and reset when incomplete; also
+// used inside WebSocket tunnels as SPDY/3.1+portforward.k8s.io) and the WebSocket channel form (two
+// channels per ?port=, each opened with the port as uint16 LE). A finished port drops further input.
 import { setMaxListeners } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeletBackend } from './backend.js';

@@ -1,6 +1,7 @@
 // exec/attach sessions over SPDY (remotecommand v1–v4 stream protocols) and WebSocket channels
-// (channel.k8s.io, v4, v5): collects the client's streams, runs the backend, and reports the exit
-// status on the error stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
+// (channel.k8s.io, v4, v5): collects the client's streams (refusing any it did not ask for), runs the
+// backend (aborted at once if the client is already gone), and reports the exit status on the error
+// stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
 import type { Readable, Writable } from 'node:stream';
 import type { ExecRequest, ExecResult, KubeletBackend, StreamIO } from './backend.js';
 import type { SpdySession, SpdyStream } from './spdy/session.js';
