@@ -114,7 +114,7 @@ test('SETTINGS: more entries than any endpoint needs end the session; window cha
   t.deepEqual(b.violations, ['bad_settings']);
 });
 
-test('DATA on a stream never opened is INVALID_STREAM; on a stream we reset it is dropped quietly', async (t) => {
+test('DATA on a stream never opened is INVALID_STREAM; on a stream we reset it is dropped quietly; RST_STREAM is never answered', async (t) => {
   const { client, violations, streams, alive, rst } = setup(t);
   client.send(client.data(41, 'who?'));
   t.is((await rst(41)).status, RstStatus.InvalidStream);
@@ -123,6 +123,8 @@ test('DATA on a stream never opened is INVALID_STREAM; on a stream we reset it i
   streams[0].reset();
   await rst(1);
   client.send(client.data(1, 'in flight before it saw our RST'));
+  // RST_STREAM of streams that never were, or are gone, is never answered (no RST storms between peers).
+  client.send({ type: 'rst_stream', streamId: 99, status: RstStatus.Cancel }, { type: 'rst_stream', streamId: 1, status: RstStatus.Cancel });
   await alive(3);
   t.deepEqual(violations, ['data_unknown_stream']);
   t.is(client.frames.filter((f) => f.type === 'rst_stream').length, 2);
