@@ -512,8 +512,9 @@ export async function runWsCase(env: FuzzEnv, routes: ReturnType<typeof wsRoutes
 }
 
 /** A well-behaved v5 exec over a real ws connection: the echo of a line comes back and the status follows. */
-export async function healthyWsExec(env: FuzzEnv): Promise<void> {
-  const ws = new WebSocket(`ws://127.0.0.1:${env.wsPort}/exec?id=healthy-${++wsIds}&tty=0`, ['v5.channel.k8s.io']);
+export async function healthyWsExec(env: FuzzEnv, routes: ReturnType<typeof wsRoutes>): Promise<void> {
+  const id = `healthy-${++wsIds}`;
+  const ws = new WebSocket(`ws://127.0.0.1:${env.wsPort}/exec?id=${id}&tty=0`, ['v5.channel.k8s.io']);
   ws.on('error', () => undefined);
   let out = '';
   const echoed = new Promise<void>((resolve) =>
@@ -527,6 +528,8 @@ export async function healthyWsExec(env: FuzzEnv): Promise<void> {
   await within(echoed, 5000, 'a healthy ws echo');
   ws.send(Buffer.from([255, 0]));
   await within(new Promise<void>((r) => ws.once('close', () => r())), 5000, 'a healthy ws exec to end');
+  await within(routes.served.get(id)?.done ?? Promise.resolve(), 5000, 'the healthy ws handler');
+  routes.served.delete(id);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -553,7 +556,7 @@ export function targets(env: FuzzEnv & { onWs: (r: WsRoute) => void }): Target[]
       name: 'WebSocket channels serving exec',
       property: fc.asyncProperty(wsCaseArb('exec'), async (c) => {
         await runWsCase(env, routes, c);
-        await healthyWsExec(env);
+        await healthyWsExec(env, routes);
       }) as unknown as fc.IAsyncProperty<never>,
     },
     {
@@ -567,7 +570,7 @@ export function targets(env: FuzzEnv & { onWs: (r: WsRoute) => void }): Target[]
       name: 'port-forward over WebSocket',
       property: fc.asyncProperty(wsCaseArb('portforward'), async (c) => {
         await runWsCase(env, routes, c);
-        await healthyWsExec(env);
+        await healthyWsExec(env, routes);
       }) as unknown as fc.IAsyncProperty<never>,
     },
   ];
