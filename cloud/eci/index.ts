@@ -19,7 +19,7 @@ export interface EciConnection {
 
 export interface EciBackendOptions {
   connection: EciConnection;
-  /** Credentials per tenant (asked once per tenant); default: `credentialFor(tenant.credentialsRef)`. */
+  /** Credentials per tenant (asked once per tenant and settings); default: `credentialFor(tenant.credentialsRef)`. */
   credentials?: (scope: TenantScope) => EciCredentials | EciCredential;
   registry?: Registry;
   provider?: Omit<EciProviderOptions, 'callerFor' | 'sessions'>;
@@ -34,9 +34,12 @@ export interface EciBackend {
 }
 
 export function createEciBackend(o: EciBackendOptions): EciBackend {
-  const callers = new Map<string, TenantEciCaller>();
+  const callers = new Map<string, { settings: string; caller: TenantEciCaller }>();
   const callerFor = (scope: TenantScope): EciCaller => {
-    let c = callers.get(scope.tenantId);
+    // A reloaded relay config that changes how this tenant reaches ECI gets a new caller from then on.
+    const settings = JSON.stringify([scope.tenant.region, scope.tenant.credentialsRef, scope.tenant.eciRates ?? null]);
+    const known = callers.get(scope.tenantId);
+    let c = known?.settings === settings ? known.caller : undefined;
     if (!c) {
       const creds = (o.credentials ?? ((s) => credentialFor(s.tenant.credentialsRef)))(scope);
       const auth = 'accessKeyId' in creds ? { accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken } : { credential: creds };
@@ -52,7 +55,7 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
         registry: o.registry,
         rates: scope.tenant.eciRates as EciCallerOptions['rates'],
       });
-      callers.set(scope.tenantId, c);
+      callers.set(scope.tenantId, { settings, caller: c });
     }
     return c;
   };
@@ -68,5 +71,5 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
   };
   const sessions = createEciSessions({ ...o.sessions, callerFor, resolveGroup });
   const provider = new EciProvider({ ...o.provider, callerFor, sessions, registry: o.registry });
-  return { provider, callerFor, callers: () => [...callers.values()] };
+  return { provider, callerFor, callers: () => [...callers.values()].map((e) => e.caller) };
 }

@@ -17,7 +17,8 @@ export interface ReadCounter {
 
 export class GroupApi {
   constructor(
-    private readonly caller: EciCaller,
+    /** The tenant caller every ECI call of this api goes through. */
+    readonly caller: EciCaller,
     private readonly pageSize = MAX_PAGE,
     private readonly counter: ReadCounter = { reads: 0 },
   ) {}

@@ -71,7 +71,7 @@ export class EciProvider implements PodProvider {
   constructor(private readonly opts: EciProviderOptions) {
     this.log = opts.log ?? logger('eci-provider');
     this.gate = new AdmissionGate({
-      pagesByTags: (scope, tags) => new GroupApi(this.opts.callerFor(scope), Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads).pagesByTags(tags),
+      pagesByTags: (scope, tags) => this.groupApi(this.opts.callerFor(scope)).pagesByTags(tags),
       quotaRelistMs: opts.quotaRelistMs,
       log: this.log.child({ component: 'admission' }),
     });
@@ -85,13 +85,21 @@ export class EciProvider implements PodProvider {
     return this.reads.reads;
   }
 
+  private groupApi(caller: EciCaller): GroupApi {
+    return new GroupApi(caller, Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads);
+  }
+
   private tenant(scope: TenantScope): TenantPods {
     const key = `${scope.tenantId}\u0000${scope.clusterId}`;
     this.gate.seen(scope);
     let t = this.tenants.get(key);
+    if (t && t.scope.tenant !== scope.tenant) {
+      // The relay reloaded its config: settings apply from now on; a new caller (region, credentials, rates) too.
+      t.retarget(scope, this.opts.callerFor(scope), (caller) => this.groupApi(caller));
+    }
     if (!t) {
       tenantTagValue(scope); // a tenant id ECI cannot tag with fails every call of the scope, naming the tenant
-      const api = new GroupApi(this.opts.callerFor(scope), Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads);
+      const api = this.groupApi(this.opts.callerFor(scope));
       t = new TenantPods(
         scope,
         api,

@@ -8,6 +8,7 @@ import { diffInventory } from '../../provider/reconcile.js';
 import type { Logger } from '../../../common/log.js';
 import { classify, errorCodeOf } from '../retry.js';
 import { MAX_PAGE, type GroupApi } from './groups.js';
+import type { EciCaller } from '../api.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, OrphanGc, type GcMetrics } from './gc.js';
 import { clientTokenFor, generationOf, ownGroupsForUid, ownershipOf, podFromGroup, podUidOf, scopeTags, scopedClientToken } from './identity.js';
 import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
@@ -44,15 +45,26 @@ export class TenantPods {
   private closed = false;
 
   constructor(
-    readonly scope: TenantScope,
-    private readonly api: GroupApi,
+    private currentScope: TenantScope,
+    private api: GroupApi,
     private readonly opts: TenantPodsOptions,
     private readonly log: Logger,
     /** Tenant policy and pod quota in front of every create and update (admission.ts). */
     private readonly gate?: AdmissionGate,
   ) {
     const { gcGraceMs: graceMs, gcMaxOrphanShare, gcMetrics: metrics, now } = opts;
-    this.gc = new OrphanGc({ graceMs, maxOrphanShare: gcMaxOrphanShare ?? DEFAULT_GC_MAX_ORPHAN_SHARE, metrics, now, tenant: scope.tenantId, cluster: scope.clusterId, log });
+    this.gc = new OrphanGc({ graceMs, maxOrphanShare: gcMaxOrphanShare ?? DEFAULT_GC_MAX_ORPHAN_SHARE, metrics, now, tenant: currentScope.tenantId, cluster: currentScope.clusterId, log });
+  }
+
+  /** The scope with the tenant settings of the newest relay config (vSwitch, security group, tags, policy…). */
+  get scope(): TenantScope {
+    return this.currentScope;
+  }
+
+  /** A reloaded relay config changed this tenant's settings: later calls use them (and `api`, when its caller changed). */
+  retarget(scope: TenantScope, caller: EciCaller, groupApi: (caller: EciCaller) => GroupApi): void {
+    this.currentScope = scope;
+    if (caller !== this.api.caller) this.api = groupApi(caller);
   }
 
   // ---- PodProvider operations -------------------------------------------------------------------------
