@@ -7,6 +7,7 @@ import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 import { IdentityConfigError, dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
 import { LimitsError, parseLimits, type RelayLimits } from './limits.js';
 import { PolicyConfigError, parsePolicy } from '../eci/policy/parse.js';
+import { tagProblem } from '../eci/mapping/names.js';
 
 export type { RelayLimits } from './limits.js';
 export { DEFAULT_LIMITS } from './limits.js';
@@ -106,6 +107,12 @@ function tenant(id: string, v: unknown): TenantConfig {
   };
 }
 
+/** Tenant and cluster ids become ECI tag values on every container group, so ECI's rules for those apply. */
+function tagValueProblem(id: string): string | undefined {
+  const bad = tagProblem('ecigw.io/id', id);
+  return bad ? `${JSON.stringify(id)}: ${bad.replace('tag value', 'it is an ECI tag value and')}` : undefined;
+}
+
 /** Tag keys under this prefix are the gateway's own (cluster id, pod uid, tenant id…); tenants cannot set them. */
 export const RESERVED_TAG_PREFIX = 'ecigw.io/';
 
@@ -116,17 +123,19 @@ export const RESERVED_TAG_PREFIX = 'ecigw.io/';
  */
 function checkDistinguishable(tenants: Record<string, TenantConfig>): void {
   for (const [id, t] of Object.entries(tenants)) {
-    const bad = dnsLabelProblem(id);
+    const bad = dnsLabelProblem(id) ?? tagValueProblem(id);
     if (bad) throw new ConfigError(`tenants.${id}`, `tenant id ${bad}`);
     const seen = new Set<string>();
     for (const [i, c] of t.clusterIds.entries()) {
-      const badCluster = dnsLabelProblem(c);
+      const badCluster = dnsLabelProblem(c) ?? tagValueProblem(c);
       if (badCluster) throw new ConfigError(`tenants.${id}.clusterIds[${i}]`, `cluster id ${badCluster}`);
       if (seen.has(c)) throw new ConfigError(`tenants.${id}.clusterIds[${i}]`, `cluster id ${JSON.stringify(c)} is listed twice`);
       seen.add(c);
     }
-    for (const k of Object.keys(t.tags)) {
+    for (const [k, v] of Object.entries(t.tags)) {
       if (k.startsWith(RESERVED_TAG_PREFIX)) throw new ConfigError(`tenants.${id}.tags.${k}`, `tag keys starting with ${RESERVED_TAG_PREFIX} are the gateway's own; choose another key`);
+      const tagBad = tagProblem(k, v);
+      if (tagBad) throw new ConfigError(`tenants.${id}.tags.${k}`, `${tagBad} (ECI refuses it)`);
     }
   }
 }

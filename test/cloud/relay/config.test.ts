@@ -73,6 +73,10 @@ test('ambiguous or colliding configurations are refused naming the fields and th
     [(c) => (c.tenants.t1.clusterIds = ['dc1', 'dc2', 'dc1']), /tenants\.t1\.clusterIds\[2\]: cluster id "dc1" is listed twice/],
     [(c) => ((c.tenants as Record<string, unknown>)['a/b'] = { ...c.tenants.t1 }), /tenants\.a\/b: tenant id "a\/b" is not a DNS label/],
     [(c) => ((c.tenants.t1.tags as Record<string, string>) = { 'ecigw.io/cluster-id': 'other' }), /tenants\.t1\.tags\.ecigw\.io\/cluster-id: tag keys starting with ecigw\.io\/ are the gateway's own/],
+    // Ids and tags become ECI tag values: ECI refuses values starting with "aliyun" (every call would fail).
+    [(c) => (c.tenants.t1.clusterIds = ['aliyun-dc']), /tenants\.t1\.clusterIds\[0\]: cluster id "aliyun-dc": .*must not start with "aliyun"/],
+    [(c) => ((c.tenants as Record<string, unknown>)['aliyun1'] = { ...c.tenants.t1 }), /tenants\.aliyun1: tenant id "aliyun1": .*must not start with "aliyun"/],
+    [(c) => ((c.tenants.t1.tags as Record<string, string>) = { team: 'https://x' }), /tenants\.t1\.tags\.team: tag value must not contain "http:\/\/" or "https:\/\/"/],
   ];
   for (const [mutate, re] of cases) {
     const c = twoClusters();
