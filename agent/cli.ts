@@ -16,6 +16,7 @@ import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
 import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/limit-fields.js';
 import { TunnelKubeletBackend } from './tunnel-backend.js';
+import { DEFAULT_MAX_INTERACTIVE_SESSIONS } from './tunnel/session-slots.js';
 
 export const AGENT_VERSION = '0.1.0';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -37,6 +38,7 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'relay.keyFile', type: 'string', env: 'ECIGW_RELAY_KEY_FILE', flag: 'relay-key-file', describe: 'agent client key (mTLS)' },
   { path: 'relay.tokenFile', type: 'string', env: 'ECIGW_RELAY_TOKEN_FILE', flag: 'relay-token-file', describe: 'bearer token file (alternative to mTLS), re-read when it changes' },
   { path: 'relay.proxy', type: 'string', env: 'ECIGW_RELAY_PROXY', flag: 'relay-proxy', describe: 'HTTP CONNECT proxy URL (default: HTTPS_PROXY/NO_PROXY)' },
+  { path: 'relay.maxInteractiveSessions', type: 'number', env: 'ECIGW_RELAY_MAX_INTERACTIVE_SESSIONS', flag: 'relay-max-interactive-sessions', default: DEFAULT_MAX_INTERACTIVE_SESSIONS, describe: 'exec/attach/logs/port-forward sessions open on the tunnel at once (also at most 3/4 of the relay\'s streams, the rest kept for intents and the status watch)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000 ? undefined : 'must be a whole number from 1 to 10000') },
   { path: 'node.name', type: 'string', env: 'ECIGW_NODE_NAME', flag: 'node-name', default: 'eci-virtual-node', describe: 'virtual node name', check: checks.dnsLabel },
   { path: 'node.internalIP', type: 'string', env: 'POD_IP', flag: 'node-ip', default: '127.0.0.1', describe: 'address the API server uses for the kubelet API (the agent pod IP)' },
   { path: 'node.capacity', type: 'map', env: 'ECIGW_NODE_CAPACITY', flag: 'node-capacity', default: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' }, describe: 'capacity = allocatable, e.g. cpu=1000,memory=4Ti,pods=5000' },
@@ -155,6 +157,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       },
       tokenFile: str('relay.tokenFile'),
       proxy: str('relay.proxy'),
+      maxInteractiveSessions: v['relay.maxInteractiveSessions'] as number,
       clusterId: v.clusterId as string,
       nodeNames: [node.name],
       agentId: v.agentId as string,
