@@ -304,8 +304,9 @@ export class PodController {
       this.applied.set(uid, generation);
       // The annotation is for people and tools; it goes with the next status write (the sync does not wait).
       if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) this.recordGroupId(pod, ack.providerId);
-      if (ack.changed) {
-        // Events are best effort (record never throws); the sync does not wait for them.
+      if (ack.changed && ack.providerId) {
+        // No group id: the relay refused to create one (policy, quota, ECI's own refusal) and reports why in the
+        // pod's status and a Warning event. Events are best effort (record never throws); the sync does not wait.
         void this.events.record(pod, 'Normal', 'Scheduled', `container group ${ack.providerId} requested on ECI`);
       }
       // A status that arrived before the informer knew the pod (e.g. the watch snapshot right after a

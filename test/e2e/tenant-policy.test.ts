@@ -95,6 +95,12 @@ test.serial('a forbidden RAM role fails PolicyDenied with a Warning event and no
   t.is(group?.ramRoleName, 'reader', 'the listed role reached ECI');
   t.deepEqual(await groupsOf('thief'), [], 'the denied pod has no container group');
   t.is(stack.emulator.admin.stats().callsByAction.CreateContainerGroup, 1, 'only the allowed pod was created');
+  // The agent records "Scheduled" for a pod whose group was requested (seen for reader), never for one refused.
+  const scheduled = async (name: string) =>
+    (await author.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` })).items.filter((e) => e.reason === 'Scheduled' && /requested on ECI/.test(e.message ?? ''));
+  const [readerScheduled] = await eventually('reader\'s Scheduled event', async () => ((await scheduled('reader')).length ? await scheduled('reader') : undefined), 60_000);
+  t.regex(readerScheduled.message ?? '', new RegExp(`container group ${group!.containerGroupId} requested on ECI`));
+  t.deepEqual(await scheduled('thief'), [], 'no "container group  requested" event for the refused pod');
 });
 
 test.serial('a pod over the tenant\'s quotas.maxPods fails TenantQuotaExceeded with a Warning event', async (t) => {
