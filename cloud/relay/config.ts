@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { load as loadYaml } from 'js-yaml';
 import type { TenantConfig } from '../provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
-import { IdentityConfigError, dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
-import { LimitsError, parseLimits, type RelayLimits } from './limits.js';
-import { PolicyConfigError, parsePolicy } from '../eci/policy/parse.js';
+import { dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
+import { parseLimits, type RelayLimits } from './limits.js';
+import { parsePolicy } from '../eci/policy/parse.js';
+import { FieldError } from '../../common/field-error.js';
 import { tagProblem } from '../eci/mapping/names.js';
 
 export type { RelayLimits } from './limits.js';
@@ -86,7 +87,7 @@ function tenant(id: string, v: unknown): TenantConfig {
   try {
     policy = parsePolicy(o.policy, `${path}.policy`);
   } catch (e) {
-    if (e instanceof PolicyConfigError) throw new ConfigError(e.field, e.problem);
+    if (e instanceof FieldError) throw new ConfigError(e.field, e.problem);
     throw e;
   }
   const clusterIds = o.clusterIds;
@@ -154,7 +155,7 @@ export function parseRelayConfig(raw: unknown): RelayConfig {
     certificateIdentities = parseCertificateIdentities(root.certificateIdentities, tenants);
     limits = parseLimits(obj(root.limits ?? {}, 'limits'));
   } catch (e) {
-    if (e instanceof IdentityConfigError || e instanceof LimitsError) throw new ConfigError(e.field, e.problem);
+    if (e instanceof FieldError) throw new ConfigError(e.field, e.problem);
     throw e;
   }
   if (root.tokenFile !== undefined && (typeof root.tokenFile !== 'string' || !root.tokenFile)) {

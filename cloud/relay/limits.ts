@@ -1,5 +1,6 @@
 // The relay's `limits` section: every key, its default (some derived from others), and the checks
 // that catch contradictory settings at load. Pure. Defaults suit one relay serving a few hundred agents.
+import { FieldError } from '../../common/field-error.js';
 
 export interface RelayLimits {
   /** Largest gRPC message accepted or sent (bytes). */
@@ -86,29 +87,19 @@ const INTEGER_KEYS = new Set<keyof RelayLimits>([
   'maxWatchesPerAgent', 'burst', 'sessionBurst', 'statusHistory', 'maxConnections', 'maxConnectionsPerSource', 'connectionBurstPerSource', 'authFailureBurstPerSource',
 ]);
 
-export class LimitsError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-    this.name = 'LimitsError';
-  }
-}
-
 export function parseLimits(raw: Record<string, unknown>): RelayLimits {
   const out = { ...BASE } as RelayLimits;
   const given = new Set<string>();
   for (const [k, v] of Object.entries(raw)) {
-    if (!(LIMIT_KEYS as string[]).includes(k)) throw new LimitsError(`limits.${k}`, `unknown limit (known: ${LIMIT_KEYS.join(', ')})`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new LimitsError(`limits.${k}`, 'must be a positive number');
-    if (INTEGER_KEYS.has(k as keyof RelayLimits) && !Number.isInteger(v)) throw new LimitsError(`limits.${k}`, 'must be a whole number');
+    if (!(LIMIT_KEYS as string[]).includes(k)) throw new FieldError(`limits.${k}`, `unknown limit (known: ${LIMIT_KEYS.join(', ')})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new FieldError(`limits.${k}`, 'must be a positive number');
+    if (INTEGER_KEYS.has(k as keyof RelayLimits) && !Number.isInteger(v)) throw new FieldError(`limits.${k}`, 'must be a whole number');
     out[k as keyof RelayLimits] = v;
     given.add(k);
   }
   for (const [k, f] of Object.entries(DERIVED)) if (!given.has(k)) out[k as keyof RelayLimits] = f(out);
   if (out.reservedStreams >= out.maxConcurrentStreams) {
-    throw new LimitsError('limits.reservedStreams', `(${out.reservedStreams}) must be less than limits.maxConcurrentStreams (${out.maxConcurrentStreams}): sessions need some of a connection's streams`);
+    throw new FieldError('limits.reservedStreams', `(${out.reservedStreams}) must be less than limits.maxConcurrentStreams (${out.maxConcurrentStreams}): sessions need some of a connection's streams`);
   }
   return out;
 }

@@ -1,19 +1,9 @@
 // Parser of `tenants.<id>.policy`: validates every key and value against what the annotations accept, rejects
 // unknown keys (a misspelt key would otherwise silently keep a default), fills the defaults (defaultPolicy) and
-// throws PolicyConfigError naming the field and the fix. Pure.
+// throws FieldError naming the field and the fix. Pure.
 import { ACR_INSTANCE_ID, ID, OSS_BUCKET, RAM_ROLE_NAME } from '../mapping/annotations.js';
 import { EIP_ISPS, FLEX_VOLUME_DRIVERS, SPOT_STRATEGIES, defaultPolicy, type EipIsp, type SpotStrategy, type TenantPolicy } from './types.js';
-
-/** A problem in a tenant policy; `field` is the config path to fix. */
-export class PolicyConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-    this.name = 'PolicyConfigError';
-  }
-}
+import { FieldError } from '../../../common/field-error.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -30,21 +20,21 @@ export const POLICY_EIP_KEYS = ['create', 'instanceIds', 'commonBandwidthPackage
 
 function knownKeys(o: Obj, known: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new PolicyConfigError(`${path}.${k}`, `unknown policy key (known: ${known.join(', ')})`);
+    if (!known.includes(k)) throw new FieldError(`${path}.${k}`, `unknown policy key (known: ${known.join(', ')})`);
   }
 }
 
 function section(v: unknown, path: string): Obj {
   if (v === undefined || v === null) return {};
-  if (!isObj(v)) throw new PolicyConfigError(path, 'must be a mapping');
+  if (!isObj(v)) throw new FieldError(path, 'must be a mapping');
   return v;
 }
 
 function list(v: unknown, path: string, check: (s: string) => boolean, what: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new PolicyConfigError(path, `must be a list of ${what}`);
+  if (!Array.isArray(v)) throw new FieldError(path, `must be a list of ${what}`);
   return v.map((item, i) => {
-    if (typeof item !== 'string' || !check(item)) throw new PolicyConfigError(`${path}[${i}]`, `${JSON.stringify(item)} is not ${what}`);
+    if (typeof item !== 'string' || !check(item)) throw new FieldError(`${path}[${i}]`, `${JSON.stringify(item)} is not ${what}`);
     return item;
   });
 }
@@ -58,13 +48,13 @@ function oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]
 function positive(v: unknown, path: string, opts: { integer?: boolean; max?: number } = {}): number | undefined {
   if (v === undefined || v === null) return undefined;
   const ok = typeof v === 'number' && Number.isFinite(v) && v > 0 && (!opts.integer || Number.isInteger(v)) && (opts.max === undefined || v <= opts.max);
-  if (!ok) throw new PolicyConfigError(path, `must be a positive ${opts.integer ? 'whole ' : ''}number${opts.max === undefined ? '' : ` up to ${opts.max}`}`);
+  if (!ok) throw new FieldError(path, `must be a positive ${opts.integer ? 'whole ' : ''}number${opts.max === undefined ? '' : ` up to ${opts.max}`}`);
   return v as number;
 }
 
 function bool(v: unknown, path: string): boolean | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new PolicyConfigError(path, 'must be true or false');
+  if (typeof v !== 'boolean') throw new FieldError(path, 'must be true or false');
   return v;
 }
 
