@@ -11,6 +11,7 @@ import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
 import { logger } from '../common/log.js';
 import { Agent } from './agent.js';
+import { BUILD_VERSION } from '../common/version.js';
 import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
 import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
@@ -18,7 +19,6 @@ import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/lim
 import { TunnelKubeletBackend } from './tunnel-backend.js';
 import { DEFAULT_MAX_INTERACTIVE_SESSIONS } from './tunnel/session-slots.js';
 
-export const AGENT_VERSION = '0.1.0';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export const AGENT_FIELDS: Field[] = [
@@ -127,7 +127,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     zone: str('node.zone'),
     os: 'linux',
     arch: 'amd64',
-    agentVersion: AGENT_VERSION,
+    agentVersion: BUILD_VERSION,
     declareWebSocketStreaming: v['node.declareWebSocketStreaming'] as boolean,
   };
   const registry = newRegistry(true);
@@ -161,7 +161,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       clusterId: v.clusterId as string,
       nodeNames: [node.name],
       agentId: v.agentId as string,
-      version: AGENT_VERSION,
+      version: BUILD_VERSION,
     },
     leaderElection: v['leaderElection.enabled']
       ? {

@@ -17,6 +17,7 @@ import { Agent, type AgentOptions } from '../agent/agent.js';
 import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
 import { startKubeletServer, type KubeletServer } from '../agent/kubelet-api/server.js';
 import { TunnelKubeletBackend } from '../agent/tunnel-backend.js';
+import { BUILD_VERSION } from '../common/version.js';
 
 /**
  * Why the scheduler would not place pods on `n` yet, or '' when it would: a new Node carries the
@@ -121,7 +122,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         kubeletPort,
         os: 'linux',
         arch: 'amd64',
-        agentVersion: '0.1.0',
+        agentVersion: BUILD_VERSION,
         declareWebSocketStreaming: o.declareWebSocket ?? true,
         region: config.tenants.tenant.region,
       },
@@ -131,7 +132,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         clusterId: o.clusterId,
         nodeNames: [o.nodeName],
         agentId,
-        version: '0.1.0',
+        version: BUILD_VERSION,
         proxy: null,
         connectTimeoutMs: 3000,
         handshakeTimeoutMs: 3000,

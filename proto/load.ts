@@ -11,9 +11,6 @@ import type { TunnelDefinition } from './gen/ecigw/tunnel/v1/Tunnel.js';
 
 export type * from './gen/ecigw/tunnel/v1/Tunnel.js';
 
-/** Tunnel protocol version spoken by this build (HandshakeRequest/Response.protocol_version). */
-export const PROTOCOL_VERSION = 1;
-
 export const PROTO_ROOT = dirname(fileURLToPath(import.meta.url));
 export const PROTO_FILE = 'ecigw/tunnel/v1/tunnel.proto';
 

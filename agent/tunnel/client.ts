@@ -8,7 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { logger } from '../../common/log.js';
-import { PROTOCOL_VERSION, TunnelServiceClient, type TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
+import { TunnelServiceClient, type TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
+import { CAPABILITIES, METADATA, PROTOCOL_VERSION, missingCapabilities, protocolProblem } from '../../proto/wire.js';
 import type { HandshakeResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/HandshakeResponse.js';
 import type { PodIntent } from '../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
 import type { PodAck__Output } from '../../proto/gen/ecigw/tunnel/v1/PodAck.js';
@@ -32,7 +33,6 @@ import { proxyRoute } from './proxy.js';
 import { DEFAULT_MAX_INTERACTIVE_SESSIONS, InteractiveSlots, SessionLimitError } from './session-slots.js';
 import { StatusTracker, type Cursor } from './status-tracker.js';
 
-export const AGENT_CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile'];
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
 export const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
 
@@ -150,7 +150,7 @@ export class TunnelClient extends EventEmitter {
   constructor(opts: TunnelClientOptions) {
     super();
     this.o = {
-      capabilities: AGENT_CAPABILITIES,
+      capabilities: [...CAPABILITIES],
       connectTimeoutMs: 10_000,
       handshakeTimeoutMs: 10_000,
       rpcTimeoutMs: 30_000,
@@ -284,10 +284,9 @@ export class TunnelClient extends EventEmitter {
         (err, res) => {
           if (err) return reject(toTunnelError(err, reqId));
           if (!res) return reject(new TunnelError(grpc.status.INTERNAL, 'empty handshake response', reqId));
-          if (res.protocolVersion !== PROTOCOL_VERSION) {
-            return reject(new TunnelError(grpc.status.FAILED_PRECONDITION, `relay ${res.relayVersion} speaks protocol ${res.protocolVersion}; this agent speaks ${PROTOCOL_VERSION}`, reqId));
-          }
-          const missing = (this.o.requiredCapabilities ?? []).filter((c) => !res.capabilities.includes(c));
+          const problem = protocolProblem(`relay ${res.relayVersion}`, res.protocolVersion);
+          if (problem) return reject(new TunnelError(grpc.status.FAILED_PRECONDITION, problem, reqId));
+          const missing = missingCapabilities(this.o.requiredCapabilities ?? [], res.capabilities);
           if (missing.length) return reject(new TunnelError(grpc.status.FAILED_PRECONDITION, `relay ${res.relayVersion} lacks required capabilities: ${missing.join(', ')}`, reqId));
           resolve(res);
         },
@@ -348,12 +347,12 @@ export class TunnelClient extends EventEmitter {
 
   private metadata(reqId: string): grpc.Metadata {
     const md = new grpc.Metadata();
-    md.set('x-request-id', reqId);
-    md.set('x-ecigw-cluster-id', this.o.clusterId);
-    md.set('x-ecigw-agent-id', this.o.agentId);
-    md.set('x-ecigw-protocol', String(PROTOCOL_VERSION));
+    md.set(METADATA.requestId, reqId);
+    md.set(METADATA.clusterId, this.o.clusterId);
+    md.set(METADATA.agentId, this.o.agentId);
+    md.set(METADATA.protocol, String(PROTOCOL_VERSION));
     const token = this.token();
-    if (token) md.set('authorization', `Bearer ${token}`);
+    if (token) md.set(METADATA.authorization, `Bearer ${token}`);
     return md;
   }
 

@@ -11,6 +11,7 @@ import { AuthError, type AgentIdentity, type Authenticator, type Credential } fr
 import type { RelayConfig } from './config.js';
 import { RpcError } from './errors.js';
 import { agentKey } from './keys.js';
+import { METADATA, protocolProblem } from '../../proto/wire.js';
 
 /** The parts of a grpc-js server call the authorizer reads. */
 export interface CallSource {
@@ -36,12 +37,6 @@ export interface AuthObserver {
   failed(peer: string): boolean;
   /** The connection's client certificate, read (a costly getPeerCertificate()) once per connection. */
   certificate?(peer: string, read: () => Buffer | undefined): Buffer | undefined;
-}
-
-export interface MetadataKeys {
-  clusterId: string;
-  protocol: string;
-  authorization: string;
 }
 
 const first = (md: grpc.Metadata, key: string): string | undefined => {
@@ -77,8 +72,6 @@ export class CallAuthorizer {
     private readonly o: {
       auth: Authenticator;
       config: () => RelayConfig;
-      md: MetadataKeys;
-      protocolVersion: number;
       log: Logger;
       denied: Counter<'reason'>;
       observer?: AuthObserver;
@@ -95,7 +88,7 @@ export class CallAuthorizer {
       const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
       return raw && raw.length > 0 ? raw : undefined;
     };
-    const credential: Credential = { certificate: this.o.observer?.certificate ? this.o.observer.certificate(peer, read) : read(), authorization: first(md, this.o.md.authorization) };
+    const credential: Credential = { certificate: this.o.observer?.certificate ? this.o.observer.certificate(peer, read) : read(), authorization: first(md, METADATA.authorization) };
     let identity: AgentIdentity;
     try {
       identity = this.o.auth.authenticate(credential);
@@ -109,12 +102,10 @@ export class CallAuthorizer {
       throw e instanceof AuthError ? e : new AuthError((e as Error).message);
     }
     this.o.observer?.authenticated(peer);
-    const clusterId = first(md, this.o.md.clusterId) ?? '';
+    const clusterId = first(md, METADATA.clusterId) ?? '';
     const clog = this.o.log.child({ reqId, agent: identity.id, tenant: identity.tenantId, clusterId, method });
-    const protocol = first(md, this.o.md.protocol);
-    if (method !== 'Handshake' && protocol !== String(this.o.protocolVersion)) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `agent protocol ${protocol ?? '(none)'} is not supported; relay speaks protocol ${this.o.protocolVersion} (metadata ${this.o.md.protocol})`);
-    }
+    const problem = method === 'Handshake' ? undefined : protocolProblem('agent', first(md, METADATA.protocol));
+    if (problem) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${problem} (metadata ${METADATA.protocol})`);
     let scope: TenantScope;
     try {
       scope = claimScope(identity, clusterId, this.o.config().tenants);

@@ -7,7 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { logger } from '../../common/log.js';
 import { newRegistry } from '../../common/metrics.js';
-import { PROTOCOL_VERSION, type TunnelHandlers } from '../../proto/load.js';
+import type { TunnelHandlers } from '../../proto/load.js';
+import { CAPABILITIES, METADATA, PROTOCOL_VERSION, missingCapabilities, protocolProblem } from '../../proto/wire.js';
+import { BUILD_VERSION } from '../../common/version.js';
 import type { PodProvider, PodState, TenantConfig } from '../provider/provider.js';
 import type { ExecInput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
@@ -29,18 +31,6 @@ import { SessionSlots } from './session-slots.js';
 import { StatusHub } from './status-hub.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 import { ValidationError, requireUid, validateIntent } from './validate.js';
-
-export const RELAY_VERSION = '0.1.0';
-export const RELAY_CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile'];
-
-/** Metadata keys shared with the agent client. */
-export const MD = {
-  requestId: 'x-request-id',
-  clusterId: 'x-ecigw-cluster-id',
-  agentId: 'x-ecigw-agent-id',
-  protocol: 'x-ecigw-protocol',
-  authorization: 'authorization',
-} as const;
 
 export type { RelayTlsFiles } from './tls.js';
 
@@ -79,8 +69,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const auth = new Authenticator(() => config, opts.tls.clientCaFile, log, reloaded);
   const hub = new StatusHub(limits.statusHistory);
   const providers = new Map<string, PodProvider>();
-  const version = opts.version ?? RELAY_VERSION;
-  const capabilities = opts.capabilities ?? RELAY_CAPABILITIES;
+  const version = opts.version ?? BUILD_VERSION;
+  const capabilities: readonly string[] = opts.capabilities ?? CAPABILITIES;
 
   const providerFor = (tenant: TenantConfig): PodProvider => {
     if (typeof opts.provider !== 'function') return opts.provider;
@@ -119,8 +109,6 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     authorizer: new CallAuthorizer({
       auth,
       config: () => config,
-      md: { clusterId: MD.clusterId, protocol: MD.protocol, authorization: MD.authorization },
-      protocolVersion: PROTOCOL_VERSION,
       log,
       denied: metrics.denied,
       observer: {
@@ -134,7 +122,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     limits,
     metrics,
     providerFor,
-    requestIdKey: MD.requestId,
+    requestIdKey: METADATA.requestId,
   });
   const unary = calls.unary.bind(calls);
   const session = calls.session.bind(calls);
@@ -160,17 +148,16 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
 
   const handlers: TunnelHandlers = {
     Handshake: unary('Handshake', async (ctx, req) => {
-      if (req.protocolVersion !== PROTOCOL_VERSION) {
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, `agent protocol version ${req.protocolVersion} is not supported; relay ${version} speaks protocol ${PROTOCOL_VERSION}`);
-      }
-      const missing = req.requiredCapabilities.filter((c) => !capabilities.includes(c));
+      const problem = protocolProblem('agent', req.protocolVersion);
+      if (problem) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${problem} (relay ${version})`);
+      const missing = missingCapabilities(req.requiredCapabilities, capabilities);
       if (missing.length) throw new RpcError(grpc.status.FAILED_PRECONDITION, `relay ${version} lacks required capabilities: ${missing.join(', ')}`);
-      if (req.clusterId !== ctx.scope.clusterId) throw new ValidationError(`handshake cluster_id ${JSON.stringify(req.clusterId)} differs from metadata ${MD.clusterId}`);
+      if (req.clusterId !== ctx.scope.clusterId) throw new ValidationError(`handshake cluster_id ${JSON.stringify(req.clusterId)} differs from metadata ${METADATA.clusterId}`);
       ctx.log.info({ agentId: req.agentId, agentVersion: req.agentVersion, nodes: req.nodeNames }, 'agent handshake');
       return {
         relayVersion: version,
         protocolVersion: PROTOCOL_VERSION,
-        capabilities,
+        capabilities: [...capabilities],
         tenantId: ctx.scope.tenantId,
         relayEpoch: hub.epoch,
         limits: { maxMessageBytes: limits.maxMessageBytes, maxConcurrentStreams: limits.maxConcurrentStreams, requestsPerSecond: limits.requestsPerSecond, burst: limits.burst },

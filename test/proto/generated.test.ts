@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOAD_OPTIONS, PROTOCOL_VERSION, tunnelServiceDefinition } from '../../proto/load.js';
+import { LOAD_OPTIONS, tunnelServiceDefinition } from '../../proto/load.js';
+import { PROTOCOL_VERSION } from '../../proto/wire.js';
 
 const protoDir = fileURLToPath(new URL('../../proto/', import.meta.url));
 

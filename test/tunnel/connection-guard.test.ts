@@ -11,6 +11,7 @@ import { TunnelServiceClient } from '../../proto/load.js';
 import { eventually } from '../helpers/wait.js';
 import { fixture, once, type Fixture } from './fixture.js';
 import { startForwarder } from './net-peers.js';
+import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 
 interface Probe {
   socket: Socket;
@@ -136,8 +137,8 @@ test('a source that keeps failing authentication is cut off; other sources are s
   };
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   md.set('authorization', 'Bearer guessed-token');
   const call = () => new Promise<grpc.ServiceError>((resolve) => raw.ListPods({}, md, { deadline: Date.now() + 5_000 }, (e) => resolve(e!)));
   for (let i = 0; i < 3; i++) t.is((await call()).code, grpc.status.UNAUTHENTICATED, `failure ${i + 1} is answered`);

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fixture, once, podIntent, type Fixture } from './fixture.js';
 import { TunnelError } from '../../agent/tunnel/client.js';
 import { TunnelServiceClient } from '../../proto/load.js';
+import { METADATA } from '../../proto/wire.js';
 
 let f: Fixture;
 test.before(async () => {
@@ -62,12 +63,12 @@ test('the relay refuses an agent speaking another protocol version', async (t) =
   );
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
+  md.set(METADATA.clusterId, 'c1');
   const err = await new Promise<grpc.ServiceError>((resolve) =>
     raw.Handshake({ agentId: 'a', clusterId: 'c1', protocolVersion: 2, agentVersion: '9.0.0' }, md, (e) => resolve(e!)),
   );
   t.is(err.code, grpc.status.FAILED_PRECONDITION);
-  t.regex(err.details, /protocol version 2 is not supported/);
+  t.regex(err.details, /agent speaks tunnel protocol 2; this build speaks 1/);
   // Any other call without the protocol header is refused too (the relay keeps no handshake state).
   const err2 = await new Promise<grpc.ServiceError>((resolve) => raw.ListPods({}, md, (e) => resolve(e!)));
   t.is(err2.code, grpc.status.FAILED_PRECONDITION);

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fixture, once, podIntent, type Fixture } from './fixture.js';
 import { TunnelError, type TunnelClient } from '../../agent/tunnel/client.js';
 import { TunnelServiceClient } from '../../proto/load.js';
+import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 
 let f: Fixture;
 let tight: Fixture;
@@ -45,8 +46,8 @@ test('undecodable bytes are INVALID_ARGUMENT, not INTERNAL', async (t) => {
   const raw = new TunnelServiceClient(`127.0.0.1:${f.relay.port}`, grpc.credentials.createSsl(readFileSync(f.caFile), readFileSync(cert.keyFile), readFileSync(cert.certFile)));
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   const err = await new Promise<grpc.ServiceError>((resolve) =>
     raw.makeUnaryRequest('/ecigw.tunnel.v1.Tunnel/ApplyPod', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), md, (e) => resolve(e!)),
   );
@@ -93,8 +94,8 @@ test('sessions: per-agent limit and start timeout', async (t) => {
   const raw = new TunnelServiceClient(`127.0.0.1:${tight.relay.port}`, grpc.credentials.createSsl(readFileSync(tight.caFile), readFileSync(cert.keyFile), readFileSync(cert.certFile)));
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   const silent = raw.Exec(md);
   const err = await new Promise<grpc.ServiceError>((resolve) => silent.on('error', resolve));
   t.is(err.code, grpc.status.DEADLINE_EXCEEDED);

@@ -10,6 +10,7 @@ import { TunnelServiceClient } from '../../proto/load.js';
 import { TunnelError, type LogsSession, type TunnelClient } from '../../agent/tunnel/client.js';
 import { eventually } from '../helpers/wait.js';
 import { fixture, once, podIntent, type Fixture } from './fixture.js';
+import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 
 async function connected(f: Fixture, o: Parameters<Fixture['client']>[0] = {}): Promise<TunnelClient> {
   const c = f.client({ tls: f.tlsFor(await f.clientCert('agent-1')), ...o });
@@ -111,8 +112,8 @@ test('a status watch beyond maxWatchesPerAgent ends the agent\'s oldest watch, n
   };
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   const watches = [0, 1, 2].map(() => {
     const call = raw.WatchStatus({ epoch: '', seq: 0 }, md);
     const state = { events: 0, ended: undefined as grpc.ServiceError | undefined };
@@ -179,8 +180,8 @@ test('HTTP/2: the relay keeps reservedStreams of a connection for intents whatev
   };
   t.teardown(() => raw.close());
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', 'c1');
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   const outcomes = Array.from({ length: 16 }, () => {
     const call = raw.Logs({ podUid: uid, container: 'main', follow: true }, md);
     const o = { data: false, err: undefined as grpc.ServiceError | undefined };

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { TunnelServiceClient } from '../../proto/load.js';
 import { TunnelError, type TunnelClient } from '../../agent/tunnel/client.js';
 import type { Fixture } from './fixture.js';
+import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 
 export interface Ended {
   code: number;
@@ -46,8 +47,8 @@ export async function openStreams(
   const creds = grpc.credentials.createSsl(readFileSync(f.caFile), o.cert ? readFileSync(o.cert.keyFile) : null, o.cert ? readFileSync(o.cert.certFile) : null);
   const raw = new TunnelServiceClient(`127.0.0.1:${f.relay.port}`, creds) as unknown as grpc.Client & { WatchStatus(req: object, md: grpc.Metadata): grpc.ClientReadableStream<unknown> };
   const md = new grpc.Metadata();
-  md.set('x-ecigw-cluster-id', o.clusterId);
-  md.set('x-ecigw-protocol', '1');
+  md.set(METADATA.clusterId, o.clusterId);
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
   if (o.token) md.set('authorization', `Bearer ${o.token}`);
   const watchCall = raw.WatchStatus({ epoch: '', seq: 0 }, md);
   const watchEvents: unknown[] = [];

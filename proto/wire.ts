@@ -1,0 +1,35 @@
+// The tunnel's wire contract beside the proto: gRPC metadata keys, the protocol version and capability
+// names both sides speak, and the checks of a peer's handshake. Agent, relay, tests and benches import
+// these; nobody spells a metadata key or a capability by hand (as konnectivity keeps its header names in
+// proto/header).
+
+/** Tunnel protocol version spoken by this build (HandshakeRequest/Response.protocol_version, metadata `protocol`). */
+export const PROTOCOL_VERSION = 1;
+
+/** gRPC metadata keys of every tunnel call. */
+export const METADATA = {
+  /** Per-call id, echoed by the relay in headers and trailers and logged by both sides. */
+  requestId: 'x-request-id',
+  /** The cluster the agent acts for; the relay checks it against the identity's grant. */
+  clusterId: 'x-ecigw-cluster-id',
+  /** The agent's id (logs only; not an identity). */
+  agentId: 'x-ecigw-agent-id',
+  /** PROTOCOL_VERSION as a decimal string, on every call but the handshake's own check. */
+  protocol: 'x-ecigw-protocol',
+  /** `Bearer <token>` for token identities. */
+  authorization: 'authorization',
+} as const;
+
+/** What this build of either side can do (HandshakeRequest.capabilities / HandshakeResponse.capabilities). */
+export const CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile'] as const;
+
+/** Why a peer's protocol version cannot be spoken with, or undefined when it can. */
+export function protocolProblem(peer: string, version: number | string | undefined): string | undefined {
+  if (String(version) === String(PROTOCOL_VERSION)) return undefined;
+  return `${peer} speaks tunnel protocol ${version === undefined || version === '' ? '(none)' : version}; this build speaks ${PROTOCOL_VERSION}`;
+}
+
+/** Capabilities in `required` that `offered` lacks. */
+export function missingCapabilities(required: readonly string[], offered: readonly string[]): string[] {
+  return required.filter((c) => !offered.includes(c));
+}
