@@ -20,6 +20,7 @@ import { EventRecorder } from '../kube/events.js';
 import { isConflict, isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
 import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
+import { KeyedLane } from '../../common/keyed-lane.js';
 
 export const GROUP_ID_ANNOTATION = 'ecigw.io/container-group-id';
 
@@ -86,7 +87,8 @@ export class PodController {
    */
   private readonly unwritten = new Set<string>();
   /** uid → tail of the chain of status writes for that pod. */
-  private readonly statusWrites = new Map<string, Promise<void>>();
+  /** A pod's writes (status, annotation) run one at a time, in order. */
+  private readonly writeLanes = new KeyedLane();
   /** uid → timer of a delayed (Pending) status write. */
   private readonly delayedWrites = new Map<string, NodeJS.Timeout>();
   /** uid → container-group id not yet recorded on the pod (written with its next status). */
@@ -401,13 +403,7 @@ export class PodController {
 
   /** Runs `job` after the pod's earlier writes (status, annotation) have finished, one at a time per pod. */
   private inPodLane(uid: string, job: () => Promise<void>): Promise<void> {
-    const run = (this.statusWrites.get(uid) ?? Promise.resolve()).then(job);
-    const settled = run.catch(() => undefined);
-    this.statusWrites.set(uid, settled);
-    void settled.then(() => {
-      if (this.statusWrites.get(uid) === settled) this.statusWrites.delete(uid);
-    });
-    return run;
+    return this.writeLanes.run(uid, job);
   }
 
   private async failPod(pod: V1Pod, reason: string, message: string): Promise<void> {

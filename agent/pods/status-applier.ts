@@ -2,10 +2,11 @@
 // a job for pod X runs after X's previous job, jobs of different pods run in parallel (at most `limit`
 // at once). submit() resolves once the job is admitted (not finished), so the status stream keeps
 // its backpressure: when `limit` jobs are in flight, the stream waits.
+import { KeyedLane } from '../../common/keyed-lane.js';
 
 export class KeyedApplier {
   private inFlight = 0;
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly lanes = new KeyedLane();
   private readonly waiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -20,19 +21,18 @@ export class KeyedApplier {
   async submit(key: string, job: () => Promise<void>): Promise<void> {
     while (this.inFlight >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
     this.inFlight++;
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const run = prev.then(job).catch(() => undefined);
-    this.tails.set(key, run);
-    void run.then(() => {
-      if (this.tails.get(key) === run) this.tails.delete(key);
-      this.inFlight--;
-      this.waiters.shift()?.();
-      if (this.inFlight === 0) {
-        const w = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const f of w) f();
-      }
-    });
+    void this.lanes
+      .run(key, job)
+      .catch(() => undefined)
+      .then(() => {
+        this.inFlight--;
+        this.waiters.shift()?.();
+        if (this.inFlight === 0) {
+          const w = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const f of w) f();
+        }
+      });
   }
 
   /** Resolves when no job is in flight. */

@@ -9,6 +9,7 @@ import type { Logger } from '../../../common/log.js';
 import { classify, errorCodeOf } from '../retry.js';
 import { MAX_PAGE, type GroupApi } from './groups.js';
 import type { EciCaller } from '../api.js';
+import { KeyedLane } from '../../../common/keyed-lane.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, OrphanGc, type GcMetrics } from './gc.js';
 import { clientTokenFor, generationOf, ownGroupsForUid, ownershipOf, podFromGroup, podUidOf, scopeTags, scopedClientToken } from './identity.js';
 import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
@@ -33,7 +34,8 @@ export interface TenantPodsOptions {
 export class TenantPods {
   private readonly pods = new Map<string, TrackedPod>();
   private readonly listeners = new Set<PodStateListener>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** apply/delete/GC of one uid run one at a time (they never race each other for a pod). */
+  private readonly lanes = new KeyedLane();
   private readonly gc: OrphanGc;
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
@@ -71,11 +73,11 @@ export class TenantPods {
 
   async apply(intent: PodIntent): Promise<ApplyResult> {
     const decoded = decodeIntent(this.scope, intent);
-    return this.busy(this.serial(intent.uid, () => this.applyLocked(intent.uid, intent.generation, decoded)));
+    return this.busy(this.lanes.run(intent.uid, () => this.applyLocked(intent.uid, intent.generation, decoded)));
   }
 
   delete(uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {
-    return this.busy(this.serial(uid, () => this.deleteLocked(uid, gracePeriodSeconds, 'requested')));
+    return this.busy(this.lanes.run(uid, () => this.deleteLocked(uid, gracePeriodSeconds, 'requested')));
   }
 
   async get(uid: string): Promise<PodState | undefined> {
@@ -440,7 +442,7 @@ export class TenantPods {
         return tr && !tr.deleting ? tr.groupId : undefined;
       },
       // Under the pod's lock an apply may have come first: then it is no longer an orphan.
-      (uid) => this.serial(uid, async () => this.gc.isDue(uid) && (await this.deleteLocked(uid, 0, 'gc'), true)),
+      (uid) => this.lanes.run(uid, async () => this.gc.isDue(uid) && (await this.deleteLocked(uid, 0, 'gc'), true)),
     );
     if (next !== undefined) this.wake(Math.max(this.opts.pollFastMs, next));
   }
@@ -457,18 +459,6 @@ export class TenantPods {
         this.log.warn({ err: (err as Error).message }, 'pod state listener threw');
       }
     }
-  }
-
-  /** Runs operations on one uid one at a time (apply/delete/GC never race each other for a pod). */
-  private serial<T>(uid: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(uid) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(uid, tail);
-    void tail.then(() => {
-      if (this.locks.get(uid) === tail) this.locks.delete(uid);
-    });
-    return next;
   }
 
   private async busy<T>(p: Promise<T>): Promise<T> {
