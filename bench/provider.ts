@@ -12,7 +12,7 @@ import { EciProvider } from '../cloud/eci/provider/index.js';
 import type { ActionRate } from '../cloud/eci/rate-limit.js';
 import { buildCreate, decodeIntent } from '../cloud/eci/provider/intent.js';
 import type { EciAction } from '../cloud/eci/api.js';
-import type { PodIntent, PodState, TenantScope } from '../cloud/provider/provider.js';
+import type { PodIntent, PodState, TenantScope } from '../cloud/pod-provider/provider.js';
 
 const CREATE_LIMIT = 50; // emulator CreateContainerGroup limit for phase 1 (calls/s)
 const RATE_PODS = CREATE_LIMIT * 8;

@@ -12,7 +12,7 @@ import { PooledKubeConfig } from '../agent/kube/pooled-kubeconfig.js';
 import { createCa, issueCert } from '../common/pki.js';
 import { parseRelayConfig } from '../cloud/relay/config.js';
 import { startRelay, type RelayHandle } from '../cloud/relay/server.js';
-import type { PodProvider, TenantConfig } from '../cloud/provider/provider.js';
+import type { PodProvider, TenantConfig } from '../cloud/pod-provider/provider.js';
 import { Agent, type AgentOptions } from '../agent/agent.js';
 import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
 import { startKubeletServer, type KubeletServer } from '../agent/kubelet-api/server.js';

@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseRelayConfig } from '../../cloud/relay/config.js';
 import { startRelay } from '../../cloud/relay/server.js';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { MemoryProvider } from '../../test/helpers/memory-provider.js';
 
 export interface PeerStart {
   certFile: string;

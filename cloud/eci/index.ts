@@ -8,7 +8,7 @@ import { GroupApi } from './provider/groups.js';
 import { ownGroupsForUid } from './provider/identity.js';
 import { credentialFor, type EciCredential, type EciCredentials } from './credentials.js';
 import type { EciCaller } from './api.js';
-import type { TenantScope } from '../provider/provider.js';
+import type { TenantScope } from '../pod-provider/provider.js';
 
 export interface EciConnection {
   /** `host[:port]`; default `eci.<region>.aliyuncs.com`. */

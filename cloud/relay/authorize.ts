@@ -6,7 +6,7 @@ import type { PeerCertificate } from 'node:tls';
 import { TokenBucket } from 'limiter';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.js';
-import type { TenantConfig, TenantScope } from '../provider/provider.js';
+import type { TenantConfig, TenantScope } from '../pod-provider/provider.js';
 import { AuthError, type AgentIdentity, type Authenticator, type Credential } from './auth.js';
 import type { RelayConfig } from './config.js';
 import { RpcError } from './errors.js';

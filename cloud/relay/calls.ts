@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.js';
-import type { PodProvider, TenantConfig, TenantScope } from '../provider/provider.js';
+import type { PodProvider, TenantConfig, TenantScope } from '../pod-provider/provider.js';
 import type { AgentIdentity } from './auth.js';
 import type { CallAuthorizer } from './authorize.js';
 import { statusOf, serviceError } from './errors.js';

@@ -2,7 +2,7 @@
 // offending field. Pure: no I/O except `loadRelayConfig`, which reads the (YAML or JSON) file.
 import { readFileSync } from 'node:fs';
 import { load as loadYaml } from 'js-yaml';
-import type { TenantConfig } from '../provider/provider.js';
+import type { TenantConfig } from '../pod-provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 import { dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
 import { parseLimits, type RelayLimits } from './limits.js';

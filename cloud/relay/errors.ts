@@ -1,7 +1,7 @@
 // Typed errors of the relay's RPC boundary and their mapping to gRPC status: RpcError carries its own
 // code, AuthError is UNAUTHENTICATED, ValidationError INVALID_ARGUMENT, ProviderError its own code.
 import * as grpc from '@grpc/grpc-js';
-import { ProviderError } from '../provider/provider.js';
+import { ProviderError } from '../pod-provider/provider.js';
 import { AuthError } from './auth.js';
 import { ValidationError } from './validate.js';
 

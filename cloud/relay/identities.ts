@@ -1,7 +1,7 @@
 // Agent identities on the relay: what a certificate name or a token digest is allowed to act for (a
 // tenant AND the cluster ids of that tenant it may claim), the id syntax that keeps tenants and clusters
 // distinguishable, and the parsers of `certificateIdentities` and of the token file. Pure.
-import type { TenantConfig } from '../provider/provider.js';
+import type { TenantConfig } from '../pod-provider/provider.js';
 import { FieldError } from '../../common/field-error.js';
 
 /** What one agent identity may act for. */

@@ -10,7 +10,7 @@ import { newRegistry } from '../../common/metrics.js';
 import type { TunnelHandlers } from '../../proto/load.js';
 import { CAPABILITIES, METADATA, PROTOCOL_VERSION, missingCapabilities, protocolProblem } from '../../proto/wire.js';
 import { BUILD_VERSION } from '../../common/version.js';
-import type { PodProvider, PodState, TenantConfig } from '../provider/provider.js';
+import type { PodProvider, PodState, TenantConfig } from '../pod-provider/provider.js';
 import type { ExecInput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
 import type { PortForwardInput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';

@@ -2,7 +2,7 @@
 // numbers each pod state change (epoch, seq) and keeps a bounded history for resumes. The epoch is
 // random per relay process, so a resume against another process/replica falls back to a snapshot.
 import { randomUUID } from 'node:crypto';
-import type { PodProvider, PodState, TenantScope } from '../provider/provider.js';
+import type { PodProvider, PodState, TenantScope } from '../pod-provider/provider.js';
 import { scopeKey } from './keys.js';
 
 export interface SequencedState {

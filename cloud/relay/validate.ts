@@ -1,6 +1,6 @@
 // Pure validation of decoded tunnel requests; each failure names the field and what was wrong.
 // The relay maps ValidationError to INVALID_ARGUMENT.
-import type { PodIntent } from '../provider/provider.js';
+import type { PodIntent } from '../pod-provider/provider.js';
 
 export class ValidationError extends Error {
   constructor(message: string) {

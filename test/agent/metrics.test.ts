@@ -3,7 +3,7 @@
 import test from 'ava';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { MemoryProvider } from '../helpers/memory-provider.js';
 import { startStack, eventually } from '../helpers/stack.js';
 
 test('agent metrics: tunnel state, pods by phase, queue depths, dropped events, intent latency', async (t) => {

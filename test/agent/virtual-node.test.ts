@@ -2,7 +2,7 @@
 // registration and heartbeat, and a Deployment scaling up and down on the virtual node.
 import test from 'ava';
 import { CoreV1Api, AppsV1Api, CoordinationV1Api, setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { MemoryProvider } from '../helpers/memory-provider.js';
 import { startStack, eventually, type Stack } from '../helpers/stack.js';
 import { TUNNEL_CONDITION } from '../../agent/node/node-spec.js';
 import { GROUP_ID_ANNOTATION } from '../../agent/pods/pod-controller.js';

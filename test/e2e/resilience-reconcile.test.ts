@@ -3,7 +3,7 @@
 // still holds that pod: it applies it again, and the relay's orphan GC leaves its container group alone while it
 // collects a real orphan of the same cluster.
 import test from 'ava';
-import type { InventoryEntry, ReconcileResult, TenantScope } from '../../cloud/provider/provider.js';
+import type { InventoryEntry, ReconcileResult, TenantScope } from '../../cloud/pod-provider/provider.js';
 import { startResilienceStack, createBurstDeployment, isRunningReady, allRunningReady, type ResilienceStack } from '../agent/resilience/stack.js';
 import { eventually } from '../helpers/stack.js';
 import { intentOf } from '../cloud/eci/provider/fixtures.js';

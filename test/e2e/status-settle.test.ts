@@ -2,7 +2,7 @@
 // that is Running within the delay costs one status write, and a pod that stays Pending still shows it.
 import test from 'ava';
 import { CoreV1Api, Watch, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { MemoryProvider } from '../helpers/memory-provider.js';
 import { startStack, eventually, type Stack } from '../helpers/stack.js';
 import { startEciStack } from '../helpers/eci-stack.js';
 

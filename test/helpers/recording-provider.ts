@@ -1,7 +1,7 @@
 // The in-process MemoryProvider, remembering the intents it was given: what crossed the tunnel for each
 // pod (its resolved env, Secret/ConfigMap files and service-account tokens), for tests to read back.
-import { MemoryProvider } from '../../cloud/provider/memory.js';
-import type { PodIntent, TenantScope } from '../../cloud/provider/provider.js';
+import { MemoryProvider } from './memory-provider.js';
+import type { PodIntent, TenantScope } from '../../cloud/pod-provider/provider.js';
 
 export class RecordingProvider extends MemoryProvider {
   readonly intents = new Map<string, PodIntent>();

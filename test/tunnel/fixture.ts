@@ -8,7 +8,7 @@ import { createCa, issueCert, type Issuer } from '../../common/pki.js';
 import { parseRelayConfig, type RelayConfig } from '../../cloud/relay/config.js';
 import { startRelay, type RelayHandle } from '../../cloud/relay/server.js';
 import { tokenDigest } from '../../cloud/relay/auth.js';
-import { MemoryProvider } from '../../cloud/provider/memory.js';
+import { MemoryProvider } from '../helpers/memory-provider.js';
 import { TunnelClient, type TunnelClientOptions } from '../../agent/tunnel/client.js';
 
 export interface Fixture {

@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { $Eci } from '../sdk.js';
 import { PHASE_BY_STATUS, TAG_CLUSTER_ID, type EciGroup } from '../mapping/index.js';
 import { defaultPolicy, denialMessage, evaluateCreate, evaluateUpdate, type PolicyContext } from '../policy/index.js';
-import { ProviderError, type TenantConfig, type TenantScope } from '../../provider/provider.js';
+import { ProviderError, type TenantConfig, type TenantScope } from '../../pod-provider/provider.js';
 import type { Logger } from '../../../common/log.js';
 import { classify } from '../retry.js';
 import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';

@@ -5,7 +5,7 @@
 import { $Eci } from '../sdk.js';
 import type { EciCaller } from '../api.js';
 import { TAG_POD_UID, type EciGroup } from '../mapping/index.js';
-import type { TenantScope } from '../../provider/provider.js';
+import type { TenantScope } from '../../pod-provider/provider.js';
 import { scopedClientToken, withTenantTag, type TagPair } from './identity.js';
 
 /** DescribeContainerGroups returns at most 20 groups per page and accepts at most 20 ids (ECI docs). */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { IDENTITY_TAG_KEYS, MAX_TAGS, TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, tagProblem, type EciGroup } from '../mapping/index.js';
-import { ProviderError, type TenantScope } from '../../provider/provider.js';
+import { ProviderError, type TenantScope } from '../../pod-provider/provider.js';
 
 /** Generation of the pod intent a group was created or last updated for (added by the provider, not the mapping). */
 export const TAG_GENERATION = 'ecigw.io/generation';

@@ -22,7 +22,7 @@ import {
   type PortForwardRequest,
   type ReconcileResult,
   type TenantScope,
-} from '../../provider/provider.js';
+} from '../../pod-provider/provider.js';
 import { GroupApi, MAX_PAGE, type ReadCounter } from './groups.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcMetrics } from './gc.js';
 import { tenantTagValue } from './identity.js';

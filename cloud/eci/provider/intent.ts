@@ -4,7 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { $Eci } from '../sdk.js';
 import { MAX_TAGS, TAG_POD_UID, podToCreateRequest, podToUpdateRequest, type MappingError, type PodSpecInput, type TenantPlacement } from '../mapping/index.js';
-import { ProviderError, type PodIntent, type TenantScope } from '../../provider/provider.js';
+import { ProviderError, type PodIntent, type TenantScope } from '../../pod-provider/provider.js';
 import { TAG_GENERATION, clientTokenFor } from './identity.js';
 
 export interface DecodedIntent {

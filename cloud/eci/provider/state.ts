@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { groupToPodStatus, type EciGroup, type PodEvent as MappedEvent } from '../mapping/index.js';
-import type { PodState } from '../../provider/provider.js';
+import type { PodState } from '../../pod-provider/provider.js';
 
 type ProtoEvent = PodState['events'][number];
 

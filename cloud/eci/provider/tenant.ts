@@ -3,8 +3,8 @@
 // watches and nothing is pending), PodState deltas to watchers, and orphan GC (gc.ts) after a grace period.
 import type { V1Pod } from '@kubernetes/client-node';
 import { diffUpdatable, type EciGroup } from '../mapping/index.js';
-import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type PodStateListener, type ReconcileResult, type TenantScope } from '../../provider/provider.js';
-import { diffInventory } from '../../provider/reconcile.js';
+import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type PodStateListener, type ReconcileResult, type TenantScope } from '../../pod-provider/provider.js';
+import { diffInventory } from '../../pod-provider/reconcile.js';
 import type { Logger } from '../../../common/log.js';
 import { classify, errorCodeOf } from '../retry.js';
 import { MAX_PAGE, type GroupApi } from './groups.js';

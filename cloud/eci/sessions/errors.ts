@@ -1,6 +1,6 @@
 // Turns ECI SDK failures met during sessions (exec, logs, stats) into ProviderErrors the relay maps to gRPC
 // codes, with a message naming the pod and what to do. Pure.
-import { ProviderError, type ProviderErrorCode } from '../../provider/provider.js';
+import { ProviderError, type ProviderErrorCode } from '../../pod-provider/provider.js';
 import { mapEciError } from '../mapping/errors.js';
 
 interface SdkErrorShape {

@@ -5,7 +5,7 @@
 // against the emulator"). Backpressure: stdin pauses on ws.bufferedAmount, the socket pauses on output.
 import { WebSocket } from 'ws';
 import type { Readable, Writable } from 'node:stream';
-import { ProviderError, type ExitStatus, type TerminalSize } from '../../provider/provider.js';
+import { ProviderError, type ExitStatus, type TerminalSize } from '../../pod-provider/provider.js';
 
 export const EXIT_CODE_UNKNOWN = 'ExitCodeUnknown';
 export const NON_ZERO_EXIT = 'NonZeroExitCode';

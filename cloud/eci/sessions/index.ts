@@ -4,7 +4,7 @@
 import type { Duplex } from 'node:stream';
 import type { EciCaller } from '../api.js';
 import { $Eci, type EciClient, type $Util } from '../sdk.js';
-import { ProviderError, type ExecIO, type ExecRequest, type ExitStatus, type PodProvider, type TenantScope } from '../../provider/provider.js';
+import { ProviderError, type ExecIO, type ExecRequest, type ExitStatus, type PodProvider, type TenantScope } from '../../pod-provider/provider.js';
 import { DEFAULT_EXEC_WS_LIMITS, runExecWebSocket } from './exec-ws.js';
 import { sessionError } from './errors.js';
 import { streamLogs } from './logs.js';

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EciCaller } from '../api.js';
 import { $Eci, type EciClient, type $Util } from '../sdk.js';
-import type { LogsRequest } from '../../provider/provider.js';
+import type { LogsRequest } from '../../pod-provider/provider.js';
 import { LogCursor } from './log-cursor.js';
 import { isTransientEciError, sessionError } from './errors.js';
 

@@ -1,7 +1,7 @@
 // Pure conversion of ECI monitoring records (DescribeMultiContainerGroupMetric / DescribeContainerGroupMetric)
 // into the tunnel's PodStats: the newest record of a group gives per-container CPU (nano cores, cumulative core
 // ns) and memory (working set, usage) plus the group's summed network bytes.
-import type { PodStats } from '../../provider/provider.js';
+import type { PodStats } from '../../pod-provider/provider.js';
 
 /** The fields we read from one record; both metric actions' SDK record classes fit this shape. */
 export interface MetricRecord {

@@ -3,7 +3,7 @@
 // other), backpressure through pipe(), an idle bound and abort. Never leaves the socket open.
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ProviderError } from '../../provider/provider.js';
+import { ProviderError } from '../../pod-provider/provider.js';
 
 export type Dialer = (host: string, port: number) => Duplex;
 

@@ -3,7 +3,7 @@
 // cached for metricsCacheMs and shared by concurrent callers, so kubelet scrapes cost a bounded number of ECI calls.
 import type { EciCaller } from '../api.js';
 import { $Eci, type EciClient, type $Util } from '../sdk.js';
-import type { PodStats, TenantScope } from '../../provider/provider.js';
+import type { PodStats, TenantScope } from '../../pod-provider/provider.js';
 import { TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../mapping/names.js';
 import { fitTagValue } from '../mapping/names.js';
 import { batches, podStatsFrom, type MetricRecord, type PodIdentity } from './metrics.js';

@@ -3,7 +3,7 @@
 // denies pods/status updates in the test's namespace until the test deletes its binding.
 import test from 'ava';
 import { AdmissionregistrationV1Api, CoreV1Api, setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
-import { MemoryProvider } from '../../../cloud/provider/memory.js';
+import { MemoryProvider } from '../../helpers/memory-provider.js';
 import { startStack, eventually, type Stack } from '../../helpers/stack.js';
 import { GROUP_ID_ANNOTATION } from '../../../agent/pods/pod-controller.js';
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { dnsLabelProblem, parseTokenGrants } from '../../../cloud/relay/identities.js';
 import { FieldError } from '../../../common/field-error.js';
-import type { TenantConfig } from '../../../cloud/provider/provider.js';
+import type { TenantConfig } from '../../../cloud/pod-provider/provider.js';
 
 const tenants = {
   one: { id: 'one', clusterIds: ['c1'] },

@@ -1,7 +1,7 @@
 // ScopeSequence: resume windows (since) and bounded history; StatusHub: one sequence per scope, keys that cannot collide.
 import test from 'ava';
 import { ScopeSequence, StatusHub } from '../../../cloud/relay/status-hub.js';
-import type { PodProvider, TenantConfig } from '../../../cloud/provider/provider.js';
+import type { PodProvider, TenantConfig } from '../../../cloud/pod-provider/provider.js';
 
 const state = (uid: string, v: number) => ({ uid, namespace: '', name: '', generation: 1, providerId: '', statusVersion: v, statusJson: Buffer.alloc(0), events: [], gone: false });
 

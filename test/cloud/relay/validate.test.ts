@@ -3,7 +3,7 @@
 import test from 'ava';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ValidationError, validateIntent } from '../../../cloud/relay/validate.js';
-import type { PodIntent } from '../../../cloud/provider/provider.js';
+import type { PodIntent } from '../../../cloud/pod-provider/provider.js';
 
 const valid = (): PodIntent => {
   const uid = randomUUID();

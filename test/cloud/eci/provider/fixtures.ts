@@ -4,7 +4,7 @@ import type { EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
 import { eventually } from '../../../helpers/wait.js';
 import { createEciCaller, type TenantEciCaller } from '../../../../cloud/eci/client.js';
 import { EciProvider, type EciProviderOptions } from '../../../../cloud/eci/provider/index.js';
-import type { PodIntent, PodState, TenantScope } from '../../../../cloud/provider/provider.js';
+import type { PodIntent, PodState, TenantScope } from '../../../../cloud/pod-provider/provider.js';
 
 export function scopeOf(tenantId: string, clusterId: string, regionId = 'cn-hangzhou'): TenantScope {
   return {

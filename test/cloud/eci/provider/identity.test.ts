@@ -5,7 +5,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { $Eci } from '../../../../cloud/eci/sdk.js';
 import { TAG_GENERATION, TAG_TENANT_ID, clientTokenFor, generationOf, ownGroupsForUid, ownershipOf, podFromGroup, scopedClientToken, withTenantTag } from '../../../../cloud/eci/provider/identity.js';
 import { MAX_TAGS, TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../../../../cloud/eci/mapping/index.js';
-import { ProviderError } from '../../../../cloud/provider/provider.js';
+import { ProviderError } from '../../../../cloud/pod-provider/provider.js';
 import { scopeOf } from './fixtures.js';
 
 test('ClientToken is ≤64 printable ASCII, deterministic, and distinct per generation and attempt', (t) => {

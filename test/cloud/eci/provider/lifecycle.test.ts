@@ -2,7 +2,7 @@
 // mapping rejections and permanent ECI errors.
 import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
-import { ProviderError } from '../../../../cloud/provider/provider.js';
+import { ProviderError } from '../../../../cloud/pod-provider/provider.js';
 import { StateLog, intentOf, phaseOf, providerFor, scopeOf, uidOf, waitFor } from './fixtures.js';
 
 let emu: EmulatorHandle;

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
 import { defaultPolicy, type TenantPolicy } from '../../../../cloud/eci/policy/index.js';
-import { ProviderError, type PodIntent, type TenantScope } from '../../../../cloud/provider/provider.js';
+import { ProviderError, type PodIntent, type TenantScope } from '../../../../cloud/pod-provider/provider.js';
 import { $Eci, sdkClient } from '../../eci-emulator/sdk.js';
 import { StateLog, intentOf, phaseOf, providerFor, scopeOf, uidOf, waitFor } from './fixtures.js';
 

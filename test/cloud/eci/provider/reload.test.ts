@@ -5,7 +5,7 @@ import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
 import { createEciBackend, type EciBackend } from '../../../../cloud/eci/index.js';
 import { GroupApi } from '../../../../cloud/eci/provider/groups.js';
-import type { TenantScope } from '../../../../cloud/provider/provider.js';
+import type { TenantScope } from '../../../../cloud/pod-provider/provider.js';
 import { intentOf, scopeOf, uidOf } from './fixtures.js';
 
 let emu: EmulatorHandle;

@@ -2,7 +2,7 @@
 // (simulated runtime) through the unmodified SDK.
 import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
-import { ProviderError, type PodIntent } from '../../../../cloud/provider/provider.js';
+import { ProviderError, type PodIntent } from '../../../../cloud/pod-provider/provider.js';
 import { $Eci } from '../../../../cloud/eci/sdk.js';
 import { StateLog, callerFor, intentOf, phaseOf, providerFor, scopeOf, uidOf, waitFor } from './fixtures.js';
 

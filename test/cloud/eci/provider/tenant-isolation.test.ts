@@ -3,7 +3,7 @@
 // reconcile and GC), a pod label cannot forge it, and a group made before the tag existed is never touched.
 import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
-import { ProviderError, type PodIntent, type TenantScope } from '../../../../cloud/provider/provider.js';
+import { ProviderError, type PodIntent, type TenantScope } from '../../../../cloud/pod-provider/provider.js';
 import { $Eci } from '../../../../cloud/eci/sdk.js';
 import { TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../../../../cloud/eci/mapping/index.js';
 import { callerFor, intentOf, providerFor, scopeOf, uidOf, waitFor } from './fixtures.js';

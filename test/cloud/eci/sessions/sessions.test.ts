@@ -12,7 +12,7 @@ import { newEciClient, runtimeOptions, $Eci, type EciClient } from '../../../../
 import type { EciAction, EciCaller } from '../../../../cloud/eci/api.js';
 import { TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../../../../cloud/eci/mapping/names.js';
 import { createEciSessions, type EciSessions, type ResolvedGroup } from '../../../../cloud/eci/sessions/index.js';
-import { ProviderError, type ExecRequest, type LogsRequest, type TenantScope } from '../../../../cloud/provider/provider.js';
+import { ProviderError, type ExecRequest, type LogsRequest, type TenantScope } from '../../../../cloud/pod-provider/provider.js';
 
 const scope: TenantScope = {
   tenantId: 't1',

@@ -1,6 +1,6 @@
-// diffInventory (cloud/provider/reconcile.ts): missing, stale and orphans, gone pods ignored.
+// diffInventory (cloud/pod-provider/reconcile.ts): missing, stale and orphans, gone pods ignored.
 import test from 'ava';
-import { diffInventory } from '../../cloud/provider/reconcile.js';
+import { diffInventory } from '../../../cloud/pod-provider/reconcile.js';
 
 const st = (uid: string, generation: number, gone = false) => ({ uid, namespace: 'ns', name: uid, generation, providerId: `p-${uid}`, statusVersion: 1, statusJson: Buffer.alloc(0), events: [], gone });
 

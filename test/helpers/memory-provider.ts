@@ -1,6 +1,6 @@
-// In-process PodProvider for tunnel tests and benches: keeps pods in memory, bumps status versions,
-// and simulates sessions (exec runs a few built-in commands, logs emits lines, port-forward dials a
-// real local TCP port). Shared by several relays it behaves like the cloud behind them.
+// A test double of PodProvider for relay/agent tests and benches (never production code): keeps pods in
+// memory, bumps status versions, and simulates sessions (exec runs a few built-in commands, logs emits lines,
+// port-forward dials a real local TCP port). Shared by several relays it behaves like the cloud behind them.
 import { connect } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Duplex, Writable } from 'node:stream';
@@ -21,8 +21,8 @@ import {
   type PortForwardRequest,
   type ReconcileResult,
   type TenantScope,
-} from './provider.js';
-import { diffInventory } from './reconcile.js';
+} from '../../cloud/pod-provider/provider.js';
+import { diffInventory } from '../../cloud/pod-provider/reconcile.js';
 
 interface PodRecord {
   scopeKey: string;

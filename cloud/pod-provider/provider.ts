@@ -1,6 +1,6 @@
-// The interface between the tunnel relay and whatever runs pods in the cloud (ECI, or the in-memory
-// provider used by tunnel tests and benches). Every call is scoped to one tenant's cluster; session
-// IO uses Node streams throughout so backpressure flows from the pod to kubectl and back.
+// The PodProvider interface between the tunnel relay and whatever runs pods in the cloud (cloud/eci/provider
+// on ECI; test/helpers/memory-provider.ts in tests and benches), its types and ProviderError. Every call is
+// scoped to one tenant's cluster; session IO uses Node streams so backpressure flows from the pod to kubectl.
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { PodIntent__Output } from '../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
 import type { PodState__Output } from '../../proto/gen/ecigw/tunnel/v1/PodState.js';
