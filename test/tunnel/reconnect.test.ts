@@ -4,7 +4,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { fixture, once, podIntent, until, type Fixture } from './fixture.js';
 import { startForwarder, type Forwarder } from './net-peers.js';
-import type { PodState } from '../../agent/tunnel/client.js';
+import type { PodState__Output as PodState } from '../../proto/gen/ecigw/tunnel/v1/PodState.js';
 
 let f: Fixture;
 test.before(async () => {

@@ -1,0 +1,260 @@
+// Interactive sessions over the tunnel: exec/attach, logs and port-forward, each one gRPC stream adapted to
+// Node streams with bounded, flow-controlled buffers. A session takes one of the agent's interactive slots
+// (session-slots.ts) for its life, must be answered within firstByteTimeoutMs, and is cancelled when its
+// local reader or the relay stalls longer than stallTimeoutMs.
+import { randomUUID } from 'node:crypto';
+import { Duplex, Readable, Writable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/log.js';
+import type { TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
+import type { ExecStart } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
+import type { ExecInput } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
+import type { ExecOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
+import type { ExitStatus__Output } from '../../proto/gen/ecigw/tunnel/v1/ExitStatus.js';
+import type { LogsRequest } from '../../proto/gen/ecigw/tunnel/v1/LogsRequest.js';
+import type { LogChunk__Output } from '../../proto/gen/ecigw/tunnel/v1/LogChunk.js';
+import type { PortForwardStart } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
+import type { PortForwardInput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';
+import type { PortForwardOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
+import type { TunnelConnection } from './connection.js';
+import { TunnelError, toTunnelError } from './errors.js';
+import type { ResolvedTunnelOptions } from './options.js';
+import { InteractiveSlots, SessionLimitError } from './session-slots.js';
+
+/** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
+export const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
+
+export type ExitStatus = ExitStatus__Output;
+
+export interface ExecSession {
+  requestId: string;
+  stdin: Writable | null;
+  stdout: Readable;
+  stderr: Readable;
+  resize(cols: number, rows: number): void;
+  /** Resolves with the exit status; rejects if the session breaks. */
+  exit: Promise<ExitStatus>;
+  cancel(): void;
+}
+
+export interface LogsSession {
+  requestId: string;
+  stream: Readable;
+  cancel(): void;
+}
+
+export interface PortForwardSession {
+  requestId: string;
+  /** Bytes from the pod port on the read side; writes go to the pod; end() half-closes. */
+  stream: Duplex;
+  cancel(): void;
+}
+
+type SessionOptions = Pick<ResolvedTunnelOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'stallTimeoutMs' | 'maxInteractiveSessions'>;
+
+export class TunnelSessions {
+  private readonly slots: InteractiveSlots;
+
+  constructor(
+    private readonly conn: TunnelConnection,
+    private readonly o: SessionOptions,
+    private readonly log: Logger,
+  ) {
+    this.slots = new InteractiveSlots(o.maxInteractiveSessions);
+  }
+
+  /** Interactive sessions open now. */
+  get count(): number {
+    return this.slots.count;
+  }
+
+  /**
+   * Pauses/resumes a session call for backpressure and cancels it when the local reader stalls
+   * longer than stallTimeoutMs (grpc-js holds the final status behind unread messages, so without
+   * this a session ended by the relay would never settle while nobody reads it).
+   */
+  private flow(call: { pause(): unknown; resume(): unknown; cancel(): void }, kind: string, onStall: (e: TunnelError) => void, reqId: string) {
+    let timer: NodeJS.Timeout | undefined;
+    return {
+      pause: () => {
+        call.pause();
+        timer ??= setTimeout(() => {
+          this.log.warn({ reqId, kind }, 'session reader stalled; cancelling');
+          this.conn.emit('session-stalled', kind);
+          onStall(new TunnelError(grpc.status.RESOURCE_EXHAUSTED, `${kind}: the local reader did not read for ${this.o.stallTimeoutMs} ms; session ended`, reqId));
+          call.cancel();
+        }, this.o.stallTimeoutMs);
+      },
+      resume: () => {
+        clearTimeout(timer);
+        timer = undefined;
+        call.resume();
+      },
+      done: () => clearTimeout(timer),
+    };
+  }
+
+  /** Writes one message; if the relay does not take it within stallTimeoutMs the session is cancelled. */
+  private timedWrite<Req>(call: { write(msg: Req, cb: () => void): boolean; cancel(): void }, msg: Req, kind: string, reqId: string, onStall: (e: TunnelError) => void, cb: () => void): void {
+    const timer = setTimeout(() => {
+      this.log.warn({ reqId, kind }, 'relay did not accept input; cancelling');
+      this.conn.emit('session-stalled', kind);
+      onStall(new TunnelError(grpc.status.RESOURCE_EXHAUSTED, `${kind}: the relay did not accept input for ${this.o.stallTimeoutMs} ms; session ended`, reqId));
+      call.cancel();
+      cb();
+    }, this.o.stallTimeoutMs);
+    call.write(msg, () => {
+      clearTimeout(timer);
+      cb();
+    });
+  }
+
+  private async open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
+    reqId: string,
+    kind: string,
+    open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
+  ): Promise<C> {
+    const client = await this.conn.ready(Date.now() + this.o.connectTimeoutMs, reqId);
+    let release: () => void;
+    try {
+      release = this.slots.acquire(kind, this.conn.relay?.limits?.maxConcurrentStreams);
+    } catch (e) {
+      if (!(e instanceof SessionLimitError)) throw e;
+      this.log.warn({ reqId, kind, open: this.slots.count }, 'interactive session refused locally: tunnel session cap reached');
+      throw new TunnelError(e.code, e.message, reqId);
+    }
+    let call: C;
+    try {
+      call = open(client, this.conn.metadata(reqId));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    call.once('status', release);
+    call.once('error', release);
+    this.log.debug({ reqId }, 'session opened');
+    const t = setTimeout(() => call.cancel(), this.o.firstByteTimeoutMs);
+    call.once('metadata', () => clearTimeout(t));
+    call.once('status', () => clearTimeout(t));
+    return call;
+  }
+
+  /** Opens an exec (command) or attach session. */
+  async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.open(reqId, o.attach ? 'attach' : 'exec', (c, md) =>
+      (o.attach ? c.Attach(md) : c.Exec(md)) as grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>,
+    );
+    call.write({ start });
+    // _read is the stream asking for more: resume unconditionally (Node calls it again only after a
+    // push). A full sibling stream pauses the call again on its next push, so each buffer overshoots
+    // its high-water mark by at most one message.
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, o.attach ? 'attach' : 'exec', (e) => (stallError = e), reqId);
+    const resumeIfRoom = () => flow.resume();
+    const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
+    const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
+    let exitStatus: ExitStatus | undefined;
+    const exit = new Promise<ExitStatus>((resolve, reject) => {
+      call.on('data', (m: ExecOutput__Output) => {
+        if (m.msg === 'stdout' && m.stdout) {
+          if (!stdout.push(m.stdout)) flow.pause();
+        } else if (m.msg === 'stderr' && m.stderr) {
+          if (!stderr.push(m.stderr)) flow.pause();
+        } else if (m.msg === 'exit' && m.exit) exitStatus = m.exit;
+      });
+      call.on('error', (e) => {
+        flow.done();
+        // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
+        stdout.push(null);
+        stderr.push(null);
+        reject(stallError ?? toTunnelError(e, reqId));
+      });
+      call.on('end', () => {
+        flow.done();
+        stdout.push(null);
+        stderr.push(null);
+        call.end();
+        if (exitStatus) resolve(exitStatus);
+        else reject(new TunnelError(grpc.status.UNKNOWN, 'session ended without an exit status', reqId));
+      });
+    });
+    exit.catch(() => undefined);
+    const stdin = start.stdin
+      ? new Writable({
+          highWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+          write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { stdin: chunk }, 'exec', reqId, (e) => (stallError ??= e), () => cb()),
+          final: (cb) => {
+            call.write({ closeStdin: true });
+            cb();
+          },
+        })
+      : null;
+    return {
+      requestId: reqId,
+      stdin,
+      stdout,
+      stderr,
+      resize: (cols, rows) => void call.write({ resize: { cols, rows } }),
+      exit,
+      cancel: () => call.cancel(), // `exit` rejects with CANCELLED
+    };
+  }
+
+  async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.open(reqId, 'logs', (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
+    let cancelled = false;
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, 'logs', (e) => (stallError = e), reqId);
+    const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => flow.resume() });
+    call.on('data', (m: LogChunk__Output) => {
+      if (!stream.push(m.data)) flow.pause();
+    });
+    call.on('error', (e) => {
+      flow.done();
+      if (stallError) stream.destroy(stallError);
+      else if (cancelled) stream.destroy();
+      else stream.destroy(toTunnelError(e, reqId));
+    });
+    call.on('end', () => (flow.done(), stream.push(null)));
+    stream.on('close', () => ((cancelled = true), call.cancel()));
+    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
+  }
+
+  async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
+    const reqId = o.requestId ?? randomUUID();
+    const call = await this.open(reqId, 'portforward', (c, md) => c.PortForward(md) as grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput__Output>);
+    call.write({ start });
+    const stream = new Duplex({
+      readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+      writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
+      read: () => flow.resume(),
+      write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (stallError ??= e), () => cb()),
+      final: (cb) => {
+        call.write({ closeWrite: true });
+        cb();
+      },
+    });
+    let cancelled = false;
+    let stallError: TunnelError | undefined;
+    const flow = this.flow(call, 'portforward', (e) => (stallError = e), reqId);
+    call.on('data', (m: PortForwardOutput__Output) => {
+      if (m.msg === 'data' && m.data) {
+        if (!stream.push(m.data)) flow.pause();
+      } else if (m.msg === 'closeWrite') stream.push(null);
+    });
+    call.on('error', (e) => {
+      flow.done();
+      if (stallError) stream.destroy(stallError);
+      else if (cancelled) stream.destroy();
+      else stream.destroy(toTunnelError(e, reqId));
+    });
+    call.on('end', () => {
+      flow.done();
+      stream.push(null);
+      call.end();
+    });
+    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
+  }
+}
