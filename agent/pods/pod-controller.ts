@@ -11,7 +11,6 @@ import {
   type V1Pod,
   type V1PodStatus,
 } from '@kubernetes/client-node';
-import * as grpc from '@grpc/grpc-js';
 import { WorkQueue } from './workqueue.js';
 import { PodResolver, ResolveError } from './resolve.js';
 import { buildIntent, IntentTooLargeError } from './intent.js';
@@ -20,6 +19,7 @@ import { EventRecorder } from '../kube/events.js';
 import { isConflict, isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
 import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
+import { isFailedPrecondition, isInvalidArgument } from './tunnel-errors.js';
 import { KeyedLane } from '../../common/keyed-lane.js';
 
 export const GROUP_ID_ANNOTATION = 'ecigw.io/container-group-id';
@@ -315,8 +315,8 @@ export class PodController {
       // restart) was kept but not written; the relay will not send it again while nothing changes.
       await this.writeRelayStatus(pod);
     } catch (e) {
-      const code = (e as { code?: number }).code;
-      if (code === grpc.status.INVALID_ARGUMENT || code === grpc.status.FAILED_PRECONDITION) {
+      // The relay refused this intent as it is (a field, a policy, the provider's state): retrying cannot help.
+      if (isInvalidArgument(e) || isFailedPrecondition(e)) {
         return await this.failPod(pod, 'ProviderFailed', errorMessage(e));
       }
       throw e;

@@ -1,6 +1,6 @@
 // What the pod controller needs from the tunnel, in the tunnel's own (proto-generated) types, and the
-// decoded form of a relay status update. The TunnelClient satisfies PodTunnel; tests may pass another
-// implementation of this interface.
+// decoded form of a relay status update. Calls fail with PodTunnelError (tunnel-errors.ts), never with a
+// transport status code. The TunnelClient satisfies PodTunnel; tests may pass another implementation.
 import type { V1PodStatus } from '@kubernetes/client-node';
 import type { PodIntent } from '../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
 import type { PodAck__Output } from '../../proto/gen/ecigw/tunnel/v1/PodAck.js';

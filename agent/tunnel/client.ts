@@ -1,7 +1,7 @@
 // The tunnel client the rest of the agent uses: the connection to the relay (connection.ts) plus the calls
 // on it: unary RPCs with per-call deadlines (pod intents, reads, reconcile, stats), the resumable status
 // watch (watch.ts) and the interactive sessions (sessions.ts). It is the PodTunnel adapter of the pod
-// controller.
+// controller: its errors are TunnelErrors, whose kind (errors.ts) is all the pod logic looks at.
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { logger } from '../../common/log.js';
