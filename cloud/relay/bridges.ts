@@ -1,0 +1,116 @@
+// The interactive sessions bridged between a gRPC call and the provider's Node streams: exec/attach (stdin with
+// backpressure, bounded resizes, stdout/stderr, the exit status), logs, and port-forward (one Duplex both ways).
+// The first message must be the session's start; a malformed or unexpected one fails the session only.
+import { Duplex, PassThrough } from 'node:stream';
+import type * as grpc from '@grpc/grpc-js';
+import type { PodProvider } from '../pod-provider/provider.js';
+import type { ExecInput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
+import type { ExecOutput } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
+import type { PortForwardInput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';
+import type { PortForwardOutput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
+import type { CallContext } from './calls.js';
+import { isMalformed, malformedReason, type Malformed } from './decode.js';
+import { SESSION_BUFFER_BYTES, type SessionGuard } from './session.js';
+import { ValidationError, requireUid } from './validate.js';
+
+type ExecCall = grpc.ServerDuplexStream<ExecInput__Output, ExecOutput>;
+type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortForwardOutput>;
+
+export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: ExecCall, guard: SessionGuard): Promise<void> {
+  const stdinStream = new PassThrough({ highWaterMark: SESSION_BUFFER_BYTES });
+  const resize = new PassThrough({ objectMode: true, highWaterMark: 8 });
+  const start = await firstMessage(call, guard, 'start', (m) => {
+    if (m.msg === 'stdin' && m.stdin) {
+      if (!stdinStream.write(m.stdin)) {
+        call.pause();
+        stdinStream.once('drain', () => call.resume());
+      }
+    } else if (m.msg === 'resize' && m.resize) {
+      // Resizes are idempotent; when the provider is behind, older ones are dropped (bounded).
+      if (resize.writableLength < 8) resize.write(m.resize);
+    } else if (m.msg === 'closeStdin') stdinStream.end();
+  });
+  call.on('end', () => {
+    stdinStream.end();
+    resize.end();
+  });
+  const req = start.start!;
+  requireUid(req.podUid, 'start.pod_uid');
+  if (kind === 'exec' && req.command.length === 0) throw new ValidationError('start.command is required for exec');
+  const stdout = guard.writable((b) => ({ stdout: b }));
+  const stderr = guard.writable((b) => ({ stderr: b }));
+  const io = { stdin: req.stdin ? stdinStream : null, stdout, stderr, resize, signal: guard.abort.signal };
+  const status = kind === 'exec' ? await ctx.provider.exec(ctx.scope, req, io) : await ctx.provider.attach(ctx.scope, req, io);
+  await Promise.all([endWritable(stdout), endWritable(stderr)]);
+  if (guard.isClosed) return;
+  await guard.send({ exit: status });
+  call.end();
+  ctx.log.info({ kind, code: status.code }, 'session exited');
+}
+
+export async function runLogs(ctx: CallContext, call: grpc.ServerWritableStream<unknown, unknown>, guard: SessionGuard): Promise<void> {
+  const req = call.request as Parameters<PodProvider['logs']>[1] | Malformed;
+  if (isMalformed(req)) throw new ValidationError(`malformed Logs request: ${malformedReason(req)}`);
+  requireUid(req.podUid, 'pod_uid');
+  guard.markStarted();
+  const sink = guard.writable((data) => ({ data }));
+  await ctx.provider.logs(ctx.scope, req, sink, guard.abort.signal);
+  await endWritable(sink);
+  if (!guard.isClosed) call.end();
+}
+
+export async function runPortForward(ctx: CallContext, call: PortForwardCall, guard: SessionGuard): Promise<void> {
+  const bridge = new Duplex({
+    readableHighWaterMark: SESSION_BUFFER_BYTES,
+    writableHighWaterMark: SESSION_BUFFER_BYTES,
+    read: () => call.resume(),
+    write: (chunk: Buffer, _e, cb) => {
+      guard.activity();
+      call.write({ data: chunk }, () => cb());
+    },
+    final: (cb) => {
+      call.write({ closeWrite: true });
+      cb();
+    },
+  });
+  const start = await firstMessage(call, guard, 'start', (m) => {
+    if (m.msg === 'data' && m.data) {
+      if (!bridge.push(m.data)) call.pause();
+    } else if (m.msg === 'closeWrite') bridge.push(null);
+  });
+  call.on('end', () => bridge.push(null));
+  requireUid(start.start!.podUid, 'start.pod_uid');
+  if (!start.start!.port || start.start!.port > 65535) throw new ValidationError(`start.port ${start.start!.port} is not a TCP port`);
+  await ctx.provider.portForward(ctx.scope, start.start!, bridge, guard.abort.signal);
+  if (!guard.isClosed) call.end();
+}
+
+/** The first message of a bidi session, or an error if it is malformed or of the wrong kind. */
+function firstMessage<T extends { msg?: string }>(call: grpc.ServerDuplexStream<T, unknown>, guard: SessionGuard, want: string, onRest: (m: T) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let started = false;
+    guard.abort.signal.addEventListener('abort', () => reject(new Error('session ended before start')), { once: true });
+    call.on('data', (m: T) => {
+      guard.activity();
+      if (isMalformed(m)) return reject(new ValidationError(`malformed message: ${malformedReason(m)}`));
+      if (!started) {
+        started = true;
+        if (m.msg !== want) return reject(new ValidationError(`first message must be "${want}", got "${m.msg ?? '(empty)'}"`));
+        guard.markStarted();
+        return resolve(m);
+      }
+      onRest(m);
+    });
+  });
+}
+
+/** Ends a Writable and waits until everything written has been handed on (or the stream died). */
+function endWritable(w: NodeJS.WritableStream & { writableFinished?: boolean; destroyed?: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    if (w.writableFinished || w.destroyed) return resolve();
+    w.once('finish', resolve);
+    w.once('close', resolve);
+    w.once('error', () => resolve());
+    w.end();
+  });
+}
