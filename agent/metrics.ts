@@ -91,6 +91,7 @@ export function timedPodTunnel(inner: PodTunnel, h: Histogram<'op' | 'result'>):
     }
   };
   return {
+    maxIntentBytes: () => inner.maxIntentBytes(),
     apply: (intent) => time('apply', () => inner.apply(intent)),
     delete: (uid, grace) => time('delete', () => inner.delete(uid, grace)),
     reconcile: (inv) => time('reconcile', () => inner.reconcile(inv)),

@@ -46,6 +46,8 @@ export interface LocalGatewayOptions {
   declareWebSocket?: boolean;
   agent?: Partial<AgentOptions>;
   startAgent?: boolean;
+  /** The relay's `limits` section beside the gateway's own (e.g. a small maxMessageBytes). */
+  relayLimits?: Record<string, number>;
   /** Where agents dial the relay (default `127.0.0.1:<relay port>`); tests put a forwarder in between. */
   tunnelTarget?: (relayPort: number) => string;
 }
@@ -101,7 +103,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
       },
     },
     certificateIdentities: { [agentId]: { tenant: 'tenant', clusterIds: [o.clusterId] } },
-    limits: { bookmarkIntervalMs: 1000 },
+    limits: { bookmarkIntervalMs: 1000, ...o.relayLimits },
   });
   let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });
   const kc = new PooledKubeConfig();

@@ -289,7 +289,7 @@ export class PodController {
     let intent;
     try {
       const resolved = await this.resolver.resolve(pod);
-      intent = buildIntent(pod, resolved);
+      intent = buildIntent(pod, resolved, await this.tunnel.maxIntentBytes());
     } catch (e) {
       if (e instanceof ResolveError) {
         await this.writeStatus(pod, waitingStatus(pod, e.reason, e.message, new Date()));

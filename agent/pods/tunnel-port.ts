@@ -11,6 +11,11 @@ import type { PodState__Output } from '../../proto/gen/ecigw/tunnel/v1/PodState.
 import type { PodEvent__Output } from '../../proto/gen/ecigw/tunnel/v1/PodEvent.js';
 
 export interface PodTunnel {
+  /**
+   * The largest encoded intent message the relay takes (its handshake's limits.maxMessageBytes), waiting for
+   * a connection as a call would.
+   */
+  maxIntentBytes(): Promise<number>;
   apply(intent: PodIntent): Promise<PodAck__Output>;
   delete(uid: string, gracePeriodSeconds: number): Promise<DeletePodResponse__Output>;
   reconcile(inventory: InventoryEntry[]): Promise<ReconcileResponse__Output>;

@@ -29,6 +29,9 @@ export type { TunnelState } from './connection.js';
 export type { TunnelClientOptions } from './options.js';
 export type { ExecSession, LogsSession } from './sessions.js';
 
+/** What a relay whose handshake states no maxMessageBytes accepts: gRPC's default receive limit. */
+const GRPC_DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 export class TunnelClient extends TunnelConnection implements PodTunnel {
   private readonly watch: StatusWatch;
   private readonly sessions: TunnelSessions;
@@ -77,6 +80,15 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
         }
       }),
     );
+  }
+
+  /**
+   * The largest encoded ApplyPod request the relay takes: its handshake's limits.maxMessageBytes. Waits
+   * for a connection as a call would (the limit is the relay's, and may differ after a reconnect).
+   */
+  async maxIntentBytes(o: CallOptions = {}): Promise<number> {
+    await this.ready(Date.now() + (o.deadlineMs ?? this.o.rpcTimeoutMs), o.requestId);
+    return this.relay?.limits?.maxMessageBytes || GRPC_DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   apply(intent: PodIntent, o?: CallOptions): Promise<PodAck__Output> {

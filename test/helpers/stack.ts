@@ -14,7 +14,7 @@ export interface Stack extends LocalGateway {
   clusterId: string;
 }
 
-export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket' | 'nodeIdentity'>;
+export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket' | 'nodeIdentity' | 'relayLimits'>;
 
 let seq = 0;
 
