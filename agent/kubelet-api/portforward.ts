@@ -5,7 +5,8 @@
 import { setMaxListeners } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeletBackend } from './backend.js';
-import type { SpdySession, SpdyStream } from './spdy/session.js';
+import type { SpdySession } from './spdy/session.js';
+import type { SpdyStream } from './spdy/stream.js';
 import { RstStatus } from './spdy/frames.js';
 import type { ChannelMux } from './channels.js';
 

@@ -4,7 +4,8 @@
 // stream exactly as the kubelet does (metav1.Status JSON for v4/v5).
 import type { Readable, Writable } from 'node:stream';
 import type { ExecRequest, ExecResult, KubeletBackend, StreamIO } from './backend.js';
-import type { SpdySession, SpdyStream } from './spdy/session.js';
+import type { SpdySession } from './spdy/session.js';
+import type { SpdyStream } from './spdy/stream.js';
 import { RstStatus } from './spdy/frames.js';
 import { ChannelMux, terminalSizesFrom, type TerminalSizes } from './channels.js';
 

@@ -1,40 +1,25 @@
-// A SPDY/3.1 session over any byte Duplex (an upgraded TLS socket, or a WebSocket tunnel): streams are
-// Node Duplexes whose error path is handled from the moment they exist. Inbound: a stream whose reader is
-// full pauses the socket; frames that break the stream state machine (data or headers after the peer's
-// FIN, replies to the wrong side, window overflow) get RST_STREAM and are never pushed. Outbound: data
-// waits for room in the socket and, once the peer shows it does SPDY flow control, for send window;
-// while our unsent output (replies included) is over a bound we stop reading the peer, and a peer that
-// leaves it unread too long is dropped with GOAWAY. Kubernetes' spdystream does none of this.
-import { Duplex } from 'node:stream';
+// A SPDY/3.1 session over any byte Duplex (an upgraded TLS socket, or a WebSocket tunnel): lifecycle (idle
+// timeout, GOAWAY, close) and the frame dispatch that keeps the stream state machine: a frame that breaks it gets
+// RST_STREAM and is never pushed; too many, or a malformed one, end the session. Streams: stream.ts; outbound
+// bounds: output.ts; when the peer is read: read-gate.ts. Kubernetes' spdystream does none of this.
+import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import {
-  FrameDecoder,
-  HeaderCompressor,
-  HeaderDecompressor,
-  RstStatus,
-  SETTINGS_INITIAL_WINDOW_SIZE,
-  SpdyProtocolError,
-  encodeFrame,
-  type Frame,
-  type Headers,
-} from './frames.js';
-import { InboundBuffer } from '../inbound.js';
+import { FrameDecoder, HeaderCompressor, HeaderDecompressor, RstStatus, SETTINGS_INITIAL_WINDOW_SIZE, SpdyProtocolError, type Frame, type Headers } from './frames.js';
+import { SessionOutput } from './output.js';
+import { ReadGate } from './read-gate.js';
+import { DEFAULT_WINDOW, MAX_WINDOW, SpdyStream, type StreamSession } from './stream.js';
 
-const DEFAULT_WINDOW = 64 * 1024;
-const MAX_DATA_FRAME = 32 * 1024;
-/** Largest flow-control window SPDY/3.1 allows (2^31 - 1). */
-export const MAX_WINDOW = 0x7fffffff;
 /** SETTINGS entries accepted in one frame (SPDY/3.1 defines 8 ids; Node's http2 accepts 32). */
 export const MAX_SETTINGS_ENTRIES = 32;
 
-export enum GoAwayStatus {
+enum GoAwayStatus {
   Ok = 0,
   ProtocolError = 1,
   InternalError = 2,
 }
 
 /** Peer behaviour the session refuses; each is counted (the `violation` event) and answered. */
-export type ViolationKind =
+type ViolationKind =
   | 'data_after_fin'
   | 'headers_after_fin'
   | 'data_unknown_stream'
@@ -75,175 +60,17 @@ export interface SpdySessionOptions {
   pausedProbeMs?: number;
 }
 
-export class SpdyStream extends Duplex {
-  private replySent = false;
-  private replyReceived = false;
-  private remoteFin = false;
-  private localFin = false;
-  /** Send window = the peer's initial window (SETTINGS) + WINDOW_UPDATEs - bytes sent. */
-  private windowAdjust = 0;
-  private unacked = 0;
-  private waiters: (() => void)[] = [];
-  private readonly inbound: InboundBuffer;
-
-  constructor(
-    private readonly session: SpdySession,
-    readonly id: number,
-    readonly headers: Headers,
-    highWaterMark: number,
-  ) {
-    super({ highWaterMark, allowHalfOpen: true });
-    this.inbound = new InboundBuffer((b) => this.push(b), () => this.readableLength, highWaterMark);
-    // Writes after a reset fail with an error: handled here, whoever uses the stream (and whenever).
-    this.on('error', (err: Error) => this.session.emit('streamError', err, this));
-  }
-
-  header(name: string): string | undefined {
-    return this.headers.get(name.toLowerCase())?.[0];
-  }
-
-  get sendWindow(): number {
-    return this.session.peerInitialWindow + this.windowAdjust;
-  }
-
-  /** Whether the peer has finished sending (FIN, or the stream was reset). */
-  get remoteFinished(): boolean {
-    return this.remoteFin;
-  }
-
-  /** Whether the peer answered our SYN_STREAM (client side). */
-  get replied(): boolean {
-    return this.replyReceived || this.replySent;
-  }
-
-  /** Sends SYN_REPLY (server side, once). */
-  reply(headers: Headers = new Map(), fin = false): void {
-    if (this.replySent || this.destroyed) return;
-    this.replySent = true;
-    this.session.sendFrame({ type: 'syn_reply', streamId: this.id, fin, headers });
-    if (fin) this.markLocalFin();
-  }
-
-  /** Aborts the stream with RST_STREAM. */
-  reset(status = RstStatus.Cancel): void {
-    if (!this.destroyed) {
-      this.session.sendFrame({ type: 'rst_stream', streamId: this.id, status });
-      this.localFin = this.remoteFin = true;
-      this.destroy();
-    }
-  }
-
-  override _read(): void {
-    this.session.streamWantsData(this);
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    void this.writeChunks(chunk).then(() => cb(), cb);
-  }
-
-  private async writeChunks(chunk: Buffer): Promise<void> {
-    let off = 0;
-    while (off < chunk.length) {
-      if (this.destroyed || this.localFin) throw new Error('stream closed');
-      let n = Math.min(MAX_DATA_FRAME, chunk.length - off);
-      if (this.session.flowControlled) {
-        while (this.sendWindow <= 0) {
-          this.session.windowBlocked.add(this);
-          await new Promise<void>((r) => this.waiters.push(r));
-          this.session.windowBlocked.delete(this);
-          if (this.destroyed) throw new Error('stream closed');
-        }
-        n = Math.min(n, this.sendWindow);
-        this.windowAdjust -= n;
-      }
-      const data = chunk.subarray(off, off + n);
-      off += n;
-      await this.session.sendData({ type: 'data', streamId: this.id, fin: false, data });
-      this.session.emit('bytesOut', n);
-    }
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    if (!this.localFin && !this.destroyed) {
-      if (!this.replySent && this.session.role === 'server') this.reply(new Map(), true);
-      else this.session.sendFrame({ type: 'data', streamId: this.id, fin: true, data: Buffer.alloc(0) });
-      this.markLocalFin();
-    }
-    cb();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!(this.localFin && this.remoteFin)) {
-      this.localFin = this.remoteFin = true;
-      this.session.sendFrame({ type: 'rst_stream', streamId: this.id, status: RstStatus.Cancel });
-    }
-    this.inbound.clear();
-    this.wake();
-    this.session.forget(this);
-    cb(err);
-  }
-
-  /** @internal Queues inbound payload; false when the reader is full. */ onData(data: Buffer): boolean {
-    this.unacked += data.length;
-    if (this.unacked >= DEFAULT_WINDOW / 2) {
-      this.session.sendFrame({ type: 'window_update', streamId: this.id, delta: this.unacked });
-      this.unacked = 0;
-    }
-    return this.inbound.add(data);
-  }
-  /** @internal Pushes gathered inbound payload; false when the reader is full. */ flushInbound(): boolean {
-    return this.destroyed ? true : this.inbound.flush();
-  }
-  /** @internal */ onReply(headers: Headers, fin: boolean): void {
-    this.replyReceived = true;
-    this.emit('reply', headers);
-    if (fin) this.onRemoteFin();
-  }
-  /** @internal */ onRemoteFin(): void {
-    if (this.remoteFin || this.destroyed) return;
-    this.remoteFin = true;
-    this.inbound.flush();
-    this.push(null);
-    if (this.localFin) this.session.forget(this);
-  }
-  /** @internal */ onReset(): void {
-    this.localFin = this.remoteFin = true;
-    this.emit('reset');
-    this.destroy();
-  }
-  /** @internal False when the update would take the window past 2^31-1. */ addWindow(delta: number): boolean {
-    if (this.sendWindow + delta > MAX_WINDOW) return false;
-    this.windowAdjust += delta;
-    this.wake();
-    return true;
-  }
-  /** @internal */ wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-  private markLocalFin(): void {
-    this.localFin = true;
-    if (this.remoteFin) this.session.forget(this);
-  }
-}
-
-export interface SpdySessionEvents {
-  stream: [SpdyStream];
-  close: [];
-  error: [Error];
-}
-
-export class SpdySession extends EventEmitter {
+export class SpdySession extends EventEmitter implements StreamSession {
   readonly role: 'server' | 'client';
   flowControlled = false;
   /** @internal Streams waiting for send window. */ readonly windowBlocked = new Set<SpdyStream>();
-  private readonly compressor = new HeaderCompressor();
   private readonly decompressor = new HeaderDecompressor();
   private readonly decoder = new FrameDecoder(this.decompressor);
   private readonly streams = new Map<number, SpdyStream>();
-  private readonly starved = new Set<SpdyStream>();
+  /** Streams given payload in this decoding pass: their readers get it at its end. */
   private readonly touched = new Set<SpdyStream>();
+  private readonly out: SessionOutput;
+  private readonly gate: ReadGate;
   private initialWindow = DEFAULT_WINDOW;
   private nextStreamId: number;
   private lastPeerStreamId = 0;
@@ -251,45 +78,57 @@ export class SpdySession extends EventEmitter {
   private sentGoAway = false;
   private decoding = false;
   private violations = 0;
-  private pendingWrites = 0;
-  private outputBlocked = false;
-  private inputOverBudget = false;
-  private dataWaiters: (() => void)[] = [];
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
-  private stallTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
-  private budgetTimer: NodeJS.Timeout | undefined;
-  private probeTimer: NodeJS.Timeout | undefined;
-  private nextPingId: number;
   private readonly hwm: number;
-  private readonly inputBudget: number;
   private readonly maxStreams: number;
   private readonly idleTimeoutMs: number;
-  private readonly maxQueuedBytes: number;
-  private readonly maxQueuedFrames: number;
-  private readonly dataHighWater: number;
-  private readonly stallTimeoutMs: number;
   private readonly maxViolations: number;
   private readonly goAwayGraceMs: number;
-  private readonly probeMs: number;
 
   constructor(private readonly socket: Duplex, opts: SpdySessionOptions) {
     super();
     this.role = opts.role;
     this.nextStreamId = opts.role === 'server' ? 2 : 1;
     this.hwm = opts.streamHighWaterMark ?? 256 * 1024;
-    this.inputBudget = opts.maxBufferedInputBytes ?? 1 << 20;
     this.maxStreams = opts.maxStreams ?? 1000;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 4 * 3600_000;
-    this.maxQueuedBytes = opts.maxQueuedOutputBytes ?? 1 << 20;
-    this.maxQueuedFrames = opts.maxQueuedOutputFrames ?? 1024;
-    this.dataHighWater = Math.max(opts.dataHighWaterMark ?? 64 * 1024, socket.writableHighWaterMark);
-    this.stallTimeoutMs = opts.outputStallTimeoutMs ?? 60_000;
     this.maxViolations = opts.maxViolations ?? 100;
     this.goAwayGraceMs = opts.goAwayGraceMs ?? 5000;
-    this.probeMs = opts.pausedProbeMs ?? 10_000;
-    this.nextPingId = opts.role === 'server' ? 2 : 1;
+    const bounds = {
+      maxQueuedBytes: opts.maxQueuedOutputBytes ?? 1 << 20,
+      maxQueuedFrames: opts.maxQueuedOutputFrames ?? 1024,
+      dataHighWater: Math.max(opts.dataHighWaterMark ?? 64 * 1024, socket.writableHighWaterMark),
+      stallTimeoutMs: opts.outputStallTimeoutMs ?? 60_000,
+    };
+    this.out = new SessionOutput(socket, new HeaderCompressor(), bounds, {
+      closed: () => this.closed,
+      wrote: () => {
+        this.lastActivity = Date.now();
+      },
+      blocked: () => {
+        this.socket.pause();
+        this.emit('outputBlocked');
+      },
+      resumed: () => {
+        this.emit('outputResumed');
+        this.decodeBuffered();
+        this.gate.maybeResume();
+      },
+      stalled: () => {
+        this.emit('outputStall');
+        this.sendFrame({ type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.InternalError });
+        this.close();
+      },
+    });
+    const gateOptions = { inputBudget: opts.maxBufferedInputBytes ?? 1 << 20, probeMs: opts.pausedProbeMs ?? 10_000, firstPingId: opts.role === 'server' ? 2 : 1 };
+    this.gate = new ReadGate(socket, gateOptions, {
+      closed: () => this.closed,
+      outputBlocked: () => this.out.blocked,
+      bufferedStreamBytes: () => this.bufferedStreamBytes,
+      ping: (id) => this.sendFrame({ type: 'ping', id }),
+    });
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('end', () => this.close());
     socket.on('close', () => this.close());
@@ -335,14 +174,12 @@ export class SpdySession extends EventEmitter {
 
   /** Writes a control frame (or a test's raw frame) now; false when output is over its bound. */
   sendFrame(f: Frame): boolean {
-    if (!this.write(encodeFrame(f, this.compressor))) return false;
-    return !this.overBound();
+    return this.out.frame(f);
   }
 
   /** @internal Writes a DATA frame once the socket has room for it. */
-  async sendData(f: Extract<Frame, { type: 'data' }>): Promise<void> {
-    while (!this.closed && this.socket.writableLength >= this.dataHighWater) await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
-    if (this.closed || !this.write(encodeFrame(f, this.compressor))) throw new Error('session closed');
+  sendData(f: Extract<Frame, { type: 'data' }>): Promise<void> {
+    return this.out.data(f);
   }
 
   /** Sends GOAWAY and ends the socket once pending writes are flushed (destroyed after a grace period). */
@@ -358,32 +195,27 @@ export class SpdySession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.idleTimer, this.stallTimer, this.graceTimer, this.budgetTimer, this.probeTimer]) if (t) clearTimeout(t);
+    for (const t of [this.idleTimer, this.graceTimer]) if (t) clearTimeout(t);
+    this.gate.close();
     for (const s of [...this.streams.values()]) s.destroy();
     this.streams.clear();
-    this.starved.clear();
     this.touched.clear();
     for (const s of this.windowBlocked) s.wake();
-    this.compressor.close();
+    this.out.close();
     this.decompressor.close();
-    this.wakeDataWaiters();
     if (!this.socket.destroyed) this.socket.destroy();
     this.emit('close');
   }
 
   /** @internal */ forget(s: SpdyStream): void {
     this.streams.delete(s.id);
-    this.starved.delete(s);
     this.touched.delete(s);
     this.windowBlocked.delete(s);
-    if (this.inputOverBudget) this.checkInputBudget();
-    this.maybeResume();
+    this.gate.release(s);
   }
 
   /** @internal */ streamWantsData(s: SpdyStream): void {
-    this.starved.delete(s);
-    if (this.inputOverBudget) this.checkInputBudget();
-    this.maybeResume();
+    this.gate.release(s);
   }
 
   /** Inbound bytes the streams' readers hold. */
@@ -391,72 +223,6 @@ export class SpdySession extends EventEmitter {
     let n = 0;
     for (const s of this.streams.values()) n += s.readableLength;
     return n;
-  }
-
-  private checkInputBudget(): void {
-    const over = this.bufferedStreamBytes > this.inputBudget;
-    if (over) this.pauseForReaders();
-    // A reader that drains what it holds does not call _read again until more is pushed: while over the
-    // budget, look again now and then.
-    if (over && !this.budgetTimer) {
-      this.budgetTimer = setInterval(() => {
-        this.checkInputBudget();
-        this.maybeResume();
-      }, 20);
-      this.budgetTimer.unref();
-    } else if (!over && this.budgetTimer) {
-      clearInterval(this.budgetTimer);
-      this.budgetTimer = undefined;
-    }
-    this.inputOverBudget = over;
-  }
-
-  private write(buf: Buffer): boolean {
-    if (this.closed || this.socket.destroyed || this.socket.writableEnded) return false;
-    this.lastActivity = Date.now();
-    this.pendingWrites++;
-    this.socket.write(buf, this.onWritten);
-    return true;
-  }
-
-  private readonly onWritten = (): void => {
-    this.pendingWrites--;
-    if (this.closed) return;
-    if (this.outputBlocked && this.socket.writableLength <= this.maxQueuedBytes / 2 && this.pendingWrites <= this.maxQueuedFrames / 2) {
-      this.outputBlocked = false;
-      if (this.stallTimer) clearTimeout(this.stallTimer);
-      this.emit('outputResumed');
-      this.decodeBuffered();
-      this.maybeResume();
-    }
-    if (this.dataWaiters.length && this.socket.writableLength < this.dataHighWater) this.wakeDataWaiters();
-  };
-
-  private overBound(): boolean {
-    return this.socket.writableLength > this.maxQueuedBytes || this.pendingWrites > this.maxQueuedFrames;
-  }
-
-  private blockOutput(): void {
-    this.outputBlocked = true;
-    this.socket.pause();
-    this.emit('outputBlocked');
-    this.stallTimer = setTimeout(() => {
-      this.emit('outputStall');
-      this.sendFrame({ type: 'goaway', lastGoodStreamId: this.lastPeerStreamId, status: GoAwayStatus.InternalError });
-      this.close();
-    }, this.stallTimeoutMs);
-    this.stallTimer.unref();
-  }
-
-  private wakeDataWaiters(): void {
-    const w = this.dataWaiters;
-    this.dataWaiters = [];
-    for (const f of w) f();
-  }
-
-  private maybeResume(): void {
-    if (this.closed || this.starved.size > 0 || this.outputBlocked || this.inputOverBudget) return;
-    if (this.socket.isPaused()) this.socket.resume();
   }
 
   private armIdle(ms: number): void {
@@ -482,9 +248,9 @@ export class SpdySession extends EventEmitter {
     this.decoding = true;
     try {
       while (!this.closed) {
-        if (this.outputBlocked) break;
-        if (this.overBound()) {
-          this.blockOutput();
+        if (this.out.blocked) break;
+        if (this.out.overBound()) {
+          this.out.block();
           break;
         }
         const f = this.decoder.next();
@@ -497,32 +263,11 @@ export class SpdySession extends EventEmitter {
     } finally {
       this.decoding = false;
       if (this.touched.size) {
-        for (const s of this.touched) if (!s.flushInbound()) this.starve(s);
+        for (const s of this.touched) if (!s.flushInbound()) this.gate.starve(s);
         this.touched.clear();
-        this.checkInputBudget();
+        this.gate.checkInputBudget();
       }
     }
-  }
-
-  private starve(s: SpdyStream): void {
-    this.starved.add(s);
-    this.pauseForReaders();
-  }
-
-  /** Stops reading the peer until the readers catch up, probing meanwhile that the peer is still there. */
-  private pauseForReaders(): void {
-    this.socket.pause();
-    if (this.probeTimer || this.closed) return;
-    this.probeTimer = setInterval(() => {
-      if (!this.socket.isPaused()) {
-        clearInterval(this.probeTimer);
-        this.probeTimer = undefined;
-        return;
-      }
-      this.sendFrame({ type: 'ping', id: this.nextPingId });
-      this.nextPingId = (this.nextPingId + 2) % 0x7fffffff;
-    }, this.probeMs);
-    this.probeTimer.unref();
   }
 
   /** Session error: GOAWAY with PROTOCOL_ERROR, then the session ends. */
@@ -596,7 +341,7 @@ export class SpdySession extends EventEmitter {
         this.emit('bytesIn', f.data.length);
         if (f.data.length) {
           this.touched.add(s);
-          if (!s.onData(f.data)) this.starve(s);
+          if (!s.onData(f.data)) this.gate.starve(s);
         }
         if (f.fin) s.onRemoteFin();
         return;

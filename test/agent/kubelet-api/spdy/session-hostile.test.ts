@@ -5,7 +5,8 @@
 // output bounded; a legitimate slow reader is not dropped; inbound bytes held for readers are bounded.
 import test from 'ava';
 import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
-import { SpdySession, MAX_SETTINGS_ENTRIES, type SpdyStream, type SpdySessionOptions } from '../../../../agent/kubelet-api/spdy/session.js';
+import { SpdySession, MAX_SETTINGS_ENTRIES, type SpdySessionOptions } from '../../../../agent/kubelet-api/spdy/session.js';
+import type { SpdyStream } from '../../../../agent/kubelet-api/spdy/stream.js';
 import { RstStatus, type Frame } from '../../../../agent/kubelet-api/spdy/frames.js';
 import { eventually } from '../../../helpers/wait.js';
 import { duplexPair } from '../duplex-pair.js';

@@ -4,7 +4,8 @@ import test from 'ava';
 import { createServer, connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { SpdySession, type SpdyStream } from '../../../../agent/kubelet-api/spdy/session.js';
+import { SpdySession } from '../../../../agent/kubelet-api/spdy/session.js';
+import type { SpdyStream } from '../../../../agent/kubelet-api/spdy/stream.js';
 
 async function pair(t: { teardown(f: () => void): void }): Promise<{ server: SpdySession; client: SpdySession; serverSocket: Socket; clientSocket: Socket }> {
   const srv = createServer();
