@@ -1,23 +1,20 @@
 // The `process` runtime: every container is a real local process tree (spawned detached, so it leads its own
 // process group and kill(-pid) reaches all of it). Runs init containers in order, applies restart policies with
-// back-off, drives readiness/liveness probes, keeps bounded logs (current + previous instance), serves exec
-// (pipes, or a python3 pty helper for TTY) and reports every state change to the controller through RuntimeSink.
+// back-off, drives readiness/liveness probes, keeps bounded logs (current + previous instance), runs execs in a
+// container's environment (exec.ts) and reports every state change to the controller through RuntimeSink.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import type { EmulatorConfig } from '../config.js';
 import { backoffMs, shouldRestart } from '../lifecycle.js';
 import { isoNow, type ContainerSpec, type ContainerState, type GroupRecord } from '../model.js';
 import { launchPlan } from './images.js';
 import { LogBuffer } from './log-buffer.js';
+import { spawnExec } from './exec.js';
 import { probeOnce } from './probes.js';
+import { killGroup, signalNumber } from './process-group.js';
 import { processGroupUsage } from './proc-stats.js';
 import { containerEnvironment, prepareSandbox, removeSandbox, type Sandbox } from './sandbox.js';
 import type { ContainerMetrics, ExecOptions, ExecSession, LogLine, Runtime, RuntimeSink } from './types.js';
-
-const PTY_HELPER = fileURLToPath(new URL('./pty-helper.py', import.meta.url));
 
 interface Instance {
   spec: ContainerSpec;
@@ -42,15 +39,6 @@ interface Run {
   instances: Map<string, Instance>;
   stopped: boolean;
   execs: Set<ChildProcess>;
-}
-
-const signalNumber = (sig: NodeJS.Signals | null): number => (sig ? ((osConstants.signals as Record<string, number>)[sig] ?? 0) : 0);
-
-function killGroup(pgid: number | undefined, sig: NodeJS.Signals): void {
-  if (!pgid) return;
-  try {
-    process.kill(-pgid, sig);
-  } catch {}
 }
 
 export class ProcessRuntime implements Runtime {
@@ -335,55 +323,16 @@ export class ProcessRuntime implements Runtime {
     const run = this.runs.get(group.id);
     const spec = group.spec.containers.find((c) => c.name === container) ?? group.spec.initContainers.find((c) => c.name === container);
     if (!run || !spec) throw new Error(`container ${container} is not running`);
-    const ce = containerEnvironment(run.sandbox, group, spec);
-    const argv = command.map(ce.rewrite);
-    const output = new PassThrough();
-    let child: ChildProcess;
-    if (opts.tty) {
-      child = spawn('python3', [PTY_HELPER, String(opts.cols ?? 80), String(opts.rows ?? 24), ...argv], { cwd: ce.cwd, env: ce.env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-    } else {
-      child = spawn(argv[0], argv.slice(1), { cwd: ce.cwd, env: ce.env, detached: true, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    }
-    run.execs.add(child);
-    if (child.pid) this.livePgids.add(child.pid);
-    let open = 2;
-    const done = (): void => {
-      if (--open === 0) output.end();
-    };
-    child.stdout!.on('data', (d: Buffer) => output.write(d)).on('end', done);
-    child.stderr!.on('data', (d: Buffer) => output.write(d)).on('end', done);
-    child.stdin?.on('error', () => undefined);
-    const control = child.stdio[3] as NodeJS.WritableStream | undefined;
-    control?.on('error', () => undefined);
-    const exit = new Promise<number>((resolve) => {
-      child.on('error', (e) => {
-        output.write(`exec ${argv[0]}: ${e.message}\n`);
-        resolve(127);
-      });
-      child.on('exit', (code, sig) => {
+    return spawnExec(containerEnvironment(run.sandbox, group, spec), command, opts, {
+      started: (child) => {
+        run.execs.add(child);
+        if (child.pid) this.livePgids.add(child.pid);
+      },
+      exited: (child) => {
         run.execs.delete(child);
-        if (child.pid) {
-          this.livePgids.delete(child.pid);
-          killGroup(child.pid, 'SIGKILL');
-        }
-        resolve(sig ? 128 + signalNumber(sig) : (code ?? 0));
-      });
+        if (child.pid) this.livePgids.delete(child.pid);
+      },
     });
-    return {
-      output,
-      exit,
-      write: (d) => {
-        if (child.stdin?.writable) child.stdin.write(d);
-      },
-      closeStdin: () => {
-        if (opts.tty) control?.write('{"op":"close-stdin"}\n');
-        else child.stdin?.end();
-      },
-      resize: (cols, rows) => {
-        if (opts.tty) control?.write(`${JSON.stringify({ cols, rows })}\n`);
-      },
-      kill: () => killGroup(child.pid, 'SIGKILL'),
-    };
   }
 
   logs(groupId: string, container: string, previous: boolean): LogLine[] | undefined {

@@ -1,0 +1,64 @@
+// An exec in a container of the `process` runtime: a process in the container's environment (its sandboxed
+// paths, env and cwd), over pipes, or through the python3 pty helper for a TTY (resize and close-stdin go over
+// its control pipe). Its own process group is killed when it exits, so nothing it started outlives it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { killGroup, signalNumber } from './process-group.js';
+import type { ContainerEnvironment } from './sandbox.js';
+import type { ExecOptions, ExecSession } from './types.js';
+
+const PTY_HELPER = fileURLToPath(new URL('./pty-helper.py', import.meta.url));
+
+/** Who keeps count of running execs (to kill them with their group, and at exit). */
+export interface ExecTracker {
+  started(child: ChildProcess): void;
+  exited(child: ChildProcess): void;
+}
+
+export function spawnExec(ce: ContainerEnvironment, command: string[], opts: ExecOptions, tracker: ExecTracker): ExecSession {
+  const argv = command.map(ce.rewrite);
+  const output = new PassThrough();
+  let child: ChildProcess;
+  if (opts.tty) {
+    child = spawn('python3', [PTY_HELPER, String(opts.cols ?? 80), String(opts.rows ?? 24), ...argv], { cwd: ce.cwd, env: ce.env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  } else {
+    child = spawn(argv[0], argv.slice(1), { cwd: ce.cwd, env: ce.env, detached: true, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  }
+  tracker.started(child);
+  let open = 2;
+  const done = (): void => {
+    if (--open === 0) output.end();
+  };
+  child.stdout!.on('data', (d: Buffer) => output.write(d)).on('end', done);
+  child.stderr!.on('data', (d: Buffer) => output.write(d)).on('end', done);
+  child.stdin?.on('error', () => undefined);
+  const control = child.stdio[3] as NodeJS.WritableStream | undefined;
+  control?.on('error', () => undefined);
+  const exit = new Promise<number>((resolve) => {
+    child.on('error', (e) => {
+      output.write(`exec ${argv[0]}: ${e.message}\n`);
+      resolve(127);
+    });
+    child.on('exit', (code, sig) => {
+      tracker.exited(child);
+      if (child.pid) killGroup(child.pid, 'SIGKILL');
+      resolve(sig ? 128 + signalNumber(sig) : (code ?? 0));
+    });
+  });
+  return {
+    output,
+    exit,
+    write: (d) => {
+      if (child.stdin?.writable) child.stdin.write(d);
+    },
+    closeStdin: () => {
+      if (opts.tty) control?.write('{"op":"close-stdin"}\n');
+      else child.stdin?.end();
+    },
+    resize: (cols, rows) => {
+      if (opts.tty) control?.write(`${JSON.stringify({ cols, rows })}\n`);
+    },
+    kill: () => killGroup(child.pid, 'SIGKILL'),
+  };
+}
