@@ -1,28 +1,21 @@
 // The pod controller: watches pods bound to the virtual node (an informer, not polling), turns each into
-// an intent over the tunnel through a keyed work queue, writes the status the relay reports back through
-// the status subresource, emits Events, and finishes deletions once the relay confirms the group is gone.
-import {
-  CoreV1Api,
-  ListWatch,
-  Watch,
-  setHeaderOptions,
-  PatchStrategy,
-  type KubeConfig,
-  type V1Pod,
-  type V1PodStatus,
-} from '@kubernetes/client-node';
+// an intent over the tunnel through a keyed work queue, hands the status the relay reports back to the
+// status writer (status-writer.ts), emits Events, and finishes deletions once the relay confirms the group
+// is gone. What it remembers per pod is one record (pod-records.ts).
+import { CoreV1Api, ListWatch, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { WorkQueue } from './workqueue.js';
 import { PodResolver, ResolveError } from './resolve.js';
 import { buildIntent, IntentTooLargeError } from './intent.js';
-import { failedStatus, waitingStatus, podStatusDiffers, statusPatch, isTerminal, type StatusPatch } from './status.js';
+import { failedStatus, waitingStatus, isTerminal } from './status.js';
 import { EventRecorder } from '../kube/events.js';
-import { isConflict, isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
+import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
 import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
 import { isFailedPrecondition, isInvalidArgument } from './tunnel-errors.js';
-import { KeyedLane } from '../../common/keyed-lane.js';
+import { PodRecords, podKey as key, type PodRecord } from './pod-records.js';
+import { StatusWriter } from './status-writer.js';
 
-export const GROUP_ID_ANNOTATION = 'ecigw.io/container-group-id';
+export { GROUP_ID_ANNOTATION } from './status-writer.js';
 
 export interface PodControllerOptions {
   nodeName: string;
@@ -42,23 +35,6 @@ export interface PodControllerOptions {
   events?: { qps?: number; burst?: number };
 }
 
-/**
- * The container-group annotation rides on the pod's next status write (one request instead of two); if no
- * status write has carried it this long after the relay's acknowledgement, it is written on its own.
- */
-const ANNOTATE_ALONE_AFTER_MS = 10_000;
-/** Attempts and first pause of a lone annotation write. */
-const ANNOTATE_ATTEMPTS = 5;
-const ANNOTATE_FIRST_RETRY_MS = 1000;
-
-interface Known {
-  uid: string;
-  namespace: string;
-  name: string;
-}
-
-const key = (ns: string | undefined, name: string | undefined) => `${ns ?? 'default'}/${name ?? ''}`;
-
 export class PodController {
   private readonly core: CoreV1Api;
   private readonly informer: ListWatch<V1Pod>;
@@ -66,35 +42,9 @@ export class PodController {
   private readonly resolver: PodResolver;
   private readonly events: EventRecorder;
   private readonly log = logger('pod-controller');
-  /** uid → identity of every pod seen, so deletions can be carried out after the object is gone. */
-  private readonly byUid = new Map<string, Known>();
-  private readonly byKey = new Map<string, Known>();
-  /** uid → last status_version applied (idempotent status application). */
-  private readonly statusVersion = new Map<string, number>();
-  /** uid → last status from the relay, re-applied when a write conflicts or the tunnel returns. */
-  private readonly lastState = new Map<string, PodStateUpdate>();
-  private readonly failed = new Set<string>();
-  /**
-   * uid → generation the relay acknowledged. A pod update that does not change the generation (status
-   * writes, annotations) needs no new intent; reconcile and `gone` states clear the entry when the cloud
-   * side differs.
-   */
-  private readonly applied = new Map<string, number>();
-  /**
-   * Pods whose newest relay status could not be written (API server error, admission refusal). Their sync
-   * writes it again, with the work queue's back-off, as the kubelet's status manager retries: the relay sends a
-   * status only when it changes, so a lost write would otherwise show a stale status indefinitely.
-   */
-  private readonly unwritten = new Set<string>();
-  /** uid → tail of the chain of status writes for that pod. */
-  /** A pod's writes (status, annotation) run one at a time, in order. */
-  private readonly writeLanes = new KeyedLane();
-  /** uid → timer of a delayed (Pending) status write. */
-  private readonly delayedWrites = new Map<string, NodeJS.Timeout>();
-  /** uid → container-group id not yet recorded on the pod (written with its next status). */
-  private readonly unrecordedGroup = new Map<string, string>();
-  /** uid → timer of the lone annotation write, should no status write carry the id first. */
-  private readonly annotateTimers = new Map<string, NodeJS.Timeout>();
+  /** One record per pod uid: identity, relay state, acknowledged generation, pending writes. */
+  private readonly records = new PodRecords();
+  private readonly writer: StatusWriter;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private synced = false;
@@ -109,6 +59,18 @@ export class PodController {
     this.core = kc.makeApiClient(CoreV1Api);
     this.resolver = new PodResolver(kc, opts.nodeName, opts.nodeAllocatable);
     this.events = new EventRecorder(kc, opts.nodeName, opts.events);
+    this.writer = new StatusWriter(
+      this.core,
+      this.records,
+      {
+        get: (name, namespace) => this.informer.get(name, namespace),
+        podByUid: (uid) => this.podByUid(uid),
+        requeue: (k) => this.queue.add(k),
+        stopped: () => this.stopped,
+      },
+      { hostIP: opts.hostIP, pendingStatusDelayMs: opts.pendingStatusDelayMs ?? 1000 },
+      this.log,
+    );
     this.queue = new WorkQueue((k) => this.sync(k), {
       workers: opts.workers ?? 16,
       maxDelayMs: opts.maxRetryDelayMs ?? 30_000,
@@ -127,7 +89,7 @@ export class PodController {
       // The cache keeps the object the informer hands out: managedFields are a large share of each pod
       // and nothing here reads them (controller-runtime's TransformStripManagedFields does the same).
       if (p.metadata?.managedFields) delete p.metadata.managedFields;
-      this.remember(p);
+      this.records.remember(p);
       this.queue.add(key(p.metadata?.namespace, p.metadata?.name));
     };
     this.informer.on('add', enqueue);
@@ -149,9 +111,7 @@ export class PodController {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    for (const t of [...this.delayedWrites.values(), ...this.annotateTimers.values()]) clearTimeout(t);
-    this.delayedWrites.clear();
-    this.annotateTimers.clear();
+    this.records.clearTimers();
     await this.informer.stop();
     this.queue.stop();
   }
@@ -197,7 +157,7 @@ export class PodController {
 
   /** Whether the pod should have a container group: not finished, and not failed by us. */
   private wantedInCloud(pod: V1Pod): boolean {
-    return !isTerminal(pod) && !this.failed.has(pod.metadata?.uid ?? '');
+    return !isTerminal(pod) && !this.records.get(pod.metadata?.uid ?? '')?.failed;
   }
 
   /** After every (re)connect: compare with the relay and re-queue what differs. */
@@ -212,9 +172,10 @@ export class PodController {
       return pod !== undefined && this.wantedInCloud(pod);
     });
     for (const e of [...res.missing, ...res.stale, ...reassert]) {
-      this.applied.delete(e.uid);
-      const k = this.byUid.get(e.uid);
-      if (k) this.queue.add(key(k.namespace, k.name));
+      const r = this.records.get(e.uid);
+      if (!r) continue;
+      r.appliedGeneration = undefined;
+      if (r.ref) this.queue.add(key(r.ref.namespace, r.ref.name));
     }
     // Pods being deleted whose groups are already gone finish now; statuses are re-sent by the watch snapshot.
     for (const p of this.informer.list()) if (p.metadata?.deletionTimestamp) this.queue.add(key(p.metadata.namespace, p.metadata.name));
@@ -226,63 +187,41 @@ export class PodController {
     for (const p of this.informer.list()) this.queue.add(key(p.metadata?.namespace, p.metadata?.name));
   }
 
-  private remember(p: V1Pod): void {
-    const uid = p.metadata?.uid;
-    if (!uid) return;
-    const k: Known = { uid, namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '' };
-    this.byUid.set(uid, k);
-    this.byKey.set(key(k.namespace, k.name), k);
-  }
-
   /** The informer's pod with this uid (undefined once its name belongs to another pod or it is gone). */
   private podByUid(uid: string): V1Pod | undefined {
-    const k = this.byUid.get(uid);
-    const pod = k ? this.informer.get(k.name, k.namespace) : undefined;
+    const ref = this.records.get(uid)?.ref;
+    const pod = ref ? this.informer.get(ref.name, ref.namespace) : undefined;
     return pod?.metadata?.uid === uid ? pod : undefined;
-  }
-
-  private forget(k: Known): void {
-    this.byUid.delete(k.uid);
-    if (this.byKey.get(key(k.namespace, k.name))?.uid === k.uid) this.byKey.delete(key(k.namespace, k.name));
-    this.statusVersion.delete(k.uid);
-    this.lastState.delete(k.uid);
-    this.failed.delete(k.uid);
-    this.applied.delete(k.uid);
-    clearTimeout(this.delayedWrites.get(k.uid));
-    this.delayedWrites.delete(k.uid);
-    clearTimeout(this.annotateTimers.get(k.uid));
-    this.annotateTimers.delete(k.uid);
-    this.unrecordedGroup.delete(k.uid);
-    this.unwritten.delete(k.uid);
   }
 
   private async sync(k: string): Promise<void> {
     const [namespace, name] = k.split('/', 2);
     const pod = this.informer.get(name, namespace);
-    const known = this.byKey.get(k);
+    const known: PodRecord | undefined = this.records.named(k);
     if (!pod || (known && pod.metadata?.uid !== known.uid)) {
       // The object is gone (force-deleted or finished deleting): make sure its group goes too.
       if (known) {
         await this.tunnel.delete(known.uid, 0);
-        this.forget(known);
+        this.records.forget(known);
       }
       if (!pod) return;
     }
-    this.remember(pod);
+    this.records.remember(pod);
     const uid = pod.metadata?.uid ?? '';
+    const record = this.records.get(uid);
 
     if (pod.metadata?.deletionTimestamp) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
       const res = await this.tunnel.delete(uid, grace);
-      if (!res.existed || this.lastState.get(uid)?.gone || isTerminal(pod) || this.failed.has(uid)) await this.removePodObject(pod);
+      if (!res.existed || record?.lastState?.gone || isTerminal(pod) || record?.failed) await this.removePodObject(pod);
       // Otherwise the relay's `gone` status finishes the deletion; check again after the grace period.
       else this.queue.addAfter(k, (grace + 15) * 1000);
       return;
     }
-    if (isTerminal(pod) || this.failed.has(uid)) return;
+    if (isTerminal(pod) || record?.failed) return;
     const generation = pod.metadata?.generation ?? 1;
-    if (this.applied.get(uid) === generation) {
-      if (this.unwritten.has(uid)) await this.writeLatestStatus(pod);
+    if (record?.appliedGeneration === generation) {
+      if (record.unwritten) await this.writer.writeLatestStatus(pod);
       return;
     }
 
@@ -292,7 +231,7 @@ export class PodController {
       intent = buildIntent(pod, resolved, await this.tunnel.maxIntentBytes());
     } catch (e) {
       if (e instanceof ResolveError) {
-        await this.writeStatus(pod, waitingStatus(pod, e.reason, e.message, new Date()));
+        await this.writer.writeStatus(pod, waitingStatus(pod, e.reason, e.message, new Date()));
         // Events are queued behind other pods' events; the retry does not wait for this one.
         void this.events.record(pod, 'Warning', e.reason === 'FailedMount' ? 'FailedMount' : 'Failed', e.message);
         throw e;
@@ -303,9 +242,9 @@ export class PodController {
     try {
       const ack = await this.tunnel.apply(intent);
       this.queue.forget(k);
-      this.applied.set(uid, generation);
+      this.records.of(uid).appliedGeneration = generation;
       // The annotation is for people and tools; it goes with the next status write (the sync does not wait).
-      if (ack.providerId && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== ack.providerId) this.recordGroupId(pod, ack.providerId);
+      if (ack.providerId) this.writer.recordGroupId(pod, ack.providerId);
       if (ack.changed && ack.providerId) {
         // No group id: the relay refused to create one (policy, quota, ECI's own refusal) and reports why in the
         // pod's status and a Warning event. Events are best effort (record never throws); the sync does not wait.
@@ -313,7 +252,7 @@ export class PodController {
       }
       // A status that arrived before the informer knew the pod (e.g. the watch snapshot right after a
       // restart) was kept but not written; the relay will not send it again while nothing changes.
-      await this.writeRelayStatus(pod);
+      await this.writer.writeRelayStatus(pod);
     } catch (e) {
       // The relay refused this intent as it is (a field, a policy, the provider's state): retrying cannot help.
       if (isInvalidArgument(e) || isFailedPrecondition(e)) {
@@ -325,16 +264,17 @@ export class PodController {
 
   /** Applies a status update from the relay (idempotent by status_version). */
   async onPodState(s: PodStateUpdate): Promise<void> {
-    const prev = this.statusVersion.get(s.uid) ?? -1;
+    const r = this.records.of(s.uid);
+    const prev = r.statusVersion ?? -1;
     if (!s.gone && s.statusVersion <= prev) return;
-    this.statusVersion.set(s.uid, s.statusVersion);
-    this.lastState.set(s.uid, s);
+    r.statusVersion = s.statusVersion;
+    r.lastState = s;
     const pod = this.podByUid(s.uid);
     if (!pod) return;
     if (s.gone) {
       if (pod.metadata?.deletionTimestamp) await this.removePodObject(pod);
       else if (!isTerminal(pod)) {
-        this.applied.delete(s.uid);
+        r.appliedGeneration = undefined;
         this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
       }
       return;
@@ -346,142 +286,18 @@ export class PodController {
       })();
     }
     if (s.status) {
-      await this.writeRelayStatus(pod).catch((e: unknown) => {
+      await this.writer.writeRelayStatus(pod).catch((e: unknown) => {
         this.queue.add(key(pod.metadata?.namespace, pod.metadata?.name));
         throw e;
       });
     }
   }
 
-  /** Writes the relay's newest status now, or after the settle delay when it is a Pending one. */
-  private writeRelayStatus(pod: V1Pod): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
-    const delay = this.opts.pendingStatusDelayMs ?? 1000;
-    if (delay > 0 && this.lastState.get(uid)?.status?.phase === 'Pending') {
-      if (!this.delayedWrites.has(uid)) {
-        const timer = setTimeout(() => {
-          this.delayedWrites.delete(uid);
-          if (this.stopped) return;
-          const current = this.podByUid(uid);
-          if (!current) return;
-          const k = key(current.metadata?.namespace, current.metadata?.name);
-          // A failed delayed write is retried by the pod's next sync.
-          this.writeLatestStatus(current).catch((e) => {
-            this.log.warn({ pod: k, err: errorMessage(e) }, 'status write failed; requeued');
-            this.queue.add(k);
-          });
-        }, delay);
-        timer.unref();
-        this.delayedWrites.set(uid, timer);
-      }
-      return Promise.resolve();
-    }
-    clearTimeout(this.delayedWrites.get(uid));
-    this.delayedWrites.delete(uid);
-    return this.writeLatestStatus(pod);
-  }
-
-  /**
-   * Writes the newest relay status of the pod. Writes of one pod are chained and each takes the latest
-   * state when it runs, so a slower write of an older state can never land after a newer one.
-   */
-  private writeLatestStatus(pod: V1Pod): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
-    return this.inPodLane(uid, async () => {
-      const last = this.lastState.get(uid);
-      if (!last?.status || last.gone) return void this.unwritten.delete(uid);
-      const current = this.informer.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
-      try {
-        await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.opts.hostIP, hostIPs: [{ ip: this.opts.hostIP }] });
-        this.unwritten.delete(uid);
-      } catch (e) {
-        this.unwritten.add(uid);
-        throw e;
-      }
-    });
-  }
-
-  /** Runs `job` after the pod's earlier writes (status, annotation) have finished, one at a time per pod. */
-  private inPodLane(uid: string, job: () => Promise<void>): Promise<void> {
-    return this.writeLanes.run(uid, job);
-  }
-
   private async failPod(pod: V1Pod, reason: string, message: string): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
-    this.failed.add(uid);
+    this.records.of(pod.metadata?.uid ?? '').failed = true;
     this.log.warn({ pod: key(pod.metadata?.namespace, pod.metadata?.name), reason, message }, 'pod cannot run on ECI');
-    await this.writeStatus(pod, failedStatus(pod, reason, message, new Date()));
+    await this.writer.writeStatus(pod, failedStatus(pod, reason, message, new Date()));
     void this.events.record(pod, 'Warning', reason, message);
-  }
-
-  /**
-   * Writes status through the status subresource as a merge patch guarded by the pod's uid (as the
-   * kubelet's status manager does); skips no-op writes. A container-group id not yet on the pod goes in
-   * the same patch: the pods/status subresource keeps the patch's annotations (only spec, owner references
-   * and the deletion timestamp are reset), so Running is never shown without the id and it costs no extra
-   * request. A refusal for another uid (isPodReplaced) means the name now belongs to another pod, which
-   * has its own sync.
-   */
-  private async writeStatus(pod: V1Pod, status?: V1PodStatus): Promise<void> {
-    const uid = pod.metadata?.uid ?? '';
-    const groupId = this.unrecordedGroup.get(uid);
-    const annotate = groupId !== undefined && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== groupId;
-    const writeStatus = status !== undefined && podStatusDiffers(pod.status, status);
-    if (!writeStatus && !annotate) {
-      if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
-      return;
-    }
-    // Status and annotation, or the annotation alone (the status is already what the pod shows).
-    const body: StatusPatch | Pick<StatusPatch, 'metadata'> = writeStatus ? statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation }) : { metadata: { uid } };
-    if (annotate) body.metadata = { ...body.metadata, annotations: { [GROUP_ID_ANNOTATION]: groupId } };
-    try {
-      await this.core.patchNamespacedPodStatus(
-        { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', body },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
-    } catch (e) {
-      if (isNotFound(e)) return;
-      if (isPodReplaced(e)) return void this.log.info({ pod: key(pod.metadata?.namespace, pod.metadata?.name), uid }, 'status not written: the pod was replaced');
-      throw e;
-    }
-  }
-
-  /**
-   * Remembers the container-group id to record on the pod with its next status write. Should no status
-   * write carry it within ANNOTATE_ALONE_AFTER_MS (the relay's status equals what the pod shows), it is
-   * written on its own, in the pod's write lane, retried with back-off.
-   */
-  private recordGroupId(pod: V1Pod, groupId: string): void {
-    const uid = pod.metadata?.uid ?? '';
-    this.unrecordedGroup.set(uid, groupId);
-    if (this.annotateTimers.has(uid)) return;
-    const timer = setTimeout(() => {
-      this.annotateTimers.delete(uid);
-      void this.inPodLane(uid, async () => {
-        for (let attempt = 1; !this.stopped && this.unrecordedGroup.has(uid); attempt++) {
-          const current = this.podByUid(uid);
-          if (!current) return;
-          try {
-            return await this.writeStatus(current);
-          } catch (e) {
-            if (attempt >= ANNOTATE_ATTEMPTS) {
-              return void this.log.warn({ pod: key(current.metadata?.namespace, current.metadata?.name), err: errorMessage(e) }, 'could not record the container group id on the pod');
-            }
-            await new Promise((r) => setTimeout(r, ANNOTATE_FIRST_RETRY_MS * 2 ** (attempt - 1)).unref());
-          }
-        }
-      });
-    }, ANNOTATE_ALONE_AFTER_MS);
-    timer.unref();
-    this.annotateTimers.set(uid, timer);
-  }
-
-  private groupIdRecorded(uid: string, groupId: string): void {
-    if (this.unrecordedGroup.get(uid) !== groupId) return;
-    this.unrecordedGroup.delete(uid);
-    clearTimeout(this.annotateTimers.get(uid));
-    this.annotateTimers.delete(uid);
   }
 
   /** The kubelet's last step of a deletion: remove the object with grace 0, guarded by its uid. */
