@@ -6,14 +6,14 @@ import type { TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 
-export interface UserInfo {
+interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
   extra?: Record<string, string[]>;
 }
 
-export interface NodeAttributes {
+interface NodeAttributes {
   verb: string;
   subresources: string[];
 }
@@ -66,7 +66,7 @@ class TtlCache<V> {
   }
 }
 
-export type AuthDecision =
+type AuthDecision =
   | { status: 200; user: UserInfo }
   | { status: 401 | 403 | 500; message: string };
 

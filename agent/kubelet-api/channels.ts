@@ -10,12 +10,12 @@ import type { WebSocket, RawData } from 'ws';
 import type { TerminalSize, TerminalSizeSource } from './backend.js';
 import { InboundBuffer } from './inbound.js';
 
-export const CLOSE_CHANNEL = 255;
+const CLOSE_CHANNEL = 255;
 /** Largest WebSocket message we send: bigger writes go out as several messages, one after the other. */
-export const MAX_SENT_MESSAGE = 64 * 1024;
+const MAX_SENT_MESSAGE = 64 * 1024;
 
 /** Client behaviour the mux drops and counts (the `violation` event). */
-export type ChannelViolation = 'data_after_close' | 'data_on_output_channel' | 'unknown_channel' | 'text_message';
+type ChannelViolation = 'data_after_close' | 'data_on_output_channel' | 'unknown_channel' | 'text_message';
 
 export interface ChannelMuxOptions {
   /** Unsent output beyond what the channels' own in-flight messages explain (default 1 MiB). */
@@ -26,7 +26,7 @@ export interface ChannelMuxOptions {
   pausedProbeMs?: number;
 }
 
-export class ChannelStream extends Duplex {
+class ChannelStream extends Duplex {
   private remoteClosed = false;
   private readonly inbound: InboundBuffer;
 

@@ -3,7 +3,7 @@
 // stream nobody reads costs the stream's high-water mark in bytes, not a Buffer object per byte.
 
 /** Payloads at least this large are pushed as they are; smaller ones are gathered up to this size. */
-export const COALESCE_BYTES = 16 * 1024;
+const COALESCE_BYTES = 16 * 1024;
 
 export class InboundBuffer {
   private pending: Buffer[] = [];
@@ -26,10 +26,6 @@ export class InboundBuffer {
     this.pendingBytes += data.length;
     if (this.pendingBytes >= COALESCE_BYTES) return this.flush();
     return this.buffered() + this.pendingBytes < this.highWaterMark;
-  }
-
-  get size(): number {
-    return this.pendingBytes;
   }
 
   /** Pushes what is gathered (one copy); returns whether the reader wants more. */

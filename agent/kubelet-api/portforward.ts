@@ -22,7 +22,7 @@ interface Pair {
   timer: NodeJS.Timeout;
 }
 
-export interface SpdyPortForwardOptions {
+interface SpdyPortForwardOptions {
   /** A pair whose second stream does not come within this time is reset (kubelet: 30 s). */
   pairTimeoutMs?: number;
   /** Forwarded connections (complete pairs) open at once on one session; more are refused. */

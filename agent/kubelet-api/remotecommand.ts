@@ -12,7 +12,7 @@ import { ChannelMux, terminalSizesFrom, type TerminalSizes } from './channels.js
 export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
 export const WS_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'];
 
-export interface StreamOptions {
+interface StreamOptions {
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
@@ -68,7 +68,7 @@ interface CommandStreams {
  * How long a TTY session waits for the client's first terminal size before it starts anyway. kubectl sends
  * it as soon as its streams exist; starting earlier would show the program a 0x0 terminal.
  */
-export const FIRST_TERMINAL_SIZE_WAIT_MS = 1000;
+const FIRST_TERMINAL_SIZE_WAIT_MS = 1000;
 
 async function run(kind: 'exec' | 'attach', backend: KubeletBackend, req: ExecRequest, s: CommandStreams): Promise<ExecResult> {
   const ac = new AbortController();

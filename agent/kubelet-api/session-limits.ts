@@ -10,7 +10,7 @@
 // server (RBAC on pods/exec, and its own limits).
 
 export type SessionKind = 'exec' | 'attach' | 'portforward' | 'logs';
-export const SESSION_KINDS: readonly SessionKind[] = ['exec', 'attach', 'portforward', 'logs'];
+const SESSION_KINDS: readonly SessionKind[] = ['exec', 'attach', 'portforward', 'logs'];
 
 export interface SessionLimits {
   /** Streaming sessions open at once, all kinds and callers together. */

@@ -39,9 +39,9 @@ export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { maxQueuedBytes: 1 << 20, st
 /** Inbound bytes one SPDY stream's reader may hold (exec stdin, a forwarded connection) before the peer is paused. */
 const STREAM_HIGH_WATER = 64 * 1024;
 
-export type Fail = (code: number, message: string, headers?: Record<string, string>) => void;
+type Fail = (code: number, message: string, headers?: Record<string, string>) => void;
 
-export interface StreamingDeps {
+interface StreamingDeps {
   backend: KubeletBackend;
   metrics: KubeletApiMetrics;
   limiter: SessionLimiter;
@@ -51,7 +51,7 @@ export interface StreamingDeps {
   output: OutputLimits;
 }
 
-export interface UpgradeRequest {
+interface UpgradeRequest {
   req: IncomingMessage;
   socket: Duplex;
   head: Buffer;

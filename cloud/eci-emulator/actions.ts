@@ -22,7 +22,7 @@ export interface ActionContext {
   publicHost: () => string;
 }
 
-export type ActionHandler = (ctx: ActionContext, p: Params, regionId: string) => Promise<Record<string, unknown>> | Record<string, unknown>;
+type ActionHandler = (ctx: ActionContext, p: Params, regionId: string) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 function stableStringify(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;

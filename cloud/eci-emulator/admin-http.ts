@@ -10,7 +10,7 @@ import { ConfigError } from './config.js';
 export const ADMIN_PREFIX = '/__admin/';
 
 /** Why a request may not reach the admin API, as an HTTP status and a message; undefined when it may. */
-export function adminRefusal(req: Pick<IncomingMessage, 'method' | 'headers'>, token: string): { status: number; message: string } | undefined {
+function adminRefusal(req: Pick<IncomingMessage, 'method' | 'headers'>, token: string): { status: number; message: string } | undefined {
   const h = req.headers;
   if (h.origin !== undefined) return { status: 403, message: 'admin API refuses browser requests (an Origin header was sent)' };
   const site = h['sec-fetch-site'];
@@ -33,7 +33,7 @@ function sameSecret(given: string, want: string): boolean {
   return timingSafeEqual(a, b) && given.length === want.length;
 }
 
-export interface AdminHttpDeps {
+interface AdminHttpDeps {
   admin: Admin;
   token: string;
   readBody(req: IncomingMessage): Promise<Buffer>;

@@ -46,7 +46,7 @@ export interface StsKey {
 }
 
 /** Most STS keys remembered at once (a test's token issuer adds one per rotation). */
-export const MAX_STS_KEYS = 1000;
+const MAX_STS_KEYS = 1000;
 
 export interface EmulatorConfig {
   regions: string[];
@@ -142,7 +142,7 @@ function rate(field: string, v: unknown): void {
   if (v !== undefined) num(field, v, 0, 1);
 }
 
-export function validateConfig(c: EmulatorConfig): void {
+function validateConfig(c: EmulatorConfig): void {
   if (!Array.isArray(c.regions) || c.regions.length === 0 || !c.regions.every((r) => typeof r === 'string' && /^[a-z0-9-]+$/.test(r)))
     throw new ConfigError('regions', 'must be a non-empty list of region ids such as "cn-hangzhou"');
   if (!isPlain(c.rateLimits)) throw new ConfigError('rateLimits', 'must be an object of action -> requests per second');

@@ -9,7 +9,7 @@ import { deriveStatus } from './lifecycle.js';
 import { TERMINAL_STATUSES, isoNow, type ContainerSpec, type ContainerStatus, type GroupRecord, type GroupSpec, type GroupStatus } from './model.js';
 import type { Runtime, RuntimeSink } from './runtime/types.js';
 
-export interface GroupFilter {
+interface GroupFilter {
   regionId: string;
   ids?: string[];
   name?: string;
@@ -21,7 +21,7 @@ export interface GroupFilter {
   sinceMs?: number;
 }
 
-export interface Page {
+interface Page {
   groups: GroupRecord[];
   total: number;
   nextToken: string;

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecOptions } from './runtime/types.js';
 
-export interface ExecGrant {
+interface ExecGrant {
   groupId: string;
   regionId: string;
   container: string;

@@ -16,8 +16,8 @@ import type { Runtime } from './runtime/types.js';
 import { createEmulatorServer } from './server.js';
 import { NonceCache } from './signature.js';
 
-export type { EmulatorConfig, ActionFault, StockOutConfig, EmulatorStats, GroupSummary };
-export { ConfigError, defaultConfig, mergeConfig, ACTIONS } from './config.js';
+export type { EmulatorConfig };
+export { ConfigError, defaultConfig } from './config.js';
 
 export interface AccessKey {
   id: string;
@@ -82,7 +82,7 @@ export class ExposureError extends Error {
 }
 
 /** 127.0.0.0/8, ::1 and localhost (the only addresses the emulator binds without `allowNonLoopback`). */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
   return isIP(host) === 4 && host.startsWith('127.');
 }

@@ -22,7 +22,7 @@ export class RateLimiter {
   }
 }
 
-export type FaultDecision = { kind: 'none' } | { kind: 'error'; error: EciError } | { kind: 'timeout'; ms: number } | { kind: 'reset' };
+type FaultDecision = { kind: 'none' } | { kind: 'error'; error: EciError } | { kind: 'timeout'; ms: number } | { kind: 'reset' };
 
 export function decideFault(f: ActionFault | undefined, random: () => number = Math.random): FaultDecision {
   if (!f) return { kind: 'none' };

@@ -18,7 +18,7 @@ import { FlattenError, unflatten } from './unflatten.js';
 const MAX_BODY = 4 << 20;
 const RPC_COMMON = new Set(['Action', 'Format', 'Version', 'Timestamp', 'SignatureNonce', 'SignatureMethod', 'SignatureVersion', 'SignatureType', 'AccessKeyId', 'Signature', 'SecurityToken']);
 
-export interface ServerDeps {
+interface ServerDeps {
   config: () => EmulatorConfig;
   ctx: ActionContext;
   admin: Admin;

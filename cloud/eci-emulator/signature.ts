@@ -5,7 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { EciError } from './errors.js';
 
-export interface SignedRequest {
+interface SignedRequest {
   method: string;
   pathname: string;
   query: URLSearchParams;
@@ -17,19 +17,19 @@ export interface SignedRequest {
 export type KeyRecord = string | { secret: string; securityToken: string; expiresAt: number };
 export type SecretLookup = (accessKeyId: string) => KeyRecord | undefined;
 
-export interface AuthCheckOptions {
+interface AuthCheckOptions {
   secretFor: SecretLookup;
   nonces: NonceCache;
   maxSkewMs: number;
   now?: number;
 }
 
-export interface AuthResult {
+interface AuthResult {
   accessKeyId: string;
   scheme: 'ACS3-HMAC-SHA256' | 'HMAC-SHA1';
 }
 
-export const rfc3986 = (s: string): string =>
+const rfc3986 = (s: string): string =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -46,13 +46,13 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** Canonical query for ACS3: keys sorted (JS default), `key=rfc3986(value)` joined by `&`. */
-export function acs3CanonicalQuery(query: URLSearchParams): string {
+function acs3CanonicalQuery(query: URLSearchParams): string {
   const last = new Map<string, string>();
   for (const [k, v] of query) last.set(k, v);
   return [...last.keys()].sort().map((k) => `${k}=${rfc3986(last.get(k)!)}`).join('&');
 }
 
-export function acs3Signature(req: SignedRequest, signedHeaders: string[], secret: string): string {
+function acs3Signature(req: SignedRequest, signedHeaders: string[], secret: string): string {
   const canonicalHeaders = signedHeaders.map((n) => `${n}:${(header(req.headers, n) ?? '').trim()}\n`).join('');
   const canonical = [
     req.method.toUpperCase(),
@@ -66,7 +66,7 @@ export function acs3Signature(req: SignedRequest, signedHeaders: string[], secre
   return createHmac('sha256', secret).update(stringToSign).digest('hex');
 }
 
-export function v2Signature(method: string, query: URLSearchParams, secret: string): string {
+function v2Signature(method: string, query: URLSearchParams, secret: string): string {
   const last = new Map<string, string>();
   for (const [k, v] of query) if (k !== 'Signature') last.set(k, v);
   const canonical = [...last.keys()].sort().map((k) => `${rfc3986(k)}=${rfc3986(last.get(k)!)}`).join('&');

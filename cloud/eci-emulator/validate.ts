@@ -9,14 +9,14 @@ export type Params = { [key: string]: FlatTree };
 
 const join = (path: string, key: string | number): string => (path ? `${path}.${key}` : String(key));
 
-export function obj(p: Params, key: string, path = ''): Params | undefined {
+function obj(p: Params, key: string, path = ''): Params | undefined {
   const v = p[key];
   if (v === undefined) return undefined;
   if (typeof v === 'string' || Array.isArray(v)) throw invalidParameter(join(path, key), 'expected a structure of sub-parameters');
   return v;
 }
 
-export function list(p: Params, key: string, path = ''): FlatTree[] {
+function list(p: Params, key: string, path = ''): FlatTree[] {
   const v = p[key];
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw invalidParameter(join(path, key), `expected a list (${join(path, key)}.N)`);
@@ -62,7 +62,7 @@ export function bool(p: Params, key: string, path = ''): boolean | undefined {
 }
 
 /** A list of plain strings sent as `Key.N`. */
-export function strList(p: Params, key: string, path = '', maxItemLen = 4096): string[] {
+function strList(p: Params, key: string, path = '', maxItemLen = 4096): string[] {
   return list(p, key, path).map((v, i) => {
     if (typeof v !== 'string') throw invalidParameter(join(path, `${key}.${i + 1}`), 'expected a single value');
     if (v.length > maxItemLen) throw invalidParameter(join(path, `${key}.${i + 1}`), `longer than ${maxItemLen} characters`);

@@ -26,7 +26,7 @@ export interface EciCallerOptions {
   log?: Logger;
 }
 
-export interface EciCallStats {
+interface EciCallStats {
   /** Attempts sent to ECI, by action (retries included). */
   attemptsByAction: Record<string, number>;
   /** Failed attempts, by error code. */
@@ -35,7 +35,7 @@ export interface EciCallStats {
 }
 
 /** Prometheus metrics of ECI calls, registered once per registry. */
-export class EciMetrics {
+class EciMetrics {
   readonly calls: Counter<'tenant' | 'action' | 'code'>;
   readonly errors: Counter<'tenant' | 'action' | 'code'>;
   readonly retries: Counter<'tenant' | 'action'>;
@@ -49,14 +49,14 @@ export class EciMetrics {
 }
 
 const metricsByRegistry = new WeakMap<Registry, EciMetrics>();
-export function eciMetrics(registry: Registry): EciMetrics {
+function eciMetrics(registry: Registry): EciMetrics {
   let m = metricsByRegistry.get(registry);
   if (!m) metricsByRegistry.set(registry, (m = new EciMetrics(registry)));
   return m;
 }
 
 /** Thrown when an attempt outlives its timeout without the SDK noticing (same name as the SDK's own timeout). */
-export class CallTimeoutError extends Error {
+class CallTimeoutError extends Error {
   constructor(action: string, ms: number) {
     super(`ECI ${action} did not answer within ${ms} ms`);
     this.name = 'RequestTimeoutError';

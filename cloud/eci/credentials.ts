@@ -33,7 +33,7 @@ export type CredentialsSpec =
   | { kind: 'ram-role-arn'; roleArn: string; source: BaseCredentialsSpec; sessionName?: string; externalId?: string; durationSeconds?: number; stsEndpoint?: string }
   | { kind: 'oidc'; roleArn: string; providerArn: string; tokenFile: string; sessionName?: string; durationSeconds?: number; stsEndpoint?: string };
 
-export const CREDENTIALS_REF_FORMS =
+const CREDENTIALS_REF_FORMS =
   'env:PREFIX, file:/path (an AccessKey), default (the @alicloud/credentials default chain), ecs-ram-role[:<role>], uri:<https URL, or http on loopback>, ram-role-arn:<role ARN>[?source=env:PREFIX|file:/path|default&sessionName=&externalId=&durationSeconds=&stsEndpoint=], oidc[:<role ARN>?providerArn=&tokenFile=&sessionName=&durationSeconds=&stsEndpoint=]';
 
 const ROLE_ARN = /^acs:ram::\d{1,32}:role\/[A-Za-z0-9._@+=,-]{1,64}$/;

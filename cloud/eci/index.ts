@@ -10,14 +10,14 @@ import { credentialFor, type EciCredential, type EciCredentials } from './creden
 import type { EciCaller } from './api.js';
 import type { TenantScope } from '../pod-provider/provider.js';
 
-export interface EciConnection {
+interface EciConnection {
   /** `host[:port]`; default `eci.<region>.aliyuncs.com`. */
   endpoint?: string;
   protocol?: 'http' | 'https';
   timeoutMs?: number;
 }
 
-export interface EciBackendOptions {
+interface EciBackendOptions {
   connection: EciConnection;
   /** Credentials per tenant (asked once per tenant and settings); default: `credentialFor(tenant.credentialsRef)`. */
   credentials?: (scope: TenantScope) => EciCredentials | EciCredential;

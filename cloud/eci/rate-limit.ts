@@ -42,10 +42,6 @@ export class ActionLimiter {
     }
   }
 
-  rate(action: EciAction): ActionRate {
-    return this.rates[action];
-  }
-
   /** Resolves when one call of `action` may be sent; rejects with the signal's reason if aborted first. */
   async take(action: EciAction, signal?: AbortSignal): Promise<void> {
     const bucket = this.bucket(action);

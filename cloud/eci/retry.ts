@@ -17,7 +17,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5000, maxTotalMs: 30_000 };
 
-export interface SdkErrorShape {
+interface SdkErrorShape {
   code?: unknown;
   statusCode?: unknown;
   message?: unknown;
@@ -46,7 +46,7 @@ export function errorCodeOf(err: unknown): string {
   return 'Unknown';
 }
 
-export interface RetryHooks {
+interface RetryHooks {
   /** Called before each retry with the error that caused it and the upcoming attempt number (2..maxAttempts). */
   onRetry?: (err: unknown, nextAttempt: number, c: ClassifiedError) => void;
   signal?: AbortSignal;

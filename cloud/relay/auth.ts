@@ -33,7 +33,7 @@ export class AuthError extends Error {
   }
 }
 
-export type ReloadResult = (file: 'client_ca' | 'tokens', result: 'ok' | 'error') => void;
+type ReloadResult = (file: 'client_ca' | 'tokens', result: 'ok' | 'error') => void;
 
 /** Re-reads a file when its mtime, size or inode changes; a read or parse error keeps the last good value. */
 class WatchedFile<T> {

@@ -14,13 +14,13 @@ import { agentKey } from './keys.js';
 import { METADATA, protocolProblem } from '../../proto/wire.js';
 
 /** The parts of a grpc-js server call the authorizer reads. */
-export interface CallSource {
+interface CallSource {
   metadata: grpc.Metadata;
   getPeer(): string;
   getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
 }
 
-export interface AuthorizedCall {
+interface AuthorizedCall {
   identity: AgentIdentity;
   scope: TenantScope;
   /** What the call presented; open streams are re-checked with it (revocation.ts). */

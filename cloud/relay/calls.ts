@@ -24,7 +24,7 @@ export interface CallContext {
   log: Logger;
 }
 
-export interface CallDeps {
+interface CallDeps {
   authorizer: CallAuthorizer;
   slots: SessionSlots;
   streams: OpenStreams;

@@ -1,6 +1,5 @@
 // Relay configuration (tenants, agent identities, limits) parsed and validated; every error names the
-// offending field. Pure: no I/O except `loadRelayConfig`, which reads the (YAML or JSON) file.
-import { readFileSync } from 'node:fs';
+// offending field. Pure: the text of the (YAML or JSON) file in, a checked RelayConfig out (no I/O).
 import { load as loadYaml } from 'js-yaml';
 import type { TenantConfig } from '../pod-provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
@@ -115,7 +114,7 @@ function tagValueProblem(id: string): string | undefined {
 }
 
 /** Tag keys under this prefix are the gateway's own (cluster id, pod uid, tenant id…); tenants cannot set them. */
-export const RESERVED_TAG_PREFIX = 'ecigw.io/';
+const RESERVED_TAG_PREFIX = 'ecigw.io/';
 
 /**
  * What makes two tenants or two clusters indistinguishable on the relay or in ECI is refused here:
@@ -174,14 +173,4 @@ export function relayConfigFromText(text: string, file = '(config)'): RelayConfi
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(root)', `${file}: must be a mapping`);
   return parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {} });
-}
-
-export function loadRelayConfig(file: string): RelayConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError('(file)', `${file}: ${(e as Error).message}`);
-  }
-  return relayConfigFromText(text, file);
 }

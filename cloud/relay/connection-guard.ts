@@ -10,7 +10,7 @@ import type { Logger } from '../../common/log.js';
 import type { AuthObserver } from './authorize.js';
 import type { RelayLimits } from './limits.js';
 
-export type GuardLimits = Pick<
+type GuardLimits = Pick<
   RelayLimits,
   | 'maxConnections'
   | 'maxConnectionsPerSource'
@@ -21,10 +21,10 @@ export type GuardLimits = Pick<
   | 'authFailureBurstPerSource'
 >;
 
-export type RejectReason = 'max_connections' | 'source_connections' | 'source_rate' | 'auth_failures' | 'handshake_timeout';
+type RejectReason = 'max_connections' | 'source_connections' | 'source_rate' | 'auth_failures' | 'handshake_timeout';
 
 /** Sources remembered at most (an IPv6 attacker has many); idle ones are forgotten first. */
-export const MAX_TRACKED_SOURCES = 65_536;
+const MAX_TRACKED_SOURCES = 65_536;
 
 /**
  * The source a connection is counted against: an IPv4 address (also when IPv4-mapped), or the /64
@@ -65,7 +65,7 @@ const full = (size: number, perInterval: number, interval: 'second' | 'minute'):
   return b;
 };
 
-export interface GuardMetrics {
+interface GuardMetrics {
   rejected: Counter<'reason'>;
   open: Gauge;
 }
@@ -102,10 +102,6 @@ export class ConnectionGuard implements AuthObserver {
     const server = this.server;
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
-  }
-
-  get openConnections(): number {
-    return this.conns.size;
   }
 
   private source(key: string): SourceState {

@@ -15,7 +15,7 @@ import type { RelayLimits } from './limits.js';
 import type { StatusHub } from './status-hub.js';
 import { ValidationError, requireUid, validateIntent } from './validate.js';
 
-export interface HandlerDeps {
+interface HandlerDeps {
   calls: Calls;
   hub: StatusHub;
   limits: RelayLimits;

@@ -16,7 +16,7 @@ export interface IdentityGrant {
  * alphanumeric at both ends). No separator a key could be built with ('/', ':', NUL, '.') can appear,
  * ids fit an ECI tag value untruncated, and ids that differ only in case cannot both exist.
  */
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function dnsLabelProblem(id: unknown): string | undefined {
   if (typeof id !== 'string' || !DNS_LABEL.test(id)) {
@@ -31,7 +31,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
  * One identity's grant: `"<tenant>"` (allowed only when that tenant has exactly one cluster id) or
  * `{ tenant, clusterIds }` whose cluster ids the tenant lists.
  */
-export function parseGrant(v: unknown, field: string, tenants: Record<string, TenantConfig>): IdentityGrant {
+function parseGrant(v: unknown, field: string, tenants: Record<string, TenantConfig>): IdentityGrant {
   if (typeof v === 'string') {
     const t = tenants[v];
     if (!t) throw new FieldError(field, `unknown tenant ${JSON.stringify(v)}`);

@@ -7,7 +7,7 @@ import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.js';
 import type { Credential } from './auth.js';
 
-export interface OpenStream {
+interface OpenStream {
   kind: string;
   /** Credential key (keys.ts) of the identity that opened it, and the cluster it claimed. */
   identityKey: string;
@@ -19,7 +19,7 @@ export interface OpenStream {
 }
 
 /** Re-checks one stream: undefined if it may go on, else the status to end it with. */
-export type StreamCheck = (s: OpenStream) => { code: grpc.status; details: string } | undefined;
+type StreamCheck = (s: OpenStream) => { code: grpc.status; details: string } | undefined;
 
 export class OpenStreams {
   private readonly streams = new Set<OpenStream>();
@@ -32,10 +32,6 @@ export class OpenStreams {
   add(s: OpenStream): () => void {
     this.streams.add(s);
     return () => this.streams.delete(s);
-  }
-
-  get size(): number {
-    return this.streams.size;
   }
 
   /** Re-checks every open stream; ends and forgets those that fail. Returns how many were ended. */

@@ -23,7 +23,7 @@ import { SessionSlots } from './session-slots.js';
 import { StatusHub } from './status-hub.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 
-export interface StartRelayOptions {
+interface StartRelayOptions {
   host?: string;
   port?: number;
   tls: RelayTlsFiles;

@@ -104,10 +104,4 @@ export class SessionSlots {
       if (i >= 0) s.watches.splice(i, 1);
     };
   }
-
-  /** Open sessions of one agent by cap class (tests, metrics). */
-  openCounts(agent: string): Record<Interactive | 'watch', number> {
-    const s = this.agents.get(agent);
-    return { exec: s?.open.exec ?? 0, logs: s?.open.logs ?? 0, portforward: s?.open.portforward ?? 0, watch: s?.watches.length ?? 0 };
-  }
 }

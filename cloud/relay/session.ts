@@ -8,9 +8,9 @@ import type { Logger } from '../../common/log.js';
 /** 64 KiB of not-yet-sent bytes per direction per session, then the producer is paused. */
 export const SESSION_BUFFER_BYTES = 64 * 1024;
 /** Largest message built by coalescing queued output chunks. */
-export const MAX_COALESCED_BYTES = 256 * 1024;
+const MAX_COALESCED_BYTES = 256 * 1024;
 
-export interface SessionTimeouts {
+interface SessionTimeouts {
   startTimeoutMs: number;
   sendTimeoutMs: number;
   idleTimeoutMs: number;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { PodProvider, PodState, TenantScope } from '../pod-provider/provider.js';
 import { scopeKey } from './keys.js';
 
-export interface SequencedState {
+interface SequencedState {
   seq: number;
   state: PodState;
 }

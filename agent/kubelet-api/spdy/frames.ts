@@ -4,15 +4,15 @@
 import { Deflate, Inflate, Z_SYNC_FLUSH } from 'pako';
 import { SPDY3_DICTIONARY } from './dictionary.js';
 
-export const SPDY_VERSION = 3;
-export const FLAG_FIN = 0x01;
-export const FLAG_UNIDIRECTIONAL = 0x02;
+const SPDY_VERSION = 3;
+const FLAG_FIN = 0x01;
+const FLAG_UNIDIRECTIONAL = 0x02;
 /** Largest frame payload we accept (spdystream writes at most 16 MiB-1; we stay well below for memory). */
 export const MAX_FRAME_PAYLOAD = 1 << 20;
 /** Largest decompressed header block we accept. */
-export const MAX_HEADER_BLOCK = 256 * 1024;
+const MAX_HEADER_BLOCK = 256 * 1024;
 
-export enum FrameType {
+enum FrameType {
   SynStream = 1,
   SynReply = 2,
   RstStream = 3,
@@ -162,10 +162,6 @@ export function decodeHeaderBlock(raw: Buffer, streamId: number): Headers {
     headers.set(lower, values);
   }
   return headers;
-}
-
-export function headerValue(h: Headers, name: string): string | undefined {
-  return h.get(name.toLowerCase())?.[0];
 }
 
 function controlFrame(type: FrameType, flags: number, payload: Buffer): Buffer {

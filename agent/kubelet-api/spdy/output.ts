@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { encodeFrame, type Frame, type HeaderCompressor } from './frames.js';
 
-export interface OutputBounds {
+interface OutputBounds {
   /** Unsent bytes above which the session stops reading the peer. */
   maxQueuedBytes: number;
   /** Unsent writes (frames) above which the session stops reading the peer. */
@@ -17,7 +17,7 @@ export interface OutputBounds {
 }
 
 /** What the output tells its session. */
-export interface OutputHooks {
+interface OutputHooks {
   /** True once the session has ended: nothing more is written. */
   closed(): boolean;
   /** Something was written (activity for the idle timeout). */

@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { SpdyStream } from './stream.js';
 
-export interface ReadGateOptions {
+interface ReadGateOptions {
   /** Inbound bytes all streams' readers may hold together before the socket is paused. */
   inputBudget: number;
   /** PING interval while paused. */
@@ -15,7 +15,7 @@ export interface ReadGateOptions {
 }
 
 /** What the gate asks of its session. */
-export interface ReadGateHooks {
+interface ReadGateHooks {
   closed(): boolean;
   /** Output over its bound (the session must not read either). */
   outputBlocked(): boolean;

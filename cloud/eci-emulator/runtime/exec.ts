@@ -11,7 +11,7 @@ import type { ExecOptions, ExecSession } from './types.js';
 const PTY_HELPER = fileURLToPath(new URL('./pty-helper.py', import.meta.url));
 
 /** Who keeps count of running execs (to kill them with their group, and at exit). */
-export interface ExecTracker {
+interface ExecTracker {
   started(child: ChildProcess): void;
   exited(child: ChildProcess): void;
 }

@@ -4,16 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import type { ContainerSpec } from '../model.js';
 
-export type ImageKind = 'shell' | 'web' | 'pause' | 'unknown';
+type ImageKind = 'shell' | 'web' | 'pause' | 'unknown';
 
 const SHELL = new Set(['busybox', 'alpine', 'ubuntu', 'debian', 'centos', 'fedora', 'bash', 'rockylinux', 'almalinux', 'amazonlinux', 'archlinux', 'opensuse', 'alinux', 'alinux2', 'alinux3', 'anolisos', 'eci-emulator/shell']);
 const WEB = new Set(['nginx', 'httpd', 'eci-emulator/web', 'nginxinc/nginx-unprivileged']);
 const PAUSE = new Set(['pause', 'eci-emulator/pause']);
 
-export const WEB_SERVER_SCRIPT = fileURLToPath(new URL('./web-server.mjs', import.meta.url));
+const WEB_SERVER_SCRIPT = fileURLToPath(new URL('./web-server.mjs', import.meta.url));
 
 /** `registry.io:5000/library/nginx:1.25@sha256:..` -> `nginx`; `eci-emulator/web:latest` -> `eci-emulator/web`. */
-export function imageRepository(image: string): string {
+function imageRepository(image: string): string {
   let ref = image.split('@')[0];
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
@@ -24,7 +24,7 @@ export function imageRepository(image: string): string {
   return parts.join('/').toLowerCase();
 }
 
-export function imageKind(image: string): ImageKind {
+function imageKind(image: string): ImageKind {
   const repo = imageRepository(image);
   const last = repo.split('/').pop() ?? repo;
   if (WEB.has(repo) || WEB.has(last)) return 'web';
@@ -33,7 +33,7 @@ export function imageKind(image: string): ImageKind {
   return 'unknown';
 }
 
-export type LaunchPlan = { argv: string[]; web: boolean } | { error: string };
+type LaunchPlan = { argv: string[]; web: boolean } | { error: string };
 
 /** What to execute for a container (before mount-path rewriting). Docker semantics: Command replaces the entrypoint, Args the CMD. */
 export function launchPlan(spec: ContainerSpec): LaunchPlan {

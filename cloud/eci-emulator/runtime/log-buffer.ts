@@ -2,7 +2,7 @@
 // Also splits a byte stream into lines (partial lines are held until a newline or flush()).
 import type { LogLine } from './types.js';
 
-export function rfc3339Nano(ms: number, seq = 0): string {
+function rfc3339Nano(ms: number, seq = 0): string {
   const base = new Date(ms).toISOString(); // 2024-01-01T00:00:00.123Z
   return `${base.slice(0, 23)}${String(seq % 1_000_000).padStart(6, '0')}Z`;
 }
@@ -51,7 +51,7 @@ export class LogBuffer {
   }
 }
 
-export interface LogQuery {
+interface LogQuery {
   tail?: number;
   sinceSeconds?: number;
   startTimeMs?: number;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 const CLK_TCK = 100;
 const PAGE = 4096;
 
-export interface ProcUsage {
+interface ProcUsage {
   cpuNs: number;
   rssBytes: number;
   pids: number[];
@@ -39,9 +39,4 @@ export function processGroupUsage(pgids: Set<number>): Map<number, ProcUsage> {
     u.rssBytes += Number(rest[21]) * PAGE;
   }
   return out;
-}
-
-/** True while any process of the group is alive (zombies excluded). */
-export function groupAlive(pgid: number): boolean {
-  return (processGroupUsage(new Set([pgid])).get(pgid)?.pids.length ?? 0) > 0;
 }

@@ -58,7 +58,7 @@ export function removeSandbox(dataDir: string, groupId: string): void {
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Rewrites absolute mount paths (and the working dir) that appear as whole path prefixes inside `s`. */
-export function rewritePaths(s: string, paths: string[], fsRoot: string): string {
+function rewritePaths(s: string, paths: string[], fsRoot: string): string {
   const usable = [...new Set(paths)].filter((p) => p.startsWith('/') && p !== '/').sort((a, b) => b.length - a.length);
   if (usable.length === 0) return s;
   const re = new RegExp(`(^|[\\s='"\`:;(,])(${usable.map(escapeRe).join('|')})(?=$|[/\\s'"\`;:),&|>])`, 'g');

@@ -1,6 +1,6 @@
 // The contract between the state machine (controller.ts) and a runtime that "runs" container groups.
 // A runtime reports container state changes and events through RuntimeSink; the controller derives group status.
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ContainerStatus, GroupRecord } from '../model.js';
 
 export interface RuntimeSink {
@@ -58,4 +58,3 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export type { Duplex };

@@ -5,7 +5,7 @@
 import { isSupportedSpec, parseQuantity, GIB } from './resources.js';
 import type { Issues } from './types.js';
 
-export const ANNOTATION_PREFIX = 'k8s.aliyun.com/';
+const ANNOTATION_PREFIX = 'k8s.aliyun.com/';
 export const A = {
   useSpecs: 'k8s.aliyun.com/eci-use-specs',
   spotStrategy: 'k8s.aliyun.com/eci-spot-strategy',
@@ -83,7 +83,7 @@ export const ID = (prefix: string): RegExp => new RegExp(`^${prefix}-[a-z0-9]{4,
 /** A RAM role name (`eci-ram-role-name`). */
 export const RAM_ROLE_NAME = /^[A-Za-z0-9.-]{1,64}$/;
 /** A registry host with an optional port (`plain-http-registry`, `insecure-registry`). */
-export const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/;
+const REGISTRY_HOST = /^[A-Za-z0-9.-]+(:\d+)?$/;
 /** An OSS bucket name (`eci-data-cache-bucket`): 3-63 of a-z, 0-9 and '-', a letter or digit at both ends. */
 export const OSS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** An ACR Enterprise instance ID (`acr-instance-ids`). */

@@ -7,9 +7,9 @@ import { containerResources, parseQuantity, type ContainerResources } from './re
 import { expandVars, referencedVars } from './expansion.js';
 import type { Issues, ResolvedPodInputs } from './types.js';
 
-export type ContainerKind = 'containers' | 'initContainers';
+type ContainerKind = 'containers' | 'initContainers';
 
-export interface ContainerContext {
+interface ContainerContext {
   pod: V1Pod;
   resolved: ResolvedPodInputs;
   issues: Issues;
@@ -17,9 +17,9 @@ export interface ContainerContext {
 }
 
 /** Field paths ECI's EnvironmentVar.N.FieldRef.FieldPath resolves itself. */
-export const ECI_FIELD_REFS = new Set(['status.podIP']);
+const ECI_FIELD_REFS = new Set(['status.podIP']);
 /** Capabilities ECI lets a container add (docs: SecurityContext.Capability.Add). */
-export const ECI_ADDABLE_CAPABILITIES = new Set(['NET_ADMIN', 'NET_RAW']);
+const ECI_ADDABLE_CAPABILITIES = new Set(['NET_ADMIN', 'NET_RAW']);
 /** containerd's default capability set: adding these is a no-op, so they are accepted and not sent. */
 const DEFAULT_CAPABILITIES = new Set(['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE']);
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
@@ -105,7 +105,7 @@ function findContainer(pod: V1Pod, name: string): V1Container | undefined {
 }
 
 /** Downward-API fields the mapper can fill in from the pod object itself. */
-export function localFieldRef(fieldPath: string, pod: V1Pod): string | undefined {
+function localFieldRef(fieldPath: string, pod: V1Pod): string | undefined {
   const md = pod.metadata ?? {};
   const sel = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (sel) return (sel[1] === 'labels' ? md.labels : md.annotations)?.[sel[2]!] ?? '';

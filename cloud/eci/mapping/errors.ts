@@ -2,7 +2,7 @@
 // readable message (ProviderThrottled, ProviderUnavailable, OutOfStock, QuotaExceeded, InvalidPodSpec, ...).
 // Pure: the caller decides what to do (retry with back-off, or mark the pod Failed with the message).
 
-export interface EciErrorLike {
+interface EciErrorLike {
   code?: string;
   statusCode?: number;
   message?: string;

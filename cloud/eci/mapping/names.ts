@@ -11,10 +11,10 @@ export const TAG_POD_NAME = 'ecigw.io/pod-name';
 export const TAG_POD_UID = 'ecigw.io/pod-uid';
 export const IDENTITY_TAG_KEYS = [TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID] as const;
 
-export const MAX_GROUP_NAME = 128;
+const MAX_GROUP_NAME = 128;
 export const MAX_TAGS = 20;
-export const MAX_TAG_KEY = 128;
-export const MAX_TAG_VALUE = 128;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 128;
 const HASH_LEN = 8;
 
 export function shortHash(text: string, len = HASH_LEN): string {
@@ -61,12 +61,12 @@ export function fitTagValue(value: string): string {
   return `${value.slice(0, MAX_TAG_VALUE - HASH_LEN - 1)}-${shortHash(value)}`;
 }
 
-export interface TagPair {
+interface TagPair {
   key: string;
   value: string;
 }
 
-export interface TagSources {
+interface TagSources {
   clusterId: string;
   namespace: string;
   podName: string;

@@ -10,13 +10,10 @@ import { podTotal, roundUpToSpec, parseQuantity, GIB, ECI_SPECS } from './resour
 import { mapVolumes } from './volumes.js';
 import { Issues, type MappingResult, type PodSpecInput, type TenantPlacement } from './types.js';
 
-export const MAX_CONTAINERS = 20;
+const MAX_CONTAINERS = 20;
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 /** Sysctl names/prefixes ECI accepts in SecurityContext.Sysctl (namespaced kernel parameters only). */
 const SYSCTL_ALLOWED = [/^kernel\.shm/, /^kernel\.msg/, /^kernel\.sem$/, /^fs\.mqueue\./, /^net\./];
-
-/** Pod spec fields that are fine to ignore on a virtual node (scheduling hints and on-prem-only concerns). */
-export const IGNORED_POD_FIELDS = ['nodeSelector', 'nodeName', 'affinity', 'tolerations', 'topologySpreadConstraints', 'priority', 'priorityClassName', 'preemptionPolicy', 'schedulerName', 'schedulingGates', 'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'enableServiceLinks', 'overhead'];
 
 function checkPodLevel(spec: V1PodSpec, issues: Issues): void {
   if (spec.hostNetwork) issues.error('spec.hostNetwork', 'hostNetwork is not supported on a virtual node: an ECI instance has its own network namespace and IP; remove hostNetwork (and hostPort)');
@@ -228,7 +225,7 @@ export function podToCreateRequest(input: PodSpecInput): MappingResult<$Eci.Crea
   return issues.result(request);
 }
 
-export interface UpdatableDiff {
+interface UpdatableDiff {
   /** True when an UpdateContainerGroup call is needed (container images changed). */
   updateNeeded: boolean;
   imageChanges: Array<{ kind: 'containers' | 'initContainers'; name: string; from?: string; to?: string }>;

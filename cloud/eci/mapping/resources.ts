@@ -21,7 +21,7 @@ export function parseQuantity(q: string | number | undefined): number | undefine
 }
 
 export const GIB = 2 ** 30;
-export const GPU_RESOURCE = 'nvidia.com/gpu';
+const GPU_RESOURCE = 'nvidia.com/gpu';
 
 /** vCPU -> supported memory sizes (GiB), available in all ECI regions. */
 export const ECI_SPECS: ReadonlyArray<{ cpu: number; memory: readonly number[] }> = [
@@ -61,7 +61,7 @@ export interface ContainerResources {
   gpu?: number;
 }
 
-export type ResourceProblem = { resource: string; value: string };
+type ResourceProblem = { resource: string; value: string };
 
 /** Reads cpu/memory/gpu of one container; malformed quantities are reported via `bad`. */
 export function containerResources(c: V1Container, bad: (p: ResourceProblem) => void): ContainerResources {

@@ -18,7 +18,7 @@ export interface PodEvent {
   lastTimestamp: Date;
 }
 
-export interface PodStatusResult {
+interface PodStatusResult {
   status: V1PodStatus;
   events: PodEvent[];
 }
@@ -31,7 +31,7 @@ export const PHASE_BY_STATUS: Record<string, string> = {
 const TERMINATED_STATES = new Set(['Terminated', 'Succeeded', 'Failed', 'Canceled']);
 const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'RegistryUnavailable']);
 
-export function containerIdFor(groupId: string | undefined, name: string): string {
+function containerIdFor(groupId: string | undefined, name: string): string {
   return `eci://${groupId ?? 'unknown'}/${name}`;
 }
 

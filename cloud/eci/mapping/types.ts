@@ -33,7 +33,7 @@ export interface ResolvedPodInputs {
 }
 
 /** Cluster DNS reachable from ECI; enables a faithful ClusterFirst mapping (see README). */
-export interface ClusterDnsDefaults {
+interface ClusterDnsDefaults {
   nameservers: string[];
   /** Defaults to `cluster.local`. */
   clusterDomain?: string;

@@ -14,7 +14,7 @@ export interface PolicyContext {
   own: { vSwitchIds: readonly string[]; securityGroupId?: string };
 }
 
-export interface PolicyDenial {
+interface PolicyDenial {
   /** Where the pod asked: `metadata.annotations[<key>]` or a spec path. */
   field: string;
   /** The policy key that decided, e.g. `ramRoles` or `eip.create`. */
@@ -24,7 +24,7 @@ export interface PolicyDenial {
 
 const SPEC_CPU_MEM = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)Gi$/;
 /** Values the pod author wrote are echoed in the pod's status and an Event: at most this many characters of each. */
-export const MAX_ECHOED = 128;
+const MAX_ECHOED = 128;
 
 /** JSON-quoted (control characters escaped) and bounded. */
 function quoted(v: string): string {

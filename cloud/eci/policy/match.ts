@@ -2,7 +2,7 @@
 // path component is a registry only if it has a '.' or ':' or is `localhost`; otherwise Docker Hub), registry
 // patterns (`host[:port]`, `*.domain`, `*`) and `*` wildcards for instance types. Pure.
 
-export const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB = 'docker.io';
 
 /** The registry host[:port] an image is pulled from, lower-cased (`nginx` → `docker.io`). */
 export function registryOf(image: string): string {

@@ -12,14 +12,14 @@ import { classify } from '../retry.js';
 import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';
 import { TenantQuota } from './quota.js';
 
-export const REASON_POLICY_DENIED = 'PolicyDenied';
-export const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
+const REASON_POLICY_DENIED = 'PolicyDenied';
+const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
 
-export type CreateAdmission =
+type CreateAdmission =
   | { ok: true; done(created: boolean): void }
   | { ok: false; reason: typeof REASON_POLICY_DENIED | typeof REASON_QUOTA_EXCEEDED; message: string };
 
-export interface AdmissionDeps {
+interface AdmissionDeps {
   /** Every group carrying `tags` (the tenant's own tags, any cluster), a page at a time. */
   pagesByTags(scope: TenantScope, tags: TagPair[]): AsyncIterable<EciGroup[]>;
   /** See TenantQuota (default 2000 ms). */
@@ -29,7 +29,7 @@ export interface AdmissionDeps {
 }
 
 /** The tags all of a tenant's groups carry, whatever their cluster. */
-export function tenantTags(scope: TenantScope): TagPair[] {
+function tenantTags(scope: TenantScope): TagPair[] {
   return scopeTags(scope).filter((t) => t.key !== TAG_CLUSTER_ID);
 }
 

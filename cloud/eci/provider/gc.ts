@@ -40,7 +40,7 @@ export function gcMetrics(registry: Registry): GcMetrics {
   return m;
 }
 
-export interface OrphanGcOptions {
+interface OrphanGcOptions {
   graceMs: number;
   /** Largest share (0, 1] of the scope's groups one inventory may orphan; "all of them" always holds. */
   maxOrphanShare: number;
@@ -51,7 +51,7 @@ export interface OrphanGcOptions {
   log: Logger;
 }
 
-export interface InventoryVerdict {
+interface InventoryVerdict {
   held: boolean;
   orphans: number;
   groups: number;

@@ -23,10 +23,6 @@ export class GroupApi {
     private readonly counter: ReadCounter = { reads: 0 },
   ) {}
 
-  get regionId(): string {
-    return this.caller.regionId;
-  }
-
   private async describe(req: { tags: TagPair[]; ids?: string[]; nextToken?: string; limit: number }): Promise<$Eci.DescribeContainerGroupsResponseBody> {
     this.counter.reads++;
     const request = new $Eci.DescribeContainerGroupsRequest({
@@ -106,7 +102,7 @@ export class GroupApi {
   }
 }
 
-export function isNotFound(err: unknown): boolean {
+function isNotFound(err: unknown): boolean {
   const e = err as { code?: unknown; statusCode?: unknown };
   return e?.statusCode === 404 || (typeof e?.code === 'string' && /NotFound/i.test(e.code));
 }

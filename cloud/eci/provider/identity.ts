@@ -42,7 +42,7 @@ export function tagMap(group: EciGroup): Map<string, string> {
   return new Map((group.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
 }
 
-export type Ownership = 'mine' | 'foreign' | 'legacy' | 'untagged';
+type Ownership = 'mine' | 'foreign' | 'legacy' | 'untagged';
 
 /**
  * `untagged`: no pod-uid or cluster tag (not a gateway pod, never touched); `legacy`: a gateway pod without the
@@ -105,13 +105,13 @@ export function generationOf(group: EciGroup): number {
   return Number.isSafeInteger(g) && g > 0 ? g : 0;
 }
 
-export function podNameOf(group: EciGroup): { namespace: string; name: string } {
+function podNameOf(group: EciGroup): { namespace: string; name: string } {
   const tags = tagMap(group);
   return { namespace: tags.get(TAG_NAMESPACE) ?? '', name: tags.get(TAG_POD_NAME) ?? group.containerGroupName ?? '' };
 }
 
 /** ECI's ClientToken is at most 64 ASCII characters. */
-export const MAX_CLIENT_TOKEN = 64;
+const MAX_CLIENT_TOKEN = 64;
 
 /** `<uid>-g<generation>[-a<attempt>]`, ASCII and ≤64 chars (a non-ASCII or over-long uid is hashed down). */
 export function clientTokenFor(uid: string, generation: number, attempt = 0): string {

@@ -7,12 +7,12 @@ import { MAX_TAGS, TAG_POD_UID, podToCreateRequest, podToUpdateRequest, type Map
 import { ProviderError, type PodIntent, type TenantScope } from '../../pod-provider/provider.js';
 import { TAG_GENERATION, clientTokenFor } from './identity.js';
 
-export interface DecodedIntent {
+interface DecodedIntent {
   pod: V1Pod;
   input: PodSpecInput;
 }
 
-export function placementOf(scope: TenantScope): TenantPlacement {
+function placementOf(scope: TenantScope): TenantPlacement {
   const t = scope.tenant;
   return {
     clusterId: scope.clusterId,
@@ -74,7 +74,7 @@ function withGeneration<T extends { key?: string; value?: string }>(tags: T[], g
   return out;
 }
 
-export interface BuiltCreate {
+interface BuiltCreate {
   request: $Eci.CreateContainerGroupRequest;
   warnings: string[];
 }
@@ -90,7 +90,7 @@ export function buildCreate(d: DecodedIntent, generation: number, attempt = 0): 
   return { request, warnings };
 }
 
-export interface BuiltUpdate {
+interface BuiltUpdate {
   request: $Eci.UpdateContainerGroupRequest;
   warnings: string[];
 }

@@ -18,7 +18,7 @@ export interface PollerOptions {
 }
 
 /** What the poller asks of its scope. */
-export interface PollerHost {
+interface PollerHost {
   /** True while the scope needs polling: a watcher, an operation in flight, a GC candidate or a changing group. */
   active(): boolean;
   /** True while apply/delete calls are in flight (the next tick comes at the fast cadence). */

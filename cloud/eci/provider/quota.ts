@@ -4,13 +4,13 @@
 // what the scopes observe and by this relay's own creates, so a restarted relay counts right and concurrent
 // applies cannot overshoot: a slot is taken synchronously before CreateContainerGroup is sent.
 
-export interface QuotaOptions {
+interface QuotaOptions {
   /** A refusal re-lists the tenant's groups first unless the last listing started less than this ago. */
   relistMs: number;
   now?: () => number;
 }
 
-export type Reservation = { ok: true; release(created: boolean): void } | { ok: false; used: number };
+type Reservation = { ok: true; release(created: boolean): void } | { ok: false; used: number };
 
 export class TenantQuota {
   /** Pods (uids) whose group exists and is not finished. */

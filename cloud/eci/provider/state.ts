@@ -36,7 +36,7 @@ export interface TrackedPod {
 const STABLE_STATUSES = new Set(['Running', 'Succeeded', 'Failed', 'Expired', 'ScheduleFailed']);
 
 /** A group in one of these statuses is not expected to change soon (slow cadence). */
-export function isStable(group: EciGroup): boolean {
+function isStable(group: EciGroup): boolean {
   return STABLE_STATUSES.has(group.status ?? '');
 }
 
@@ -45,7 +45,7 @@ export function isStable(group: EciGroup): boolean {
  * have issued (microseconds since the epoch), so an agent applying "by (uid, status_version)" never drops a
  * delta after a relay restart.
  */
-export function nextStatusVersion(prev: number, nowMs = Date.now()): number {
+function nextStatusVersion(prev: number, nowMs = Date.now()): number {
   return Math.max(prev + 1, nowMs * 1000);
 }
 

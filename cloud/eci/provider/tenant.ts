@@ -11,7 +11,7 @@ import { ScopeOperations } from './operations.js';
 import { StatusPoller, type PollerOptions } from './poller.js';
 import { ScopePods, type ScopeTarget } from './scope-pods.js';
 
-export interface TenantPodsOptions extends PollerOptions {
+interface TenantPodsOptions extends PollerOptions {
   gcGraceMs: number;
   /** Largest share of the scope's groups one inventory may orphan before GC holds (default 0.5; all always holds). */
   gcMaxOrphanShare?: number;
@@ -91,11 +91,6 @@ export class TenantPods {
   /** Stops the poller (pods in ECI are untouched). */
   close(): void {
     this.poller.close();
-  }
-
-  /** Pods tracked (tests, metrics). */
-  get size(): number {
-    return this.pods.size;
   }
 
   /** Polled only while someone watches, an operation is in flight, an orphan waits for GC or a group changes. */

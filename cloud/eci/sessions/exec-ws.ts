@@ -45,7 +45,7 @@ export function exitFromClose(code: number, reason: string): ExitStatus | undefi
   };
 }
 
-export interface ExecWsStreams {
+interface ExecWsStreams {
   /** Bytes for the process's stdin; its end sends close-stdin. null = no stdin. */
   stdin: Readable | null;
   /** Where the merged output goes; null = discard (the caller asked for neither stdout nor stderr). */
@@ -55,7 +55,7 @@ export interface ExecWsStreams {
   signal: AbortSignal;
 }
 
-export interface ExecWsLimits {
+interface ExecWsLimits {
   /** Stdin is paused while more than this many bytes wait in the WebSocket's send buffer. */
   stdinBufferedBytes: number;
   /** Largest frame accepted from the server. */

@@ -11,8 +11,6 @@ import { streamLogs } from './logs.js';
 import { defaultDial, forwardPort } from './port-forward.js';
 import { StatsSource } from './stats.js';
 
-export { EXIT_CODE_UNKNOWN, NON_ZERO_EXIT } from './exec-ws.js';
-
 export interface ResolvedGroup {
   groupId: string;
   intranetIp: string;
@@ -54,7 +52,7 @@ export interface EciSessionsDeps {
 
 export type EciSessions = Pick<PodProvider, 'exec' | 'attach' | 'logs' | 'portForward' | 'stats'>;
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+const DEFAULT_SESSION_LIMITS: SessionLimits = {
   idleMs: 4 * 3600_000,
   execStdinBufferedBytes: DEFAULT_EXEC_WS_LIMITS.stdinBufferedBytes,
   execMaxFrameBytes: DEFAULT_EXEC_WS_LIMITS.maxFrameBytes,
@@ -67,8 +65,8 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 };
 
 /** ECI limits on ExecContainerCommand's Command (a JSON array string). */
-export const MAX_EXEC_ARGS = 20;
-export const MAX_EXEC_ARG_CHARS = 256;
+const MAX_EXEC_ARGS = 20;
+const MAX_EXEC_ARG_CHARS = 256;
 const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export function createEciSessions(deps: EciSessionsDeps): EciSessions {

@@ -4,7 +4,7 @@
 // caller did not ask for and enforces limit_bytes over the whole session. Pure: no I/O, no clocks.
 
 /** One line of a timestamped DescribeContainerLog Content. */
-export interface TimestampedLine {
+interface TimestampedLine {
   /** The timestamp as ECI printed it ('' when the line had none). */
   ts: string;
   /** Nanoseconds since the epoch, or undefined when the line has no parsable timestamp. */
@@ -51,21 +51,21 @@ export function parseTimestamped(content: string): TimestampedLine[] {
   return out;
 }
 
-export interface LogCursorOptions {
+interface LogCursorOptions {
   /** Keep the timestamps in the output (the caller asked for them). */
   timestamps: boolean;
   /** Total bytes the session may emit; undefined or <= 0 = unlimited. */
   limitBytes?: number;
 }
 
-export interface AcceptOptions {
+interface AcceptOptions {
   /** Record the lines as seen but emit nothing (kubectl --tail=0: the read only positions the cursor). */
   suppress?: boolean;
   /** Emit an unterminated last line too (the final read); otherwise it waits for its newline. */
   final?: boolean;
 }
 
-export interface AcceptResult {
+interface AcceptResult {
   /** Bytes to write to the caller, already cut to the remaining limit. */
   out: Buffer;
   /** Lines emitted by this read (not counting duplicates). */
@@ -94,10 +94,6 @@ export class LogCursor {
   /** StartTime for the next read (the whole second of the newest seen line), or undefined when nothing was seen. */
   nextStartTime(): string | undefined {
     return this.newestNs === undefined ? undefined : secondFloorRfc3339(this.newestNs);
-  }
-
-  get bytesEmitted(): number {
-    return this.emitted;
   }
 
   get limitReached(): boolean {

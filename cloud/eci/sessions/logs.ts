@@ -10,7 +10,7 @@ import type { LogsRequest } from '../../pod-provider/provider.js';
 import { LogCursor } from './log-cursor.js';
 import { isTransientEciError, sessionError } from './errors.js';
 
-export interface LogReadParams {
+interface LogReadParams {
   tail?: number;
   sinceSeconds?: number;
   startTime?: string;
@@ -19,7 +19,7 @@ export interface LogReadParams {
   previous: boolean;
 }
 
-export interface LogsTarget {
+interface LogsTarget {
   caller: EciCaller;
   groupId: string;
   container: string;
@@ -27,7 +27,7 @@ export interface LogsTarget {
   isFinished(): Promise<boolean>;
 }
 
-export interface LogsTiming {
+interface LogsTiming {
   /** Poll interval while lines arrive (ms). */
   pollMs: number;
   /** Poll interval ceiling while idle (ms); the interval doubles per empty poll up to this. */
@@ -40,7 +40,7 @@ export interface LogsTiming {
   maxPollFailures: number;
 }
 
-export async function readLog(t: LogsTarget, p: LogReadParams, signal?: AbortSignal): Promise<string> {
+async function readLog(t: LogsTarget, p: LogReadParams, signal?: AbortSignal): Promise<string> {
   const res = await t.caller.call(
     'DescribeContainerLog',
     (c: EciClient, rt: $Util.RuntimeOptions) =>

@@ -5,12 +5,12 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProviderError } from '../../pod-provider/provider.js';
 
-export type Dialer = (host: string, port: number) => Duplex;
+type Dialer = (host: string, port: number) => Duplex;
 
 /** Dials with half-open allowed, so a FIN from the pod does not close our direction toward it. */
 export const defaultDial: Dialer = (host, port) => connect({ host, port, allowHalfOpen: true });
 
-export interface ForwardLimits {
+interface ForwardLimits {
   connectTimeoutMs: number;
   idleMs: number;
 }

@@ -10,7 +10,7 @@ import { batches, podStatsFrom, type MetricRecord, type PodIdentity } from './me
 import { sessionError } from './errors.js';
 
 /** ECI's documented maximum of ids per DescribeMultiContainerGroupMetric (and DescribeContainerGroups) call. */
-export const MAX_IDS_PER_CALL = 20;
+const MAX_IDS_PER_CALL = 20;
 /** Groups in these states have containers whose usage ECI samples. */
 const SAMPLED_STATES = new Set(['Running', 'Terminating', 'Updating', 'Restarting']);
 
@@ -19,7 +19,7 @@ interface Snapshot {
   pods: Map<string, PodStats>;
 }
 
-export interface StatsSourceOptions {
+interface StatsSourceOptions {
   callerFor(scope: TenantScope): EciCaller;
   /** How long one snapshot answers every stats call of a tenant cluster (ms). */
   cacheMs: number;
