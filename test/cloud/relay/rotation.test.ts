@@ -4,8 +4,8 @@ import test from 'ava';
 import { connect } from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { createCa, issueCert } from '../../common/pki.js';
-import { fixture, once, until, type Fixture } from './fixture.js';
+import { createCa, issueCert } from '../../../common/pki.js';
+import { fixture, once, until, type Fixture } from '../../tunnel/fixture.js';
 
 let f: Fixture;
 test.before(async () => {

@@ -6,11 +6,11 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { TunnelServiceClient } from '../../proto/load.js';
-import { TunnelError, type LogsSession, type TunnelClient } from '../../agent/tunnel/client.js';
-import { eventually } from '../helpers/wait.js';
-import { fixture, once, podIntent, type Fixture } from './fixture.js';
-import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
+import { TunnelServiceClient } from '../../../proto/load.js';
+import { TunnelError, type LogsSession, type TunnelClient } from '../../../agent/tunnel/client.js';
+import { eventually } from '../../helpers/wait.js';
+import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 async function connected(f: Fixture, o: Parameters<Fixture['client']>[0] = {}): Promise<TunnelClient> {
   const c = f.client({ tls: f.tlsFor(await f.clientCert('agent-1')), ...o });

@@ -7,11 +7,11 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { TunnelServiceClient } from '../../proto/load.js';
-import { eventually } from '../helpers/wait.js';
-import { fixture, once, type Fixture } from './fixture.js';
-import { startForwarder } from './net-peers.js';
-import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
+import { TunnelServiceClient } from '../../../proto/load.js';
+import { eventually } from '../../helpers/wait.js';
+import { fixture, once, type Fixture } from '../../tunnel/fixture.js';
+import { startForwarder } from '../../tunnel/net-peers.js';
+import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 interface Probe {
   socket: Socket;

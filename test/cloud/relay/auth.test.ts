@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCa } from '../../common/pki.js';
-import { fixture, once, podIntent, until, type Fixture } from './fixture.js';
-import { TunnelError, type TunnelClient } from '../../agent/tunnel/client.js';
+import { createCa } from '../../../common/pki.js';
+import { fixture, once, podIntent, until, type Fixture } from '../../tunnel/fixture.js';
+import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;
 test.before(async () => {
