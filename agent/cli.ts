@@ -16,7 +16,7 @@ import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node
 import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
 import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/limit-fields.js';
-import { TunnelKubeletBackend } from './tunnel-backend.js';
+import { TunnelKubeletBackend } from './tunnel/kubelet-backend.js';
 import { DEFAULT_MAX_INTERACTIVE_SESSIONS } from './tunnel/session-slots.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

@@ -16,7 +16,7 @@ import type { PodProvider, TenantConfig } from '../cloud/pod-provider/provider.j
 import { Agent, type AgentOptions } from '../agent/agent.js';
 import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
 import { startKubeletServer, type KubeletServer } from '../agent/kubelet-api/server.js';
-import { TunnelKubeletBackend } from '../agent/tunnel-backend.js';
+import { TunnelKubeletBackend } from '../agent/tunnel/kubelet-backend.js';
 import { BUILD_VERSION } from '../common/version.js';
 
 /**

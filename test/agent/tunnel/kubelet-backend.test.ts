@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { V1Pod } from '@kubernetes/client-node';
-import { fixture, podIntent, type Fixture } from '../tunnel/fixture.js';
-import type { TunnelClient } from '../../agent/tunnel/client.js';
-import { TunnelKubeletBackend } from '../../agent/tunnel-backend.js';
-import { TerminalSizes } from '../../agent/kubelet-api/channels.js';
+import { fixture, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import type { TunnelClient } from '../../../agent/tunnel/client.js';
+import { TunnelKubeletBackend } from '../../../agent/tunnel/kubelet-backend.js';
+import { TerminalSizes } from '../../../agent/kubelet-api/channels.js';
 
 let f: Fixture;
 let c: TunnelClient;

@@ -5,9 +5,9 @@
 import { finished } from 'node:stream/promises';
 import type { Writable, Duplex, Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeletBackend, ExecRequest, StreamIO, ExecResult, LogRequest, PortForwardRequest, Summary, PodStats } from './kubelet-api/backend.js';
-import type { TunnelClient } from './tunnel/client.js';
-import type { PodController } from './pods/pod-controller.js';
+import type { KubeletBackend, ExecRequest, StreamIO, ExecResult, LogRequest, PortForwardRequest, Summary, PodStats } from '../kubelet-api/backend.js';
+import type { TunnelClient } from './client.js';
+import type { PodController } from '../pods/pod-controller.js';
 
 /** Pipes `from` into `to` without ending `to`; resolves when `from` ends or fails. */
 async function drainInto(from: Readable, to: Writable | undefined): Promise<void> {
