@@ -50,6 +50,12 @@ export interface PortForwardSession {
   cancel(): void;
 }
 
+/** How a stream session ended locally: stalled (the error to report) or cancelled by its user. */
+interface SessionEnd {
+  stallError?: TunnelError;
+  cancelled: boolean;
+}
+
 type SessionOptions = Pick<ResolvedTunnelOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'stallTimeoutMs' | 'maxInteractiveSessions'>;
 
 export class TunnelSessions {
@@ -106,6 +112,16 @@ export class TunnelSessions {
     call.write(msg, () => {
       clearTimeout(timer);
       cb();
+    });
+  }
+
+  /** A failed call destroys the session's stream: with the stall error, quietly after a local cancel, else with the call's error. */
+  private destroyOnError(call: grpc.ClientReadableStream<unknown>, stream: Readable, flow: { done(): void }, end: SessionEnd, reqId: string): void {
+    call.on('error', (e) => {
+      flow.done();
+      if (end.stallError) stream.destroy(end.stallError);
+      else if (end.cancelled) stream.destroy();
+      else stream.destroy(toTunnelError(e, reqId));
     });
   }
 
@@ -204,22 +220,16 @@ export class TunnelSessions {
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
     const call = await this.open(reqId, 'logs', (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
-    let cancelled = false;
-    let stallError: TunnelError | undefined;
-    const flow = this.flow(call, 'logs', (e) => (stallError = e), reqId);
+    const end: SessionEnd = { cancelled: false };
+    const flow = this.flow(call, 'logs', (e) => (end.stallError = e), reqId);
     const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => flow.resume() });
     call.on('data', (m: LogChunk__Output) => {
       if (!stream.push(m.data)) flow.pause();
     });
-    call.on('error', (e) => {
-      flow.done();
-      if (stallError) stream.destroy(stallError);
-      else if (cancelled) stream.destroy();
-      else stream.destroy(toTunnelError(e, reqId));
-    });
+    this.destroyOnError(call, stream, flow, end, reqId);
     call.on('end', () => (flow.done(), stream.push(null)));
-    stream.on('close', () => ((cancelled = true), call.cancel()));
-    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
+    stream.on('close', () => ((end.cancelled = true), call.cancel()));
+    return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
@@ -230,31 +240,25 @@ export class TunnelSessions {
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       read: () => flow.resume(),
-      write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (stallError ??= e), () => cb()),
+      write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb()),
       final: (cb) => {
         call.write({ closeWrite: true });
         cb();
       },
     });
-    let cancelled = false;
-    let stallError: TunnelError | undefined;
-    const flow = this.flow(call, 'portforward', (e) => (stallError = e), reqId);
+    const end: SessionEnd = { cancelled: false };
+    const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
         if (!stream.push(m.data)) flow.pause();
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
-    call.on('error', (e) => {
-      flow.done();
-      if (stallError) stream.destroy(stallError);
-      else if (cancelled) stream.destroy();
-      else stream.destroy(toTunnelError(e, reqId));
-    });
+    this.destroyOnError(call, stream, flow, end, reqId);
     call.on('end', () => {
       flow.done();
       stream.push(null);
       call.end();
     });
-    return { requestId: reqId, stream, cancel: () => ((cancelled = true), call.cancel()) };
+    return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }
 }
