@@ -3,9 +3,9 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { fixture, once, podIntent, type Fixture } from './fixture.js';
-import { startConnectProxy, type ConnectProxy } from './net-peers.js';
-import { proxyRoute } from '../../agent/tunnel/proxy.js';
+import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { startConnectProxy, type ConnectProxy } from '../../tunnel/net-peers.js';
+import { proxyRoute } from '../../../agent/tunnel/proxy.js';
 
 let f: Fixture;
 let proxy: ConnectProxy;

@@ -2,7 +2,7 @@
 // configured cap, at least 1; slots are released once.
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
-import { InteractiveSlots, SessionLimitError } from '../../agent/tunnel/session-slots.js';
+import { InteractiveSlots, SessionLimitError } from '../../../agent/tunnel/session-slots.js';
 
 test('cap: 3/4 of the relay streams, bounded by the configured cap', (t) => {
   const cases: [configured: number, relayStreams: number | undefined, cap: number][] = [
