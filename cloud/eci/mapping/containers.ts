@@ -256,6 +256,21 @@ function checkCommon(c: V1Container, path: string, kind: ContainerKind, issues: 
   });
 }
 
+/** What app and init containers map alike: name, image, command line (variables expanded), resources. */
+function processFields(c: V1Container, env: MappedEnv, res: ContainerResources, path: string, issues: Issues) {
+  return {
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: c.imagePullPolicy,
+    command: expandArgv(c.command, env, `${path}.command`, issues),
+    arg: expandArgv(c.args, env, `${path}.args`, issues),
+    workingDir: c.workingDir,
+    cpu: res.cpu,
+    memory: res.memory,
+    gpu: res.gpu,
+  };
+}
+
 function resourcesOf(c: V1Container, path: string, issues: Issues): ContainerResources {
   return containerResources(c, (p) => issues.error(`${path}.resources[${p.resource}]`, `resource ${p.resource}="${p.value}" is not a valid quantity`));
 }
@@ -282,15 +297,7 @@ export function mapAppContainer(c: V1Container, index: number, ctx: ContainerCon
   const pre = c.lifecycle?.preStop ? mapHandler(c.lifecycle.preStop, c, `${path}.lifecycle.preStop`, issues) : undefined;
   if (c.lifecycle?.stopSignal) issues.warn(`${path}.lifecycle.stopSignal is not supported by ECI; the image's stop signal applies`);
   return new $Eci.CreateContainerGroupRequestContainer({
-    name: c.name,
-    image: c.image,
-    imagePullPolicy: c.imagePullPolicy,
-    command: expandArgv(c.command, env, `${path}.command`, issues),
-    arg: expandArgv(c.args, env, `${path}.args`, issues),
-    workingDir: c.workingDir,
-    cpu: res.cpu,
-    memory: res.memory,
-    gpu: res.gpu,
+    ...processFields(c, env, res, path, issues),
     environmentVar: env.vars.map((v) => new $Eci.CreateContainerGroupRequestContainerEnvironmentVar({
       key: v.key, value: v.value,
       fieldRef: v.fieldPath ? new $Eci.CreateContainerGroupRequestContainerEnvironmentVarFieldRef({ fieldPath: v.fieldPath }) : undefined,
@@ -337,15 +344,7 @@ export function mapInitContainer(c: V1Container, index: number, ctx: ContainerCo
   const sec = mapSecurity(c, ctx.pod.spec?.securityContext, path, issues);
   if (sec.runAsGroup !== undefined || sec.runAsNonRoot !== undefined) issues.warn(`${path}: runAsGroup/runAsNonRoot are not supported on ECI init containers and are ignored`);
   return new $Eci.CreateContainerGroupRequestInitContainer({
-    name: c.name,
-    image: c.image,
-    imagePullPolicy: c.imagePullPolicy,
-    command: expandArgv(c.command, env, `${path}.command`, issues),
-    arg: expandArgv(c.args, env, `${path}.args`, issues),
-    workingDir: c.workingDir,
-    cpu: res.cpu,
-    memory: res.memory,
-    gpu: res.gpu,
+    ...processFields(c, env, res, path, issues),
     environmentVar: env.vars.map((v) => new $Eci.CreateContainerGroupRequestInitContainerEnvironmentVar({
       key: v.key, value: v.value,
       fieldRef: v.fieldPath ? new $Eci.CreateContainerGroupRequestInitContainerEnvironmentVarFieldRef({ fieldPath: v.fieldPath }) : undefined,
