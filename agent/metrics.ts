@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PodTunnel } from './pods/tunnel-port.js';
 
-export interface AgentMetricSources {
+interface AgentMetricSources {
   tunnelState: () => string;
   pods: () => readonly { status?: { phase?: string } }[];
   queueDepth: () => number;

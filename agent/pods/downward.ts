@@ -3,7 +3,7 @@
 import type { V1Pod, V1Container, V1ObjectFieldSelector, V1ResourceFieldSelector } from '@kubernetes/client-node';
 
 /** Fields the cloud side resolves itself (the value is unknown before the container group exists). */
-export const CLOUD_RESOLVED_FIELDS = new Set(['status.podIP', 'status.podIPs', 'status.hostIP', 'status.hostIPs']);
+const CLOUD_RESOLVED_FIELDS = new Set(['status.podIP', 'status.podIPs', 'status.hostIP', 'status.hostIPs']);
 
 function formatMap(m: Record<string, string> | undefined): string {
   return Object.keys(m ?? {})

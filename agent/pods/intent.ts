@@ -47,7 +47,8 @@ export function intentWireBytes(i: PodIntent): number {
 /** @param maxMessageBytes the relay's limit of one message (PodTunnel.maxIntentBytes) */
 export function buildIntent(pod: V1Pod, r: Resolved, maxMessageBytes: number): PodIntent {
   // Only what the cloud side needs: managedFields and the status are not sent.
-  const { managedFields: _mf, ...metadata } = pod.metadata ?? {};
+  const metadata = { ...pod.metadata };
+  delete metadata.managedFields;
   const volumes: NonNullable<PodIntent['volumes']> = {};
   for (const [name, files] of Object.entries(r.volumes)) volumes[name] = { files: files.map((f) => ({ path: f.path, content: f.content, mode: f.mode })) };
   const env: NonNullable<PodIntent['env']> = {};

@@ -19,9 +19,9 @@ import { ReadCache } from '../kube/read-cache.js';
 import { retryBindingLag } from '../kube/graph-lag.js';
 
 /** How long a ConfigMap or Secret read serves later pods (a change reaches new pods within this). */
-export const REFERENCE_CACHE_TTL_MS = 2000;
+const REFERENCE_CACHE_TTL_MS = 2000;
 
-export interface ResolvedFile {
+interface ResolvedFile {
   path: string;
   content: Buffer;
   mode: number;
@@ -276,7 +276,7 @@ function secretData(s: V1Secret): Map<string, Buffer> {
 }
 
 /** Applies `items` (key → path, mode) like the kubelet's atomic writer; without items every key is a file. */
-export function projectKeys(data: Map<string, Buffer>, items: V1KeyToPath[] | undefined, mode: number, volume: string, optional?: boolean): ResolvedFile[] {
+function projectKeys(data: Map<string, Buffer>, items: V1KeyToPath[] | undefined, mode: number, volume: string, optional?: boolean): ResolvedFile[] {
   if (!items || items.length === 0) return [...data.entries()].map(([k, content]) => ({ path: k, content, mode }));
   const files: ResolvedFile[] = [];
   for (const it of items) {
@@ -291,7 +291,7 @@ export function projectKeys(data: Map<string, Buffer>, items: V1KeyToPath[] | un
 }
 
 /** Registry credentials from a kubernetes.io/dockerconfigjson (or legacy dockercfg) secret. */
-export function dockerCredentials(s: V1Secret): { server: string; username: string; password: string }[] {
+function dockerCredentials(s: V1Secret): { server: string; username: string; password: string }[] {
   const raw = s.data?.['.dockerconfigjson'] ?? s.data?.['.dockercfg'];
   if (!raw) return [];
   let parsed: unknown;

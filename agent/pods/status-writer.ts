@@ -22,7 +22,7 @@ const ANNOTATE_ATTEMPTS = 5;
 const ANNOTATE_FIRST_RETRY_MS = 1000;
 
 /** What the writer asks of the pod controller. */
-export interface StatusWriterHost {
+interface StatusWriterHost {
   /** The informer's pod named so. */
   get(name: string, namespace?: string): V1Pod | undefined;
   /** The informer's pod with this uid (undefined once its name belongs to another pod or it is gone). */
@@ -33,7 +33,7 @@ export interface StatusWriterHost {
   stopped(): boolean;
 }
 
-export interface StatusWriterOptions {
+interface StatusWriterOptions {
   /** Address written as status.hostIP. */
   hostIP: string;
   /** See PodControllerOptions.pendingStatusDelayMs. */

@@ -2,9 +2,9 @@
 // is processed by one worker at a time (a key re-added while processing runs again afterwards), and
 // failed keys come back after a per-key exponential back-off. Memory is bounded by the number of keys.
 
-export type Handler = (key: string) => Promise<void>;
+type Handler = (key: string) => Promise<void>;
 
-export interface WorkQueueOptions {
+interface WorkQueueOptions {
   workers: number;
   baseDelayMs?: number;
   maxDelayMs?: number;

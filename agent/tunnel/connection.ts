@@ -55,7 +55,7 @@ export class TunnelConnection extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.onLost();
+    this.onLost?.();
     this.wake?.();
     this.client?.close();
     await this.runLoop;
@@ -94,10 +94,10 @@ export class TunnelConnection extends EventEmitter {
   }
 
   /** Called once a connection is up and announced (the status watch starts from here). */
-  protected onConnected(_client: GrpcTunnelClient): void {}
+  protected onConnected?(client: GrpcTunnelClient): void;
 
   /** Called when the connection is lost (before 'disconnected' is announced) and when the client stops. */
-  protected onLost(): void {}
+  protected onLost?(): void;
 
   private setState(s: TunnelState, detail?: unknown): void {
     if (this._state === s) return;
@@ -139,7 +139,7 @@ export class TunnelConnection extends EventEmitter {
         this.lastError = undefined;
         this.log.info({ relayVersion: hs.relayVersion, tenant: hs.tenantId, epoch: hs.relayEpoch }, 'tunnel connected');
         this.setState('connected', hs);
-        this.onConnected(client);
+        this.onConnected?.(client);
         await this.untilLost(client);
         this.log.warn('tunnel connection lost');
       } catch (e) {
@@ -151,7 +151,7 @@ export class TunnelConnection extends EventEmitter {
         }
       }
       this.client = undefined;
-      this.onLost();
+      this.onLost?.();
       client.close();
       this.setState('disconnected');
       if (this.stopped) break;

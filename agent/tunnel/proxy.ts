@@ -4,7 +4,7 @@
 import { getProxyForUrl } from 'proxy-from-env';
 import type { ChannelOptions } from '@grpc/grpc-js';
 
-export interface ProxyRoute {
+interface ProxyRoute {
   /** Address the channel dials (the proxy, or the relay when there is no proxy). */
   dialTarget: string;
   options: ChannelOptions;

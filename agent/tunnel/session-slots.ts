@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 
 /** Share of the connection's HTTP/2 streams interactive sessions may take; the rest is kept for intents and the watch. */
-export const INTERACTIVE_STREAM_SHARE = 3 / 4;
+const INTERACTIVE_STREAM_SHARE = 3 / 4;
 /** Default cap of interactive sessions per agent connection (the relay's default allows 192 on 256 streams). */
 export const DEFAULT_MAX_INTERACTIVE_SESSIONS = 192;
 

@@ -22,7 +22,7 @@ import type { ResolvedTunnelOptions } from './options.js';
 import { InteractiveSlots, SessionLimitError } from './session-slots.js';
 
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
-export const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
+const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
 
 export type ExitStatus = ExitStatus__Output;
 
