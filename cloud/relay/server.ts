@@ -85,26 +85,23 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
         config = { ...next, limits: config.limits };
       }, log, (result) => reloaded('config', result))
     : undefined;
+  // Pre-authentication limits; admitted sockets go to the gRPC server's injector (created below, before listen).
+  const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log);
   const revalidate = () => {
     watcher?.check();
     streams.sweep();
-    guard?.prune();
+    connections.prune();
   };
   const revalidateTimer = setInterval(revalidate, limits.revalidateIntervalMs);
   revalidateTimer.unref();
 
-  let guard: ConnectionGuard | undefined;
   const calls = new Calls({
     authorizer: new CallAuthorizer({
       auth,
       config: () => config,
       log,
       denied: metrics.denied,
-      observer: {
-        authenticated: (peer) => guard?.authenticated(peer),
-        failed: (peer) => guard?.failed(peer) ?? true,
-        certificate: (peer, read) => (guard ? guard.certificate(peer, read) : read()),
-      },
+      observer: connections,
     }),
     slots: new SessionSlots(limits),
     streams,
@@ -131,8 +128,6 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   // (A listener added after load fires at once, so the provider's first load is awaited here.)
   const creds = await relayServerCredentials(opts.tls);
   const injector = server.createConnectionInjector(creds);
-  const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log);
-  guard = connections;
   const host = opts.host ?? '127.0.0.1';
   const port = await connections.listen(host, opts.port ?? 0);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');

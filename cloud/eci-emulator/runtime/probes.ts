@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { ProbeSpec } from '../model.js';
+import { killGroup } from './process-group.js';
 import type { ContainerEnvironment } from './sandbox.js';
 
 export async function probeOnce(p: ProbeSpec, ip: string, ce: ContainerEnvironment): Promise<{ ok: boolean; detail: string }> {
@@ -14,9 +15,7 @@ export async function probeOnce(p: ProbeSpec, ip: string, ce: ContainerEnvironme
     return await new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: ce.cwd, env: ce.env, stdio: 'ignore', detached: true });
       const timer = setTimeout(() => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {}
+        killGroup(child.pid, 'SIGKILL');
         resolve({ ok: false, detail: `command timed out after ${p.timeoutSeconds}s` });
       }, timeoutMs);
       child.on('error', (e) => {

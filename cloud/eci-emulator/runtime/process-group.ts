@@ -10,5 +10,7 @@ export function killGroup(pgid: number | undefined, sig: NodeJS.Signals): void {
   if (!pgid) return;
   try {
     process.kill(-pgid, sig);
-  } catch {}
+  } catch {
+    // the group is already gone
+  }
 }

@@ -18,7 +18,9 @@ async function serveFile(url) {
     if (!file.startsWith(dir)) continue;
     try {
       return await readFile(file);
-    } catch {}
+    } catch {
+      // not there: try the next root
+    }
   }
   return undefined;
 }

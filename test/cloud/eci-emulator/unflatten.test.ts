@@ -15,7 +15,7 @@ const rnd = (): number => {
 };
 const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
 const NAMES = ['Container', 'Name', 'Image', 'EnvironmentVar', 'Key', 'Value', 'Port', 'Tag', 'Volume', 'Hostname', 'FieldRef', 'X'];
-const VALUES = ['a', '', 'x y=z&', "it's (x)*!", '0.5', 'true', '%41', '中文', 'a.b.c', '1', '[\"j\",\"s\"]'];
+const VALUES = ['a', '', 'x y=z&', "it's (x)*!", '0.5', 'true', '%41', '中文', 'a.b.c', '1', '["j","s"]'];
 
 type Gen = unknown;
 function gen(depth: number): Gen {
