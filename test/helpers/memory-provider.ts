@@ -85,7 +85,7 @@ export class MemoryProvider implements PodProvider {
     return { uid: intent.uid, generation: intent.generation, providerId, changed: true };
   }
 
-  async delete(scope: TenantScope, uid: string): Promise<DeleteResult> {
+  async delete(scope: TenantScope, uid: string, _gracePeriodSeconds: number): Promise<DeleteResult> {
     const rec = this.owned(scope, uid, true);
     if (!rec) return { uid, existed: false };
     this.pods.delete(uid);
@@ -119,7 +119,7 @@ export class MemoryProvider implements PodProvider {
     for (const o of result.orphans) {
       const since = this.orphanSince.get(o.uid) ?? t;
       this.orphanSince.set(o.uid, since);
-      if (t - since >= grace) await this.delete(scope, o.uid);
+      if (t - since >= grace) await this.delete(scope, o.uid, 0);
     }
     return result;
   }
