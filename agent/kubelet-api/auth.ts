@@ -109,7 +109,7 @@ export class KubeletAuthenticator {
       const cert = sock.getPeerCertificate();
       const cn = cert?.subject?.CN;
       if (cn) {
-        const o = cert.subject.O as string | string[] | undefined;
+        const o = cert.subject.O;
         return { name: Array.isArray(cn) ? cn[0] : cn, groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
       }
     }

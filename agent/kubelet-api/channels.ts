@@ -205,7 +205,7 @@ export class ChannelMux extends EventEmitter {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     this.checkOutput();
     if (!isBinary) return this.violation('text_message'); // text (base64) protocols are not offered
     if (buf.length === 0) return;

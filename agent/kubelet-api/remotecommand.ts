@@ -191,8 +191,9 @@ export async function serveWebSocketCommand(
       if (text !== undefined) await new Promise<void>((res) => errCh.write(text, () => res()));
     },
     onGone: (cb) => (mux.isClosed ? cb() : mux.once('close', cb)),
-    finish: async () => {
+    finish: () => {
       mux.close(1000);
+      return Promise.resolve();
     },
   };
   return await run(kind, backend, req, streams);

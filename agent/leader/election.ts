@@ -105,7 +105,7 @@ export class LeaderElector {
       }
     }
     const spec = lease.spec ?? {};
-    const renewed = spec.renewTime ? new Date(spec.renewTime as unknown as string).getTime() : 0;
+    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
     const expired = !spec.holderIdentity || renewed + (spec.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
     const mine = spec.holderIdentity === identity;
     if (!mine && !expired) return false;

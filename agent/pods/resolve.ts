@@ -68,7 +68,10 @@ export class PodResolver {
       return (name: string): Promise<T | undefined> => {
         let p = once.get(name);
         if (!p) {
-          p = cache.get(`${ns}/${name}`, () => read(name)).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          p = cache.get(`${ns}/${name}`, () => read(name)).catch((e: unknown) => {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          });
           once.set(name, p);
         }
         return p;

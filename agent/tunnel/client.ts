@@ -64,7 +64,7 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
 
   // ---- unary ----
 
-  private async unary<Req, Res>(method: keyof GrpcTunnelClient & string, req: Req, o: CallOptions = {}): Promise<Res> {
+  private async unary<Req, Res>(method: keyof GrpcTunnelClient, req: Req, o: CallOptions = {}): Promise<Res> {
     const reqId = o.requestId ?? randomUUID();
     const deadline = Date.now() + (o.deadlineMs ?? this.o.rpcTimeoutMs);
     const client = await this.ready(deadline, reqId);

@@ -120,7 +120,7 @@ export class TunnelConnection extends EventEmitter {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
       'grpc.client_idle_timeout_ms': 24 * 3600_000,
-    }) as unknown as GrpcTunnelClient;
+    });
   }
 
   private async run(): Promise<void> {

@@ -8,13 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.js';
 import type { TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
 import type { ExecStart } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
-import type { ExecInput } from '../../proto/gen/ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
 import type { ExitStatus__Output } from '../../proto/gen/ecigw/tunnel/v1/ExitStatus.js';
 import type { LogsRequest } from '../../proto/gen/ecigw/tunnel/v1/LogsRequest.js';
 import type { LogChunk__Output } from '../../proto/gen/ecigw/tunnel/v1/LogChunk.js';
 import type { PortForwardStart } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
-import type { PortForwardInput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardInput.js';
 import type { PortForwardOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
 import type { TunnelConnection } from './connection.js';
 import { TunnelError, toTunnelError } from './errors.js';
@@ -159,7 +157,7 @@ export class TunnelSessions {
   async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
     const reqId = o.requestId ?? randomUUID();
     const call = await this.open(reqId, o.attach ? 'attach' : 'exec', (c, md) =>
-      (o.attach ? c.Attach(md) : c.Exec(md)) as grpc.ClientDuplexStream<ExecInput, ExecOutput__Output>,
+      (o.attach ? c.Attach(md) : c.Exec(md)),
     );
     call.write({ start });
     // _read is the stream asking for more: resume unconditionally (Node calls it again only after a
@@ -219,7 +217,7 @@ export class TunnelSessions {
 
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'logs', (c, md) => c.Logs(req, md) as grpc.ClientReadableStream<LogChunk__Output>);
+    const call = await this.open(reqId, 'logs', (c, md) => c.Logs(req, md));
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'logs', (e) => (end.stallError = e), reqId);
     const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => flow.resume() });
@@ -234,7 +232,7 @@ export class TunnelSessions {
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'portforward', (c, md) => c.PortForward(md) as grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput__Output>);
+    const call = await this.open(reqId, 'portforward', (c, md) => c.PortForward(md));
     call.write({ start });
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,

@@ -42,7 +42,7 @@ function pem(label: string, der: Buffer): string {
 }
 
 export async function generateNodeKey(): Promise<NodeKey> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return { keyPem: pem('PRIVATE KEY', pkcs8), spki: Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)) };
 }
@@ -69,7 +69,7 @@ export async function nodeCsrPem(nodeName: string, key: NodeKey): Promise<string
   const publicKey = await webcrypto.subtle.importKey('spki', key.spki, alg, true, ['verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [nodeUserName(nodeName)] }, { O: [NODES_GROUP] }],
-    keys: { privateKey, publicKey } as webcrypto.CryptoKeyPair,
+    keys: { privateKey, publicKey },
     signingAlgorithm: alg,
   });
   return csr.toString('pem') + '\n';

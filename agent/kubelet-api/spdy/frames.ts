@@ -333,7 +333,7 @@ export class FrameDecoder {
     }
     const version = b.readUInt16BE(0) & 0x7fff;
     if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
-    const type = b.readUInt16BE(2);
+    const type = b.readUInt16BE(2) as FrameType; // any 16-bit value: unknown types take the default branch
     const need = (n: number) => {
       if (len < n) throw new SpdyProtocolError(`control frame type ${type} too short (${len} < ${n})`);
     };
