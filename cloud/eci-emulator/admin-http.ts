@@ -37,7 +37,7 @@ interface AdminHttpDeps {
   admin: Admin;
   token: string;
   readBody(req: IncomingMessage): Promise<Buffer>;
-  sendJson(res: ServerResponse, status: number, body: unknown): void;
+  sendJson: (res: ServerResponse, status: number, body: unknown) => void;
 }
 
 export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -125,7 +125,7 @@ export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = 
     for (const [k, v] of Object.entries(src)) {
       const field = path ? `${path}.${k}` : k;
       if (!(k in target) && !freeForm.includes(path)) throw new ConfigError(field, 'unknown field');
-      if (isPlain(v) && isPlain(target[k])) walk(target[k] as Plain, v, field);
+      if (isPlain(v) && isPlain(target[k])) walk(target[k], v, field);
       else target[k] = v;
     }
   };

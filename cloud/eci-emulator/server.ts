@@ -121,7 +121,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const regionId = tree.RegionId;
     if (regionId === undefined || regionId === '') throw missingParameter('RegionId');
     if (typeof regionId !== 'string' || !cfg.regions.includes(regionId))
-      throw new EciError(400, 'InvalidRegionId', `The specified region "${String(regionId)}" does not exist or is not served by this endpoint (${cfg.regions.join(', ')}).`);
+      throw new EciError(400, 'InvalidRegionId', `The specified region ${JSON.stringify(regionId)} does not exist or is not served by this endpoint (${cfg.regions.join(', ')}).`);
     const result = await actions[name](deps.ctx, tree, regionId);
     sendJson(res, 200, { RequestId: requestId, ...result });
   } catch (e) {

@@ -53,7 +53,7 @@ function toTree(node: Node, path: string): FlatTree {
       .sort((a, b) => a[0] - b[0])
       .map(([, k]) => toTree(children.get(k)!, path ? `${path}.${k}` : k));
   }
-  const out: { [key: string]: FlatTree } = Object.create(null);
+  const out = Object.create(null) as { [key: string]: FlatTree };
   for (const k of keys) out[k] = toTree(children.get(k)!, path ? `${path}.${k}` : k);
   return out;
 }

@@ -83,7 +83,7 @@ export function jsonStrList(p: Params, key: string, opts: { maxItems?: number; m
   if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw invalidParameter(key, 'expected a JSON array of strings');
   if (opts.maxItems !== undefined && parsed.length > opts.maxItems) throw invalidParameter(key, `at most ${opts.maxItems} items`);
   if (opts.maxItemLen !== undefined && parsed.some((s: string) => s.length > opts.maxItemLen!)) throw invalidParameter(key, `items longer than ${opts.maxItemLen} characters`);
-  return parsed as string[];
+  return parsed;
 }
 
 function item(v: FlatTree, name: string): Params {

@@ -1,7 +1,7 @@
 // Composition of the ECI side of the relay: one EciCaller per tenant (its credentials, region, limits),
 // the EciProvider control path and the interactive sessions, which find a pod's group by its tags.
 import type { Registry } from 'prom-client';
-import { createEciCaller, type TenantEciCaller, type EciCallerOptions } from './client.js';
+import { createEciCaller, type TenantEciCaller } from './client.js';
 import { EciProvider, type EciProviderOptions } from './provider/index.js';
 import { createEciSessions, type EciSessionsDeps, type ResolvedGroup } from './sessions/index.js';
 import { GroupApi } from './provider/groups.js';
@@ -53,7 +53,7 @@ export function createEciBackend(o: EciBackendOptions): EciBackend {
           timeoutMs: o.connection.timeoutMs,
         },
         registry: o.registry,
-        rates: scope.tenant.eciRates as EciCallerOptions['rates'],
+        rates: scope.tenant.eciRates,
       });
       callers.set(scope.tenantId, { settings, caller: c });
     }

@@ -54,7 +54,7 @@ export class ActionLimiter {
     }
     // The token is still consumed when the waiter gives up; that only makes the limiter more conservative.
     await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => reject(abortError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       wait.then(() => (signal.removeEventListener('abort', onAbort), resolve()), reject);
     });
@@ -70,4 +70,10 @@ export class ActionLimiter {
     }
     return b;
   }
+}
+
+/** The abort's reason as an Error (AbortSignal.reason is `any`: an AbortError unless the aborter named one). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(`aborted: ${String(reason)}`);
 }

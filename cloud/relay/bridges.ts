@@ -19,7 +19,7 @@ type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortFor
 export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: ExecCall, guard: SessionGuard): Promise<void> {
   const stdinStream = new PassThrough({ highWaterMark: SESSION_BUFFER_BYTES });
   const resize = new PassThrough({ objectMode: true, highWaterMark: 8 });
-  const start = await firstMessage(call, guard, 'start', (m) => {
+  const start = await firstMessage<ExecInput__Output>(call, guard, 'start', (m) => {
     if (m.msg === 'stdin' && m.stdin) {
       if (!stdinStream.write(m.stdin)) {
         call.pause();
@@ -73,7 +73,7 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
       cb();
     },
   });
-  const start = await firstMessage(call, guard, 'start', (m) => {
+  const start = await firstMessage<PortForwardInput__Output>(call, guard, 'start', (m) => {
     if (m.msg === 'data' && m.data) {
       if (!bridge.push(m.data)) call.pause();
     } else if (m.msg === 'closeWrite') bridge.push(null);

@@ -67,7 +67,7 @@ export class Calls {
     return { ctx, agent: a.agent, credential: a.credential };
   }
 
-  unary<Req, Res>(method: string, fn: (ctx: CallContext, req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  unary<Req, Res>(method: string, fn: (ctx: CallContext, req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const reqId = first(call.metadata, this.d.requestIdKey) || randomUUID();
       const started = process.hrtime.bigint();
@@ -78,15 +78,18 @@ export class Calls {
         if (err) callback(serviceError(err, this.trailer(reqId)));
         else callback(null, res, this.trailer(reqId));
       };
+      let result: Promise<Res>;
       try {
         const c = this.context(call, method, reqId);
         ctx = c.ctx;
         this.d.slots.takeRequest(c.agent, c.ctx.identity.id);
         if (isMalformed(call.request)) throw new ValidationError(`malformed ${method} request: ${malformedReason(call.request)}`);
+        // A handler may answer at once (or refuse by throwing) instead of returning a promise.
+        result = Promise.resolve(fn(ctx, call.request));
       } catch (e) {
         return done(e);
       }
-      fn(ctx, call.request).then((res) => done(null, res), (e) => done(e));
+      result.then((res) => done(null, res), (e) => done(e));
     };
   }
 
@@ -99,7 +102,9 @@ export class Calls {
     return (call) => {
       const reqId = first(call.metadata, this.d.requestIdKey) || randomUUID();
       let ctx: CallContext | undefined;
-      let guard: SessionGuard | undefined;
+      // A watch is told it is superseded when a newer watch of its agent opens, which is always after its
+      // guard (created below, once admitted) exists; the callback reaches the guard through this holder.
+      const admitted: { guard?: SessionGuard } = {};
       let release: () => void;
       let registered: { agent: string; credential: ReturnType<Calls['context']>['credential'] };
       try {
@@ -110,7 +115,7 @@ export class Calls {
           this.d.slots.takeRequest(c.agent, ctx.identity.id);
           release = this.d.slots.openWatch(c.agent, (why) => {
             this.d.metrics.sessionAborts.inc({ kind, reason: 'superseded' });
-            guard?.fail(grpc.status.RESOURCE_EXHAUSTED, why);
+            admitted.guard?.fail(grpc.status.RESOURCE_EXHAUSTED, why);
           });
         } else release = this.d.slots.openSession(c.agent, kind, ctx.identity.id);
       } catch (e) {
@@ -121,8 +126,8 @@ export class Calls {
       const sctx = ctx;
       this.d.metrics.sessionsActive.inc({ kind });
       call.sendMetadata(this.trailer(reqId));
-      guard = new SessionGuard(call, kind, this.d.limits, sctx.log, (reason) => this.d.metrics.sessionAborts.inc({ kind, reason }));
-      const g = guard;
+      const g = new SessionGuard(call, kind, this.d.limits, sctx.log, (reason) => this.d.metrics.sessionAborts.inc({ kind, reason }));
+      admitted.guard = g;
       const unregister = this.d.streams.add({
         kind,
         identityKey: sctx.identity.key,

@@ -85,7 +85,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => true });
   // One line on stdout for scripts and the demo; logs go to stderr.
-  process.stdout.write(`gateway-relay listening on ${v.listen}:${relay.port} (ops ${ops.port})\n`);
+  process.stdout.write(`gateway-relay listening on ${v.listen as string}:${relay.port} (ops ${ops.port})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -160,7 +160,7 @@ export function parseRelayConfig(raw: unknown): RelayConfig {
   if (root.tokenFile !== undefined && (typeof root.tokenFile !== 'string' || !root.tokenFile)) {
     throw new ConfigError('tokenFile', 'must be a non-empty string (path)');
   }
-  return { tenants, certificateIdentities, tokenFile: root.tokenFile as string | undefined, limits };
+  return { tenants, certificateIdentities, tokenFile: root.tokenFile, limits };
 }
 
 /** The relay's part of a config file (YAML or JSON) that also holds process settings (cli.ts). */

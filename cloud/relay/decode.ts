@@ -15,14 +15,14 @@ export function tolerantDefinition(): grpc.ServiceDefinition {
     const decode = method.requestDeserialize;
     out[name] = {
       ...method,
-      requestDeserialize: (buf: Buffer) => {
+      requestDeserialize: (buf: Buffer): unknown => {
         try {
           return decode(buf);
         } catch (e) {
           return { [MALFORMED]: (e as Error).message } satisfies Malformed;
         }
       },
-    } as grpc.MethodDefinition<unknown, unknown>;
+    };
   }
-  return out as grpc.ServiceDefinition;
+  return out;
 }

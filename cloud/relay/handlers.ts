@@ -28,7 +28,7 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
   const unary = calls.unary.bind(calls);
   const session = calls.session.bind(calls);
   return {
-    Handshake: unary('Handshake', async (ctx, req) => {
+    Handshake: unary('Handshake', (ctx, req) => {
       const problem = protocolProblem('agent', req.protocolVersion);
       if (problem) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${problem} (relay ${version})`);
       const missing = missingCapabilities(req.requiredCapabilities, capabilities);

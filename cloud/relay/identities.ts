@@ -57,7 +57,7 @@ function parseGrant(v: unknown, field: string, tenants: Record<string, TenantCon
     if (seen.has(c)) throw new FieldError(`${field}.clusterIds[${i}]`, `duplicate cluster id ${JSON.stringify(c)}`);
     seen.add(c);
   }
-  return { tenantId, clusterIds: [...ids] as string[] };
+  return { tenantId, clusterIds: [...seen] };
 }
 
 /** `certificateIdentities`: client-certificate name (CN or SAN URI) → grant. */

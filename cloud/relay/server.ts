@@ -122,7 +122,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     'grpc.http2.min_ping_interval_without_data_ms': opts.minPingIntervalMs ?? 5_000,
     'grpc.max_connection_idle_ms': 3600_000,
   });
-  server.addService(tolerantDefinition(), handlers as unknown as grpc.UntypedServiceImplementation);
+  server.addService(tolerantDefinition(), handlers);
 
   // Listeners on the credentials keep them refreshed; certificates must be loaded before the port opens.
   // (A listener added after load fires at once, so the provider's first load is awaited here.)

@@ -23,7 +23,7 @@ export class SimulatedRuntime implements Runtime {
     }
   }
 
-  async stop(group: GroupRecord): Promise<void> {
+  stop(group: GroupRecord): Promise<void> {
     const now = isoNow();
     for (const c of group.containers) {
       if (c.current.state !== 'Running') continue;
@@ -32,13 +32,15 @@ export class SimulatedRuntime implements Runtime {
         current: { state: 'Terminated', reason: 'Completed', detailStatus: 'Completed', exitCode: 0, startTime: c.current.startTime, finishTime: now },
       });
     }
+    return Promise.resolve();
   }
 
-  async restart(group: GroupRecord): Promise<void> {
+  restart(group: GroupRecord): Promise<void> {
     this.start(group);
+    return Promise.resolve();
   }
 
-  async update(group: GroupRecord, changed: string[]): Promise<void> {
+  update(group: GroupRecord, changed: string[]): Promise<void> {
     const now = isoNow();
     for (const name of changed) {
       const c = group.containers.find((x) => x.name === name);
@@ -51,6 +53,7 @@ export class SimulatedRuntime implements Runtime {
       });
     }
     this.start(group);
+    return Promise.resolve();
   }
 
   exec(): ExecSession {

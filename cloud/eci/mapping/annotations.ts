@@ -98,7 +98,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   const has = (key: string) => a[key] !== undefined;
   const bool = (key: string): boolean | undefined => {
     if (!has(key)) return undefined;
-    const v = a[key]!.trim().toLowerCase();
+    const v = a[key].trim().toLowerCase();
     if (v === 'true') return true;
     if (v === 'false') return false;
     bad(key, 'expected "true" or "false"');
@@ -106,28 +106,28 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   };
   const id = (key: string, prefix: string): string | undefined => {
     if (!has(key)) return undefined;
-    const v = a[key]!.trim();
+    const v = a[key].trim();
     if (ID(prefix).test(v)) return v;
     bad(key, `expected an ID like "${prefix}-xxxxxxxx"`);
     return undefined;
   };
   const int = (key: string, min: number, max: number): number | undefined => {
     if (!has(key)) return undefined;
-    const v = a[key]!.trim();
+    const v = a[key].trim();
     if (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
     bad(key, `expected a whole number from ${min} to ${max}`);
     return undefined;
   };
   const enumOf = (key: string, allowed: readonly string[]): string | undefined => {
     if (!has(key)) return undefined;
-    const v = a[key]!.trim();
+    const v = a[key].trim();
     if (allowed.includes(v)) return v;
     bad(key, `expected one of ${allowed.join(', ')}`);
     return undefined;
   };
 
   if (has(A.useSpecs)) {
-    const entries = a[A.useSpecs]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const entries = a[A.useSpecs].split(',').map((s) => s.trim()).filter(Boolean);
     let ok = entries.length > 0 && entries.length <= 5;
     let allCpuMem = true;
     let gpu = false;
@@ -150,7 +150,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   out.spotStrategy = enumOf(A.spotStrategy, ['SpotAsPriceGo', 'SpotWithPriceLimit']);
   if (has(A.spotPriceLimit)) {
     const v = Number(a[A.spotPriceLimit]);
-    if (/^\d+(\.\d+)?$/.test(a[A.spotPriceLimit]!.trim()) && v > 0) out.spotPriceLimit = v;
+    if (/^\d+(\.\d+)?$/.test(a[A.spotPriceLimit].trim()) && v > 0) out.spotPriceLimit = v;
     else bad(A.spotPriceLimit, 'expected a positive hourly price such as "0.25"');
   }
   if (out.spotStrategy === 'SpotWithPriceLimit' && out.spotPriceLimit === undefined && !has(A.spotPriceLimit)) {
@@ -177,7 +177,7 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
   }
 
   if (has(A.vswitch)) {
-    const list = a[A.vswitch]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = a[A.vswitch].split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length > 0 && list.length <= 10 && list.every((v) => ID('vsw').test(v))) out.vSwitchId = list.join(',');
     else bad(A.vswitch, 'expected 1-10 comma-separated vSwitch IDs like "vsw-aaa,vsw-bbb"');
   }
@@ -195,46 +195,46 @@ export function parseAnnotations(annotations: Record<string, string> | undefined
     issues.warn(`EIP bandwidth/ISP annotations only apply when ${A.withEip}="true"`);
   }
   if (has(A.ramRoleName)) {
-    const v = a[A.ramRoleName]!.trim();
+    const v = a[A.ramRoleName].trim();
     if (RAM_ROLE_NAME.test(v)) out.ramRoleName = v;
     else bad(A.ramRoleName, 'expected a RAM role name of 1-64 letters, digits, "." or "-"');
   }
   if (has(A.extraEphemeralStorage)) {
-    const q = parseQuantity(a[A.extraEphemeralStorage]!);
+    const q = parseQuantity(a[A.extraEphemeralStorage]);
     if (q !== undefined && q > 0) out.ephemeralStorage = Math.ceil(q / GIB - 1e-9);
     else bad(A.extraEphemeralStorage, 'expected a size such as "50Gi"');
   }
   out.resourceGroupId = id(A.resourceGroupId, 'rg');
   if (has(A.corePattern)) {
-    const v = a[A.corePattern]!.trim();
+    const v = a[A.corePattern].trim();
     if (v.startsWith('/')) out.corePattern = v;
     else bad(A.corePattern, 'expected an absolute directory path such as "/pod/data/dump/core"');
   }
   if (has(A.ntpServer)) {
-    const list = a[A.ntpServer]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = a[A.ntpServer].split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length > 0 && list.every((s) => /^[A-Za-z0-9.:-]+$/.test(s))) out.ntpServer = list;
     else bad(A.ntpServer, 'expected comma-separated NTP server addresses');
   }
   out.containerResourceView = bool(A.containerResourceView);
   for (const [key, prop] of [[A.ingressBandwidth, 'ingressBandwidth'], [A.egressBandwidth, 'egressBandwidth']] as const) {
     if (!has(key)) continue;
-    const m = BANDWIDTH.exec(a[key]!.trim());
+    const m = BANDWIDTH.exec(a[key].trim());
     if (m) out[prop] = Number(m[1]) * { K: 1e3, M: 1e6, G: 1e9 }[m[2] as 'K' | 'M' | 'G'];
     else bad(key, 'expected a bandwidth such as "40M" (bits per second with K, M or G)');
   }
   for (const [key, prop] of [[A.plainHttpRegistry, 'plainHttpRegistry'], [A.insecureRegistry, 'insecureRegistry']] as const) {
     if (!has(key)) continue;
-    const list = a[key]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = a[key].split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length > 0 && list.every((s) => REGISTRY_HOST.test(s))) out[prop] = list.join(',');
     else bad(key, 'expected comma-separated registry hosts such as "harbor.example.com:5000"');
   }
   if (has(A.acrInstanceIds)) {
-    const list = a[A.acrInstanceIds]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = a[A.acrInstanceIds].split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length > 0 && list.every((s) => ACR_INSTANCE_ID.test(s))) out.acrInstanceIds = list;
     else bad(A.acrInstanceIds, 'expected comma-separated ACR Enterprise instance IDs like "cri-xxxxxxxx"');
   }
   if (has(A.dataCacheBucket)) {
-    const v = a[A.dataCacheBucket]!.trim();
+    const v = a[A.dataCacheBucket].trim();
     if (OSS_BUCKET.test(v)) out.dataCacheBucket = v;
     else bad(A.dataCacheBucket, 'expected an OSS bucket name (3-63 of a-z, 0-9 and "-")');
   }

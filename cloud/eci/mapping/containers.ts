@@ -108,7 +108,7 @@ function findContainer(pod: V1Pod, name: string): V1Container | undefined {
 function localFieldRef(fieldPath: string, pod: V1Pod): string | undefined {
   const md = pod.metadata ?? {};
   const sel = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
-  if (sel) return (sel[1] === 'labels' ? md.labels : md.annotations)?.[sel[2]!] ?? '';
+  if (sel) return (sel[1] === 'labels' ? md.labels : md.annotations)?.[sel[2]] ?? '';
   switch (fieldPath) {
     case 'metadata.name': return md.name;
     case 'metadata.namespace': return md.namespace;
@@ -123,7 +123,7 @@ function localResourceField(resource: string, divisor: string | undefined, c: V1
   if (!c) return undefined;
   const kind = /^(limits|requests)\.(cpu|memory|ephemeral-storage)$/.exec(resource);
   if (!kind) return undefined;
-  const raw = kind[1] === 'limits' ? c.resources?.limits?.[kind[2]!] ?? c.resources?.requests?.[kind[2]!] : c.resources?.requests?.[kind[2]!] ?? c.resources?.limits?.[kind[2]!];
+  const raw = kind[1] === 'limits' ? c.resources?.limits?.[kind[2]] ?? c.resources?.requests?.[kind[2]] : c.resources?.requests?.[kind[2]] ?? c.resources?.limits?.[kind[2]];
   if (raw === undefined) return undefined;
   const v = parseQuantity(raw);
   const d = parseQuantity(divisor ?? '1') ?? 1;

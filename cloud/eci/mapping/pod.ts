@@ -131,7 +131,7 @@ function mapGroupResources(pod: V1Pod, ann: AnnotationSettings, tenant: TenantPl
   }
   const rounded = roundUpToSpec(total.cpu, total.memory);
   if (!rounded) {
-    const largest = ECI_SPECS[ECI_SPECS.length - 1]!;
+    const largest = ECI_SPECS[ECI_SPECS.length - 1];
     issues.error('spec.containers[].resources', `the pod needs ${total.cpu} vCPU and ${total.memory} GiB, more than the largest ECI spec (${largest.cpu} vCPU / ${largest.memory[largest.memory.length - 1]} GiB); lower the requests/limits or name a larger ECS instance type in ${A.useSpecs}`);
     return {};
   }

@@ -49,7 +49,7 @@ function positive(v: unknown, path: string, opts: { integer?: boolean; max?: num
   if (v === undefined || v === null) return undefined;
   const ok = typeof v === 'number' && Number.isFinite(v) && v > 0 && (!opts.integer || Number.isInteger(v)) && (opts.max === undefined || v <= opts.max);
   if (!ok) throw new FieldError(path, `must be a positive ${opts.integer ? 'whole ' : ''}number${opts.max === undefined ? '' : ` up to ${opts.max}`}`);
-  return v as number;
+  return v;
 }
 
 function bool(v: unknown, path: string): boolean | undefined {

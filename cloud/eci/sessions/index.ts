@@ -39,7 +39,7 @@ export interface SessionLimits {
 }
 
 export interface EciSessionsDeps {
-  callerFor(scope: TenantScope): EciCaller;
+  callerFor: (scope: TenantScope) => EciCaller;
   resolveGroup(scope: TenantScope, podUid: string): Promise<ResolvedGroup | undefined>;
   /** Connects to a pod's private IP; default net.connect with half-open allowed. */
   dial?: (host: string, port: number) => Duplex;
