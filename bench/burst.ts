@@ -70,7 +70,8 @@ const bench: Bench = async (args) => {
   const rssPods = Number(values['rss-pods']);
   const concurrency = Number(values.concurrency);
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-burst-'));
-  const cleanups: (() => Promise<void>)[] = [];
+  /** Undone in reverse order; each may be sync or async, and a failing one does not stop the rest. */
+  const cleanups: (() => unknown)[] = [];
   try {
     const bin = await ensureBinaries();
     const cluster = new LocalCluster();
@@ -115,7 +116,7 @@ const bench: Bench = async (args) => {
     await core.createNamespace({ body: { metadata: { name: NS } } });
     await until('default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: NS })), 60_000);
     const tracker = await trackPods(kc, NS);
-    cleanups.push(async () => tracker.close());
+    cleanups.push(() => tracker.close());
 
     // Phase 1: the burst. Pods are created unscheduled first (the API server's create rate is not the
     // gateway's), then all bound at once through the binding subresource, as a scheduler would.
@@ -203,7 +204,7 @@ const bench: Bench = async (args) => {
       },
     };
   } finally {
-    for (const c of cleanups.reverse()) await c().catch((e) => say(`cleanup: ${String(e)}`));
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => say(`cleanup: ${String(e)}`));
     if (values.keep) say(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

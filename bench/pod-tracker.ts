@@ -36,7 +36,7 @@ export async function trackPods(kc: KubeConfig, namespace: string): Promise<PodT
       },
       (err) => {
         lastError = err;
-        if (!closed) setTimeout(() => void open().catch((e) => (lastError = e)), 200);
+        if (!closed) setTimeout(() => void open().catch((e: unknown) => void (lastError = e)), 200);
       },
     );
   };

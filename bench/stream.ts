@@ -109,9 +109,10 @@ const bench: Bench = async (args) => {
   const bytes = Number(values.mb) << 20;
   const sessions = Number(values.sessions);
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-stream-'));
-  const cleanups: (() => Promise<void>)[] = [];
+  /** Undone in reverse order; each may be sync or async, and a failing one does not stop the rest. */
+  const cleanups: (() => unknown)[] = [];
   const children: ChildProcess[] = [];
-  cleanups.push(async () => kill(children));
+  cleanups.push(() => kill(children));
   try {
     const bin = await ensureBinaries();
     const cluster = new LocalCluster();
@@ -200,9 +201,12 @@ const bench: Bench = async (args) => {
     const sample = setInterval(() => {
       const a = gw.memory('agent').rssMb;
       const r = gw.memory('relay').rssMb;
-      if (a + r > peak) (peak = a + r), (peakParts = { agent: a, relay: r });
+      if (a + r > peak) {
+        peak = a + r;
+        peakParts = { agent: a, relay: r };
+      }
     }, 250);
-    cleanups.push(async () => clearInterval(sample));
+    cleanups.push(() => clearInterval(sample));
     let up = 0;
     const holdSeconds = 20;
     const execs: ChildProcess[] = [];
@@ -250,7 +254,7 @@ const bench: Bench = async (args) => {
       },
     };
   } finally {
-    for (const c of cleanups.reverse()) await c().catch((e) => say(`cleanup: ${String(e)}`));
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => say(`cleanup: ${String(e)}`));
     if (values.keep) say(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

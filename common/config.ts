@@ -104,7 +104,7 @@ export function loadConfig(fields: Field[], o: LoadOptions): { values: ConfigVal
   for (const f of fields) if (f.flag) options[f.flag] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
   let flags: Record<string, unknown>;
   try {
-    flags = parseArgs({ args: o.argv, options, strict: true, allowPositionals: false }).values as Record<string, unknown>;
+    flags = parseArgs({ args: o.argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     throw new ConfigError('flags', `${(e as Error).message} (see --help)`);
   }

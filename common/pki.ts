@@ -49,7 +49,7 @@ function window(o: { notBefore?: Date; notAfter?: Date; days?: number }): { notB
 }
 
 export async function createCa(cn: string, opts: { days?: number } = {}): Promise<Issuer> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
     name: subject(cn),
@@ -66,7 +66,7 @@ export async function createCa(cn: string, opts: { days?: number } = {}): Promis
 }
 
 export async function issueCert(ca: Issuer, o: CertOptions): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
   const usages: string[] = [];
   if (o.server) usages.push(x509.ExtendedKeyUsage.serverAuth);
   if (o.client || !o.server) usages.push(x509.ExtendedKeyUsage.clientAuth);
@@ -97,7 +97,7 @@ export async function issueCert(ca: Issuer, o: CertOptions): Promise<KeyPairPem>
 
 /** An ECDSA key pair as PEM (PKCS8 private, SPKI public), e.g. for service-account token signing. */
 export async function createKeyPair(): Promise<{ privatePem: string; publicPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
   const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64');
   return {
     privatePem: await keyPem(keys.privateKey),
@@ -110,6 +110,7 @@ export async function loadIssuer(certPem: string, keyPem: string): Promise<Issue
   const cert = new x509.X509Certificate(certPem);
   const der = Buffer.from(keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
   const privateKey = await webcrypto.subtle.importKey('pkcs8', der, alg, true, ['sign']);
-  const publicKey = await cert.publicKey.export(alg, ['verify']);
-  return { cert, keys: { privateKey, publicKey } as CryptoKeyPair, certPem, keyPem };
+  // @peculiar/x509 types this as the DOM's global CryptoKey, which @types/node 20 lacks: name Node's own type.
+  const publicKey = (await cert.publicKey.export(alg, ['verify'])) as webcrypto.CryptoKey;
+  return { cert, keys: { privateKey, publicKey }, certPem, keyPem };
 }

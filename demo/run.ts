@@ -91,9 +91,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const cleanups: (() => Promise<void>)[] = [];
+  /** Undone in reverse order; each may be sync or async, and a failing one does not stop the rest. */
+  const cleanups: (() => unknown)[] = [];
   const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
   };
   let interrupted = false;
   const onSignal = () => {
@@ -140,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       creds = { accessKeyId: process.env.ECI_ACCESS_KEY_ID as string, accessKeySecret: process.env.ECI_ACCESS_KEY_SECRET as string };
       say(`using real ECI at ${endpoint} (${a.region})`);
     } else {
-      emulator = await startEmulator({ runtime: 'process', regions: [a.region as string] });
+      emulator = await startEmulator({ runtime: 'process', regions: [a.region] });
       const emu = emulator;
       cleanups.push(() => emu.close());
       endpoint = emulator.endpoint;
@@ -153,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       provider: { pollFastMs: 500, gcGraceMs: 30_000 },
       sessions: { logPollMs: 300 },
     });
-    cleanups.push(async () => backend.provider.close());
+    cleanups.push(() => backend.provider.close());
 
     // 3. Relay and agent. The agent gets a node identity as it does from the Helm chart: a bootstrap
     // ServiceAccount with the chart's rules files its CSR, the controller manager approves and signs it.
@@ -161,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     const adminKc = new KubeConfig();
     adminKc.loadFromFile(kubeconfigPath);
     const bootDir = mkdtempSync(join(tmpdir(), 'ecigw-demo-bootstrap-'));
-    cleanups.push(async () => rmSync(bootDir, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(bootDir, { recursive: true, force: true }));
     const boot = await bootstrapCredential(adminKc, { dir: bootDir });
     const gw = await startLocalGateway({
       kubeconfigPath: boot.kubeconfigPath,
@@ -171,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       clusterId: 'demo-cluster',
       // A host name, not 127.0.0.1: grpc-js sends an IP target as the TLS SNI, which Node warns about (DEP0123).
       tunnelTarget: (port) => `localhost:${port}`,
-      tenant: { region: a.region as string, vSwitchId: a.vswitch as string, securityGroupId: a['security-group'] as string },
+      tenant: { region: a.region, vSwitchId: a.vswitch, securityGroupId: a['security-group'] },
     });
     cleanups.push(async () => {
       await gw.close();
@@ -203,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
     await until('datacenter node status', async () => (await onPremStatus(), true), 30_000);
     // Heartbeat it like a kubelet would, or the node lifecycle controller marks it unreachable after 40 s.
     const heartbeat = setInterval(() => void onPremStatus().catch(() => undefined), 10_000);
-    cleanups.push(async () => clearInterval(heartbeat));
+    cleanups.push(() => clearInterval(heartbeat));
     say(`datacenter node "${onPrem}" holds ${onPremCapacity} pods (a Node object only: this demo has no container runtime, so pods bound there stay Pending)`);
     // Admission puts node.kubernetes.io/not-ready on every new Node; the node lifecycle controller lifts
     // it once the node reports Ready. Until then the scheduler would place pods as if a node were missing.
@@ -277,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     await until('burst pods deleted', async () => (await core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.spec?.nodeName === nodeName).length === 0, 180_000);
     if (emulator) {
       const emu = emulator;
-      await until('container groups released', async () => emu.admin.listGroups().length === 0, 60_000);
+      await until('container groups released', () => Promise.resolve(emu.admin.listGroups().length === 0), 60_000);
     }
     const backSeconds = (Date.now() - tBack) / 1000;
     const callers = backend.callers();
