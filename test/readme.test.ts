@@ -21,7 +21,7 @@ test('the quick start opens with the demo and the test command; .ci/run runs the
 
 test('every repository path the README names exists (moves keep "follow a pod intent by folder" and the folder table true)', (t) => {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const paths = [...readme.matchAll(/`((?:agent|cloud|common|proto|test|bench|demo|charts|scripts|bin)\/[^`\s<>]*)`/g)].map((m) => m[1]!);
+  const paths = [...readme.matchAll(/`((?:agent|cloud|common|proto|test|bench|demo|charts|scripts|bin)\/[^`\s<>]*)`/g)].map((m) => m[1]);
   t.true(paths.length > 20, `only ${paths.length} paths found`);
   t.deepEqual(paths.filter((p) => !existsSync(root + p)), []);
 });

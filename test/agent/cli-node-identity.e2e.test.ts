@@ -61,7 +61,7 @@ test('a CSR left pending is announced in the log and an Event with the approve c
 
   const line = await eventually(
     'the log says the CSR waits for approval',
-    async () => log.split('\n').find((l) => l.includes('"command":"kubectl certificate approve ')),
+    () => log.split('\n').find((l) => l.includes('"command":"kubectl certificate approve ')),
     90_000,
   );
   const entry = JSON.parse(line) as { level: number; command: string; csr: string; msg: string };

@@ -226,7 +226,7 @@ test('non-default values reach the Deployment, Secret, RBAC and the loaded confi
   t.deepEqual(sortRules(one<V1Role>(objs, 'Role').rules), namespaceRules('burst-leader'));
 
   // The kubelet serving pair and client CA come from objects the user owns (not rendered here).
-  const { values: v, missing } = await (async () => {
+  const { values: v, missing } = (() => {
     const extra: KubeObject[] = [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'kubelet-serving' }, data: { 'tls.crt': Buffer.from('crt').toString('base64'), 'tls.key': Buffer.from('key').toString('base64') } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubelet-client-ca' }, data: { 'ca.crt': 'ca' } },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { load as loadYaml } from 'js-yaml';
-import type { V1ConfigMap, V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
 import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
 import { parseRelayConfig, DEFAULT_LIMITS } from '../../cloud/relay/config.js';
 import { LIMIT_KEYS } from '../../cloud/relay/limits.js';

@@ -94,7 +94,7 @@ async function start(): Promise<ClusterInfo> {
   return await waitForInfo(runDir, 20 * 60_000);
 }
 
-async function handle(info: ClusterInfo): Promise<ClusterHandle> {
+function handle(info: ClusterInfo): ClusterHandle {
   const kc = new KubeConfig();
   kc.loadFromFile(info.kubeconfigPath);
   const caCertPem = readFileSync(info.pki.caCertPath, 'utf8');

@@ -77,7 +77,7 @@ test('kubectl logs --tail, --timestamps and logs -f sees new lines', async (t) =
   t.teardown(() => follow.kill());
   let out = '';
   follow.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await eventually('5 followed lines', async () => out.split('\n').filter(Boolean).length >= 6, 20_000);
+  await eventually('5 followed lines', () => out.split('\n').filter(Boolean).length >= 6, 20_000);
   const nums = out.split('\n').filter(Boolean).map((l) => Number(l.replace('line-', '')));
   for (let i = 1; i < nums.length; i++) t.is(nums[i], nums[i - 1] + 1, `no line lost or repeated: ${nums.join(',')}`);
 });
@@ -91,7 +91,7 @@ test('kubectl attach (output only) streams new lines; attach -i is refused with 
   let err = '';
   attach.stdout.on('data', (d: Buffer) => (out += d.toString()));
   attach.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  await eventually('3 attached lines', async () => out.split('\n').filter((l) => /^line-\d+$/.test(l)).length >= 3, 20_000).catch((e: Error) => t.fail(`${e.message}: ${out} ${err}`));
+  await eventually('3 attached lines', () => out.split('\n').filter((l) => /^line-\d+$/.test(l)).length >= 3, 20_000).catch((e: Error) => t.fail(`${e.message}: ${out} ${err}`));
   const nums = out.split('\n').filter((l) => /^line-\d+$/.test(l)).map((l) => Number(l.slice(5)));
   for (let i = 1; i < nums.length; i++) t.is(nums[i], nums[i - 1] + 1, `no line lost or repeated: ${nums.join(',')}`);
   t.true(nums[0] >= lastBefore, `attach starts at the present (line ${nums[0]}), not at the start of the log (was at ${lastBefore})`);

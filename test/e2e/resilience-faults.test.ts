@@ -17,7 +17,7 @@ test.after.always(async () => {
 test('20% injected ECI faults plus throttling: all pods Running, zero duplicate and zero orphan groups', async (t) => {
   const ns = `faults-${process.pid}`;
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, ns);
-  t.teardown(d.cleanup);
+  t.teardown(() => d.cleanup());
   stack.emulator.admin.setFaults({
     CreateContainerGroup: { errorRate: 0.2 },
     DescribeContainerGroups: { errorRate: 0.2 },

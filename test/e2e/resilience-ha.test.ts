@@ -40,7 +40,7 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
 
   // Each replica has its own certificate for the node, the standby already before it leads.
   const leaderCert = stack.agent.identity?.credential;
-  const standbyCert = await eventually('the standby holds its node certificate', async () => standby.identity?.credential, 60_000);
+  const standbyCert = await eventually('the standby holds its node certificate', () => standby.identity?.credential, 60_000);
   t.truthy(leaderCert);
   t.not(standbyCert.serial, leaderCert?.serial, 'two certificates');
   t.false(standbyCert.spki.equals(leaderCert?.spki ?? Buffer.alloc(0)), 'two keys');
@@ -52,7 +52,7 @@ test('the standby takes over within 15 s of the leader crashing; no pod or conta
 
   const ns = `ha-${process.pid}`;
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, ns);
-  t.teardown(d.cleanup);
+  t.teardown(() => d.cleanup());
   await d.scale(20);
   const before = await allRunningReady(d, 20, { what: '20 pods Running and Ready', timeoutMs: 90_000, emulator: stack.emulator, log });
   t.false(standby.isLeader, 'the standby stays passive while the leader renews');

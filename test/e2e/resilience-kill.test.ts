@@ -46,13 +46,13 @@ test('relay and agent each SIGKILLed mid-burst: all pods Running, no duplicate g
   }, 60_000);
   const ns = `kill-${process.pid}`;
   const d = await createBurstDeployment(cluster, nodeName, ns);
-  t.teardown(d.cleanup);
+  t.teardown(() => d.cleanup());
   emulator.admin.setRateLimits({ CreateContainerGroup: 5 });
 
   const killMidBurst = async (which: 'relay' | 'agent', replicas: number, before: number) => {
     await d.scale(replicas);
     // Mid-burst: some of the new groups exist, not all.
-    await eventually(`a few new groups before killing the ${which}`, async () => groupCounts(emulator).all >= before + 4, 60_000);
+    await eventually(`a few new groups before killing the ${which}`, () => groupCounts(emulator).all >= before + 4, 60_000);
     const groupsAtKill = groupCounts(emulator).all;
     const pid = processes[which].pid;
     await processes[which].kill('SIGKILL');

@@ -38,7 +38,7 @@ test('an "orphan" the agent still holds is applied again and its group outlives 
 
   // Four pods, so one missing from an inventory stays below the share that makes GC hold (gcMaxOrphanShare).
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, `reconcile-${process.pid}`);
-  t.teardown(d.cleanup);
+  t.teardown(() => d.cleanup());
   await d.scale(4);
   const pods = await allRunningReady(d, 4, { what: 'four pods Running and Ready', timeoutMs: 90_000, emulator: stack.emulator, log: t.log.bind(t) });
   const pod = pods[0];

@@ -26,7 +26,7 @@ const condition = (n: V1Node, type: string) => n.status?.conditions?.find((c) =>
 test('a 60 s tunnel cut: node stays Ready, nothing evicted or duplicated, intents kept and applied within 10 s of the return', async (t) => {
   const ns = `cut-${process.pid}`;
   const d = await createBurstDeployment(stack.cluster, stack.nodeName, ns);
-  t.teardown(d.cleanup);
+  t.teardown(() => d.cleanup());
   const leases = stack.cluster.kc.makeApiClient(CoordinationV1Api);
   const readNode = () => d.core.readNode({ name: stack.nodeName });
 

@@ -19,7 +19,7 @@ async function statusesOf(stack: Stack, ns: string, name: string, until: (s: V1P
   }, () => undefined);
   try {
     await core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { nodeName: stack.nodeName, tolerations, containers: [{ name: 'c', image: 'nginx' }] } } });
-    await eventually(`statuses of ${ns}/${name}`, async () => until(seen) || undefined, 60_000);
+    await eventually(`statuses of ${ns}/${name}`, () => until(seen) || undefined, 60_000);
     return seen;
   } finally {
     watch.abort();

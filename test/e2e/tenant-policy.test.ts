@@ -99,7 +99,7 @@ test.serial('a forbidden RAM role fails PolicyDenied with a Warning event and no
   const scheduled = async (name: string) =>
     (await author.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${name}` })).items.filter((e) => e.reason === 'Scheduled' && /requested on ECI/.test(e.message ?? ''));
   const [readerScheduled] = await eventually('reader\'s Scheduled event', async () => ((await scheduled('reader')).length ? await scheduled('reader') : undefined), 60_000);
-  t.regex(readerScheduled.message ?? '', new RegExp(`container group ${group!.containerGroupId} requested on ECI`));
+  t.regex(readerScheduled.message ?? '', new RegExp(`container group ${group.containerGroupId} requested on ECI`));
   t.deepEqual(await scheduled('thief'), [], 'no "container group  requested" event for the refused pod');
 });
 

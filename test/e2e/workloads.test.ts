@@ -122,6 +122,6 @@ test.serial('kubectl drain evicts the virtual node\'s pods and their groups go',
     const items = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=drained' })).items;
     return items.every((p) => p.spec?.nodeName !== stack.nodeName);
   }, 60_000);
-  await eventually('their groups are deleted', async () => stack.emulator.admin.listGroups().filter((g) => g.name?.includes('drained')).length === 0, 60_000);
+  await eventually('their groups are deleted', () => stack.emulator.admin.listGroups().filter((g) => g.name?.includes('drained')).length === 0, 60_000);
   await stack.cluster.kubectl(['uncordon', stack.nodeName]);
 });

@@ -54,7 +54,11 @@ export class MemoryProvider implements PodProvider {
 
   // ---- pod lifecycle ----
 
-  async apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult> {
+  apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult> {
+    return settle(() => this.applyNow(scope, intent));
+  }
+
+  private applyNow(scope: TenantScope, intent: PodIntent): ApplyResult {
     const rec = this.owned(scope, intent.uid, true);
     if (rec && rec.state.generation >= intent.generation) {
       return { uid: intent.uid, generation: rec.state.generation, providerId: rec.state.providerId, changed: false };
@@ -85,7 +89,11 @@ export class MemoryProvider implements PodProvider {
     return { uid: intent.uid, generation: intent.generation, providerId, changed: true };
   }
 
-  async delete(scope: TenantScope, uid: string, _gracePeriodSeconds: number): Promise<DeleteResult> {
+  delete(scope: TenantScope, uid: string, _gracePeriodSeconds: number): Promise<DeleteResult> {
+    return settle(() => this.deleteNow(scope, uid));
+  }
+
+  private deleteNow(scope: TenantScope, uid: string): DeleteResult {
     const rec = this.owned(scope, uid, true);
     if (!rec) return { uid, existed: false };
     this.pods.delete(uid);
@@ -95,13 +103,13 @@ export class MemoryProvider implements PodProvider {
     return { uid, existed: true };
   }
 
-  async get(scope: TenantScope, uid: string): Promise<PodState | undefined> {
-    return this.owned(scope, uid, true)?.state;
+  get(scope: TenantScope, uid: string): Promise<PodState | undefined> {
+    return settle(() => this.owned(scope, uid, true)?.state);
   }
 
-  async list(scope: TenantScope): Promise<PodState[]> {
+  list(scope: TenantScope): Promise<PodState[]> {
     const key = scopeKeyOf(scope);
-    return [...this.pods.values()].filter((p) => p.scopeKey === key).map((p) => p.state);
+    return Promise.resolve([...this.pods.values()].filter((p) => p.scopeKey === key).map((p) => p.state));
   }
 
   watch(scope: TenantScope, listener: PodStateListener): () => void {
@@ -176,7 +184,7 @@ export class MemoryProvider implements PodProvider {
       }
       case 'size': {
         // Prints the first terminal size it receives.
-        for await (const s of io.resize) {
+        for await (const s of io.resize as AsyncIterable<{ cols: number; rows: number }>) {
           await writeAll(io.stdout, Buffer.from(`${s.cols}x${s.rows}\n`));
           break;
         }
@@ -303,6 +311,11 @@ async function writeAll(w: Writable, b: Buffer): Promise<void> {
     w.once('close', onClose);
     w.once('error', done);
   });
+}
+
+/** Runs `fn` now; its result, or what it throws, as a promise (as an async function would). */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -16,5 +16,6 @@ export function projectedToken(intent: PodIntent | undefined): { token: string; 
   const volume = Object.entries(intent?.volumes ?? {}).find(([name]) => name.startsWith('kube-api-access-'))?.[1];
   const token = volume?.files?.find((f) => f.path === 'token')?.content.toString();
   if (!token) return undefined;
-  return { token, claims: JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) };
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as NonNullable<ReturnType<typeof projectedToken>>['claims'];
+  return { token, claims };
 }

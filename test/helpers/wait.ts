@@ -1,5 +1,6 @@
 // Bounded polling for tests: calls `check` until it returns a truthy value (which is returned) or the
 // time runs out (then throws, naming what was awaited and the last error seen).
+import { inspect } from 'node:util';
 
 export async function eventually<T>(
   what: string,
@@ -16,7 +17,7 @@ export async function eventually<T>(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? String(last) : inspect(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -23,7 +23,7 @@ test('a value is reused within the TTL and read again after it', async (t) => {
   const clk = clock();
   const c = new ReadCache<number>(2000, 1024, clk.now);
   let loads = 0;
-  const load = async () => ++loads;
+  const load = () => Promise.resolve(++loads);
   t.is(await c.get('k', load), 1);
   clk.advance(1999);
   t.is(await c.get('k', load), 1);
@@ -38,16 +38,16 @@ test('a failed read (NotFound included) is not cached', async (t) => {
   const failing = () => (loads++, Promise.reject(Object.assign(new Error('not found'), { code: 404 })));
   await t.throwsAsync(c.get('k', failing), { message: 'not found' });
   await Promise.resolve();
-  t.is(await c.get('k', async () => (loads++, 'created since')), 'created since');
+  t.is(await c.get('k', () => (loads++, Promise.resolve('created since'))), 'created since');
   t.is(loads, 2);
 });
 
 test('expired entries are swept once the cache holds more than its bound', async (t) => {
   const clk = clock();
   const c = new ReadCache<number>(1000, 10, clk.now);
-  for (let i = 0; i < 10; i++) await c.get(`k${i}`, async () => i);
+  for (let i = 0; i < 10; i++) await c.get(`k${i}`, () => Promise.resolve(i));
   t.is(c.size, 10);
   clk.advance(1000);
-  await c.get('fresh', async () => 99);
+  await c.get('fresh', () => Promise.resolve(99));
   t.is(c.size, 1);
 });

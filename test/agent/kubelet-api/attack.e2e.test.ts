@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { eventually } from '../../helpers/wait.js';
 import { startTestNodeProcess, type TestNodeProcess } from './e2e-node.js';
-import { RawSpdyClient, type UpgradeRefused } from './raw-spdy.js';
+import { RawSpdyClient } from './raw-spdy.js';
 import { RstStatus } from '../../../agent/kubelet-api/spdy/frames.js';
 
 const modes = [
@@ -50,7 +50,7 @@ function execPath(node: TestNodeProcess, query: string): string {
 
 async function spdyExec(node: TestNodeProcess, query: string): Promise<RawSpdyClient> {
   const r = await RawSpdyClient.upgrade({ url: c.server, path: execPath(node, query), ca: c.pki.caCertPem, cert: alice.certPem, key: alice.keyPem });
-  if (!(r instanceof RawSpdyClient)) throw new Error(`exec upgrade refused: ${(r as UpgradeRefused).status} ${(r as UpgradeRefused).body}`);
+  if (!(r instanceof RawSpdyClient)) throw new Error(`exec upgrade refused: ${(r).status} ${(r).body}`);
   return r;
 }
 

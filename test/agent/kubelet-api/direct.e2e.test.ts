@@ -71,7 +71,7 @@ test('a service-account token is authenticated through TokenReview and authorize
   // Granted nodes/stats: allowed. Not granted nodes/pods nor nodes/proxy: 403 naming both, like the kubelet.
   const allowed = await get('/stats/summary', { token });
   t.is(allowed.status, 200, allowed.body);
-  t.is(JSON.parse(allowed.body).node.nodeName, node.name);
+  t.is((JSON.parse(allowed.body) as { node: { nodeName: string } }).node.nodeName, node.name);
   const denied = await get('/pods', { token });
   t.is(denied.status, 403);
   t.is(denied.body, `Forbidden (user=system:serviceaccount:${node.namespace}:reader, verb=get, resource=nodes, subresource(s)=[pods proxy])\n`);

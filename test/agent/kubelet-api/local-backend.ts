@@ -99,9 +99,9 @@ export class LocalBackend implements KubeletBackend {
           }
         });
       };
-      onLines(proc.stdout!);
-      onLines(proc.stderr!);
-      proc.stdin!.on('error', () => undefined);
+      onLines(proc.stdout);
+      onLines(proc.stderr);
+      proc.stdin.on('error', () => undefined);
       proc.on('exit', () => {
         ct.done = true;
         ct.events.emit('done');
@@ -153,17 +153,17 @@ export class LocalBackend implements KubeletBackend {
     const resizePipe = child.stdio[3] as Writable;
     resizePipe.on('error', () => undefined);
     const unfollow = io.resize.follow((s: TerminalSize) => s !== size && resizePipe.write(`${s.cols} ${s.rows}\n`));
-    child.stdin!.on('error', () => undefined);
-    if (io.stdin) io.stdin.pipe(child.stdin!);
-    else child.stdin!.end();
+    child.stdin.on('error', () => undefined);
+    if (io.stdin) io.stdin.pipe(child.stdin);
+    else child.stdin.end();
     const outs: Promise<void>[] = [];
     const pipeOut = (from: Readable, to: Writable | undefined) => {
       if (!to) return void from.resume();
       from.pipe(to, { end: false });
       outs.push(new Promise((r) => from.on('end', () => r())));
     };
-    pipeOut(child.stdout!, io.stdout);
-    pipeOut(child.stderr!, io.stderr ?? (req.tty ? undefined : io.stdout));
+    pipeOut(child.stdout, io.stdout);
+    pipeOut(child.stderr, io.stderr ?? (req.tty ? undefined : io.stdout));
     const onAbort = () => {
       this.aborts.push(`exec:${req.command.join(' ')}`);
       child.kill('SIGKILL');
@@ -175,7 +175,7 @@ export class LocalBackend implements KubeletBackend {
     await Promise.all(outs);
     io.signal.removeEventListener('abort', onAbort);
     unfollow();
-    io.stdin?.unpipe(child.stdin!);
+    io.stdin?.unpipe(child.stdin);
     return { exitCode: code };
   }
 
@@ -267,7 +267,7 @@ export class LocalBackend implements KubeletBackend {
     });
   }
 
-  async statsSummary(): Promise<Summary> {
+  statsSummary(): Promise<Summary> {
     const now = new Date().toISOString();
     const clk = 100;
     const procStats = (pid: number | undefined) => {
@@ -281,7 +281,7 @@ export class LocalBackend implements KubeletBackend {
       }
     };
     const node = procStats(process.pid);
-    return {
+    return Promise.resolve({
       node: { nodeName: this.nodeName, startTime: this.started.toISOString(), cpu: { ...node.cpu, usageCoreNanoSeconds: Math.max(1, node.cpu.usageCoreNanoSeconds) }, memory: node.memory },
       pods: [...this.pods.values()].map((pod) => {
         const containers = (pod.spec?.containers ?? []).map((c) => {
@@ -298,6 +298,6 @@ export class LocalBackend implements KubeletBackend {
           memory: { time: now, workingSetBytes: sum((c) => c.memory.workingSetBytes), usageBytes: sum((c) => c.memory.usageBytes), rssBytes: sum((c) => c.memory.rssBytes) },
         };
       }),
-    };
+    });
   }
 }

@@ -144,7 +144,8 @@ export class RawSpdyClient {
       const check = () => {
         const f = this.frames.find(match);
         if (f) return done(() => resolve(f));
-        if (this.decodeError) return done(() => reject(this.decodeError));
+        const decodeError = this.decodeError;
+        if (decodeError) return done(() => reject(decodeError));
         if (this.ended) return done(() => reject(new Error(`connection closed before ${what}; frames: ${this.describe()}`)));
       };
       const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; frames: ${this.describe()}`))), timeoutMs);

@@ -32,17 +32,15 @@ test('submit waits while the limit is reached; a failing job does not stop its k
   let release!: () => void;
   await a.submit('x', () => new Promise<void>((r) => (release = r)));
   let admitted = false;
-  const second = a.submit('y', async () => undefined).then(() => (admitted = true));
+  const second = a.submit('y', () => Promise.resolve()).then(() => (admitted = true));
   await tick(20);
   t.false(admitted, 'blocked behind the running job');
   release();
   await second;
   t.true(admitted);
   const ran: string[] = [];
-  await a.submit('z', async () => {
-    throw new Error('boom');
-  });
-  await a.submit('z', async () => void ran.push('after'));
+  await a.submit('z', () => Promise.reject(new Error('boom')));
+  await a.submit('z', () => (ran.push('after'), Promise.resolve()));
   await a.idle();
   t.deepEqual(ran, ['after']);
 });

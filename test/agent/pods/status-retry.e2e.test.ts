@@ -58,7 +58,7 @@ test('a status write refused by admission is retried until it lands', async (t) 
     body: { metadata: { name: 'web' }, spec: { nodeName: stack.nodeName, containers: [{ name: 'web', image: 'nginx' }] } },
   });
   const uid = (await core.readNamespacedPod({ name: 'web', namespace: ns })).metadata?.uid;
-  await eventually('the relay reports the pod Running', () => provider.allPods().some((p) => p.uid === uid && JSON.parse(p.statusJson.toString()).phase === 'Running'), 30_000);
+  await eventually('the relay reports the pod Running', () => provider.allPods().some((p) => p.uid === uid && (JSON.parse(p.statusJson.toString()) as { phase?: string }).phase === 'Running'), 30_000);
   await new Promise((r) => setTimeout(r, 2000));
   const refused = await core.readNamespacedPod({ name: 'web', namespace: ns });
   t.not(refused.status?.phase, 'Running', 'no status write got through while denied');

@@ -19,7 +19,7 @@ function sources(dir: string): string[] {
 
 /** Every module specifier a file imports (static, type-only, side-effect, re-export, dynamic); relative ones resolved from the root. */
 function imports(file: string, text: string): string[] {
-  const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+  const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)].map((m) => m[1]);
   return specs.map((s) => (s.startsWith('.') ? relative(root, resolve(root, dirname(file), s)) : s));
 }
 

@@ -46,10 +46,7 @@ test('adds of many keys while stopped-up are bounded by distinct keys', async (t
 
 test('a failing key is retried after a back-off; add() cancels the wait', async (t) => {
   let calls = 0;
-  const q = new WorkQueue(async () => {
-    calls++;
-    if (calls === 1) throw new Error('tunnel down');
-  }, { workers: 1, baseDelayMs: 60_000 });
+  const q = new WorkQueue(() => (++calls === 1 ? Promise.reject(new Error('tunnel down')) : Promise.resolve()), { workers: 1, baseDelayMs: 60_000 });
   q.add('k');
   await tick(20);
   t.is(calls, 1);

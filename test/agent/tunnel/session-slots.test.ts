@@ -22,8 +22,8 @@ test('acquire refuses past the cap with RESOURCE_EXHAUSTED and a release frees e
   const a = s.acquire('exec', 256);
   s.acquire('logs', 256);
   const e = t.throws(() => s.acquire('portforward', 256), { instanceOf: SessionLimitError });
-  t.is(e!.code, grpc.status.RESOURCE_EXHAUSTED);
-  t.regex(e!.message, /^portforward: this agent already has 2 interactive sessions open on its tunnel \(cap 2: maxInteractiveSessions=2/);
+  t.is(e.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.regex(e.message, /^portforward: this agent already has 2 interactive sessions open on its tunnel \(cap 2: maxInteractiveSessions=2/);
   a();
   a();
   t.is(s.count, 1);

@@ -34,7 +34,7 @@ test('property: duplicates and reorderings never apply a version twice or go bac
     const applied = new Map<string, number[]>();
     for (const e of noisy) for (const s of tr.apply(e)) applied.set(s.uid, [...(applied.get(s.uid) ?? []), s.statusVersion]);
     for (const [u, vs] of applied) {
-      t.true(vs.every((v, i) => i === 0 || v > vs[i - 1]), `run ${run} pod ${u}: ${vs}`);
+      t.true(vs.every((v, i) => i === 0 || v > vs[i - 1]), `run ${run} pod ${u}: ${vs.join(',')}`);
       t.is(new Set(vs).size, vs.length);
     }
     // The newest version of each pod is always applied (nothing is lost).

@@ -72,7 +72,7 @@ test('the CLI exits 2 naming the flag for a non-loopback bind', async (t) => {
     const p = spawn(process.execPath, [bin, '--runtime', 'simulated', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'silent' } });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
-    const [code] = await once(p, 'exit');
+    const [code] = (await once(p, 'exit')) as [number | null];
     return { code, err };
   };
   const bare = await run(['--host', '0.0.0.0']);

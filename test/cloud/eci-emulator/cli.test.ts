@@ -21,7 +21,7 @@ test('bad options and config fields exit 2 with a message naming them', async (t
     const p = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
-    const [code] = await once(p, 'exit');
+    const [code] = (await once(p, 'exit')) as [number | null];
     return { code, err };
   };
   const port = await run(['--port', 'abc']);
@@ -41,14 +41,14 @@ test('starts, prints one listening line, serves the SDK, and SIGTERM kills its c
   });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
-  const url = await waitFor('listening line', async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]);
+  const url = await waitFor<string>('listening line', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1]);
   const endpoint = url.replace('http://', '');
   const c = sdkClient({ endpoint, accessKeyId: 'AKCLI', accessKeySecret: 'SKCLI', regionId: 'cn-hangzhou' });
   const id = (
     await c.createContainerGroup(new $Eci.CreateContainerGroupRequest({ regionId: 'cn-hangzhou', containerGroupName: 'cli', container: [{ name: 'web', image: 'nginx', port: [{ port: 8081 }] }] }))
-  ).body!.containerGroupId!;
+  ).body.containerGroupId!;
   const ip = await waitFor('running', async () => {
-    const g = (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: 'cn-hangzhou', containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0];
+    const g = (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: 'cn-hangzhou', containerGroupIds: JSON.stringify([id]) }))).body.containerGroups![0];
     return g.status === 'Running' ? g.intranetIp : undefined;
   });
   t.is(await waitFor('web answers', async () => (await fetch(`http://${ip}:8081/`)).status), 200);
@@ -58,7 +58,7 @@ test('starts, prints one listening line, serves the SDK, and SIGTERM kills its c
   const stats = (await (await fetch(`${url}/__admin/stats`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { callsByAction: Record<string, number> };
   t.is(stats.callsByAction.CreateContainerGroup, 1);
   p.kill('SIGTERM');
-  const [code] = await once(p, 'exit');
+  const [code] = (await once(p, 'exit')) as [number | null];
   t.is(code, 0);
   t.is(out.trim().split('\n').length, 1);
   await t.throwsAsync(fetch(`http://${ip}:8081/`));

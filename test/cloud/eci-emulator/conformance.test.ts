@@ -33,12 +33,12 @@ const create = (name: string, extra: Record<string, unknown> = {}) =>
 test.serial('create, describe by id/name/tag/status, status, events, delete', async (t) => {
   const r = await create('conf-a', { tag: [{ key: 'suite', value: 'conformance' }, { key: 'PodName', value: 'a' }] });
   t.is(r.statusCode, 200);
-  const id = r.body!.containerGroupId!;
+  const id = r.body.containerGroupId!;
   t.regex(id, /^eci-[a-z0-9]{20}$/);
-  t.truthy(r.body!.requestId);
+  t.truthy(r.body.requestId);
   const running = await waitFor('Running', async () => {
     const d = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }));
-    const g = d.body!.containerGroups![0];
+    const g = d.body.containerGroups![0];
     return g?.status === 'Running' ? g : undefined;
   });
   t.regex(running.intranetIp!, /^127\.10\./);
@@ -46,14 +46,14 @@ test.serial('create, describe by id/name/tag/status, status, events, delete', as
   t.is(running.containers![0].currentState!.state, 'Running');
   t.deepEqual(running.tags!.map((x) => x.key), ['suite', 'PodName']);
   const byName = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupName: 'conf-a' }));
-  t.is(byName.body!.totalCount, 1);
+  t.is(byName.body.totalCount, 1);
   const byTag = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, tag: [{ key: 'PodName', value: 'a' }] }));
-  t.deepEqual(byTag.body!.containerGroups!.map((g) => g.containerGroupId), [id]);
+  t.deepEqual(byTag.body.containerGroups!.map((g) => g.containerGroupId), [id]);
   const byStatus = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, status: 'Succeeded' }));
-  t.false(byStatus.body!.containerGroups!.some((g) => g.containerGroupId === id));
+  t.false(byStatus.body.containerGroups!.some((g) => g.containerGroupId === id));
 
   const st = await c.describeContainerGroupStatus(new $Eci.DescribeContainerGroupStatusRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }));
-  const data = st.body!.data![0];
+  const data = st.body.data![0];
   t.is(data.status, 'Running');
   t.is(data.podStatus!.phase, 'Running');
   t.is(data.name, 'a');
@@ -62,43 +62,43 @@ test.serial('create, describe by id/name/tag/status, status, events, delete', as
   t.true(data.podStatus!.conditions!.some((x) => x.type === 'Ready' && x.status === 'True'));
 
   const ev = await c.describeContainerGroupEvents(new $Eci.DescribeContainerGroupEventsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }));
-  const reasons = ev.body!.data![0].events!.map((e) => e.reason);
+  const reasons = ev.body.data![0].events!.map((e) => e.reason);
   t.true(reasons.includes('Scheduled'));
   t.true(reasons.includes('Started'));
-  t.is(ev.body!.data![0].events![0].involvedObject!.kind, 'Pod');
+  t.is(ev.body.data![0].events![0].involvedObject!.kind, 'Pod');
 
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
   const gone = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }));
-  t.is(gone.body!.totalCount, 0);
+  t.is(gone.body.totalCount, 0);
   const again = await sdkError(c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id })));
   t.is(again.statusCode, 404);
   t.is(again.code, 'InvalidContainerGroupId.NotFound');
 });
 
 test.serial('restart, update, exec (Sync and WebSocketUri), logs and metrics answer through the SDK', async (t) => {
-  const id = (await create('conf-b')).body!.containerGroupId!;
-  await waitFor('Running', async () => (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0].status === 'Running');
+  const id = (await create('conf-b')).body.containerGroupId!;
+  await waitFor('Running', async () => (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body.containerGroups![0].status === 'Running');
   await c.restartContainerGroup(new $Eci.RestartContainerGroupRequest({ regionId: region, containerGroupId: id }));
-  await waitFor('Running after restart', async () => h.admin.listGroups().find((g) => g.id === id)?.status === 'Running');
+  await waitFor('Running after restart', () => h.admin.listGroups().find((g) => g.id === id)?.status === 'Running');
   await c.updateContainerGroup(
     new $Eci.UpdateContainerGroupRequest({ regionId: region, containerGroupId: id, updateType: 'IncrementalUpdate', container: [{ name: 'app', image: 'alpine', command: ['sleep', '7200'] }] }),
   );
   const updated = await waitFor('updated', async () => {
-    const g = (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0];
+    const g = (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body.containerGroups![0];
     return g.status === 'Running' && g.containers![0].image === 'alpine' ? g : undefined;
   });
   t.deepEqual(updated.containers![0].commands, ['sleep', '7200']);
   const sync = await c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: 'app', command: '["echo","hi"]', sync: true }));
-  t.is(sync.body!.syncResponse, '');
+  t.is(sync.body.syncResponse, '');
   const ws = await c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: 'app', command: '["sh"]', TTY: true }));
-  t.regex(ws.body!.webSocketUri!, new RegExp(`^ws://${h.endpoint}/exec/\\?s=[A-Za-z0-9_-]+$`));
+  t.regex(ws.body.webSocketUri!, new RegExp(`^ws://${h.endpoint}/exec/\\?s=[A-Za-z0-9_-]+$`));
   const log = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'app', tail: 10 }));
-  t.is(log.body!.containerName, 'app');
+  t.is(log.body.containerName, 'app');
   const m = await c.describeContainerGroupMetric(new $Eci.DescribeContainerGroupMetricRequest({ regionId: region, containerGroupId: id }));
-  t.is(m.body!.containerGroupId, id);
-  t.true(m.body!.records!.length >= 1);
+  t.is(m.body.containerGroupId, id);
+  t.true(m.body.records!.length >= 1);
   const mm = await c.describeMultiContainerGroupMetric(new $Eci.DescribeMultiContainerGroupMetricRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }));
-  t.is(mm.body!.monitorDatas![0].containerGroupId, id);
+  t.is(mm.body.monitorDatas![0].containerGroupId, id);
   const bad = await sdkError(c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: 'app', command: '["sh"]', TTY: true, sync: true })));
   t.is(bad.code, 'InvalidParameter');
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
@@ -107,16 +107,16 @@ test.serial('restart, update, exec (Sync and WebSocketUri), logs and metrics ans
 test.serial('idempotent create: same ClientToken gives the same id; different params with it fail', async (t) => {
   const a = await create('conf-idem', { clientToken: 'tok-1' });
   const b = await create('conf-idem', { clientToken: 'tok-1' });
-  t.is(a.body!.containerGroupId, b.body!.containerGroupId);
+  t.is(a.body.containerGroupId, b.body.containerGroupId);
   const e = await sdkError(create('conf-idem-other', { clientToken: 'tok-1' }));
   t.is(e.statusCode, 400);
   t.is(e.code, 'IdempotentParameterMismatch');
-  await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: a.body!.containerGroupId }));
+  await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: a.body.containerGroupId }));
 });
 
 test.serial('DescribeContainerGroups returns what the create asked for: RAM role, placement, EIP address, instance type, spot', async (t) => {
   const describe = async (id: string) =>
-    (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0];
+    (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body.containerGroups![0];
   const asked = await create('conf-fields', {
     ramRoleName: 'reader-role',
     securityGroupId: 'sg-dmz00001',
@@ -129,14 +129,14 @@ test.serial('DescribeContainerGroups returns what the create asked for: RAM role
     spotPriceLimit: 0.25,
     ephemeralStorage: 50,
   });
-  const g = await describe(asked.body!.containerGroupId!);
+  const g = await describe(asked.body.containerGroupId!);
   t.like(g, { ramRoleName: 'reader-role', securityGroupId: 'sg-dmz00001', vSwitchId: 'vsw-first001', resourceGroupId: 'rg-finance1', instanceType: 'ecs.c6.large', spotStrategy: 'SpotWithPriceLimit', spotPriceLimit: 0.25, ephemeralStorage: 50 });
   t.regex(g.internetIp!, /^203\.0\.113\.\d+$/, 'a new EIP gets an address (TEST-NET-3)');
   const bound = await create('conf-fields-eip', { eipInstanceId: 'eip-prod0001' });
-  const b = await describe(bound.body!.containerGroupId!);
+  const b = await describe(bound.body.containerGroupId!);
   t.regex(b.internetIp!, /^198\.51\.100\.\d+$/, 'a bound EIP has its own fixed address');
-  t.is((await describe((await create('conf-fields-again', { eipInstanceId: 'eip-prod0001' })).body!.containerGroupId!)).internetIp, b.internetIp);
-  const plain = await describe((await create('conf-fields-plain')).body!.containerGroupId!);
+  t.is((await describe((await create('conf-fields-again', { eipInstanceId: 'eip-prod0001' })).body.containerGroupId!)).internetIp, b.internetIp);
+  const plain = await describe((await create('conf-fields-plain')).body.containerGroupId!);
   t.like(plain, { ramRoleName: '', internetIp: '', spotStrategy: 'NoSpot', resourceGroupId: '', instanceType: '' });
   t.is(plain.spotPriceLimit, undefined);
 
@@ -154,21 +154,21 @@ test.serial('DescribeContainerGroups returns what the create asked for: RAM role
   t.regex(badVsw.message, /VSwitchId/);
   for (const n of ['conf-fields', 'conf-fields-eip', 'conf-fields-again', 'conf-fields-plain']) {
     const r = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupName: n }));
-    for (const grp of r.body!.containerGroups!) await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: grp.containerGroupId }));
+    for (const grp of r.body.containerGroups!) await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: grp.containerGroupId }));
   }
 });
 
 test.serial('paging with Limit/NextToken visits every group once', async (t) => {
   const ids = new Set<string>();
-  for (let i = 0; i < 45; i++) ids.add((await create(`page-${i}`, { tag: [{ key: 'suite', value: 'paging' }] })).body!.containerGroupId!);
+  for (let i = 0; i < 45; i++) ids.add((await create(`page-${i}`, { tag: [{ key: 'suite', value: 'paging' }] })).body.containerGroupId!);
   const seen: string[] = [];
   let token: string | undefined;
   let pages = 0;
   do {
     const r = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, tag: [{ key: 'suite', value: 'paging' }], limit: 20, nextToken: token }));
-    t.is(r.body!.totalCount, 45);
-    seen.push(...r.body!.containerGroups!.map((g) => g.containerGroupId!));
-    token = r.body!.nextToken || undefined;
+    t.is(r.body.totalCount, 45);
+    seen.push(...r.body.containerGroups!.map((g) => g.containerGroupId!));
+    token = r.body.nextToken || undefined;
     pages++;
   } while (token && pages < 10);
   t.is(pages, 3);
@@ -205,7 +205,7 @@ test.serial('regions: unknown region is refused; groups are invisible from anoth
   const e = await sdkError(c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: 'us-west-1' })));
   t.is(e.statusCode, 400);
   t.is(e.code, 'InvalidRegionId');
-  const id = (await create('conf-region')).body!.containerGroupId!;
+  const id = (await create('conf-region')).body.containerGroupId!;
   const other = await sdkError(c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: 'cn-shanghai', containerGroupId: id })));
   t.is(other.code, 'InvalidContainerGroupId.NotFound');
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
@@ -248,7 +248,7 @@ function replay(req: { method: string; url: string; headers: IncomingHttpHeaders
     const r = request({ host, port: Number(port), method: req.method, path: req.url, headers }, (res) => {
       let data = '';
       res.on('data', (d) => (data += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) }));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) as { Code?: string; RequestId?: string } }));
     });
     r.on('error', reject);
     r.end();
@@ -282,7 +282,7 @@ test.serial('throttling answers 400 Throttling.User per action', async (t) => {
   h.admin.setRateLimits({ DescribeContainerGroupStatus: 2 });
   t.teardown(() => h.admin.setRateLimits({ DescribeContainerGroupStatus: 200 }));
   const results = await Promise.allSettled(Array.from({ length: 6 }, () => c.describeContainerGroupStatus(new $Eci.DescribeContainerGroupStatusRequest({ regionId: region }))));
-  const codes = await Promise.all(results.map(async (r) => (r.status === 'fulfilled' ? 'ok' : (await sdkError(Promise.reject(r.reason))).code)));
+  const codes = await Promise.all(results.map(async (r) => (r.status === 'fulfilled' ? 'ok' : (await sdkError(Promise.reject(r.reason as Error))).code)));
   t.true(codes.includes('Throttling.User'), codes.join(','));
   t.true(codes.includes('ok'));
   // other actions are not affected
@@ -310,7 +310,7 @@ test.serial('injected faults: 5xx, connection reset; stock-out and max groups', 
   const quota = await sdkError(create('over-quota'));
   t.is(quota.code, 'QuotaExceeded.ContainerGroupCount');
   h.admin.setMaxGroups(0);
-  await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: other.body!.containerGroupId }));
+  await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: other.body.containerGroupId }));
   const stats = h.admin.stats();
   t.true(stats.callsByAction.CreateContainerGroup > 0);
   t.true(stats.callsByAction.DescribeContainerGroups > 0);

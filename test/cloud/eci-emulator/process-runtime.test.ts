@@ -19,7 +19,7 @@ test.after.always(async () => {
 });
 
 const describe = async (id: string) =>
-  (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.containerGroups![0];
+  (await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body.containerGroups![0];
 
 const alive = (pid: number): boolean => {
   try {
@@ -32,13 +32,13 @@ const alive = (pid: number): boolean => {
 
 async function execWs(id: string, container: string, command: string[], tty: boolean, drive: (ws: WebSocket) => void = () => undefined): Promise<{ output: string; code: number; reason: { exitCode: number } }> {
   const r = await c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: container, command: JSON.stringify(command), TTY: tty, stdin: true }));
-  const ws = new WebSocket(r.body!.webSocketUri!);
+  const ws = new WebSocket(r.body.webSocketUri!);
   let output = '';
   ws.on('message', (d: Buffer) => (output += d.toString('utf8')));
   ws.on('open', () => drive(ws));
   return await new Promise((resolve, reject) => {
     ws.on('error', reject);
-    ws.on('close', (code, reason) => resolve({ output, code, reason: JSON.parse(reason.toString() || '{}') }));
+    ws.on('close', (code, reason) => resolve({ output, code, reason: JSON.parse(reason.toString() || '{}') as { exitCode: number } }));
   });
 }
 
@@ -61,7 +61,7 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
       ],
     }),
   );
-  const id = r.body!.containerGroupId!;
+  const id = r.body.containerGroupId!;
   const g = await waitFor('Running and ready', async () => {
     const x = await describe(id);
     return x.status === 'Running' && x.containers!.every((k) => k.ready) ? x : undefined;
@@ -72,16 +72,16 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
   t.is(g.initContainers![0].currentState!.exitCode, 0);
 
   const initLog = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'prepare' }));
-  t.is(initLog.body!.content, 'init-done\n');
+  t.is(initLog.body.content, 'init-done\n');
   const log = await waitFor('shell log', async () => {
     const l = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'shell', timestamps: true }));
-    return l.body!.content!.includes('ip=') ? l.body!.content! : undefined;
+    return l.body.content!.includes('ip=') ? l.body.content! : undefined;
   });
   t.regex(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z prepared\n.* greeting=hello\n.* ip=127\.10\./);
   const tail = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'shell', tail: 1 }));
-  t.is(tail.body!.content, `ip=${g.intranetIp}\n`);
+  t.is(tail.body.content, `ip=${g.intranetIp}\n`);
   const limited = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'shell', limitBytes: 4 }));
-  t.is(limited.body!.content, 'prep');
+  t.is(limited.body.content, 'prep');
 
   const res = await fetch(`http://${g.intranetIp}:8080/hello`);
   t.is(res.status, 200);
@@ -108,17 +108,17 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
   t.is(tty.reason.exitCode, 7);
 
   const sync = await c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: 'shell', command: '["cat","/work/ready"]', sync: true }));
-  t.is(sync.body!.syncResponse, 'prepared\n');
+  t.is(sync.body.syncResponse, 'prepared\n');
 
   const m = await c.describeContainerGroupMetric(new $Eci.DescribeContainerGroupMetricRequest({ regionId: region, containerGroupId: id }));
-  const web = m.body!.records!.at(-1)!.containers!.find((x) => x.name === 'web')!;
+  const web = m.body.records!.at(-1)!.containers!.find((x) => x.name === 'web')!;
   t.true(web.memory!.rss! > 1_000_000);
 
   const pids = h.admin.pids(id);
   t.is(pids.length, 3);
   t.true(pids.slice(1).every(alive));
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
-  await waitFor('all pids gone', async () => pids.every((p) => !alive(p)));
+  await waitFor('all pids gone', () => pids.every((p) => !alive(p)));
   await waitFor('web port closed', async () => {
     try {
       await fetch(`http://${g.intranetIp}:8080/`);
@@ -135,7 +135,7 @@ test.serial('restart policy Always: a failing container restarts with back-off a
     await c.createContainerGroup(
       new $Eci.CreateContainerGroupRequest({ regionId: region, containerGroupName: 'proc-crash', restartPolicy: 'Always', container: [{ name: 'crash', image: 'alpine', command: ['/bin/sh', '-c', 'echo attempt; exit 2'] }] }),
     )
-  ).body!.containerGroupId!;
+  ).body.containerGroupId!;
   const g = await waitFor('restartCount >= 2', async () => {
     const x = await describe(id);
     return x.containers![0].restartCount! >= 2 ? x : undefined;
@@ -145,16 +145,16 @@ test.serial('restart policy Always: a failing container restarts with back-off a
   t.is(prev.state, 'Terminated');
   t.is(prev.exitCode, 2);
   t.is(prev.reason, 'Error');
-  const events = (await c.describeContainerGroupEvents(new $Eci.DescribeContainerGroupEventsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body!.data![0].events!;
+  const events = (await c.describeContainerGroupEvents(new $Eci.DescribeContainerGroupEventsRequest({ regionId: region, containerGroupIds: JSON.stringify([id]) }))).body.data![0].events!;
   t.true(events.some((e) => e.reason === 'BackOff' && e.type === 'Warning' && e.count! >= 1));
   const last = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'crash', lastTime: true }));
-  t.is(last.body!.content, 'attempt\n');
+  t.is(last.body.content, 'attempt\n');
   await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
 });
 
 test.serial('restart policy Never: exit 0 -> Succeeded, exit 1 -> Failed; OnFailure restarts only failures', async (t) => {
   const mk = async (name: string, policy: string, script: string) =>
-    (await c.createContainerGroup(new $Eci.CreateContainerGroupRequest({ regionId: region, containerGroupName: name, restartPolicy: policy, container: [{ name: 'c', image: 'debian', command: ['/bin/sh', '-c', script] }] }))).body!.containerGroupId!;
+    (await c.createContainerGroup(new $Eci.CreateContainerGroupRequest({ regionId: region, containerGroupName: name, restartPolicy: policy, container: [{ name: 'c', image: 'debian', command: ['/bin/sh', '-c', script] }] }))).body.containerGroupId!;
   const ok = await mk('never-ok', 'Never', 'exit 0');
   const bad = await mk('never-bad', 'Never', 'exit 1');
   const onf = await mk('onfailure-ok', 'OnFailure', 'echo done');
@@ -165,14 +165,14 @@ test.serial('restart policy Never: exit 0 -> Succeeded, exit 1 -> Failed; OnFail
   const gOnf = await waitFor('OnFailure Succeeded', async () => ((await describe(onf)).status === 'Succeeded' ? describe(onf) : undefined));
   t.is(gOnf.containers![0].restartCount, 0);
   const log = await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: onf, containerName: 'c' }));
-  t.is(log.body!.content, 'done\n');
+  t.is(log.body.content, 'done\n');
   for (const id of [ok, bad, onf]) await c.deleteContainerGroup(new $Eci.DeleteContainerGroupRequest({ regionId: region, containerGroupId: id }));
 });
 
 test.serial('update restarts the changed container; RestartContainerGroup goes Restarting -> Running', async (t) => {
   const id = (
     await c.createContainerGroup(new $Eci.CreateContainerGroupRequest({ regionId: region, containerGroupName: 'proc-update', container: [{ name: 'a', image: 'busybox', command: ['/bin/sh', '-c', 'echo v1; exec sleep 300'] }, { name: 'b', image: 'busybox', command: ['sleep', '300'] }] }))
-  ).body!.containerGroupId!;
+  ).body.containerGroupId!;
   await waitFor('Running', async () => (await describe(id)).status === 'Running');
   const before = h.admin.pids(id);
   await c.updateContainerGroup(new $Eci.UpdateContainerGroupRequest({ regionId: region, containerGroupId: id, updateType: 'IncrementalUpdate', container: [{ name: 'a', image: 'ubuntu', command: ['/bin/sh', '-c', 'echo v2; exec sleep 300'] }] }));
@@ -186,7 +186,7 @@ test.serial('update restarts the changed container; RestartContainerGroup goes R
   const after = h.admin.pids(id);
   t.not(after[0], before[0]);
   t.is(after[1], before[1]);
-  const log = await waitFor('v2 log', async () => (await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'a' }))).body!.content === 'v2\n');
+  const log = await waitFor('v2 log', async () => (await c.describeContainerLog(new $Eci.DescribeContainerLogRequest({ regionId: region, containerGroupId: id, containerName: 'a' }))).body.content === 'v2\n');
   t.true(log);
   await c.restartContainerGroup(new $Eci.RestartContainerGroupRequest({ regionId: region, containerGroupId: id }));
   await waitFor('Running after restart', async () => {

@@ -36,4 +36,4 @@ export async function sdkError(p: Promise<unknown>): Promise<{ code: string; sta
 }
 
 /** Polls until truthy (bounded); the shared test helper with this file's default cadence. */
-export const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> => eventually(what, fn, timeoutMs, everyMs);
+export const waitFor = <T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> => eventually(what, fn, timeoutMs, everyMs);

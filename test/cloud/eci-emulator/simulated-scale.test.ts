@@ -32,20 +32,20 @@ test('5,000 simulated groups are created and paged through via the SDK', async (
             container: [{ name: 'app', image: 'nginx', cpu: 0.25, memory: 0.5, port: [{ port: 80 }] }],
           }),
         );
-        ids.add(r.body!.containerGroupId!);
+        ids.add(r.body.containerGroupId!);
       }
     }),
   );
   t.is(ids.size, TOTAL);
-  await waitFor('all Running', async () => h.admin.stats().groupsByStatus.Running === TOTAL, 60_000, 200);
+  await waitFor('all Running', () => h.admin.stats().groupsByStatus.Running === TOTAL, 60_000, 200);
   const seen = new Set<string>();
   let token: string | undefined;
   let pages = 0;
   do {
     const r = await c.describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: 'cn-hangzhou', limit: 20, nextToken: token, withEvent: false }));
-    t.is(r.body!.totalCount, TOTAL);
-    for (const g of r.body!.containerGroups!) seen.add(g.containerGroupId!);
-    token = r.body!.nextToken || undefined;
+    t.is(r.body.totalCount, TOTAL);
+    for (const g of r.body.containerGroups!) seen.add(g.containerGroupId!);
+    token = r.body.nextToken || undefined;
     pages++;
   } while (token && pages <= TOTAL / 20 + 1);
   t.is(pages, TOTAL / 20);

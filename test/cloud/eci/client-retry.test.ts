@@ -45,11 +45,10 @@ test('random failure sequences: attempts stay within the bound and results are r
     const seq = Array.from({ length: 8 }, () => (randomInt(4) === 0 ? 'ok' : randomInt(3) === 0 ? 'perm' : 'tmp'));
     let calls = 0;
     const out = await withRetry(
-      async (attempt) => {
+      (attempt) => {
         t.is(attempt, ++calls);
         const k = seq[attempt - 1];
-        if (k === 'ok') return 'ok';
-        throw k === 'perm' ? permanent() : transient();
+        return k === 'ok' ? Promise.resolve('ok') : Promise.reject(k === 'perm' ? permanent() : transient());
       },
       { maxAttempts, baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 10_000 },
     ).catch(() => 'failed');
@@ -66,10 +65,10 @@ test('no retry starts after the total-time bound', async (t) => {
   let calls = 0;
   await t.throwsAsync(
     withRetry(
-      async () => {
+      () => {
         calls++;
         now += 400; // each attempt "takes" 400 ms on the injected clock
-        throw transient();
+        return Promise.reject(transient());
       },
       { maxAttempts: 100, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 1000 },
       { now: () => now },

@@ -68,7 +68,7 @@ test.serial('a call that does not answer times out and is retried; retry:false m
   t.teardown(() => emu.admin.setFaults({}));
   const caller = createEciCaller({ tenantId: 't5', endpoint: endpointOf(emu), timeoutMs: 300, retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20, maxTotalMs: 10_000 } });
   const err = await t.throwsAsync(caller.call('DescribeContainerGroups', (c, rt) => c.describeContainerGroupsWithOptions(describe(caller.regionId), rt)));
-  t.is((err as Error).name, 'RequestTimeoutError');
+  t.is((err).name, 'RequestTimeoutError');
   t.is(caller.stats().attemptsByAction.DescribeContainerGroups, 2);
   await t.throwsAsync(caller.call('DescribeContainerGroups', (c, rt) => c.describeContainerGroupsWithOptions(describe(caller.regionId), rt), { retry: false }));
   t.is(caller.stats().attemptsByAction.DescribeContainerGroups, 3);

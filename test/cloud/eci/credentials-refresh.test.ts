@@ -127,7 +127,7 @@ test.serial('the relay keeps calling ECI across STS rotations from a credentials
   t.teardown(() => pinned.provider.close());
   const pinnedScope = { ...scopeOf('t-sts-pinned', 'cluster-sts'), tenant: { ...scopeOf('t-sts-pinned', 'cluster-sts').tenant, credentialsRef: 'env:OLD' } };
   const refused = await t.throwsAsync(pinned.provider.list(pinnedScope));
-  t.regex(refused!.message, /InvalidSecurityToken\.Expired/);
+  t.regex(refused.message, /InvalidSecurityToken\.Expired/);
   t.is(await describeWith({ id: first.id, secret: first.secret, token: first.token }), 'InvalidSecurityToken.Expired');
   const now = issuer.issued.at(-1)!;
   if (now.expiresAt - Date.now() > 500) t.is(await describeWith({ id: now.id, secret: now.secret, token: now.token }), 'OK');

@@ -70,8 +70,8 @@ test('bad refs are refused with a message naming the problem and the fix', (t) =
   ];
   for (const [ref, e, message] of table) {
     const err = t.throws(() => credentialFor(ref, e), { instanceOf: CredentialsError }, ref);
-    t.regex(err!.message, message, ref);
-    t.true(err!.message.startsWith(`credentialsRef ${JSON.stringify(ref)}: `), 'names the ref');
+    t.regex(err.message, message, ref);
+    t.true(err.message.startsWith(`credentialsRef ${JSON.stringify(ref)}: `), 'names the ref');
   }
   t.throws(() => resolveCredentials('default', {}), { message: /refreshing form \(default\); it has no static AccessKey/ });
 });

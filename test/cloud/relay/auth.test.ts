@@ -82,8 +82,8 @@ test('revoking and rotating a token takes effect without restarting either side'
   // Relay revokes tok-one and accepts tok-two; the agent still presents tok-one.
   f.setTokens({ 'tok-one': null, 'tok-two': 't1' });
   const err = await t.throwsAsync(c.list(), { instanceOf: TunnelError });
-  t.is(err!.code, grpc.status.UNAUTHENTICATED);
-  t.regex(err!.message, /unknown, revoked or rotated/);
+  t.is(err.code, grpc.status.UNAUTHENTICATED);
+  t.regex(err.message, /unknown, revoked or rotated/);
   // The agent's token file is rotated: the next call uses it, same process, same connection.
   writeFileSync(tokenFile, 'tok-two');
   await until(async () => (await c.list().then(() => true, () => false)), 5_000, 'rotated token accepted');
@@ -106,7 +106,7 @@ test("another tenant's pod is PERMISSION_DENIED for every operation and logged a
     () => b.logs({ podUid: uid, container: 'main' }).then((s) => new Promise((res, rej) => s.stream.on('error', rej).on('end', res).resume())),
   ]) {
     const err = await t.throwsAsync(op(), { instanceOf: TunnelError });
-    t.is(err!.code, grpc.status.PERMISSION_DENIED, err!.message);
+    t.is(err.code, grpc.status.PERMISSION_DENIED, err.message);
   }
   t.false((await b.list()).some((p) => p.uid === uid));
   t.true((await a.get(uid)).uid === uid);

@@ -83,6 +83,6 @@ const bad: Array<[string, unknown, RegExp]> = [
 for (const [key, value, re] of bad) {
   test(`refused naming the field: ${key} = ${JSON.stringify(value)}`, (t) => {
     const err = t.throws(() => parseRelayConfig(base({ [key]: value })), { instanceOf: ConfigError });
-    t.regex(err!.message, re);
+    t.regex(err.message, re);
   });
 }

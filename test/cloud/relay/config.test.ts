@@ -43,7 +43,7 @@ test('each bad field is named in the error', (t) => {
     const c = good();
     mutate(c);
     const err = t.throws(() => parseRelayConfig(c), { instanceOf: ConfigError });
-    t.regex(err!.message, re);
+    t.regex(err.message, re);
   }
 });
 
@@ -82,13 +82,13 @@ test('ambiguous or colliding configurations are refused naming the fields and th
     const c = twoClusters();
     mutate(c);
     const err = t.throws(() => parseRelayConfig(c), { instanceOf: ConfigError });
-    t.regex(err!.message, re);
+    t.regex(err.message, re);
   }
 });
 
 test('"__proto__" as a certificate name is an ordinary identity, not the prototype', (t) => {
   const c: Raw = good();
-  c.certificateIdentities = JSON.parse('{"__proto__": "t1"}');
+  c.certificateIdentities = JSON.parse('{"__proto__": "t1"}') as Raw['certificateIdentities'];
   const ids = parseRelayConfig(c).certificateIdentities;
   t.deepEqual(Object.keys(ids), ['__proto__']);
   t.is(Object.getPrototypeOf(ids), Object.prototype);
@@ -106,11 +106,11 @@ test('limits: session caps per kind, reserved streams and connection limits defa
     [{ maxSessionsPerAgent: 2.5 }, /limits\.maxSessionsPerAgent: must be a whole number/],
     [{ handshakeTimeoutMs: 0 }, /limits\.handshakeTimeoutMs: must be a positive number/],
   ];
-  for (const [limits, re] of bad) t.regex(t.throws(() => parseRelayConfig({ ...good(), limits }), { instanceOf: ConfigError })!.message, re);
+  for (const [limits, re] of bad) t.regex(t.throws(() => parseRelayConfig({ ...good(), limits }), { instanceOf: ConfigError }).message, re);
 });
 
 test('relayConfigFromText reads the relay part of a YAML file that also holds process settings', (t) => {
   const c = relayConfigFromText(['port: 8443', 'tenants:', '  t1: { region: cn-hangzhou, credentialsRef: env:X, vSwitchId: v, securityGroupId: s, clusterIds: [c1] }', 'certificateIdentities: { agent-1: t1 }', ''].join('\n'));
   t.deepEqual(c.certificateIdentities, { 'agent-1': { tenantId: 't1', clusterIds: ['c1'] } });
-  t.regex(t.throws(() => relayConfigFromText('tenants: [', 'relay.yaml'), { instanceOf: ConfigError })!.message, /relay\.yaml/);
+  t.regex(t.throws(() => relayConfigFromText('tenants: [', 'relay.yaml'), { instanceOf: ConfigError }).message, /relay\.yaml/);
 });

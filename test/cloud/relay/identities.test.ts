@@ -26,7 +26,7 @@ test('token file problems name the entry and the fix', (t) => {
     [JSON.stringify({ [d1]: { tenant: 'two', clusterIds: ['c1'] } }), /entry aaaaaaaaaaaa…\.clusterIds\[0\]: "c1" is not a cluster of tenant two/],
     [JSON.stringify({ [d1]: 'three' }), /unknown tenant "three"/],
   ];
-  for (const [text, re] of cases) t.regex(t.throws(() => parseTokenGrants(text, tenants, 'tokens.json'), { instanceOf: FieldError })!.message, re);
+  for (const [text, re] of cases) t.regex(t.throws(() => parseTokenGrants(text, tenants, 'tokens.json'), { instanceOf: FieldError }).message, re);
 });
 
 test('ids are DNS labels', (t) => {

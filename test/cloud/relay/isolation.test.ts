@@ -46,7 +46,7 @@ test('a reader that never reads: bounded memory, other sessions and intents unaf
   for (let i = 0; i < 20; i++) t.true((await c.apply(podIntent(randomUUID()))).changed);
 
   // The relay ends the stalled session (send timeout) — only that one — and counts it.
-  const err = (await stalled.exit.catch((e) => e)) as { code: number; message: string };
+  const err = (await stalled.exit.catch((e: unknown) => e)) as { code: number; message: string };
   t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
   // The relay gave up after its send timeout; the agent, whose own reader never read, ends its side too.
   t.regex(err.message, /did not read for 4000 ms/);
@@ -74,7 +74,7 @@ test('a pod that never reads stdin: the writer is paused, then the agent ends th
     }
   };
   void pump();
-  const err = (await s.exit.catch((e) => e)) as { code: number; message: string };
+  const err = (await s.exit.catch((e: unknown) => e)) as { code: number; message: string };
   t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
   t.regex(err.message, /relay did not accept input for 1500 ms/);
   t.true(accepted < 4 * 1024 * 1024, `writer paused after ${accepted} bytes`);

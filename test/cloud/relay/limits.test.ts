@@ -36,8 +36,8 @@ test('an oversized intent is RESOURCE_EXHAUSTED naming the limit, and the connec
   const uid = randomUUID();
   const big = { ...podIntent(uid), volumes: { data: { files: [{ path: 'blob', content: Buffer.alloc(1024 * 1024 + 10), mode: 0o644 }] } } };
   const err = await t.throwsAsync(c.apply(big), { instanceOf: TunnelError });
-  t.is(err!.code, grpc.status.RESOURCE_EXHAUSTED);
-  t.regex(err!.message, /larger than max \(\d+ vs\.? 1048576\)/);
+  t.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
+  t.regex(err.message, /larger than max \(\d+ vs\.? 1048576\)/);
   t.true((await c.apply(podIntent(uid))).changed);
 });
 
@@ -66,8 +66,8 @@ test('invalid intents are INVALID_ARGUMENT naming the field', async (t) => {
   ];
   for (const [intent, re] of cases) {
     const err = await t.throwsAsync(c.apply(intent as never), { instanceOf: TunnelError });
-    t.is(err!.code, grpc.status.INVALID_ARGUMENT);
-    t.regex(err!.message, re);
+    t.is(err.code, grpc.status.INVALID_ARGUMENT);
+    t.regex(err.message, re);
   }
   t.false(f.provider.allPods().some((p) => p.uid === uid));
 });
@@ -75,7 +75,7 @@ test('invalid intents are INVALID_ARGUMENT naming the field', async (t) => {
 test('exceeding the per-agent request rate is RESOURCE_EXHAUSTED with the limit in the message', async (t) => {
   const cl = await connect(tight);
   const results = await Promise.allSettled(Array.from({ length: 12 }, () => cl.list()));
-  const limited = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+  const limited = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   t.true(limited.length > 0);
   for (const r of limited) {
     t.is((r.reason as TunnelError).code, grpc.status.RESOURCE_EXHAUSTED);

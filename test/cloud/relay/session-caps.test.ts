@@ -82,7 +82,7 @@ test('session opens take tokens from their own bucket, never the intents\' (and 
   t.regex(e.message, /session open rate of 0\.001\/s \(burst 3\) exceeded/);
   t.true((await c.apply(podIntent(randomUUID()))).changed, 'a refused session took no intent token'); // 4
   const e2 = await t.throwsAsync(c.list(), { instanceOf: TunnelError });
-  t.regex(e2!.message, /rate limit of 0\.001 requests\/s \(burst 4\) exceeded/, 'the control bucket is exactly the intents\'');
+  t.regex(e2.message, /rate limit of 0\.001 requests\/s \(burst 4\) exceeded/, 'the control bucket is exactly the intents\'');
 });
 
 test('caps per kind: logs at their cap leave exec and port-forward room', async (t) => {
@@ -98,7 +98,7 @@ test('caps per kind: logs at their cap leave exec and port-forward room', async 
   t.regex(e.message, /already has 2 open logs sessions \(limit maxLogSessionsPerAgent=2\)/);
   const exec = await c.exec({ podUid: uid, container: 'main', command: ['echo', 'still'], stdout: true });
   let out = '';
-  exec.stdout.on('data', (b: Buffer) => (out += b));
+  exec.stdout.on('data', (b: Buffer) => (out += b.toString()));
   t.is((await exec.exit).code, 0);
   t.is(out, 'still\n');
 });

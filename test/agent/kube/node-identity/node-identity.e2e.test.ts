@@ -118,7 +118,7 @@ test('a forced renewal files a new CSR with a new key; new connections present t
   t.is((await whoAmI(id.kubeConfig))?.username, `system:node:${node}`, 'requests go on without a pause');
   t.deepEqual(await connectionSerials(id.kubeConfig), [norm(after.serial)], 'new connections present the new certificate');
   t.is(id.kubeConfig.poolCount, 1);
-  await eventually('the old pool closed, the watch on it ended', async () => id.kubeConfig.retiringCount === 0 && watchEnded > 0, 10_000);
+  await eventually('the old pool closed, the watch on it ended', () => id.kubeConfig.retiringCount === 0 && watchEnded > 0, 10_000);
   t.true(watchEnded - renewedAt < 5000, `the long watch on the old certificate ended ${watchEnded - renewedAt} ms after the renewal (drain 1.5 s)`);
   const csr = await cluster.kc.makeApiClient(CertificatesV1Api).readCertificateSigningRequest({ name: id.requested[1] });
   t.is(csr.status?.conditions?.find((c) => c.type === 'Approved')?.reason, 'AutoApproved', 'the renewal, filed by the bootstrap account, was approved too');

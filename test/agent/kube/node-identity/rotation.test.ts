@@ -45,9 +45,9 @@ test('renews at the deadline, not before; a one-year certificate is reached thro
   const s = new RotationScheduler({
     clock,
     random: () => 0.5,
-    rotate: async () => {
+    rotate: () => {
       renewedAt.push(fake.now);
-      return { notBefore: new Date(fake.now), notAfter: new Date(fake.now + 10 * DAY) };
+      return Promise.resolve({ notBefore: new Date(fake.now), notAfter: new Date(fake.now + 10 * DAY) });
     },
   });
   s.schedule({ notBefore, notAfter });
@@ -77,10 +77,10 @@ test('a failed renewal is reported and retried with back-off until it succeeds',
     retryBaseMs: 1000,
     retryMaxMs: 4000,
     onError: (_e, attempt, retryInMs) => errors.push([attempt, retryInMs]),
-    rotate: async () => {
+    rotate: () => {
       calls++;
-      if (calls <= 4) throw new Error('api server unreachable');
-      return { notBefore: new Date(fake.now), notAfter: new Date(fake.now + DAY) };
+      if (calls <= 4) return Promise.reject(new Error('api server unreachable'));
+      return Promise.resolve({ notBefore: new Date(fake.now), notAfter: new Date(fake.now + DAY) });
     },
   });
   s.schedule({ notBefore: new Date(fake.now - 10 * DAY), notAfter: new Date(fake.now + DAY) });
@@ -131,9 +131,9 @@ test('a renewed certificate already past its deadline (clock skew) is not renewe
   const s = new RotationScheduler({
     clock,
     retryBaseMs: 5000,
-    rotate: async () => {
+    rotate: () => {
       calls++;
-      return { notBefore: new Date(fake.now - 10 * DAY), notAfter: new Date(fake.now + 1000) };
+      return Promise.resolve({ notBefore: new Date(fake.now - 10 * DAY), notAfter: new Date(fake.now + 1000) });
     },
   });
   s.schedule({ notBefore: new Date(fake.now - 10 * DAY), notAfter: new Date(fake.now + 1000) });

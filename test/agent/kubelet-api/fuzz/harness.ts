@@ -90,8 +90,9 @@ export class EchoBackend implements KubeletBackend {
   attach(req: ExecRequest, io: StreamIO): Promise<ExecResult> {
     return this.exec(req, io);
   }
-  async logs(_req: unknown, out: Writable): Promise<void> {
+  logs(_req: unknown, out: Writable): Promise<void> {
     out.write('fuzz\n');
+    return Promise.resolve();
   }
   async portForward(req: { port: number }, socket: Duplex, signal: AbortSignal): Promise<void> {
     this.calls.portForward++;
@@ -116,8 +117,8 @@ export class EchoBackend implements KubeletBackend {
       signal.addEventListener('abort', finish, { once: true });
     });
   }
-  async statsSummary(): Promise<Summary> {
-    return { node: { nodeName: 'fuzz', startTime: new Date(0).toISOString() }, pods: [] };
+  statsSummary(): Promise<Summary> {
+    return Promise.resolve({ node: { nodeName: 'fuzz', startTime: new Date(0).toISOString() }, pods: [] });
   }
 }
 
@@ -188,7 +189,7 @@ export function chunk(b: Buffer, sizes: number[]): Buffer[] {
 export function encodeAll(frames: Frame[], echoPort?: number, compressor = new HeaderCompressor()): Buffer {
   const fix = (h: Headers): Headers => (echoPort === undefined ? h : new Map([...h].map(([k, v]) => [k, v.map((x) => (x === ECHO_PORT ? String(echoPort) : x))])));
   return Buffer.concat(
-    frames.map((f) => encodeFrame('headers' in f ? ({ ...f, headers: fix(f.headers) } as Frame) : f, compressor)),
+    frames.map((f) => encodeFrame('headers' in f ? ({ ...f, headers: fix(f.headers) }) : f, compressor)),
   );
 }
 
@@ -262,7 +263,7 @@ export const framerRoundTrip = fc.property(fc.array(validFrameArb, { maxLength: 
   // Decoding normalises what encoding cannot carry (31-bit ids, lower-case header names, 3-bit priority).
   const canon = (f: Frame): Frame => {
     const g = { ...f } as Record<string, unknown>;
-    for (const k of ['streamId', 'associatedId', 'lastGoodStreamId', 'delta']) if (typeof g[k] === 'number') g[k] = (g[k] as number) & 0x7fffffff;
+    for (const k of ['streamId', 'associatedId', 'lastGoodStreamId', 'delta']) if (typeof g[k] === 'number') g[k] = (g[k]) & 0x7fffffff;
     if (f.type === 'settings') g.settings = f.settings.map((s) => ({ flags: s.flags, id: s.id, value: s.value >>> 0 }));
     if (f.type === 'ping') g.id = f.id >>> 0;
     if (f.type === 'rst_stream' || f.type === 'goaway') g.status = f.status >>> 0;

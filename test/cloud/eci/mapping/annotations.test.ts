@@ -83,5 +83,5 @@ test('unknown k8s.aliyun.com annotations warn, system-written and foreign ones a
   parseAnnotations({ 'k8s.aliyun.com/eci-gpu-magic': 'x', 'k8s.aliyun.com/eci-instance-id': 'eci-1', 'example.com/x': 'y' }, issues);
   t.deepEqual(issues.errors, []);
   t.is(issues.warnings.length, 1);
-  t.true(issues.warnings[0]!.includes('eci-gpu-magic'));
+  t.true(issues.warnings[0].includes('eci-gpu-magic'));
 });

@@ -14,7 +14,7 @@ test('image, command, args, workingDir, imagePullPolicy, stdin/stdinOnce/tty, te
     imagePullPolicy: 'IfNotPresent', stdin: true, stdinOnce: true, tty: true,
     terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'FallbackToLogsOnError',
   }));
-  const c = value.container![0]!;
+  const c = value.container![0];
   t.is(c.name, 'app');
   t.is(c.image, 'registry.example.com/team/app:v2');
   t.deepEqual(c.command, ['/bin/sh', '-c']);
@@ -43,20 +43,20 @@ test('env: literal, resolved valueFrom, envFrom expansion, podIP FieldRef, local
     ],
     resources: { limits: { memory: '512Mi' } },
   }, { PASS: 's3cret', FROM_CM: 'cm-value', PLAIN: 'ignored-resolved' }));
-  const c = value.container![0]!;
-  const env = Object.fromEntries(c.environmentVar!.map((e) => [e.key, e.fieldRef ? `fieldRef:${e.fieldRef.fieldPath}` : e.value]));
+  const c = value.container![0];
+  const env = Object.fromEntries(c.environmentVar!.map((e) => [e.key ?? '', e.fieldRef ? `fieldRef:${e.fieldRef.fieldPath}` : e.value] as const));
   t.deepEqual(env, {
     FROM_CM: 'cm-value', PLAIN: 'x y=z&', EMPTY: '', PASS: 's3cret', IP: 'fieldRef:status.podIP', HOST: 'fieldRef:status.podIP',
     NAME: 'web-0', NS: 'shop', TIER: '', MEM: '512',
   });
-  t.is(c.environmentVar![0]!.key, 'FROM_CM', 'envFrom expansions come first so explicit env wins');
+  t.is(c.environmentVar![0].key, 'FROM_CM', 'envFrom expansions come first so explicit env wins');
   t.true(c.environmentVarHide, 'secret-derived env is hidden in the ECI console');
   t.true(warnings.some((w) => w.includes('status.hostIP')));
 });
 
 test('env without secrets is not hidden', (t) => {
   const { value } = mustOk(t, mapOne({ env: [{ name: 'A', value: 'b' }] }));
-  t.is(value.container![0]!.environmentVarHide, undefined);
+  t.is(value.container![0].environmentVarHide, undefined);
 });
 
 test('unresolved env references are rejected with the env field', (t) => {
@@ -66,20 +66,20 @@ test('unresolved env references are rejected with the env field', (t) => {
 
 test('ports: TCP default, UDP kept; hostPort and SCTP rejected', (t) => {
   const { value } = mustOk(t, mapOne({ ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP', name: 'dns' }] }));
-  t.deepEqual(value.container![0]!.port!.map((p) => [p.port, p.protocol]), [[80, 'TCP'], [53, 'UDP']]);
+  t.deepEqual(value.container![0].port!.map((p) => [p.port, p.protocol]), [[80, 'TCP'], [53, 'UDP']]);
   mustReject(t, mapOne({ ports: [{ containerPort: 80, hostPort: 8080 }] }), 'spec.containers[0].ports[0].hostPort', ['hostPort']);
   mustReject(t, mapOne({ ports: [{ containerPort: 80 }, { containerPort: 9, protocol: 'SCTP' }] }), 'spec.containers[0].ports[1].protocol', ['TCP or UDP']);
 });
 
 test('resources: container cpu/memory in cores/GiB, gpu needs an instance type', (t) => {
   const { value } = mustOk(t, mapOne({ resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '500m', memory: '1Gi' } } }));
-  t.is(value.container![0]!.cpu, 0.5);
-  t.is(value.container![0]!.memory, 1);
+  t.is(value.container![0].cpu, 0.5);
+  t.is(value.container![0].memory, 1);
   mustReject(t, mapOne({ resources: { requests: { cpu: 'lots' } } }), 'spec.containers[0].resources[cpu]', ['quantity']);
   mustReject(t, mapOne({ resources: { limits: { 'nvidia.com/gpu': '1' } } }), 'metadata.annotations[k8s.aliyun.com/eci-use-specs]', ['GPU']);
   const gpu = podToCreateRequest(input(pod({ containers: [container({ resources: { limits: { 'nvidia.com/gpu': '2' } } })] }, { annotations: { 'k8s.aliyun.com/eci-use-specs': 'ecs.gn6i-c4g1.xlarge' } })));
   const ok = mustOk(t, gpu);
-  t.is(ok.value.container![0]!.gpu, 2);
+  t.is(ok.value.container![0].gpu, 2);
   t.is(ok.value.instanceType, 'ecs.gn6i-c4g1.xlarge');
   t.is(ok.value.cpu, undefined);
   const noGpuType = podToCreateRequest(input(pod({ containers: [container({ resources: { limits: { 'nvidia.com/gpu': '1' } } })] }, { annotations: { 'k8s.aliyun.com/eci-use-specs': '2-4Gi' } })));
@@ -93,19 +93,19 @@ test('probes: exec, httpGet (named port), tcpSocket with timings', (t) => {
     livenessProbe: { ...timing, httpGet: { path: '/healthz', port: 'http', scheme: 'HTTPS' } },
     readinessProbe: { tcpSocket: { port: 8080 } },
   }));
-  const c = value.container![0]!;
+  const c = value.container![0];
   t.like(c.livenessProbe, timing);
   t.deepEqual({ ...c.livenessProbe!.httpGet }, { path: '/healthz', port: 8080, scheme: 'HTTPS' });
   t.is(c.readinessProbe!.tcpSocket!.port, 8080);
   const exec = mustOk(t, mapOne({ readinessProbe: { exec: { command: ['cat', '/tmp/ready'] } } }));
-  t.deepEqual(exec.value.container![0]!.readinessProbe!.exec!.command, ['cat', '/tmp/ready']);
+  t.deepEqual(exec.value.container![0].readinessProbe!.exec!.command, ['cat', '/tmp/ready']);
 });
 
 test('probe degradations and rejections', (t) => {
   const hdr = mustOk(t, mapOne({ readinessProbe: { httpGet: { port: 80, host: 'x', httpHeaders: [{ name: 'Host', value: 'a' }] } } }));
   t.true(hdr.warnings.some((w) => w.includes('httpHeaders')));
   t.true(hdr.warnings.some((w) => w.includes('httpGet.host')));
-  t.is(hdr.value.container![0]!.readinessProbe!.httpGet!.path, '/');
+  t.is(hdr.value.container![0].readinessProbe!.httpGet!.path, '/');
   mustReject(t, mapOne({ livenessProbe: { grpc: { port: 9000 } } }), 'spec.containers[0].livenessProbe.grpc', ['exec']);
   mustReject(t, mapOne({ livenessProbe: { httpGet: { port: 'metrics' } } }), 'spec.containers[0].livenessProbe.httpGet.port', ['metrics']);
   mustReject(t, mapOne({ readinessProbe: {} }), 'spec.containers[0].readinessProbe', ['exec']);
@@ -116,10 +116,10 @@ test('startupProbe is dropped with a warning and folds its budget into the liven
     startupProbe: { httpGet: { port: 80, path: '/' }, periodSeconds: 10, failureThreshold: 30 },
     livenessProbe: { httpGet: { port: 80, path: '/' }, initialDelaySeconds: 3 },
   }));
-  t.is(value.container![0]!.livenessProbe!.initialDelaySeconds, 300);
+  t.is(value.container![0].livenessProbe!.initialDelaySeconds, 300);
   t.true(warnings.some((w) => w.includes('startupProbe') && w.includes('300')));
   const alone = mustOk(t, mapOne({ startupProbe: { exec: { command: ['true'] } } }));
-  t.is(alone.value.container![0]!.livenessProbe, undefined);
+  t.is(alone.value.container![0].livenessProbe, undefined);
   t.true(alone.warnings.some((w) => w.includes('startupProbe')));
 });
 
@@ -129,7 +129,7 @@ test('security context: runAsUser/Group/NonRoot (pod default, container wins), r
     {},
     { securityContext: { runAsUser: 1, runAsGroup: 2000, runAsNonRoot: true } },
   ));
-  const c = value.container![0]!;
+  const c = value.container![0];
   t.is(c.securityContext!.runAsUser, 1000);
   t.true(c.securityContext!.readOnlyRootFilesystem);
   t.deepEqual(c.securityContext!.capability!.add, ['NET_ADMIN', 'NET_RAW']);
@@ -145,7 +145,7 @@ test('security context rejections: privileged, unsupported capability, procMount
 });
 
 test('lifecycle postStart/preStop: exec, httpGet with headers, tcpSocket, sleep', (t) => {
-  const a = mustOk(t, mapOne({ lifecycle: { postStart: { exec: { command: ['/hook'] } }, preStop: { httpGet: { host: 'h', path: '/stop', port: 8080, scheme: 'HTTP', httpHeaders: [{ name: 'X', value: 'y' }] } } } })).value.container![0]!;
+  const a = mustOk(t, mapOne({ lifecycle: { postStart: { exec: { command: ['/hook'] } }, preStop: { httpGet: { host: 'h', path: '/stop', port: 8080, scheme: 'HTTP', httpHeaders: [{ name: 'X', value: 'y' }] } } } })).value.container![0];
   t.deepEqual(a.lifecyclePostStartHandlerExec, ['/hook']);
   t.is(a.lifecyclePreStopHandlerHttpGetHost, 'h');
   t.is(a.lifecyclePreStopHandlerHttpGetPath, '/stop');
@@ -153,9 +153,9 @@ test('lifecycle postStart/preStop: exec, httpGet with headers, tcpSocket, sleep'
   t.is(a.lifecyclePreStopHandlerHttpGetScheme, 'HTTP');
   t.deepEqual(a.lifecyclePreStopHandlerHttpGetHttpHeader!.map((h) => [h.name, h.value]), [['X', 'y']]);
   const b = mustOk(t, mapOne({ lifecycle: { postStart: { tcpSocket: { port: 22, host: 'localhost' } }, preStop: { sleep: { seconds: 5 } } } }));
-  t.is(b.value.container![0]!.lifecyclePostStartHandlerTcpSocketPort, 22);
-  t.is(b.value.container![0]!.lifecyclePostStartHandlerTcpSocketHost, 'localhost');
-  t.deepEqual(b.value.container![0]!.lifecyclePreStopHandlerExec, ['sleep', '5']);
+  t.is(b.value.container![0].lifecyclePostStartHandlerTcpSocketPort, 22);
+  t.is(b.value.container![0].lifecyclePostStartHandlerTcpSocketHost, 'localhost');
+  t.deepEqual(b.value.container![0].lifecyclePreStopHandlerExec, ['sleep', '5']);
   t.true(b.warnings.some((w) => w.includes('sleep')));
   mustReject(t, mapOne({ lifecycle: { preStop: {} } }), 'spec.containers[0].lifecycle.preStop', ['exec']);
 });
@@ -163,7 +163,7 @@ test('lifecycle postStart/preStop: exec, httpGet with headers, tcpSocket, sleep'
 test('volume mounts: subPath, readOnly, mountPropagation; bad references rejected', (t) => {
   const vols = { volumes: [{ name: 'data', emptyDir: {} }] };
   const { value } = mustOk(t, mapOne({ volumeMounts: [{ name: 'data', mountPath: '/data', subPath: 'x', readOnly: true, mountPropagation: 'HostToContainer' }] }, {}, vols));
-  t.deepEqual({ ...value.container![0]!.volumeMount![0]! }, { name: 'data', mountPath: '/data', subPath: 'x', readOnly: true, mountPropagation: 'HostToContainer' });
+  t.deepEqual({ ...value.container![0].volumeMount![0] }, { name: 'data', mountPath: '/data', subPath: 'x', readOnly: true, mountPropagation: 'HostToContainer' });
   mustReject(t, mapOne({ volumeMounts: [{ name: 'nope', mountPath: '/x' }] }, {}, vols), 'spec.containers[0].volumeMounts[0].name', ['nope']);
   mustReject(t, mapOne({ volumeMounts: [{ name: 'data', mountPath: '/x', subPathExpr: '$(POD)' }] }, {}, vols), 'spec.containers[0].volumeMounts[0].subPathExpr', ['subPath']);
   mustReject(t, mapOne({ volumeMounts: [{ name: 'data', mountPath: '/x', mountPropagation: 'Shared' }] }, {}, vols), 'spec.containers[0].volumeMounts[0].mountPropagation', ['HostToContainer']);
@@ -183,17 +183,17 @@ test('init containers: same mapping without probes/lifecycle; sidecars rejected'
     volumes: [{ name: 'w', emptyDir: {} }],
   });
   const { value, warnings } = mustOk(t, podToCreateRequest(input(p)));
-  const ic = value.initContainer![0]!;
+  const ic = value.initContainer![0];
   t.is(ic.name, 'init');
   t.deepEqual(ic.command, ['sh', '-c', 'true']);
   t.deepEqual(ic.environmentVar!.map((e) => e.key), ['A', 'IP']);
-  t.is(ic.environmentVar![1]!.fieldRef!.fieldPath, 'status.podIP');
+  t.is(ic.environmentVar![1].fieldRef!.fieldPath, 'status.podIP');
   t.is(ic.cpu, 1);
   t.is(ic.memory, 2);
   t.is(ic.securityContext!.runAsUser, 5);
   t.deepEqual(ic.securityContext!.capability!.add, ['NET_ADMIN']);
-  t.is(ic.volumeMount![0]!.mountPath, '/w');
-  t.is(ic.port![0]!.port, 1);
+  t.is(ic.volumeMount![0].mountPath, '/w');
+  t.is(ic.port![0].port, 1);
   t.true(warnings.some((w) => w.includes('stdin/stdinOnce/tty')));
   mustReject(t, podToCreateRequest(input(pod({ initContainers: [container({ name: 'side', restartPolicy: 'Always' })] }))), 'spec.initContainers[0].restartPolicy', ['spec.containers']);
   mustReject(t, podToCreateRequest(input(pod({ initContainers: [container({ name: 'i', readinessProbe: { exec: { command: ['x'] } } })] }))), 'spec.initContainers[0].readinessProbe', ['init']);
@@ -213,8 +213,8 @@ test('$(VAR) expansion like kubelet: env literals see earlier vars; command/args
     command: ['/bin/app', '--listen=$(ADDR)', '--mode=$(MODE)'],
     args: ['--ip=$(IP)', '--literal=$$(PORT)', '--secret=$(SECRET)', '--missing=$(NOPE)'],
   }, { MODE: 'prod', SECRET: '$(PORT)' }));
-  const c = value.container![0]!;
-  const env = Object.fromEntries(c.environmentVar!.map((e) => [e.key, e.value]));
+  const c = value.container![0];
+  const env = Object.fromEntries(c.environmentVar!.map((e) => [e.key ?? '', e.value] as const));
   t.is(env.ADDR, '0.0.0.0:8080');
   t.is(env.LATER, '$(AFTER)', 'a var defined later is not visible');
   t.is(env.SECRET, '$(PORT)', 'resolved valueFrom values are not expanded');

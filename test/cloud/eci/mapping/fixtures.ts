@@ -35,7 +35,7 @@ export function input(p: V1Pod, resolved: Partial<ResolvedPodInputs> = {}, t: Pa
 
 export function mustOk<T>(t: ExecutionContext, r: MappingResult<T>): { value: T; warnings: string[] } {
   if (!r.ok) t.fail(`expected success, got errors: ${JSON.stringify(r.errors)}`);
-  return r as { ok: true; value: T; warnings: string[] };
+  return r;
 }
 
 /** Asserts failure with an error on exactly `field` whose reason mentions every word in `mentions`. */

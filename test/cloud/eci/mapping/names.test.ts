@@ -64,7 +64,7 @@ test('identity tags come first with fixed keys, then tenant tags, then labels up
   t.is(tags.length, MAX_TAGS);
   t.deepEqual(tags.slice(0, 6).map((x) => x.key), [TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, 'team', 'cost']);
   t.deepEqual(tags.slice(0, 4).map((x) => x.value), ['c1', 'ns', 'p', 'u']);
-  t.is(tags[6]!.key, 'l00');
+  t.is(tags[6].key, 'l00');
   t.false(issues.failed);
   t.true(issues.warnings.some((w) => w.includes('16 label(s)') && w.includes('l29')), issues.warnings.join('\n'));
 });
@@ -73,7 +73,7 @@ test('labels that break tag rules are skipped with a warning; bad tenant tags ar
   const issues = new Issues();
   const tags = buildTags({ clusterId: 'c', namespace: 'n', podName: 'p', podUid: 'u', tenantTags: { 'aliyun:x': 'v' }, labels: { 'acs:bad': 'x', ok: 'y', [TAG_POD_UID]: 'spoof' } }, issues);
   t.deepEqual(tags.map((x) => x.key), [TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, 'ok']);
-  t.is(tags[3]!.value, 'u', 'a label cannot override an identity tag');
+  t.is(tags[3].value, 'u', 'a label cannot override an identity tag');
   t.true(issues.warnings.some((w) => w.includes('acs:bad')));
   t.deepEqual(issues.errors.map((e) => e.field), ['tenant.tags[aliyun:x]']);
 });
@@ -83,14 +83,14 @@ test('too many tenant tags is a tenant configuration error', (t) => {
   const tenantTags = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, 'v']));
   buildTags({ clusterId: 'c', namespace: 'n', podName: 'p', podUid: 'u', tenantTags }, issues);
   t.is(issues.errors.length, 1);
-  t.is(issues.errors[0]!.field, 'tenant.tags[t16]');
+  t.is(issues.errors[0].field, 'tenant.tags[t16]');
 });
 
 test('a pod name longer than a tag value is truncated with a hash and warned about', (t) => {
   const issues = new Issues();
   const long = 'p'.repeat(200);
   const tags = buildTags({ clusterId: 'c', namespace: 'n', podName: long, podUid: 'u' }, issues);
-  t.is(tags[2]!.value.length, 128);
-  t.not(tags[2]!.value, fitTagValue('p'.repeat(199) + 'q'));
+  t.is(tags[2].value.length, 128);
+  t.not(tags[2].value, fitTagValue('p'.repeat(199) + 'q'));
   t.true(issues.warnings.some((w) => w.includes(TAG_POD_NAME)));
 });

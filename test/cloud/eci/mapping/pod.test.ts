@@ -9,7 +9,7 @@ import { pod, container, input, mustOk, mustReject, tenant } from './fixtures.js
 // The SDK helpers are CommonJS with a default export holding the class.
 type Flatten = { query(m: Record<string, unknown>): Record<string, string> };
 type ToMap = { toMap(m: unknown): Record<string, unknown> };
-const unwrap = <T>(m: unknown): T => { const d = (m as { default: { default?: T } & T }).default; return (d.default ?? d) as T; };
+const unwrap = <T>(m: unknown): T => { const d = (m as { default: { default?: T } & T }).default; return (d.default ?? d); };
 const OpenApiUtil = unwrap<Flatten>(OpenApiUtilModule);
 const Util = unwrap<ToMap>(TeaUtilModule);
 
@@ -219,9 +219,9 @@ test('podToUpdateRequest: IncrementalUpdate with full container lists and an ide
   const u = r.value;
   t.true(u instanceof $Eci.UpdateContainerGroupRequest);
   t.like(u, { regionId: 'cn-hangzhou', containerGroupId: 'eci-123', updateType: 'IncrementalUpdate' });
-  t.is(u.container![0]!.image, 'nginx:1.28');
-  t.is(u.container![0]!.environmentVar![0]!.key, 'A');
-  t.is(u.initContainer![0]!.image, 'busybox:2');
+  t.is(u.container![0].image, 'nginx:1.28');
+  t.is(u.container![0].environmentVar![0].key, 'A');
+  t.is(u.initContainer![0].image, 'busybox:2');
   t.true(r.warnings.some((w) => w.includes('ActiveDeadlineSeconds')));
   const q = OpenApiUtil.query(Util.toMap(u));
   t.like(q, { ContainerGroupId: 'eci-123', UpdateType: 'IncrementalUpdate', 'Container.1.Image': 'nginx:1.28', 'InitContainer.1.Image': 'busybox:2', 'Container.1.LifecyclePostStartHandlerHttpGetHttpHeaders.1.Name': 'H', 'Container.1.ReadinessProbe.TcpSocket.Port': '80' });

@@ -69,7 +69,7 @@ const CONTAINER_STATES: Array<[string, { ready?: boolean; restartCount?: number;
 for (const [name, eciContainer, check] of CONTAINER_STATES) {
   test(`container state: ${name}`, (t) => {
     const { status } = groupToPodStatus(group('Running', eciContainer ? [eciContainer] : []), pod(), NOW);
-    check(t, status.containerStatuses![0]!);
+    check(t, status.containerStatuses![0]);
   });
 }
 
@@ -99,15 +99,15 @@ test('init containers: running init keeps Initialized False; completed init -> T
   const initGroup = (st: State) => group('Pending', [], { initContainers: [new $Eci.DescribeContainerGroupsResponseBodyContainerGroupsInitContainers({ name: 'init', image: 'busybox', currentState: new $Eci.DescribeContainerGroupsResponseBodyContainerGroupsInitContainersCurrentState(st) })] });
   const a = groupToPodStatus(initGroup({ state: 'Running' }), p, NOW).status;
   t.like(cond(a, 'Initialized'), { status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [init]' });
-  t.truthy(a.initContainerStatuses![0]!.state!.running);
-  t.is(a.containerStatuses![0]!.state!.waiting!.reason, 'ContainerCreating');
+  t.truthy(a.initContainerStatuses![0].state!.running);
+  t.is(a.containerStatuses![0].state!.waiting!.reason, 'ContainerCreating');
   const b = groupToPodStatus(initGroup({ state: 'Terminated', exitCode: 0 }), p, NOW).status;
   t.is(cond(b, 'Initialized').status, 'True');
-  t.true(b.initContainerStatuses![0]!.ready);
+  t.true(b.initContainerStatuses![0].ready);
   const c = groupToPodStatus(group('Scheduling'), p, NOW).status;
-  t.is(c.initContainerStatuses![0]!.state!.waiting!.reason, 'PodInitializing');
+  t.is(c.initContainerStatuses![0].state!.waiting!.reason, 'PodInitializing');
   const d = groupToPodStatus(group('Running', [{ ready: true, currentState: running }]), p, NOW).status;
-  t.is(d.initContainerStatuses![0]!.state!.terminated!.reason, 'Completed', 'init done once app containers run');
+  t.is(d.initContainerStatuses![0].state!.terminated!.reason, 'Completed', 'init done once app containers run');
 });
 
 test('ips, start time, hostIP choice and qosClass', (t) => {
@@ -138,7 +138,7 @@ test('ScheduleFailed out of stock: PodScheduled False, readable reason, Warning 
   t.is(ev!.type, 'Warning');
   t.deepEqual(ev!.firstTimestamp, new Date('2026-11-24T09:58:10Z'));
   t.true(events.some((e) => e.reason === 'OutOfStock' && e.message === status.message));
-  t.is(status.containerStatuses![0]!.state!.terminated!.reason, 'ContainerStatusUnknown');
+  t.is(status.containerStatuses![0].state!.terminated!.reason, 'ContainerStatusUnknown');
 });
 
 test('quota failure and generic ScheduleFailed', (t) => {
@@ -156,14 +156,14 @@ test('spot Expired: Failed with SpotInstanceReclaimed reason and event', (t) => 
   t.regex(status.message!, /2026-11-24T09:59:59Z/);
   t.true(events.some((e) => e.type === 'Warning' && e.reason === 'SpotInstanceReclaimed'));
   t.like(cond(status, 'Ready'), { status: 'False', reason: 'PodCompleted' });
-  t.false(status.containerStatuses![0]!.ready);
+  t.false(status.containerStatuses![0].ready);
 });
 
 test('Succeeded: containers completed, Ready False with PodCompleted', (t) => {
   const { status } = groupToPodStatus(group('Succeeded', [{ ready: false, currentState: { state: 'Terminated', exitCode: 0 } }]), pod(), NOW);
   t.is(status.phase, 'Succeeded');
   t.like(cond(status, 'Ready'), { status: 'False', reason: 'PodCompleted' });
-  t.is(status.containerStatuses![0]!.state!.terminated!.reason, 'Completed');
+  t.is(status.containerStatuses![0].state!.terminated!.reason, 'Completed');
 });
 
 test('events: group events deduped by reason+message with summed counts; image pull and back-off synthesised', (t) => {
@@ -183,11 +183,11 @@ test('events: group events deduped by reason+message with summed counts; image p
   const pulled = events.filter((e) => e.reason === 'Pulled');
   t.is(pulled.length, 1);
   t.like(pulled[0], { type: 'Normal', count: 3 });
-  t.deepEqual(pulled[0]!.firstTimestamp, new Date('2026-11-24T09:58:00Z'));
-  t.deepEqual(pulled[0]!.lastTimestamp, new Date('2026-11-24T09:59:30Z'));
+  t.deepEqual(pulled[0].firstTimestamp, new Date('2026-11-24T09:58:00Z'));
+  t.deepEqual(pulled[0].lastTimestamp, new Date('2026-11-24T09:59:30Z'));
   const backoff = events.filter((e) => e.reason === 'BackOff' && e.message.includes('container app'));
   t.is(backoff.length, 1, JSON.stringify(events));
-  t.is(backoff[0]!.count, 6, 'synthesised back-off merges into the ECI event');
+  t.is(backoff[0].count, 6, 'synthesised back-off merges into the ECI event');
   const pull = events.find((e) => e.reason === 'Failed');
   t.truthy(pull);
   t.is(pull!.type, 'Warning');
@@ -199,7 +199,7 @@ test('random ECI groups never throw and always give a valid phase and one status
   const states = ['Running', 'Waiting', 'Terminated', 'Succeeded', 'Failed', 'Canceled', '', 'Odd'];
   const reasons = [undefined, '', 'ErrImagePull', 'CrashLoopBackOff', 'OOMKilled', 'Completed', 'RecommendEmpty.InstanceTypeNoStock'];
   let seed = 11;
-  const pick = <T>(xs: readonly T[]): T => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return xs[seed % xs.length]!; };
+  const pick = <T>(xs: readonly T[]): T => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return xs[seed % xs.length]; };
   const p = pod({ containers: [container(), container({ name: 'b' })], initContainers: [container({ name: 'i' })] });
   for (let i = 0; i < 300; i++) {
     const st = (): State => ({ state: pick(states), reason: pick(reasons), exitCode: pick([undefined, 0, 1, 137]), startTime: pick([undefined, 'garbage', '2026-11-24T09:59:00Z']) });

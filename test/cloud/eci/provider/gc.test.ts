@@ -35,7 +35,7 @@ function harness(maxOrphanShare = 0.5, graceMs = 60_000) {
   const gc = new OrphanGc({ graceMs, maxOrphanShare, now: () => now, metrics: gcMetrics(registry), tenant: 'acme', cluster: 'dc-1', log });
   const removed: string[] = [];
   const tracked = new Set<string>();
-  const collect = () => gc.collect((uid) => (tracked.has(uid) ? `eci-${uid}` : undefined), async (uid) => (gc.isDue(uid) ? (removed.push(uid), tracked.delete(uid), true) : false));
+  const collect = () => gc.collect((uid) => (tracked.has(uid) ? `eci-${uid}` : undefined), (uid) => Promise.resolve(gc.isDue(uid) ? (removed.push(uid), tracked.delete(uid), true) : false));
   const gauge = async () => (await registry.getSingleMetric('ecigw_relay_gc_held')!.get()).values.find((v) => v.labels.tenant === 'acme' && v.labels.cluster === 'dc-1')?.value;
   const deleted = async () => (await registry.getSingleMetric('ecigw_relay_gc_deleted_total')!.get()).values[0]?.value ?? 0;
   return { gc, lines, removed, tracked, collect, gauge, deleted, advance: (ms: number) => (now += ms) };
@@ -117,14 +117,14 @@ test('a hold arriving while a collection runs stops the deletions not yet made',
   const removed: string[] = [];
   const run = h.gc.collect(
     (uid) => `eci-${uid}`,
-    async (uid) => {
+    (uid) => {
       if (removed.length === 0) {
         h.gc.beginInventory([]);
         h.gc.inventoryResult(['a', 'b', 'c', 'd', 'e'], 5);
       }
-      if (!h.gc.isDue(uid)) return false;
+      if (!h.gc.isDue(uid)) return Promise.resolve(false);
       removed.push(uid);
-      return true;
+      return Promise.resolve(true);
     },
   );
   await run;

@@ -51,10 +51,10 @@ test('a lookup by uid: own groups oldest first; another scope’s is PERMISSION_
     });
   t.deepEqual(ownGroupsForUid([g('b', 't1', '2'), g('a', 't1', '1'), g('x', 't2', '0')], s, 'u').map((x) => x.containerGroupId), ['a', 'b']);
   t.deepEqual(ownGroupsForUid([], s, 'u'), []);
-  const denied = t.throws(() => ownGroupsForUid([g('x', 't2', '0')], s, 'u')) as ProviderError;
+  const denied = t.throws<ProviderError>(() => ownGroupsForUid([g('x', 't2', '0')], s, 'u'));
   t.is(denied.code, 'PERMISSION_DENIED');
   t.notRegex(denied.message, /t2/);
-  const legacy = t.throws(() => ownGroupsForUid([g('old', undefined, '0')], s, 'u')) as ProviderError;
+  const legacy = t.throws<ProviderError>(() => ownGroupsForUid([g('old', undefined, '0')], s, 'u'));
   t.is(legacy.code, 'FAILED_PRECONDITION');
   t.regex(legacy.message, new RegExp(`container group old has no ${TAG_TENANT_ID} tag.*delete it`));
 });
@@ -80,9 +80,9 @@ test('every write carries the scope’s tenant tag: a forged one is replaced, a 
   t.regex(full.warnings.join(), new RegExp(`label label-${labels.length - 1} is not copied.*${TAG_TENANT_ID}`));
   const tooMany = { ...s, tenant: { ...s.tenant, tags: Object.fromEntries(Array.from({ length: MAX_TAGS - 5 }, (_, i) => [`t${i}`, 'v'])) } };
   const all = [...identity.slice(0, 4), ...Object.entries(tooMany.tenant.tags).map(([key, value]) => ({ key, value })), { key: TAG_GENERATION, value: '1' }];
-  t.is((t.throws(() => withTenantTag(all, tooMany, make)) as ProviderError).code, 'INVALID_ARGUMENT');
+  t.is(t.throws<ProviderError>(() => withTenantTag(all, tooMany, make))?.code, 'INVALID_ARGUMENT');
   const aliyun = { ...s, tenantId: 'aliyun-x' };
-  t.regex((t.throws(() => withTenantTag(identity, aliyun, make)) as ProviderError).message, /tenants\.aliyun-x: .*rename the tenant/);
+  t.regex(t.throws<ProviderError>(() => withTenantTag(identity, aliyun, make))?.message ?? '', /tenants\.aliyun-x: .*rename the tenant/);
 });
 
 test('the ClientToken ECI sees is bound to the tenant and cluster: never shared across scopes, ≤64 printable ASCII', (t) => {

@@ -67,10 +67,10 @@ test.serial('a pod ECI cannot run is rejected with INVALID_ARGUMENT naming the f
   const err = await t.throwsAsync(p.apply(scope, intentOf(uidOf(3, 'aaaaaaaa'), 1, 'bad', { extraSpec: { hostNetwork: true } })));
   t.true(err instanceof ProviderError);
   t.is((err as ProviderError).code, 'INVALID_ARGUMENT');
-  t.regex(err!.message, /spec\.hostNetwork/);
+  t.regex(err.message, /spec\.hostNetwork/);
   const bad = intentOf(uidOf(4, 'aaaaaaaa'), 1);
   bad.podJson = Buffer.from('{not json');
-  t.is(((await t.throwsAsync(p.apply(scope, bad))) as ProviderError).code, 'INVALID_ARGUMENT');
+  t.is((await t.throwsAsync<ProviderError>(p.apply(scope, bad)))?.code, 'INVALID_ARGUMENT');
   t.is(emu.admin.listGroups().length, before);
 });
 

@@ -34,7 +34,7 @@ const statusOf = (s: { statusJson: Buffer } | undefined) => JSON.parse(s?.status
 
 async function describe(groupId: string) {
   const r = await sdkClient(emu).describeContainerGroups(new $Eci.DescribeContainerGroupsRequest({ regionId: emu.regionId, containerGroupIds: JSON.stringify([groupId]) }));
-  return r.body!.containerGroups![0];
+  return r.body.containerGroups![0];
 }
 
 test.serial('a pod asking for a RAM role the policy does not list fails PolicyDenied with a Warning event; nothing reaches ECI', async (t) => {
@@ -126,7 +126,7 @@ test.serial('a reloaded policy applies to the next create; an image update the p
   const update = { ...annotated(allowed, 'reload-2', { [K('eci-ram-role-name')]: 'reader' }, 'evil.example.net/miner:1'), generation: 2 };
   const err = await t.throwsAsync(p.apply(after, update));
   t.is((err as ProviderError).code, 'FAILED_PRECONDITION');
-  t.regex(err!.message, /PolicyDenied: image "evil\.example\.net\/miner:1" of containers "main" \(registry "evil\.example\.net"\) is not allowed by tenant "acme" policy imageRegistries \(allowed: docker\.io\)/);
+  t.regex(err.message, /PolicyDenied: image "evil\.example\.net\/miner:1" of containers "main" \(registry "evil\.example\.net"\) is not allowed by tenant "acme" policy imageRegistries \(allowed: docker\.io\)/);
   t.is(emu.admin.stats().callsByAction.UpdateContainerGroup ?? 0, 0);
   for (const u of [denied, allowed]) await p.delete(after, u, 0);
   await waitFor('gone', () => log.latest.get(allowed)?.gone);

@@ -64,7 +64,7 @@ test('a refusal re-lists once relistMs passed, so a pod deleted elsewhere frees 
 });
 
 test('release(false) frees a slot; release(true) keeps it as a live pod until observed gone', async (t) => {
-  const q = new TenantQuota(async () => new Set(), { relistMs: 60_000, now: () => 0 });
+  const q = new TenantQuota(() => Promise.resolve(new Set<string>()), { relistMs: 60_000, now: () => 0 });
   const a = await q.reserve('a', 1);
   if (!a.ok) return t.fail();
   t.false((await q.reserve('b', 1)).ok, 'in flight counts');
@@ -94,10 +94,7 @@ test('observations made while a listing runs override the listing they may preda
 
 test('a failed listing rejects the reservation and the next one lists again', async (t) => {
   let fail = true;
-  const q = new TenantQuota(async () => {
-    if (fail) throw new Error('Throttling.User');
-    return new Set<string>();
-  }, { relistMs: 60_000, now: () => 0 });
+  const q = new TenantQuota(() => (fail ? Promise.reject(new Error('Throttling.User')) : Promise.resolve(new Set<string>())), { relistMs: 60_000, now: () => 0 });
   await t.throwsAsync(q.reserve('a', 1), { message: /Throttling/ });
   fail = false;
   t.true((await q.reserve('a', 1)).ok);

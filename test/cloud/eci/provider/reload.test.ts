@@ -51,7 +51,7 @@ test('pods applied after a reload get the new vSwitch, security group and region
   const regions = new Map(emu.admin.listGroups().map((g) => [g.name, g.regionId]));
   const groupC = await groupOf(third, c);
   t.truthy(groupC, 'the pod applied after the region change is found in the new region');
-  t.is(regions.get(groupC!.containerGroupName!), 'cn-shanghai', 'the new region has a caller of its own');
-  t.is(regions.get((await groupOf(first, a))!.containerGroupName!), 'cn-hangzhou');
+  t.is(regions.get(groupC.containerGroupName!), 'cn-shanghai', 'the new region has a caller of its own');
+  t.is(regions.get((await groupOf(first, a)).containerGroupName!), 'cn-hangzhou');
   t.true((await backend.provider.list(third)).some((p) => p.uid === c));
 });

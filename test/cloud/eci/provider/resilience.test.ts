@@ -87,7 +87,7 @@ test.serial('tenant A can neither see nor touch tenant B’s groups', async (t) 
   await p.apply(A, intentOf(ua, 1, 'iso-a'));
   t.deepEqual((await p.list(A)).map((s) => s.uid), [ua]);
   t.deepEqual((await p.list(B)).map((s) => s.uid), [ub]);
-  const denied = async (x: Promise<unknown>) => t.is(((await t.throwsAsync(x)) as ProviderError).code, 'PERMISSION_DENIED');
+  const denied = async (x: Promise<unknown>) => t.is((await t.throwsAsync<ProviderError>(x))?.code, 'PERMISSION_DENIED');
   // A fresh provider (no memory of B's pod) must still refuse, from the tags alone.
   const fresh = providerFor(emu);
   t.teardown(() => fresh.close());
@@ -120,7 +120,7 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
   const untagged = await caller.call('CreateContainerGroup', (c, rt) =>
     c.createContainerGroupWithOptions(new $Eci.CreateContainerGroupRequest({ regionId: emu.regionId, containerGroupName: 'gc-untagged', securityGroupId: 'sg-1', vSwitchId: 'vsw-1', container: [new $Eci.CreateContainerGroupRequestContainer({ name: 'c', image: 'pause' })] }), rt),
   );
-  const untaggedId = untagged.body!.containerGroupId!;
+  const untaggedId = untagged.body.containerGroupId!;
   const exists = (id: string) => emu.admin.listGroups().some((g) => g.id === id);
 
   const started = Date.now();
@@ -193,7 +193,7 @@ test.serial('a create whose idempotency token ECI already used for a group that 
   const ack = await second.apply(scope, withToken('a-newer-token'));
   t.is(ack.providerId, '');
   const s = await waitFor('pod reported Failed', () => (phaseOf(log.latest.get(uid)) === 'Failed' ? log.latest.get(uid) : undefined));
-  const status = JSON.parse(Buffer.from(s!.statusJson).toString('utf8')) as { reason?: string; message?: string };
+  const status = JSON.parse(Buffer.from(s.statusJson).toString('utf8')) as { reason?: string; message?: string };
   t.is(status.reason, 'ProviderInstanceLost');
   t.regex(status.message ?? '', /no longer exists/);
   t.is(groupsNamed('token-').length, 0, 'no second group');

@@ -62,7 +62,7 @@ test.serial('two tenants with the same cluster id on one ECI account cannot see,
   const denied = async (x: Promise<unknown>, what: string) => {
     const err = await t.throwsAsync(x, undefined, what);
     t.is((err as ProviderError).code, 'PERMISSION_DENIED', what);
-    t.notRegex(err!.message, /acme/, 'the refusal does not name the other tenant');
+    t.notRegex(err.message, /acme/, 'the refusal does not name the other tenant');
   };
   // The same relay, and a fresh one with no memory (ownership from the tags alone).
   const fresh = providerFor(emu, { gcGraceMs: 300 });
@@ -111,7 +111,7 @@ test.serial('a group created before the tenant-id tag existed is not ours: never
       rt,
     ),
   );
-  const legacyId = made.body!.containerGroupId!;
+  const legacyId = made.body.containerGroupId!;
   const mine = [uidOf(2, 'c0c0c0c0'), uidOf(3, 'c0c0c0c0'), uidOf(4, 'c0c0c0c0')];
   const created: { providerId: string }[] = [];
   for (const [i, u] of mine.entries()) created.push(await p.apply(A, intentOf(u, 1, `legacy-m${i}`)));
@@ -120,7 +120,7 @@ test.serial('a group created before the tenant-id tag existed is not ours: never
   const refused = async (x: Promise<unknown>, what: string) => {
     const err = await t.throwsAsync(x, undefined, what);
     t.is((err as ProviderError).code, 'FAILED_PRECONDITION', what);
-    t.regex(err!.message, new RegExp(`${legacyId}.*${TENANT_TAG}`), `${what}: the message names the group and the missing tag`);
+    t.regex(err.message, new RegExp(`${legacyId}.*${TENANT_TAG}`), `${what}: the message names the group and the missing tag`);
   };
   emu.admin.resetStats();
   await refused(p.get(A, legacyUid), 'get');

@@ -263,7 +263,11 @@ async function forwarder(uid: string, port: number): Promise<{ port: number; ser
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     const ac = new AbortController();
     aborts.push(ac);
-    done.push(sessions.portForward(scope, { namespace: 'default', podName: 'p', podUid: uid, port }, sock, ac.signal).catch((e) => (sock.destroy(), e)));
+    done.push(sessions.portForward(scope, { namespace: 'default', podName: 'p', podUid: uid, port }, sock, ac.signal).catch((e: unknown) => {
+        sock.destroy();
+        return e;
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, server, done, aborts };
