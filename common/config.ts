@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { load as loadYaml } from 'js-yaml';
 
-export type FieldType = 'string' | 'number' | 'boolean' | 'map' | 'list' | 'json';
+type FieldType = 'string' | 'number' | 'boolean' | 'map' | 'list' | 'json';
 
 export interface Field {
   /** Dotted path in the config file and the result, e.g. `relay.address`. */

@@ -11,8 +11,8 @@ import type { TunnelDefinition } from './gen/ecigw/tunnel/v1/Tunnel.js';
 
 export type * from './gen/ecigw/tunnel/v1/Tunnel.js';
 
-export const PROTO_ROOT = dirname(fileURLToPath(import.meta.url));
-export const PROTO_FILE = 'ecigw/tunnel/v1/tunnel.proto';
+const PROTO_ROOT = dirname(fileURLToPath(import.meta.url));
+const PROTO_FILE = 'ecigw/tunnel/v1/tunnel.proto';
 
 export const LOAD_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -26,8 +26,6 @@ export const LOAD_OPTIONS: protoLoader.Options = {
 const packageDefinition = protoLoader.loadSync(join(PROTO_ROOT, PROTO_FILE), LOAD_OPTIONS);
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as ProtoGrpcType;
 
-/** The typed service: `tunnelService.service` is the ServiceDefinition, `new TunnelServiceClient(...)` a client. */
-export const tunnelService = loaded.ecigw.tunnel.v1.Tunnel;
+/** The typed service: `new TunnelServiceClient(...)` is a client, `tunnelServiceDefinition` the ServiceDefinition. */
 export const TunnelServiceClient = loaded.ecigw.tunnel.v1.Tunnel;
 export const tunnelServiceDefinition: TunnelDefinition = loaded.ecigw.tunnel.v1.Tunnel.service;
-export { packageDefinition };

@@ -1,7 +1,7 @@
 // Kubernetes time formats: metav1.Time (RFC 3339, seconds) and metav1.MicroTime (6 fractional digits).
 // @kubernetes/client-node passes MicroTime fields through untouched, so they must be sent as strings.
 
-export function microTime(d: Date = new Date()): string {
+function microTime(d: Date = new Date()): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 

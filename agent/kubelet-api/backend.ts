@@ -80,7 +80,7 @@ export interface MemoryStats {
   pageFaults?: number;
   majorPageFaults?: number;
 }
-export interface ContainerStats {
+interface ContainerStats {
   name: string;
   startTime: string;
   cpu?: CpuStats;
@@ -93,7 +93,7 @@ export interface PodStats {
   cpu?: CpuStats;
   memory?: MemoryStats;
 }
-export interface NodeStats {
+interface NodeStats {
   nodeName: string;
   startTime: string;
   cpu?: CpuStats;

@@ -51,7 +51,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxPortForwardPairs: 64,
 };
 
-export type Cap = 'total' | 'perCaller' | 'perKind';
+type Cap = 'total' | 'perCaller' | 'perKind';
 
 export interface Refusal {
   cap: Cap;

@@ -139,16 +139,3 @@ export function buildNodeStatus(cfg: NodeConfig, tunnel: TunnelHealth, now: Date
   if (cfg.declareWebSocketStreaming) status.declaredFeatures = ['ExtendWebSocketsToKubelet'];
   return status;
 }
-
-/** Whether two statuses differ in anything but heartbeat times (decides when to write). */
-export function statusChanged(a: V1NodeStatus | undefined, b: V1NodeStatus): boolean {
-  if (!a) return true;
-  const strip = (s: V1NodeStatus) =>
-    JSON.stringify({
-      ...s,
-      conditions: (s.conditions ?? [])
-        .map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
-        .sort((x, y) => x.type.localeCompare(y.type)),
-    });
-  return strip(a) !== strip(b);
-}

@@ -22,7 +22,7 @@ import { InteractiveSlots, SessionLimitError } from './session-slots.js';
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
 const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
 
-export type ExitStatus = ExitStatus__Output;
+type ExitStatus = ExitStatus__Output;
 
 export interface ExecSession {
   requestId: string;

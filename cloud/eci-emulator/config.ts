@@ -38,7 +38,7 @@ export interface StockOutConfig {
 }
 
 /** A temporary (STS) AccessKey: accepted only with its security token, and only until it expires. */
-export interface StsKey {
+interface StsKey {
   accessKeySecret: string;
   securityToken: string;
   /** ISO 8601 time after which the key is refused (`InvalidSecurityToken.Expired`). */

@@ -16,7 +16,6 @@ import type { Runtime } from './runtime/types.js';
 import { createEmulatorServer } from './server.js';
 import { NonceCache } from './signature.js';
 
-export type { EmulatorConfig };
 export { ConfigError, defaultConfig } from './config.js';
 
 export interface AccessKey {
@@ -40,7 +39,7 @@ export interface EmulatorOptions {
   allowNonLoopback?: boolean;
 }
 
-export interface EmulatorAdminApi {
+interface EmulatorAdminApi {
   setFaults(faults: Record<string, ActionFault>): void;
   setRateLimits(limits: Record<string, number> | boolean): void;
   setCreateLatency(latency: number | { schedulingMs?: number; pendingMs?: number }): void;

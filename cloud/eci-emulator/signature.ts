@@ -14,7 +14,7 @@ interface SignedRequest {
 }
 
 /** A permanent key's secret, or a temporary key (secret, security token, expiry in ms since the epoch). */
-export type KeyRecord = string | { secret: string; securityToken: string; expiresAt: number };
+type KeyRecord = string | { secret: string; securityToken: string; expiresAt: number };
 export type SecretLookup = (accessKeyId: string) => KeyRecord | undefined;
 
 interface AuthCheckOptions {

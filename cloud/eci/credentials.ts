@@ -23,7 +23,7 @@ export class CredentialsError extends Error {
 }
 
 /** Where a RAM role ARN's base credentials come from. */
-export type BaseCredentialsSpec = { kind: 'static'; keys: EciCredentials } | { kind: 'default' };
+type BaseCredentialsSpec = { kind: 'static'; keys: EciCredentials } | { kind: 'default' };
 
 export type CredentialsSpec =
   | { kind: 'static'; keys: EciCredentials }

@@ -12,7 +12,7 @@ type EciClass = typeof EciModule.default;
 export type EciClient = InstanceType<EciClass>;
 
 /** A static key pair, or a credential that refreshes itself (credentials.ts `credentialFor`). */
-export type EciAuth =
+type EciAuth =
   | { accessKeyId: string; accessKeySecret: string; securityToken?: string; credential?: undefined }
   | { credential: EciCredential; accessKeyId?: undefined; accessKeySecret?: undefined; securityToken?: undefined };
 

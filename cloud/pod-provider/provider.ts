@@ -17,7 +17,7 @@ import type { TenantPolicy } from '../eci/policy/types.js';
 export type PodIntent = PodIntent__Output;
 export type PodState = PodState__Output;
 export type InventoryEntry = InventoryEntry__Output;
-export type Orphan = Orphan__Output;
+type Orphan = Orphan__Output;
 export type ExecRequest = ExecStart__Output;
 export type ExitStatus = ExitStatus__Output;
 export type LogsRequest = LogsRequest__Output;

@@ -9,7 +9,6 @@ import { parsePolicy } from '../eci/policy/parse.js';
 import { FieldError } from '../../common/field-error.js';
 import { tagProblem } from '../eci/mapping/names.js';
 
-export type { RelayLimits } from './limits.js';
 export { DEFAULT_LIMITS } from './limits.js';
 
 export interface RelayConfig {

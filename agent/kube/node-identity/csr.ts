@@ -7,7 +7,7 @@ import { x509 } from '../../../common/x509.js';
 export const NODE_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 /** Usages of a kubelet client certificate with an ECDSA key (RSA keys would add "key encipherment"). */
 export const NODE_CLIENT_USAGES = ['digital signature', 'client auth'] as const;
-export const NODES_GROUP = 'system:nodes';
+const NODES_GROUP = 'system:nodes';
 /** The smallest spec.expirationSeconds the API server accepts. */
 export const MIN_EXPIRATION_SECONDS = 600;
 

@@ -35,7 +35,7 @@ export interface NodeIdentityOptions {
 }
 
 /** A KubeConfig for the bootstrap credential's cluster with a (not yet filled) client-certificate user. */
-export function nodeKubeConfig(bootstrap: KubeConfig): PooledKubeConfig {
+function nodeKubeConfig(bootstrap: KubeConfig): PooledKubeConfig {
   const cluster = bootstrap.getCurrentCluster();
   if (!cluster) throw new Error('the bootstrap kubeconfig has no current cluster');
   const kc = new PooledKubeConfig();

@@ -12,7 +12,7 @@ export interface ResolvedVolumeFile {
   mode?: number;
 }
 
-export interface ImagePullCredential {
+interface ImagePullCredential {
   server: string;
   username: string;
   password: string;
@@ -39,7 +39,7 @@ interface ClusterDnsDefaults {
   clusterDomain?: string;
 }
 
-export interface TenantDefaults {
+interface TenantDefaults {
   /** Group vCPU when no container declares any cpu (ECI's own default is 2). */
   cpu?: number;
   /** Group memory GiB when no container declares any memory (ECI's own default is 4). */

@@ -20,7 +20,7 @@ export interface ResolvedGroup {
   status: string;
 }
 
-export interface SessionLimits {
+interface SessionLimits {
   /** A session with no traffic for this long ends (exec, port-forward, logs -f with no new line). Default 4 h (kubelet's). */
   idleMs: number;
   /** Stdin bytes waiting in the exec WebSocket before stdin is paused. */
