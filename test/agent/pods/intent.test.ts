@@ -9,7 +9,7 @@ import { tunnelServiceDefinition } from '../../../proto/load.js';
 import type { PodIntent } from '../../../proto/gen/ecigw/tunnel/v1/PodIntent.js';
 import { buildIntent, intentWireBytes, IntentTooLargeError } from '../../../agent/pods/intent.js';
 import type { Resolved } from '../../../agent/pods/resolve.js';
-import { fixture, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, type Fixture } from '../../helpers/tunnel/fixture.js';
 
 const encoded = (intent: PodIntent) => tunnelServiceDefinition.ApplyPod.requestSerialize({ intent }).length;
 

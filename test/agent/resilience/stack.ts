@@ -9,7 +9,7 @@ import type { EciProvider } from '../../../cloud/eci/provider/index.js';
 import { startLocalGateway, type LocalGateway } from '../../../demo/local-gateway.js';
 import type { AgentOptions } from '../../../agent/agent.js';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
-import { startForwarder, type Forwarder } from '../../tunnel/net-peers.js';
+import { startForwarder, type Forwarder } from '../../helpers/tunnel/net-peers.js';
 import { eventually } from '../../helpers/wait.js';
 import { testBootstrap } from '../../helpers/bootstrap.js';
 

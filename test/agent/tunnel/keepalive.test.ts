@@ -2,8 +2,8 @@
 // pings; the agent reports disconnected, reconnects on a fresh connection and pending calls recover.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { fixture, once, podIntent, until, type Fixture } from '../../tunnel/fixture.js';
-import { startForwarder } from '../../tunnel/net-peers.js';
+import { fixture, once, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { startForwarder } from '../../helpers/tunnel/net-peers.js';
 
 let f: Fixture;
 test.before(async () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { V1Pod } from '@kubernetes/client-node';
-import { fixture, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
 import type { TunnelClient } from '../../../agent/tunnel/client.js';
 import { TunnelKubeletBackend } from '../../../agent/tunnel/kubelet-backend.js';
 import { TerminalSizes } from '../../../agent/kubelet-api/channels.js';

@@ -3,8 +3,8 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
-import { startConnectProxy, type ConnectProxy } from '../../tunnel/net-peers.js';
+import { fixture, once, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { startConnectProxy, type ConnectProxy } from '../../helpers/tunnel/net-peers.js';
 import { proxyRoute } from '../../../agent/tunnel/proxy.js';
 
 let f: Fixture;

@@ -2,8 +2,8 @@
 // watch resumes with no gap and no duplicate. A relay restart (new epoch) resumes through a snapshot.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { fixture, once, podIntent, until, type Fixture } from '../../tunnel/fixture.js';
-import { startForwarder, type Forwarder } from '../../tunnel/net-peers.js';
+import { fixture, once, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { startForwarder, type Forwarder } from '../../helpers/tunnel/net-peers.js';
 import type { PodState__Output as PodState } from '../../../proto/gen/ecigw/tunnel/v1/PodState.js';
 
 let f: Fixture;

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCa } from '../../../common/pki.js';
-import { fixture, once, podIntent, until, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { TunnelError } from '../../../agent/tunnel/client.js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { METADATA } from '../../../proto/wire.js';

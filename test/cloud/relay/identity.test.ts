@@ -5,7 +5,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { fixture, once, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;

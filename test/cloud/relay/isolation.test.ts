@@ -5,7 +5,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import * as grpc from '@grpc/grpc-js';
-import { fixture, podIntent, until, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
 import type { TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';

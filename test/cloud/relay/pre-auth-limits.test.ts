@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { eventually } from '../../helpers/wait.js';
-import { fixture, once, type Fixture } from '../../tunnel/fixture.js';
-import { startForwarder } from '../../tunnel/net-peers.js';
+import { fixture, once, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { startForwarder } from '../../helpers/tunnel/net-peers.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 interface Probe {

@@ -12,8 +12,8 @@ import { DEFAULT_LIMITS } from '../../../cloud/relay/config.js';
 import { createCa } from '../../../common/pki.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 import { eventually } from '../../helpers/wait.js';
-import { fixture, once, podIntent, replaceFile, type Fixture } from '../../tunnel/fixture.js';
-import { echoServer, openStreams, type Ended, type OpenedStreams } from '../../tunnel/streams.js';
+import { fixture, once, podIntent, replaceFile, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { echoServer, openStreams, type Ended, type OpenedStreams } from '../../helpers/tunnel/streams.js';
 
 const BOUND_MS = 10_000;
 const KINDS = ['watch', 'exec', 'attach', 'logs', 'portforward'] as const;

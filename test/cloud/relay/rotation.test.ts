@@ -5,7 +5,7 @@ import { connect } from 'node:tls';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { createCa, issueCert } from '../../../common/pki.js';
-import { fixture, once, until, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, until, type Fixture } from '../../helpers/tunnel/fixture.js';
 
 let f: Fixture;
 test.before(async () => {

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { TunnelError, type LogsSession, type TunnelClient } from '../../../agent/tunnel/client.js';
 import { eventually } from '../../helpers/wait.js';
-import { fixture, once, podIntent, type Fixture } from '../../tunnel/fixture.js';
+import { fixture, once, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 async function connected(f: Fixture, o: Parameters<Fixture['client']>[0] = {}): Promise<TunnelClient> {

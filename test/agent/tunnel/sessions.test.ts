@@ -4,8 +4,8 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { text } from 'node:stream/consumers';
-import { fixture, podIntent, until, type Fixture } from './fixture.js';
-import type { TunnelClient } from '../../agent/tunnel/client.js';
+import { fixture, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
+import type { TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;
 let c: TunnelClient;

@@ -4,10 +4,10 @@
 import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { TunnelServiceClient } from '../../proto/load.js';
-import { TunnelError, type TunnelClient } from '../../agent/tunnel/client.js';
+import { TunnelServiceClient } from '../../../proto/load.js';
+import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 import type { Fixture } from './fixture.js';
-import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
+import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 export interface Ended {
   code: number;

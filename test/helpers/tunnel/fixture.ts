@@ -4,12 +4,12 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, issueCert, type Issuer } from '../../common/pki.js';
-import { parseRelayConfig, type RelayConfig } from '../../cloud/relay/config.js';
-import { startRelay, type RelayHandle } from '../../cloud/relay/server.js';
-import { tokenDigest } from '../../cloud/relay/auth.js';
-import { MemoryProvider } from '../helpers/memory-provider.js';
-import { TunnelClient, type TunnelClientOptions } from '../../agent/tunnel/client.js';
+import { createCa, issueCert, type Issuer } from '../../../common/pki.js';
+import { parseRelayConfig, type RelayConfig } from '../../../cloud/relay/config.js';
+import { startRelay, type RelayHandle } from '../../../cloud/relay/server.js';
+import { tokenDigest } from '../../../cloud/relay/auth.js';
+import { MemoryProvider } from '../memory-provider.js';
+import { TunnelClient, type TunnelClientOptions } from '../../../agent/tunnel/client.js';
 
 export interface Fixture {
   dir: string;
