@@ -28,4 +28,35 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // No test sleeps a fixed time and then asserts: a test waits on the condition it asserts, with a deadline
+    // (test/helpers/wait.ts `eventually`), or drives an injected clock (@sinonjs/fake-timers). A timer that
+    // *rejects* or resolves a race with a deadline is fine; a promise that only resolves after N ms is not.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Promise'] CallExpression[callee.name='setTimeout'][arguments.0.type='Identifier']",
+          message: 'A fixed sleep in a test: wait on the condition with eventually() from test/helpers/wait.ts, or drive a fake clock.',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:timers/promises', 'timers/promises'].map((name) => ({
+            name,
+            importNames: ['setTimeout', 'scheduler'],
+            message: 'A fixed sleep in a test: wait on the condition with eventually() from test/helpers/wait.ts, or drive a fake clock.',
+          })),
+        },
+      ],
+    },
+  },
+  {
+    // The only timers allowed to pause a test: eventually()'s own polling interval, and the in-memory
+    // provider's `logs -f` poll (behaviour of the double, not a wait before an assertion).
+    files: ['test/helpers/wait.ts', 'test/helpers/memory-provider.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
 );

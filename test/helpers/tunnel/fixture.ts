@@ -37,7 +37,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export interface RawConfig {
+interface RawConfig {
   tenants: Record<string, ReturnType<typeof tenant>>;
   certificateIdentities: Record<string, string | { tenant: string; clusterIds: string[] }>;
   tokenFile: string;
