@@ -11,6 +11,8 @@ export interface EmulatorStats {
   requests: number;
   groups: number;
   groupsByStatus: Record<string, number>;
+  /** Groups whose metric samples are kept (for DescribeContainerGroupMetric); dropped with the group. */
+  metricHistories: number;
   runtime: 'process' | 'simulated';
 }
 
@@ -33,6 +35,7 @@ export class Admin {
     private readonly controller: Controller,
     private readonly limiter: RateLimiter,
     private readonly runtimeKind: 'process' | 'simulated',
+    private readonly metrics: { readonly size: number },
   ) {}
 
   get config(): EmulatorConfig {
@@ -86,6 +89,7 @@ export class Admin {
       requests: this.requests,
       groups: this.controller.size,
       groupsByStatus,
+      metricHistories: this.metrics.size,
       runtime: this.runtimeKind,
     };
   }

@@ -55,11 +55,24 @@ export class Controller implements RuntimeSink {
   private seq = 0;
   private sweepTimer: NodeJS.Timeout;
   runtime!: Runtime;
+  /** Called once for every group the controller drops (deleted, swept after retention, or closed). */
+  private readonly removedListeners: ((groupId: string) => void)[] = [];
 
   constructor(private readonly config: () => EmulatorConfig) {
     this.ips = new IpPool(config().ipPool);
     this.sweepTimer = setInterval(() => this.sweep(), config().retention.sweepIntervalMs);
     this.sweepTimer.unref();
+  }
+
+  onRemoved(listener: (groupId: string) => void): void {
+    this.removedListeners.push(listener);
+  }
+
+  /** Frees what a dropped group held: its runtime state, its addresses and whatever listeners keep for it. */
+  private released(g: GroupRecord): void {
+    this.runtime.forget(g.id);
+    this.releaseAddresses(g);
+    for (const l of this.removedListeners) l(g.id);
   }
 
   get size(): number {
@@ -151,8 +164,7 @@ export class Controller implements RuntimeSink {
       .stop(g, this.grace(g))
       .catch(() => undefined)
       .finally(() => {
-        this.runtime.forget(g.id);
-        this.releaseAddresses(g);
+        this.released(g);
         this.stopping.delete(stop);
       });
     this.stopping.add(stop);
@@ -299,8 +311,7 @@ export class Controller implements RuntimeSink {
         if (now - (g.finishedAtMs ?? now) > r.terminalKeepMs && i >= r.keepNewestPerRegion) {
           this.groups.delete(g.id);
           g.deleting = true;
-          this.runtime.forget(g.id);
-          this.releaseAddresses(g);
+          this.released(g);
           removed++;
         }
       });
@@ -320,7 +331,7 @@ export class Controller implements RuntimeSink {
         this.runtime
           .stop(g, Math.min(this.grace(g), 2))
           .catch(() => undefined)
-          .finally(() => this.runtime.forget(g.id)),
+          .finally(() => this.released(g)),
       );
     }
     this.groups.clear();

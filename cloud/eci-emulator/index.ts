@@ -109,10 +109,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const controller = new Controller(getConfig);
   const runtime: Runtime = runtimeKind === 'process' ? new ProcessRuntime(controller, getConfig) : new SimulatedRuntime(controller);
   controller.runtime = runtime;
-  const limiter = new RateLimiter();
-  const admin = new Admin(holder, controller, limiter, runtimeKind);
-  const execTokens = new ExecTokens(() => holder.config.execTokenTtlMs);
   const metrics = new MetricsHistory();
+  controller.onRemoved((id) => metrics.forget(id));
+  const limiter = new RateLimiter();
+  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics);
+  const execTokens = new ExecTokens(() => holder.config.execTokenTtlMs);
   let publicHost = host;
   const exec = new ExecEndpoint(execTokens, controller, runtime);
   const server = createEmulatorServer({

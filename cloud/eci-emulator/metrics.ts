@@ -32,6 +32,11 @@ export class MetricsHistory {
     return list;
   }
 
+  /** Groups with a sample history (each up to MAX_SAMPLES samples); reported by the admin stats. */
+  get size(): number {
+    return this.history.size;
+  }
+
   forget(id: string): void {
     this.history.delete(id);
   }
