@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { randomInt } from 'node:crypto';
 import type { Bench } from './lib.js';
-import { CrashWatch, startEnv, targets } from '../test/agent/kubelet-api/fuzz/harness.js';
+import { CrashWatch, startEnv } from '../test/agent/kubelet-api/fuzz/env.js';
+import { targets } from '../test/agent/kubelet-api/fuzz/harness.js';
 import { FrameDecoder, HeaderCompressor, HeaderDecompressor, encodeFrame } from '../agent/kubelet-api/spdy/frames.js';
 
 const say = (m: string) => process.stderr.write(`[fuzz ${new Date().toISOString().slice(11, 19)}] ${m}\n`);

@@ -16,7 +16,7 @@ import { ChannelMux } from '../../../agent/kubelet-api/channels.js';
 import type { ExecRequest, StreamIO } from '../../../agent/kubelet-api/backend.js';
 import { duplexPair } from './duplex-pair.js';
 import { RawSpdyClient } from './raw-spdy.js';
-import { EchoBackend } from './fuzz/harness.js';
+import { EchoBackend } from './fuzz/echo-backend.js';
 import { eventually } from '../../helpers/wait.js';
 
 async function echoServer(t: { teardown(f: () => void): void }): Promise<number> {

@@ -4,7 +4,8 @@
 // property and on any uncaught exception or unhandled rejection while the targets run.
 import test from 'ava';
 import fc from 'fast-check';
-import { CrashWatch, startEnv, targets } from './harness.js';
+import { CrashWatch, startEnv } from './env.js';
+import { targets } from './harness.js';
 
 const seed = Number(process.env.ECIGW_FUZZ_SEED ?? 20_251_204);
 const runs: Record<string, number> = {
