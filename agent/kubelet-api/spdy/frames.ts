@@ -174,8 +174,13 @@ function controlFrame(type: FrameType, flags: number, payload: Buffer): Buffer {
 }
 
 function u31(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n & 0x7fffffff);
+  return words(n & 0x7fffffff);
+}
+
+/** Big-endian 32-bit words (each taken as unsigned): the fixed payloads of most control frames. */
+function words(...values: number[]): Buffer {
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((v, i) => b.writeUInt32BE(v >>> 0, 4 * i));
   return b;
 }
 
@@ -184,10 +189,7 @@ export function encodeFrame(f: Frame, compressor: HeaderCompressor): Buffer {
   switch (f.type) {
     case 'data': {
       if (f.data.length > 0xffffff) throw new RangeError('data frame too large');
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(f.streamId & 0x7fffffff, 0);
-      head.writeUInt32BE(((f.fin ? FLAG_FIN : 0) << 24) | f.data.length, 4);
-      return Buffer.concat([head, f.data]);
+      return Buffer.concat([words(f.streamId & 0x7fffffff, ((f.fin ? FLAG_FIN : 0) << 24) | f.data.length), f.data]);
     }
     case 'syn_stream': {
       const fixed = Buffer.alloc(10);
@@ -201,38 +203,16 @@ export function encodeFrame(f: Frame, compressor: HeaderCompressor): Buffer {
       return controlFrame(FrameType.SynReply, f.fin ? FLAG_FIN : 0, Buffer.concat([u31(f.streamId), compressor.compress(f.headers)]));
     case 'headers':
       return controlFrame(FrameType.Headers, f.fin ? FLAG_FIN : 0, Buffer.concat([u31(f.streamId), compressor.compress(f.headers)]));
-    case 'rst_stream': {
-      const p = Buffer.alloc(8);
-      p.writeUInt32BE(f.streamId & 0x7fffffff, 0);
-      p.writeUInt32BE(f.status >>> 0, 4);
-      return controlFrame(FrameType.RstStream, 0, p);
-    }
-    case 'settings': {
-      const p = Buffer.alloc(4 + 8 * f.settings.length);
-      p.writeUInt32BE(f.settings.length, 0);
-      f.settings.forEach((s, i) => {
-        p.writeUInt32BE((((s.flags & 0xff) << 24) | (s.id & 0xffffff)) >>> 0, 4 + i * 8);
-        p.writeUInt32BE(s.value >>> 0, 8 + i * 8);
-      });
-      return controlFrame(FrameType.Settings, 0, p);
-    }
-    case 'ping': {
-      const p = Buffer.alloc(4);
-      p.writeUInt32BE(f.id >>> 0);
-      return controlFrame(FrameType.Ping, 0, p);
-    }
-    case 'goaway': {
-      const p = Buffer.alloc(8);
-      p.writeUInt32BE(f.lastGoodStreamId & 0x7fffffff, 0);
-      p.writeUInt32BE(f.status >>> 0, 4);
-      return controlFrame(FrameType.GoAway, 0, p);
-    }
-    case 'window_update': {
-      const p = Buffer.alloc(8);
-      p.writeUInt32BE(f.streamId & 0x7fffffff, 0);
-      p.writeUInt32BE(f.delta & 0x7fffffff, 4);
-      return controlFrame(FrameType.WindowUpdate, 0, p);
-    }
+    case 'rst_stream':
+      return controlFrame(FrameType.RstStream, 0, words(f.streamId & 0x7fffffff, f.status));
+    case 'settings':
+      return controlFrame(FrameType.Settings, 0, words(f.settings.length, ...f.settings.flatMap((s) => [((s.flags & 0xff) << 24) | (s.id & 0xffffff), s.value])));
+    case 'ping':
+      return controlFrame(FrameType.Ping, 0, words(f.id));
+    case 'goaway':
+      return controlFrame(FrameType.GoAway, 0, words(f.lastGoodStreamId & 0x7fffffff, f.status));
+    case 'window_update':
+      return controlFrame(FrameType.WindowUpdate, 0, words(f.streamId & 0x7fffffff, f.delta & 0x7fffffff));
     case 'unknown':
       throw new Error('cannot encode an unknown frame');
   }
