@@ -63,41 +63,34 @@ export async function forwardPort(dial: Dialer, host: string, port: number, stre
       idle = setTimeout(() => settle(), limits.idleMs);
       idle.unref();
     };
+    const check = () => toPod && fromPod && settle();
+    const onSockError = (err: NodeJS.ErrnoException) => settle(new ProviderError('UNAVAILABLE', `${what}: connection to the pod failed (${err.code ?? err.message})`));
+    const onEnd = () => settle();
+    // Every listener this copy adds, so that settling removes exactly these.
+    const listeners: [Duplex, string, (err: NodeJS.ErrnoException) => void][] = [
+      [sock, 'finish', () => ((toPod = true), check())],
+      [stream, 'finish', () => ((fromPod = true), check())],
+      [sock, 'error', onSockError],
+      [stream, 'error', onEnd],
+      [sock, 'close', onEnd],
+      [stream, 'close', onEnd],
+      [sock, 'data', touch],
+      [stream, 'data', touch],
+    ];
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(idle);
       stream.unpipe(sock);
       sock.unpipe(stream);
-      sock.off('data', touch);
-      stream.off('data', touch);
-      sock.off('finish', onToPod);
-      stream.off('finish', onFromPod);
-      sock.off('error', onSockError);
-      sock.off('close', onClose);
-      stream.off('close', onClose);
-      stream.off('error', onStreamError);
-      signal.removeEventListener('abort', onAbort);
+      for (const [emitter, event, fn] of listeners) emitter.off(event, fn);
+      signal.removeEventListener('abort', onEnd);
       sock.destroy();
       if (err) reject(err);
       else resolve();
     };
-    const check = () => toPod && fromPod && settle();
-    const onToPod = () => ((toPod = true), check());
-    const onFromPod = () => ((fromPod = true), check());
-    const onSockError = (err: NodeJS.ErrnoException) => settle(new ProviderError('UNAVAILABLE', `${what}: connection to the pod failed (${err.code ?? err.message})`));
-    const onStreamError = () => settle();
-    const onClose = () => settle();
-    const onAbort = () => settle();
-    sock.on('finish', onToPod);
-    stream.on('finish', onFromPod);
-    sock.on('error', onSockError);
-    stream.on('error', onStreamError);
-    sock.on('close', onClose);
-    stream.on('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('data', touch);
-    stream.on('data', touch);
+    for (const [emitter, event, fn] of listeners) emitter.on(event, fn);
+    signal.addEventListener('abort', onEnd, { once: true });
     touch();
     stream.pipe(sock);
     sock.pipe(stream);
