@@ -6,7 +6,7 @@ import { CertificatesV1Api, type KubeConfig, type V1CertificateSigningRequest } 
 import { backOff } from 'exponential-backoff';
 import { httpStatus, isAlreadyExists, isNotFound } from '../errors.js';
 import { NODE_CLIENT_SIGNER, NODE_CLIENT_USAGES, csrPublicKey } from './csr.js';
-import { systemClock, type Clock } from './rotation.js';
+import { systemClock, type Clock } from '../../../common/clock.js';
 
 /** The request was Denied or Failed: it will not be issued. */
 export class CertificateDeniedError extends Error {

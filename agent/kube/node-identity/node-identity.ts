@@ -10,7 +10,8 @@ import { logger } from '../../../common/log.js';
 import { CredentialError, generateNodeKey, nodeCredential, nodeCsrName, nodeCsrPem, nodeUserName, type NodeCredential } from './csr.js';
 import { CsrClient, CertificateDeniedError, CsrGoneError, approveCommand } from './csr-client.js';
 import { DirCertStore, MemoryCertStore, type CertStore } from './cert-store.js';
-import { RotationScheduler, systemClock, type Clock } from './rotation.js';
+import { RotationScheduler } from './rotation.js';
+import { systemClock, type Clock } from '../../../common/clock.js';
 
 export const PENDING_EVENT_REASON = 'CertificatePending';
 

@@ -1,23 +1,7 @@
 // When to renew the node's client certificate, as the kubelet's certificate manager decides it: at a
 // random point between 70% and 90% of its validity (jitter spreads the renewals of many nodes), retried
 // with capped exponential back-off when a renewal fails. Time comes from an injected clock.
-
-/** The clock the scheduler runs on (the real one by default; fake timers in tests). */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { systemClock, type Clock } from '../../../common/clock.js';
 
 /** Node's timers fire at once for delays above 2^31-1 ms (~24.8 days); longer waits are chained. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -2,16 +2,12 @@
 // deadlines beyond Node's 24.8-day timer limit are reached by chained timers, a failed renewal is retried
 // with capped back-off, and a renewed certificate is scheduled from its own validity.
 import test from 'ava';
-import FakeTimers from '@sinonjs/fake-timers';
-import { rotationDeadline, retryDelay, RotationScheduler, MAX_TIMER_MS, type Clock } from '../../../../agent/kube/node-identity/rotation.js';
+import { rotationDeadline, retryDelay, RotationScheduler, MAX_TIMER_MS } from '../../../../agent/kube/node-identity/rotation.js';
+import { fakeClock } from '../../../helpers/fake-clock.js';
 
 const DAY = 86_400_000;
 
-function fakeClock(start = Date.UTC(2027, 0, 1)) {
-  const fake = FakeTimers.createClock(start);
-  const clock: Clock = { now: () => fake.now, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), clearTimeout: (h) => fake.clearTimeout(h as FakeTimers.TimerId) };
-  return { fake, clock };
-}
+const START = Date.UTC(2027, 0, 1);
 
 test('the deadline is at 70% of the validity for r=0, 90% for r→1, and in between otherwise', (t) => {
   const nb = new Date(Date.UTC(2027, 0, 1));
@@ -38,7 +34,7 @@ test('retry delays double from the base and stop at the cap', (t) => {
 });
 
 test('renews at the deadline, not before; a one-year certificate is reached through chained timers', async (t) => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(START);
   const notBefore = new Date(fake.now);
   const notAfter = new Date(fake.now + 365 * DAY);
   const renewedAt: number[] = [];
@@ -68,7 +64,7 @@ test('renews at the deadline, not before; a one-year certificate is reached thro
 });
 
 test('a failed renewal is reported and retried with back-off until it succeeds', async (t) => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(START);
   let calls = 0;
   const errors: [number, number][] = [];
   const s = new RotationScheduler({
@@ -99,7 +95,7 @@ test('a failed renewal is reported and retried with back-off until it succeeds',
 });
 
 test('trigger renews at once and joins a renewal already running; no overlap', async (t) => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(START);
   let running = 0;
   let maxRunning = 0;
   let calls = 0;
@@ -126,7 +122,7 @@ test('trigger renews at once and joins a renewal already running; no overlap', a
 });
 
 test('a renewed certificate already past its deadline (clock skew) is not renewed in a busy loop', async (t) => {
-  const { fake, clock } = fakeClock();
+  const { fake, clock } = fakeClock(START);
   let calls = 0;
   const s = new RotationScheduler({
     clock,
