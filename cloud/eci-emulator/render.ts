@@ -137,23 +137,21 @@ function k8sState(s: ContainerState | undefined, id: string): Json {
   return { Waiting: { Reason: s.reason ?? '', Message: s.message ?? '' } };
 }
 
-const labels = (g: GroupRecord): { namespace: string; name: string } => {
-  const ns = g.spec.tags.find((t) => t.key === 'NameSpace' || t.key === 'namespace')?.value ?? 'default';
-  const name = g.spec.tags.find((t) => t.key === 'PodName')?.value ?? g.spec.name;
-  return { namespace: ns, name };
-};
+/** The fields DescribeContainerGroupStatus and DescribeContainerGroupEvents both start with: the pod named by the tags. */
+const podOf = (g: GroupRecord) => ({
+  ContainerGroupId: g.id,
+  Name: g.spec.tags.find((t) => t.key === 'PodName')?.value ?? g.spec.name,
+  Namespace: g.spec.tags.find((t) => t.key === 'NameSpace' || t.key === 'namespace')?.value ?? 'default',
+  Annotations: '{}',
+  uuid: g.uuid,
+});
 
 export function groupStatus(g: GroupRecord): Json {
-  const { namespace, name } = labels(g);
   const up = g.status === 'Running' || g.status === 'Succeeded';
   const ready = g.status === 'Running' && g.containers.every((c) => c.ready);
   const cond = (type: string, ok: boolean) => ({ type, status: ok ? 'True' : 'False', lastTransitionTime: g.creationTime, Reason: '', Message: '' });
   return {
-    ContainerGroupId: g.id,
-    Name: name,
-    Namespace: namespace,
-    Annotations: '{}',
-    uuid: g.uuid,
+    ...podOf(g),
     Status: g.status,
     PodStatus: {
       Phase: PHASE[g.status] ?? 'Pending',
@@ -179,13 +177,10 @@ export function groupStatus(g: GroupRecord): Json {
 }
 
 export function groupEvents(g: GroupRecord, sinceMs?: number): Json {
-  const { namespace, name } = labels(g);
+  const pod = podOf(g);
+  const [name, namespace] = [pod.Name, pod.Namespace];
   return {
-    ContainerGroupId: g.id,
-    Name: name,
-    Namespace: namespace,
-    Annotations: '{}',
-    uuid: g.uuid,
+    ...pod,
     Events: g.events
       .filter((e) => sinceMs === undefined || Date.parse(e.lastTimestamp) >= sinceMs - 999)
       .map((e) => ({
