@@ -1,6 +1,8 @@
 // A keyed, rate-limited work queue in the manner of client-go's: a key waits in the queue at most once,
 // is processed by one worker at a time (a key re-added while processing runs again afterwards), and
 // failed keys come back after a per-key exponential back-off. Memory is bounded by the number of keys.
+// The back-off runs on an injected clock (common/clock.ts; the real one by default).
+import { systemClock, type Clock } from '../../common/clock.js';
 
 type Handler = (key: string) => Promise<void>;
 
@@ -9,6 +11,8 @@ interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onError?: (key: string, err: unknown, retries: number) => void;
+  /** The clock of delayed adds and back-offs (tests drive a fake one). */
+  clock?: Clock;
 }
 
 export class WorkQueue {
@@ -17,15 +21,18 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly delayed = new Map<string, unknown>();
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly clock: Clock;
 
   constructor(
     private readonly handler: Handler,
     private readonly opts: WorkQueueOptions,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   get length(): number {
     return this.queue.length;
@@ -40,8 +47,8 @@ export class WorkQueue {
   add(key: string): void {
     if (this.stopped) return;
     const t = this.delayed.get(key);
-    if (t) {
-      clearTimeout(t);
+    if (t !== undefined) {
+      this.clock.clearTimeout(t);
       this.delayed.delete(key);
     }
     if (this.processing.has(key)) {
@@ -57,11 +64,10 @@ export class WorkQueue {
   /** Queues the key after delayMs unless it is added sooner. */
   addAfter(key: string, delayMs: number): void {
     if (this.stopped || this.delayed.has(key) || this.queued.has(key)) return;
-    const t = setTimeout(() => {
+    const t = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, delayMs);
-    t.unref();
     this.delayed.set(key, t);
   }
 
@@ -76,7 +82,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.delayed.values()) clearTimeout(t);
+    for (const t of this.delayed.values()) this.clock.clearTimeout(t);
     this.delayed.clear();
     this.queue.length = 0;
     this.queued.clear();
