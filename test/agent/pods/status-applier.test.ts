@@ -1,11 +1,16 @@
 // KeyedApplier: per-key order is kept, different keys run concurrently, and no more than `limit` jobs
-// are ever in flight; submit() blocks once the limit is reached.
+// are ever in flight; submit() blocks once the limit is reached. The applier has no timers: jobs take a
+// random number of event-loop turns (seeded), and "blocked" is checked past a turn in which admission would
+// have happened (it takes only microtasks).
 import test from 'ava';
 import { KeyedApplier } from '../../../agent/pods/status-applier.js';
 
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves after one turn of the event loop: every promise reaction queued before it has run. */
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 test('per-key order with bounded concurrency (randomised)', async (t) => {
+  let s = 7;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const a = new KeyedApplier(4);
   const seen = new Map<string, number[]>();
   let running = 0;
@@ -15,7 +20,7 @@ test('per-key order with bounded concurrency (randomised)', async (t) => {
     await a.submit(key, async () => {
       running++;
       peak = Math.max(peak, running);
-      await tick(Math.random() * 3);
+      for (let n = Math.floor(rand() * 4); n > 0; n--) await turn();
       seen.set(key, [...(seen.get(key) ?? []), i]);
       running--;
     });
@@ -31,13 +36,12 @@ test('submit waits while the limit is reached; a failing job does not stop its k
   const a = new KeyedApplier(1);
   let release!: () => void;
   await a.submit('x', () => new Promise<void>((r) => (release = r)));
-  let admitted = false;
-  const second = a.submit('y', () => Promise.resolve()).then(() => (admitted = true));
-  await tick(20);
-  t.false(admitted, 'blocked behind the running job');
+  const second = a.submit('y', () => Promise.resolve());
+  t.is(a.active, 1, 'not admitted when submitted');
+  const early = await Promise.race([second.then(() => 'admitted'), turn().then(() => 'waiting')]);
+  t.is(early, 'waiting', 'still blocked behind the running job a turn later');
   release();
-  await second;
-  t.true(admitted);
+  t.is(await Promise.race([second.then(() => 'admitted'), turn().then(() => 'waiting')]), 'admitted', 'admitted once the running job ends');
   const ran: string[] = [];
   await a.submit('z', () => Promise.reject(new Error('boom')));
   await a.submit('z', () => (ran.push('after'), Promise.resolve()));
