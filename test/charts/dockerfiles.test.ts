@@ -1,30 +1,49 @@
-// The agent and relay Dockerfiles, parsed with dockerfile-ast (no Docker engine here): pinned small
+// The Dockerfile's agent and relay targets, parsed with dockerfile-ast (no Docker engine here): pinned small
 // bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching the charts, an
 // ENTRYPOINT of node with the benches' Node flags and a shim that exists and is copied, every COPY source
 // present and not .dockerignored, and every local module the CLI imports inside a copied directory.
 import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { DockerfileParser, type Copy, type Entrypoint, type From } from 'dockerfile-ast';
+import { DockerfileParser, type Copy, type Entrypoint, type From, type Instruction } from 'dockerfile-ast';
 import { REPO_ROOT } from './helm.js';
 import { IMAGE_NODE_FLAGS } from '../../bench/gateway-processes.js';
 
 const images = [
-  { dockerfile: 'agent/Dockerfile', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent', nodeFlags: IMAGE_NODE_FLAGS.agent },
-  { dockerfile: 'cloud/Dockerfile', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay', nodeFlags: IMAGE_NODE_FLAGS.relay },
+  { target: 'agent', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent', nodeFlags: IMAGE_NODE_FLAGS.agent },
+  { target: 'relay', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay', nodeFlags: IMAGE_NODE_FLAGS.relay },
 ];
 const CHART_UID = '10001';
+const parse = () => DockerfileParser.parse(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
 
-function parse(file: string) {
-  return DockerfileParser.parse(readFileSync(join(REPO_ROOT, file), 'utf8'));
+/** The stages by name: each one's FROM and the instructions after it. */
+function stages(): Map<string, { from: From; instructions: Instruction[] }> {
+  const out = new Map<string, { from: From; instructions: Instruction[] }>();
+  let current: { from: From; instructions: Instruction[] } | undefined;
+  for (const i of parse().getInstructions()) {
+    if (i.getKeyword() === 'FROM') {
+      current = { from: i as From, instructions: [] };
+      out.set((i as From).getBuildStage() ?? `#${out.size}`, current);
+    } else current?.instructions.push(i);
+  }
+  return out;
 }
 
-/** Instructions of the final stage (after the last FROM). */
-function finalStage(file: string) {
-  const all = parse(file).getInstructions();
-  const lastFrom = all.map((i) => i.getKeyword()).lastIndexOf('FROM');
-  return all.slice(lastFrom);
+/** What an image built with `--target` runs: the instructions of the target and of the stages it is FROM, base first. */
+function imageStages(target: string): Instruction[] {
+  const all = stages();
+  const chain: Instruction[][] = [];
+  for (let name: string | undefined = target; name && all.has(name); ) {
+    const stage: { from: From; instructions: Instruction[] } = all.get(name)!;
+    chain.unshift(stage.instructions);
+    name = stage.from.getImageName() ?? undefined;
+  }
+  if (!chain.length) throw new Error(`no stage ${target} in the Dockerfile`);
+  return chain.flat();
 }
+/** The build context files copied into the image (COPY without --from). */
+const copiedSources = (instructions: Instruction[]) =>
+  instructions.filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag()).flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
 
 const dockerignore = () =>
   readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
@@ -61,21 +80,22 @@ function importClosure(entry: string): Set<string> {
   return new Set([...seen].map((f) => relative(REPO_ROOT, f)));
 }
 
-for (const img of images) {
-  test(`${img.dockerfile}: every base image is pinned, small and never latest`, (t) => {
-    const froms: From[] = parse(img.dockerfile).getFROMs();
-    t.true(froms.length >= 2, 'multi-stage');
-    for (const f of froms) {
-      const image = f.getExpandedArguments()[0]?.getValue() ?? '';
-      const tag = image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : '';
-      t.truthy(tag, `${image} has an explicit tag`);
-      t.not(tag, 'latest');
-      t.regex(image, /^(node:20(\.\d+)*-(bookworm-|bullseye-)?slim|gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot)?)/, `${image} is a small Node 20 base`);
-    }
-  });
+test('Dockerfile: every base image is pinned, small and never latest', (t) => {
+  const names = new Set([...stages().keys()]);
+  const froms: From[] = parse().getFROMs();
+  t.true(froms.length >= 2, 'multi-stage');
+  for (const f of froms.filter((x) => !names.has(x.getImageName() ?? ''))) {
+    const image = f.getExpandedArguments()[0]?.getValue() ?? '';
+    const tag = image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : '';
+    t.truthy(tag, `${image} has an explicit tag`);
+    t.not(tag, 'latest');
+    t.regex(image, /^(node:20(\.\d+)*-(bookworm-|bullseye-)?slim|gcr\.io\/distroless\/nodejs20-debian\d+(:nonroot)?)/, `${image} is a small Node 20 base`);
+  }
+});
 
-  test(`${img.dockerfile}: the build stage installs from the lockfile; the image gets production deps plus tsx`, (t) => {
-    const runs = parse(img.dockerfile)
+for (const img of images) {
+  test(`Dockerfile --target ${img.target}: the build stage installs from the lockfile; the image gets production deps plus tsx`, (t) => {
+    const runs = parse()
       .getInstructions()
       .filter((i) => i.getKeyword() === 'RUN')
       .map((i) => i.getArgumentsContent() ?? '');
@@ -84,15 +104,15 @@ for (const img of images) {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
     // bin/*.js register tsx at run time, so the production install must include it.
     t.truthy(pkg.dependencies?.tsx, 'tsx is a runtime dependency');
-    const final = finalStage(img.dockerfile);
+    const final = imageStages(img.target);
     t.true(
       final.some((i) => i.getKeyword() === 'COPY' && (i as Copy).getFromFlag()?.getValue() !== undefined && (i.getArgumentsContent() ?? '').includes('node_modules')),
       'node_modules copied from the build stage',
     );
   });
 
-  test(`${img.dockerfile}: runs as the charts' numeric non-root user`, (t) => {
-    const users = finalStage(img.dockerfile).filter((i) => i.getKeyword() === 'USER');
+  test(`Dockerfile --target ${img.target}: runs as the charts' numeric non-root user`, (t) => {
+    const users = imageStages(img.target).filter((i) => i.getKeyword() === 'USER');
     t.true(users.length > 0, 'USER in the final stage');
     const user = users[users.length - 1].getArgumentsContent() ?? '';
     const [uid] = user.split(':');
@@ -102,13 +122,12 @@ for (const img of images) {
     t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'templates', 'deployment.yaml'), 'utf8'), new RegExp(`runAsUser: ${CHART_UID}\\b`));
   });
 
-  test(`${img.dockerfile}: ENTRYPOINT is node with the flags the benches use, then the bin shim, which exists and is copied`, (t) => {
-    const df = parse(img.dockerfile);
-    const entrypoints: Entrypoint[] = df.getENTRYPOINTs();
+  test(`Dockerfile --target ${img.target}: ENTRYPOINT is node with the flags the benches use, then the bin shim, which exists and is copied`, (t) => {
+    const entrypoints = imageStages(img.target).filter((i): i is Entrypoint => i.getKeyword() === 'ENTRYPOINT');
     t.is(entrypoints.length, 1);
     const argv = entrypoints[0].getJSONStrings().map((s) => s.getJSONValue());
     t.is(argv[0], 'node', 'exec form, node as PID 1 receives SIGTERM');
-    const workdir = finalStage(img.dockerfile)
+    const workdir = imageStages(img.target)
       .filter((i) => i.getKeyword() === 'WORKDIR')
       .pop()
       ?.getArgumentsContent();
@@ -116,29 +135,21 @@ for (const img of images) {
     t.deepEqual(argv.slice(1, -1), img.nodeFlags, 'the Node flags benches measure are the ones the image runs with');
     t.is(argv.at(-1), `/app/${img.bin}`);
     t.true(existsSync(join(REPO_ROOT, img.bin)), `${img.bin} exists in the repository`);
-    const copied = finalStage(img.dockerfile)
-      .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
-      .flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
-    t.true(copied.includes(img.bin));
+    t.true(copiedSources(imageStages(img.target)).includes(img.bin));
   });
 
-  test(`${img.dockerfile}: COPY sources exist and are not .dockerignored; every imported module is copied`, (t) => {
+  test(`Dockerfile --target ${img.target}: COPY sources exist and are not .dockerignored; every imported module is copied`, (t) => {
     const patterns = dockerignore();
-    const sources = parse(img.dockerfile)
-      .getCOPYs()
-      .filter((c) => !c.getFromFlag())
-      .flatMap((c) => c.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
+    const buildSources = copiedSources(stages().get('build')?.instructions ?? []);
+    const finalSources = copiedSources(imageStages(img.target));
+    const sources = [...buildSources, ...finalSources];
     for (const s of sources) {
       t.true(existsSync(join(REPO_ROOT, s)), `${s} exists`);
       t.false(ignored(s, patterns), `${s} is not excluded by .dockerignore`);
     }
     // The final stage runs dist/ through the shim (bin/load.js); the build stage must copy every source
     // module the CLI imports so `npm run build` compiles all of them into dist/.
-    const finalSources = finalStage(img.dockerfile)
-      .filter((i) => i.getKeyword() === 'COPY' && !(i as Copy).getFromFlag())
-      .flatMap((i) => i.getExpandedArguments().slice(0, -1).map((a) => a.getValue()));
     for (const shim of importClosure(img.bin)) t.true(finalSources.includes(shim), `${shim} copied into the image`);
-    const buildSources = sources.filter((x) => !finalSources.includes(x));
     const closure = importClosure(img.cli);
     t.true(closure.size > 20, `import closure of ${img.cli} (${closure.size} files)`);
     const outside = [...closure].filter((f) => !buildSources.some((s) => f === s || f.startsWith(`${s}/`)) || ignored(f, patterns));

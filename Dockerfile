@@ -1,6 +1,7 @@
-# gateway-relay image: the cloud relay. Build from the repository root:
-#   docker build -f cloud/Dockerfile -t gateway-relay:0.1.0 .
-# The build stage compiles the production code to dist/ (`npm run build`); the image holds dist/, the
+# Images of eci-hybrid-gateway: one build, one target per image. Build from the repository root:
+#   docker build --target agent -t gateway-agent:0.1.0 .
+#   docker build --target relay -t gateway-relay:0.1.0 .
+# The build stage compiles the production code to dist/ (`npm run build`); the images hold dist/, the
 # bin shims and the locked production dependencies, no TypeScript sources (bin/load.js then runs dist/).
 ARG NODE_IMAGE=node:20.19-bookworm-slim
 
@@ -15,7 +16,8 @@ COPY agent ./agent
 COPY cloud ./cloud
 RUN npm run build && rm -rf node_modules && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM ${NODE_IMAGE}
+# What both images share.
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # At most two glibc malloc arenas: much less fragmentation (RSS) in a long-running Node process
 ENV MALLOC_ARENA_MAX=2
@@ -23,11 +25,23 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
-COPY bin/load.js bin/gateway-relay.js ./bin/
-# Fails the build if a module is missing (prints the options and exits 0).
-RUN node bin/gateway-relay.js --help > /dev/null
-# Numeric non-root user so Kubernetes runAsNonRoot can verify it (the chart runs as 10001).
+COPY bin/load.js ./bin/
+# Numeric non-root user so Kubernetes runAsNonRoot can verify it (the charts run as 10001).
 USER 10001:10001
+
+# gateway-agent: the virtual kubelet.
+FROM runtime AS agent
+COPY bin/gateway-agent.js ./bin/
+# Fails the build if a module is missing (prints the options and exits 0).
+RUN node bin/gateway-agent.js --help > /dev/null
+# Kubelet API and ops (/healthz, /readyz, /metrics).
+EXPOSE 10250 9095
+ENTRYPOINT ["node", "/app/bin/gateway-agent.js"]
+
+# gateway-relay: the cloud relay.
+FROM runtime AS relay
+COPY bin/gateway-relay.js ./bin/
+RUN node bin/gateway-relay.js --help > /dev/null
 # Agent gRPC (TLS) and ops (/healthz, /readyz, /metrics).
 EXPOSE 8443 9096
 # The V8 heap grows by 50% at a time, not up to 4x: the relay's live heap is small next to the garbage
