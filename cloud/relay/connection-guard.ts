@@ -4,7 +4,8 @@
 // that have not authenticated a call within a deadline, and keeps a per-source budget of failed
 // authentications; an exhausted source is refused new connections until the budget refills.
 import { createServer, isIPv4, isIPv6, type Server, type Socket } from 'node:net';
-import { TokenBucket } from 'limiter';
+import type { TokenBucket } from 'limiter';
+import { fullBucket, type MonotonicNow } from './bucket.js';
 import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../../common/log.js';
 import type { AuthObserver } from './authorize.js';
@@ -59,12 +60,6 @@ interface Conn {
   certificate?: Buffer | null;
 }
 
-const full = (size: number, perInterval: number, interval: 'second' | 'minute'): TokenBucket => {
-  const b = new TokenBucket({ bucketSize: size, tokensPerInterval: perInterval, interval });
-  b.content = size;
-  return b;
-};
-
 interface GuardMetrics {
   rejected: Counter<'reason'>;
   open: Gauge;
@@ -75,13 +70,15 @@ export class ConnectionGuard implements AuthObserver {
   /** Open connections by peer (`address:port`, as grpc-js reports it for a call). */
   private readonly conns = new Map<string, Conn>();
   private server: Server | undefined;
-  private readonly logBudget = full(10, 2, 'second');
+  private readonly logBudget = fullBucket(10, 2, 'second');
 
   constructor(
     private readonly limits: GuardLimits,
     private readonly inject: (socket: Socket) => void,
     private readonly metrics: GuardMetrics,
     private readonly log: Logger,
+    /** Clock of the per-source buckets (tests drive it; default performance.now()). */
+    private readonly now?: MonotonicNow,
   ) {}
 
   listen(host: string, port: number): Promise<number> {
@@ -110,8 +107,8 @@ export class ConnectionGuard implements AuthObserver {
       if (this.sources.size >= MAX_TRACKED_SOURCES) this.prune(true);
       s = {
         conns: 0,
-        accepts: full(this.limits.connectionBurstPerSource, this.limits.connectionsPerSecondPerSource, 'second'),
-        authBudget: full(this.limits.authFailureBurstPerSource, this.limits.authFailuresPerMinutePerSource, 'minute'),
+        accepts: fullBucket(this.limits.connectionBurstPerSource, this.limits.connectionsPerSecondPerSource, 'second', this.now),
+        authBudget: fullBucket(this.limits.authFailureBurstPerSource, this.limits.authFailuresPerMinutePerSource, 'minute', this.now),
       };
       this.sources.set(key, s);
     }

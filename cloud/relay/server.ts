@@ -20,6 +20,7 @@ import { statusOf } from './errors.js';
 import { relayMetrics } from './metrics.js';
 import { OpenStreams } from './revocation.js';
 import { SessionSlots } from './session-slots.js';
+import type { MonotonicNow } from './bucket.js';
 import { StatusHub } from './status-hub.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 
@@ -36,6 +37,8 @@ interface StartRelayOptions {
   capabilities?: string[];
   /** Minimum interval between agent keepalive pings the relay tolerates (ms). */
   minPingIntervalMs?: number;
+  /** Clock of the rate-limit buckets, per agent and per source (tests drive it; default performance.now()). */
+  now?: MonotonicNow;
 }
 
 export interface RelayHandle {
@@ -86,7 +89,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       }, log, (result) => reloaded('config', result))
     : undefined;
   // Pre-authentication limits; admitted sockets go to the gRPC server's injector (created below, before listen).
-  const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log);
+  const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log, opts.now);
   const revalidate = () => {
     watcher?.check();
     streams.sweep();
@@ -103,7 +106,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       denied: metrics.denied,
       observer: connections,
     }),
-    slots: new SessionSlots(limits),
+    slots: new SessionSlots(limits, opts.now),
     streams,
     limits,
     metrics,

@@ -2,7 +2,8 @@
 // watch opens; sessions: interactive session opens) and open-session caps per kind, with the status
 // watch counted apart so interactive users can never starve it. Keys are agent keys (keys.ts).
 import * as grpc from '@grpc/grpc-js';
-import { TokenBucket } from 'limiter';
+import type { TokenBucket } from 'limiter';
+import { fullBucket, type MonotonicNow } from './bucket.js';
 import { RpcError } from './errors.js';
 import { interactiveCap, type RelayLimits } from './limits.js';
 
@@ -26,23 +27,22 @@ interface AgentState {
   watches: { end: (why: string) => void }[];
 }
 
-const bucket = (perSecond: number, size: number): TokenBucket => {
-  const b = new TokenBucket({ bucketSize: size, tokensPerInterval: perSecond, interval: 'second' });
-  b.content = size; // a new agent starts with a full burst
-  return b;
-};
-
 export class SessionSlots {
   private readonly agents = new Map<string, AgentState>();
 
-  constructor(private readonly limits: RelayLimits) {}
+  constructor(
+    private readonly limits: RelayLimits,
+    /** Clock of the rate buckets (tests drive it; default performance.now()). */
+    private readonly now?: MonotonicNow,
+  ) {}
 
   private state(agent: string): AgentState {
     let s = this.agents.get(agent);
     if (!s) {
       s = {
-        control: bucket(this.limits.requestsPerSecond, this.limits.burst),
-        sessions: bucket(this.limits.sessionsPerSecond, this.limits.sessionBurst),
+        // A new agent starts with a full burst.
+        control: fullBucket(this.limits.burst, this.limits.requestsPerSecond, 'second', this.now),
+        sessions: fullBucket(this.limits.sessionBurst, this.limits.sessionsPerSecond, 'second', this.now),
         open: { exec: 0, logs: 0, portforward: 0 },
         watches: [],
       };
