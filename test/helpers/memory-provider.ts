@@ -49,6 +49,8 @@ export class MemoryProvider implements PodProvider {
   private nextId = 1;
   /** Bytes the simulated `yes` command has managed to write (tests: proves backpressure bounds it). */
   producedBytes = 0;
+  /** `yes` commands blocked on a full stream, waiting for 'drain' (tests: the reader's backpressure reached them). */
+  pausedProducers = 0;
 
   constructor(private readonly opts: MemoryProviderOptions = {}) {}
 
@@ -169,7 +171,14 @@ export class MemoryProvider implements PodProvider {
         let sent = 0;
         while (sent < total && !io.signal.aborted) {
           const piece = total - sent < chunk.length ? chunk.subarray(0, total - sent) : chunk;
-          await writeAll(io.stdout, piece);
+          const written = writeAll(io.stdout, piece);
+          const paused = io.stdout.writableNeedDrain;
+          if (paused) this.pausedProducers++;
+          try {
+            await written;
+          } finally {
+            if (paused) this.pausedProducers--;
+          }
           sent += piece.length;
           this.producedBytes += piece.length;
         }

@@ -5,7 +5,8 @@ import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import * as grpc from '@grpc/grpc-js';
-import { fixture, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { fixture, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { eventually } from '../../helpers/wait.js';
 import type { TunnelClient } from '../../../agent/tunnel/client.js';
 
 let f: Fixture;
@@ -24,13 +25,16 @@ const start = (command: string[], extra: Record<string, unknown> = {}) => ({ pod
 
 test('a reader that never reads: bounded memory, other sessions and intents unaffected, session ended with a metric', async (t) => {
   const stalled = await c.exec(start(['yes'])); // infinite output, nobody reads it
-  await until(() => f.provider.producedBytes > 0, 5_000, 'stalled session producing');
-  await new Promise((r) => setTimeout(r, 500));
-  const plateau = f.provider.producedBytes;
-  await new Promise((r) => setTimeout(r, 500));
-  // The producer is paused: nothing more is produced, and what was produced is bounded by the
-  // per-session buffers and the HTTP/2 stream window, not by how long the reader stalls.
-  t.is(f.provider.producedBytes, plateau, 'producer paused while the reader stalls');
+  // The producer is paused: it waits for 'drain' and its output stops growing (two looks in a row: the first
+  // blocked write may still drain into the HTTP/2 window), bounded by the per-session buffers and the stream
+  // window, not by how long the reader stalls.
+  let last = -1;
+  const plateau = await eventually('the stalled session\'s producer paused by backpressure', () => {
+    const now = f.provider.producedBytes;
+    const steady = f.provider.pausedProducers === 1 && now > 0 && now === last;
+    last = now;
+    return steady && now;
+  }, 10_000, 100);
   t.log(`stalled session: ${plateau} bytes produced before the producer was paused`);
   t.true(plateau < 2 * 1024 * 1024, `buffered ${plateau} bytes`);
 
@@ -44,6 +48,9 @@ test('a reader that never reads: bounded memory, other sessions and intents unaf
   const logs = await c.logs({ podUid: uid, container: 'main', tailLines: 1 });
   t.regex(await text(logs.stream), /line 10/);
   for (let i = 0; i < 20; i++) t.true((await c.apply(podIntent(randomUUID()))).changed);
+  // All that traffic went past the stalled session: its producer did not get another byte out meanwhile (the
+  // provider counts every `yes`: the stalled one's plateau plus the 4 MiB transfer).
+  t.is(f.provider.producedBytes, plateau + 4 * 1024 * 1024, 'producer stayed paused while the reader stalled');
 
   // The relay ends the stalled session (send timeout) — only that one — and counts it.
   const err = (await stalled.exit.catch((e: unknown) => e)) as { code: number; message: string };

@@ -1,11 +1,13 @@
 // Bad input and limits: oversized messages (RESOURCE_EXHAUSTED naming the limit), undecodable bytes
 // and invalid intents (INVALID_ARGUMENT naming the field), per-agent rate limit, per-agent session
-// limit, and the session start timeout. Each rejection leaves the connection usable.
+// limit, and the session start timeout. Each rejection leaves the connection usable. The tight relay's rate
+// buckets run on a clock the tests move (the relay's `now` option), so a refill is a step, never a wait.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { fixture, once, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { eventually } from '../../helpers/wait.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
@@ -13,6 +15,8 @@ import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 let f: Fixture;
 let tight: Fixture;
 let c: TunnelClient;
+/** The tight relay's bucket clock (ms): it only moves when a test moves it. */
+let tightNow = 0;
 
 async function connect(fx: Fixture): Promise<TunnelClient> {
   const cert = await fx.clientCert('agent-1');
@@ -24,7 +28,7 @@ async function connect(fx: Fixture): Promise<TunnelClient> {
 
 test.before(async () => {
   f = await fixture({ maxMessageBytes: 1024 * 1024 });
-  tight = await fixture({ requestsPerSecond: 2, burst: 6, maxSessionsPerAgent: 2, startTimeoutMs: 300 });
+  tight = await fixture({ requestsPerSecond: 2, burst: 6, maxSessionsPerAgent: 2, startTimeoutMs: 300 }, { now: () => tightNow });
   c = await connect(f);
 });
 test.after.always(async () => {
@@ -72,8 +76,11 @@ test('invalid intents are INVALID_ARGUMENT naming the field', async (t) => {
   t.false(f.provider.allPods().some((p) => p.uid === uid));
 });
 
-test('exceeding the per-agent request rate is RESOURCE_EXHAUSTED with the limit in the message', async (t) => {
+// The two tests on the tight relay share agent-1's buckets and its clock: they run one after the other.
+test.serial('exceeding the per-agent request rate is RESOURCE_EXHAUSTED with the limit in the message; the bucket refills at the rate', async (t) => {
   const cl = await connect(tight);
+  t.teardown(() => cl.stop());
+  // The clock stands still: the burst of 6 is all there is (connecting took some of it).
   const results = await Promise.allSettled(Array.from({ length: 12 }, () => cl.list()));
   const limited = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   t.true(limited.length > 0);
@@ -82,10 +89,23 @@ test('exceeding the per-agent request rate is RESOURCE_EXHAUSTED with the limit 
     t.regex((r.reason as TunnelError).message, /rate limit of 2 requests\/s \(burst 6\)/);
   }
   t.true(results.some((r) => r.status === 'fulfilled'));
+  // Empty now, and still empty: a call is refused until the clock moves.
+  t.is((await t.throwsAsync(cl.list(), { instanceOf: TunnelError })).code, grpc.status.RESOURCE_EXHAUSTED);
+  // One second at 2 requests/s: two tokens, so two calls pass and the third is refused.
+  tightNow += 1_000;
+  await cl.list();
+  await cl.list();
+  t.is((await t.throwsAsync(cl.list(), { instanceOf: TunnelError })).code, grpc.status.RESOURCE_EXHAUSTED, 'only two tokens came back in one second');
 });
 
-test('sessions: per-agent limit and start timeout', async (t) => {
-  await new Promise((r) => setTimeout(r, 3_500)); // let the tight bucket refill
+/** Open sessions of `kind` on the relay (its sessions-active gauge). */
+async function activeSessions(fx: Fixture, kind: string): Promise<number> {
+  const m = await fx.relay.registry.getSingleMetric('ecigw_relay_sessions_active')!.get();
+  return m.values.find((v) => v.labels.kind === kind)?.value ?? 0;
+}
+
+test.serial('sessions: per-agent limit and start timeout', async (t) => {
+  tightNow += 10_000; // the tight bucket refills (2/s for 10 s fills a burst of 6)
   const cl = await connect(tight);
   const uid = randomUUID();
   await cl.apply(podIntent(uid));
@@ -101,7 +121,8 @@ test('sessions: per-agent limit and start timeout', async (t) => {
   t.is(err.code, grpc.status.DEADLINE_EXCEEDED);
   t.regex(err.details, /first message not received within 300 ms/);
 
-  await new Promise((r) => setTimeout(r, 2_000));
+  // The silent session's slot is given back once it has ended: only then may two sessions open.
+  await eventually('the silent exec session released', async () => (await activeSessions(tight, 'exec')) === 0, 10_000, 20);
   const a = await cl.logs({ podUid: uid, container: 'main', follow: true });
   const b = await cl.logs({ podUid: uid, container: 'main', follow: true });
   a.stream.resume();

@@ -35,11 +35,26 @@ async function idle(port: number, from: string, t: { teardown(f: () => unknown):
   return p;
 }
 
-/** Did the relay close it within `ms`? (A socket we keep open only closes if the far side does.) */
+/** True once the relay closed it (a socket we keep open only closes if the far side does); throws after `ms`. */
 async function closedWithin(p: Probe, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (p.closedAt === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return p.closedAt !== undefined;
+  await eventually('the relay to close the connection', () => p.closedAt !== undefined, ms, 20);
+  return true;
+}
+
+/**
+ * A connection from `from` the guard admitted: it was handed to the gRPC server, which completes a TLS handshake
+ * (a refused one is closed before TLS). Resolves false if the relay closed it first. Kept open until the test ends.
+ */
+async function admitted(f: Fixture, from: string, t: { teardown(f: () => unknown): void }): Promise<{ ok: boolean; close(): void }> {
+  const tcp = tcpConnect({ port: f.relay.port, host: '127.0.0.1', localAddress: from });
+  const tls = tlsConnect({ socket: tcp, ca: readFileSync(f.caFile), ALPNProtocols: ['h2'], servername: 'localhost' });
+  tls.on('error', () => undefined);
+  t.teardown(() => tls.destroy());
+  const ok = await new Promise<boolean>((resolve) => {
+    tls.once('secureConnect', () => resolve(true));
+    tls.once('close', () => resolve(false));
+  });
+  return { ok, close: () => tls.destroy() };
 }
 
 async function rejected(f: Fixture, reason: string): Promise<number> {
@@ -64,8 +79,8 @@ test('connections per source are capped: idle sockets from one address cannot ke
   t.true(await eventually('counted', async () => (await rejected(f, 'source_connections')) >= 1, 5_000, 50));
   for (const h of held) t.is(h.closedAt, undefined, 'the four admitted ones stay (until their deadline)');
   await agentWorks(f); // 127.0.0.1 is another source
-  // Another address is its own source too.
-  t.false(await closedWithin(await idle(f.relay.port, '127.0.0.3', t), 500));
+  // Another address is its own source too: admitted (its TLS handshake completes).
+  t.true((await admitted(f, '127.0.0.3', t)).ok, 'a connection from 127.0.0.3 is admitted');
 });
 
 test('total connections are capped', async (t) => {
@@ -116,9 +131,9 @@ test('new connections per source are rate limited', async (t) => {
   const f = await fixture({ connectionsPerSecondPerSource: 0.001, connectionBurstPerSource: 3, handshakeTimeoutMs: 120_000 });
   t.teardown(() => f.close());
   for (let i = 0; i < 3; i++) {
-    const p = await idle(f.relay.port, '127.0.0.2', t);
-    t.false(await closedWithin(p, 200), `connection ${i + 1} admitted`);
-    p.socket.destroy();
+    const p = await admitted(f, '127.0.0.2', t);
+    t.true(p.ok, `connection ${i + 1} admitted (its TLS handshake completes)`);
+    p.close();
   }
   const fourth = await idle(f.relay.port, '127.0.0.2', t);
   t.true(await closedWithin(fourth, 5_000), 'the fourth in a row is refused');

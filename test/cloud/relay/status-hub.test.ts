@@ -1,5 +1,7 @@
 // ScopeSequence: resume windows (since) and bounded history; StatusHub: one sequence per scope, keys that cannot collide.
 import test from 'ava';
+import { getEventListeners } from 'node:events';
+import FakeTimers from '@sinonjs/fake-timers';
 import { ScopeSequence, StatusHub } from '../../../cloud/relay/status-hub.js';
 import type { PodProvider, TenantConfig } from '../../../cloud/pod-provider/provider.js';
 
@@ -17,17 +19,38 @@ test('since() returns exactly the changes after the cursor, or undefined past th
   t.is(s.since(7, 10), undefined, 'from the future: snapshot needed');
 });
 
-test('waitForChange resolves on push, on timeout and on abort', async (t) => {
+test('waitForChange resolves on push, on timeout (not before) and on abort, and leaves no timer or listener', async (t) => {
+  // ScopeSequence uses the global timers: fake ones here, moved by the test.
+  const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout'] });
+  t.teardown(() => clock.uninstall());
   const s = new ScopeSequence(4);
   const ac = new AbortController();
-  const p = s.waitForChange(60_000, ac.signal);
+  const tracked = (p: Promise<void>) => {
+    const w = { settled: false };
+    void p.then(() => (w.settled = true));
+    return w;
+  };
+
+  const pushed = tracked(s.waitForChange(60_000, ac.signal));
+  await clock.tickAsync(0);
+  t.false(pushed.settled, 'waiting until something happens');
   s.push(state('a', 1));
-  await p;
-  await s.waitForChange(10, ac.signal);
-  const q = s.waitForChange(60_000, ac.signal);
+  await clock.tickAsync(0);
+  t.true(pushed.settled, 'a push wakes it at once, long before the timeout');
+  t.is(clock.countTimers(), 0, 'its timeout is cleared');
+
+  const timedOut = tracked(s.waitForChange(10_000, ac.signal));
+  await clock.tickAsync(9_999);
+  t.false(timedOut.settled, 'not before the timeout');
+  await clock.tickAsync(1);
+  t.true(timedOut.settled, 'at the timeout');
+
+  const aborted = tracked(s.waitForChange(60_000, ac.signal));
   ac.abort();
-  await q;
-  t.pass();
+  await clock.tickAsync(0);
+  t.true(aborted.settled, 'an abort wakes it at once');
+  t.is(clock.countTimers(), 0, 'its timeout is cleared');
+  t.is(getEventListeners(ac.signal, 'abort').length, 0, 'no abort listener left behind');
 });
 
 test('StatusHub keys cannot collide: tenant "a/b" + cluster "c" and tenant "a" + cluster "b/c" get their own sequences', (t) => {

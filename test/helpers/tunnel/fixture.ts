@@ -10,6 +10,7 @@ import { startRelay, type RelayHandle } from '../../../cloud/relay/server.js';
 import { tokenDigest } from '../../../cloud/relay/auth.js';
 import { MemoryProvider } from '../memory-provider.js';
 import { TunnelClient, type TunnelClientOptions } from '../../../agent/tunnel/client.js';
+import { eventually } from '../wait.js';
 
 export interface Fixture {
   dir: string;
@@ -54,7 +55,7 @@ const tenant = (id: string, ...clusters: string[]) => ({
   clusterIds: clusters,
 });
 
-export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number } = {}): Promise<Fixture> {
+export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number; now?: () => number } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-tunnel-'));
   const ca = await createCa('ecigw-relay-ca');
   const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
@@ -195,11 +196,7 @@ export function once<T>(emitter: { once(ev: string, cb: (v: T) => void): unknown
   });
 }
 
-/** Polls until cond() is true (bounded). */
+/** Polls until cond() is true (bounded: throws naming `what` after `ms`). */
 export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(what, cond, ms, 20);
 }

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 import { TunnelError, type TunnelClient } from '../../../agent/tunnel/client.js';
 import type { Fixture } from './fixture.js';
+import { eventually } from '../wait.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 
 export interface Ended {
@@ -58,8 +59,7 @@ export async function openStreams(
     watchCall.on('end', () => resolve({ code: 0, message: 'ended', at: Date.now() }));
   });
   // The watch is open once its snapshot arrived.
-  const deadline = Date.now() + 10_000;
-  while (watchEvents.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await eventually('the status watch\'s snapshot', () => watchEvents.length > 0, 10_000, 20);
 
   const exec = await client.exec({ podUid: o.podUid, container: 'main', command: ['cat'], stdin: true, stdout: true });
   const attach = await client.attach({ podUid: o.podUid, container: 'main', stdin: true, stdout: true });
@@ -82,9 +82,7 @@ export async function openStreams(
   await roundTrip(exec.stdin!, exec.stdout);
   await roundTrip(attach.stdin!, attach.stdout);
   await roundTrip(pf.stream, pf.stream);
-  const deadline2 = Date.now() + 10_000;
-  while (logBytes === 0 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
-  if (logBytes === 0) throw new Error('logs -f produced nothing');
+  await eventually('logs -f to produce output', () => logBytes > 0, 10_000, 20);
   return {
     ended: {
       watch,
