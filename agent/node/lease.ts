@@ -11,6 +11,8 @@ export class NodeLease {
     kc: KubeConfig,
     private readonly nodeName: string,
     private readonly nodeUid: () => string | undefined,
+    /** The renewTime written (the node controller's clock). */
+    private readonly now: () => Date = () => new Date(),
     private readonly durationSeconds = 40,
   ) {
     this.api = kc.makeApiClient(CoordinationV1Api);
@@ -27,7 +29,7 @@ export class NodeLease {
       if (!isNotFound(e)) throw e;
     }
     const uid = this.nodeUid();
-    const spec = { holderIdentity: name, leaseDurationSeconds: this.durationSeconds, renewTime: microTimeField() };
+    const spec = { holderIdentity: name, leaseDurationSeconds: this.durationSeconds, renewTime: microTimeField(this.now()) };
     if (!lease) {
       try {
         await this.api.createNamespacedLease({

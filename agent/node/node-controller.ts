@@ -1,15 +1,19 @@
 // The node controller: registers the virtual node, keeps its Lease renewed and writes its status
-// when it changes and at least every statusMaxAgeMs. Owns nothing about pods.
+// when it changes and at least every statusMaxAgeMs. Owns nothing about pods. Heartbeats and timestamps
+// run on an injected clock (common/clock.ts; the real one by default).
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { buildNode, buildNodeStatus, type NodeConfig, type TunnelHealth } from './node-spec.js';
 import { NodeLease } from './lease.js';
 import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 
 export interface NodeControllerOptions {
   leaseIntervalMs?: number;
   statusIntervalMs?: number;
   statusMaxAgeMs?: number;
+  /** The clock of the heartbeat loops and of the times written (tests drive a fake one). */
+  clock?: Clock;
 }
 
 const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -19,9 +23,13 @@ export class NodeController {
   private readonly lease: NodeLease;
   private readonly log = logger('node-controller');
   private uid?: string;
-  private tunnel: TunnelHealth = { connected: false, reason: 'TunnelConnecting', message: 'connecting to the relay', since: new Date() };
+  private readonly clock: Clock;
+  private tunnel: TunnelHealth;
   private lastWritten?: { at: number; key: string };
-  private timers: NodeJS.Timeout[] = [];
+  private timers: unknown[] = [];
+  private stopped = false;
+  /** Heartbeats and status writes under way (idle() waits for them). */
+  private readonly inFlight = new Set<Promise<void>>();
   private writing?: Promise<void>;
   private again = false;
   private againForce = false;
@@ -31,8 +39,10 @@ export class NodeController {
     readonly cfg: NodeConfig,
     private readonly opts: NodeControllerOptions = {},
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.tunnel = { connected: false, reason: 'TunnelConnecting', message: 'connecting to the relay', since: new Date(this.clock.now()) };
     this.core = kc.makeApiClient(CoreV1Api);
-    this.lease = new NodeLease(kc, cfg.name, () => this.uid);
+    this.lease = new NodeLease(kc, cfg.name, () => this.uid, () => new Date(this.clock.now()));
   }
 
   /** Registers the node (or adopts an existing one), writes status and starts the heartbeat loops. */
@@ -40,25 +50,46 @@ export class NodeController {
     await this.register();
     await this.writeStatus(true);
     await this.lease.renew();
+    // Fixed-rate loops (the next beat is scheduled before this one runs, as setInterval would).
+    this.stopped = false;
     const every = (ms: number, fn: () => Promise<void>) => {
-      const t = setInterval(() => void fn().catch((e) => this.log.warn({ err: errorMessage(e) }, 'node heartbeat failed')), ms);
-      t.unref();
-      this.timers.push(t);
+      const slot = this.timers.length;
+      const beat = () => {
+        if (this.stopped) return;
+        this.timers[slot] = this.clock.setTimeout(beat, ms);
+        this.track(fn(), 'node heartbeat failed');
+      };
+      this.timers[slot] = this.clock.setTimeout(beat, ms);
     };
     every(this.opts.leaseIntervalMs ?? 10_000, () => this.lease.renew());
     every(this.opts.statusIntervalMs ?? 10_000, () => this.writeStatus(false));
   }
 
   stop(): void {
-    for (const t of this.timers) clearInterval(t);
+    this.stopped = true;
+    for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers = [];
+  }
+
+  /** Resolves once no heartbeat or status write is under way (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(p: Promise<void>, failure: string): void {
+    const done = () => void this.inFlight.delete(p);
+    this.inFlight.add(p);
+    void p.then(done, (e: unknown) => {
+      done();
+      this.log.warn({ err: errorMessage(e) }, failure);
+    });
   }
 
   /** Records the tunnel's state; the node condition follows immediately. */
   setTunnelHealth(h: Omit<TunnelHealth, 'since'>): void {
     if (h.connected === this.tunnel.connected && h.reason === this.tunnel.reason) return;
-    this.tunnel = { ...h, since: new Date() };
-    void this.writeStatus(false).catch((e) => this.log.warn({ err: errorMessage(e) }, 'node status update failed'));
+    this.tunnel = { ...h, since: new Date(this.clock.now()) };
+    this.track(this.writeStatus(false), 'node status update failed');
   }
 
   private async register(): Promise<void> {
@@ -124,7 +155,7 @@ export class NodeController {
   }
 
   private async doWriteStatus(force: boolean): Promise<void> {
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const maxAge = this.opts.statusMaxAgeMs ?? 60_000;
     for (let attempt = 0; ; attempt++) {
       let node: V1Node;
