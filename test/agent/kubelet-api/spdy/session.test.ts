@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { SpdySession } from '../../../../agent/kubelet-api/spdy/session.js';
 import type { SpdyStream } from '../../../../agent/kubelet-api/spdy/stream.js';
+import { eventually } from '../../../helpers/wait.js';
 
 async function pair(t: { teardown(f: () => void): void }): Promise<{ server: SpdySession; client: SpdySession; serverSocket: Socket; clientSocket: Socket }> {
   const srv = createServer();
@@ -58,7 +59,7 @@ test('streams carry data both ways with headers, replies and half-close', async 
 });
 
 test('a reader that stops reading stalls the writer; reading again delivers every byte', async (t) => {
-  const { server, client } = await pair(t);
+  const { server, client, serverSocket, clientSocket } = await pair(t);
   const total = 64 * 1024 * 1024;
   let produced = 0;
   const source = new Readable({
@@ -76,7 +77,16 @@ test('a reader that stops reading stalls the writer; reading again delivers ever
   });
   const s = client.openStream(new Map([['streamtype', ['stdout']]]));
   s.pause();
-  await new Promise((r) => setTimeout(r, 1500));
+  // The stall, end to end: the client session stopped reading its socket (its reader is full), the server's
+  // socket holds bytes the kernel will not take, and the pipe stopped pulling from the source (paused, its
+  // buffer full). From here nothing moves until the reader reads; without backpressure the source would
+  // run to its end (64 MiB) and this never holds.
+  await eventually(
+    'the writer stalled behind the paused reader',
+    () => clientSocket.isPaused() && serverSocket.writableLength > 0 && source.isPaused() && source.readableLength >= source.readableHighWaterMark,
+    30_000,
+    20,
+  );
   // Socket buffers + stream buffers only: far below the 64 MiB the source could produce.
   t.true(produced < 16 * 1024 * 1024, `source produced ${produced} bytes while nobody read`);
   let got = 0;
@@ -136,9 +146,12 @@ test('an idle session is closed after its idle timeout', async (t) => {
   const server = new SpdySession(await accepted, { role: 'server', idleTimeoutMs: 200 });
   const client = new SpdySession(clientSocket, { role: 'client' });
   t.teardown(() => client.close());
-  const idle = new Promise<void>((r) => server.once('idleTimeout', r));
+  const seen: string[] = [];
+  server.once('idleTimeout', () => seen.push('server: idle timeout'));
+  client.once('goaway', () => seen.push('client: GOAWAY'));
   const clientClosed = new Promise<void>((r) => client.once('close', r));
-  await idle;
   await clientClosed;
-  t.pass();
+  // The session ended because it was idle and said so: the client heard GOAWAY before its socket closed
+  // (a dropped connection, or a close for any other reason, would not send it).
+  t.deepEqual(seen, ['server: idle timeout', 'client: GOAWAY']);
 });
