@@ -1,9 +1,11 @@
-// The shared keep-alive pool against the real API server: many calls, a watch, few TLS connections.
+// The shared keep-alive pool against the real API server: many calls, a watch (its initial state and a change
+// streamed as it happens), few TLS connections.
 import test from 'ava';
 import https from 'node:https';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../../../agent/kube/pooled-kubeconfig.js';
 import { useCluster } from '../../cluster/fixture.js';
+import { eventually } from '../../helpers/wait.js';
 
 /** Counts TLS connections opened through any https.Agent while `fn` runs. */
 async function countConnections(fn: () => Promise<void>): Promise<number> {
@@ -46,16 +48,21 @@ test('API calls share a few keep-alive connections instead of one TLS connection
   t.is(await countConnections(() => fortyCalls(pooled).then(() => undefined)), 0);
 });
 
-test('a watch works through the pool', async (t) => {
+test('a watch works through the pool: the initial state, then a change as it happens', async (t) => {
   const cluster = await useCluster();
   const pooled = new PooledKubeConfig();
   pooled.loadFromFile(cluster.kubeconfigPath);
   t.teardown(() => pooled.close());
+  const mark = `ecigw.io/pooled-watch-${process.pid}`;
+  t.teardown(() => cluster.kubectl(['annotate', 'namespace', 'default', `${mark}-`]).then(() => undefined));
   const seen: string[] = [];
-  const req = await new Watch(pooled).watch('/api/v1/namespaces', { fieldSelector: 'metadata.name=default' }, (type) => seen.push(type), () => undefined);
-  await new Promise((r) => setTimeout(r, 500));
-  req.abort();
-  t.deepEqual(seen, ['ADDED']);
+  const req = await new Watch(pooled).watch('/api/v1/namespaces', { fieldSelector: 'metadata.name=default' }, (type, obj: { metadata?: { annotations?: Record<string, string> } }) => seen.push(`${type}${obj.metadata?.annotations?.[mark] ? ` ${obj.metadata.annotations[mark]}` : ''}`), () => undefined);
+  t.teardown(() => req.abort());
+  await eventually('the initial ADDED', () => seen.length > 0, 30_000, 20);
+  const annotated = await cluster.kubectl(['annotate', 'namespace', 'default', `${mark}=seen`]);
+  t.is(annotated.code, 0, annotated.stderr);
+  await eventually('the change streamed', () => seen.length > 1, 30_000, 20);
+  t.deepEqual(seen, ['ADDED', 'MODIFIED seen']);
 });
 
 /** A kubeconfig with inline CA data (client-node turns it into a new Buffer on every request). */
