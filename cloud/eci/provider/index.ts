@@ -57,6 +57,8 @@ export interface EciProviderOptions {
   lostAfterMisses?: number;
   /** Most changing groups polled by id per fast tick, i.e. at most this/20 reads per tick (default 200). */
   fastPollMaxIds?: number;
+  /** Clock (ms) of the status poller and the orphan GC's grace period (tests move it; default Date.now). */
+  now?: () => number;
   log?: Logger;
 }
 
@@ -111,6 +113,7 @@ export class EciProvider implements PodProvider {
           gcMetrics: this.gcMetrics,
           lostAfterMisses: this.opts.lostAfterMisses ?? 2,
           fastPollMaxIds: this.opts.fastPollMaxIds ?? 200,
+          now: this.opts.now,
         },
         this.log.child({ tenant: scope.tenantId, cluster: scope.clusterId }),
         this.gate,

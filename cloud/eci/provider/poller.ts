@@ -15,6 +15,8 @@ export interface PollerOptions {
   pollSlowMs: number;
   /** Most changing groups polled by id per fast tick (bounds reads during bursts). */
   fastPollMaxIds: number;
+  /** Clock (ms) of the cadence and of the coalescing of polls (tests move it; default Date.now). Timers stay real. */
+  now?: () => number;
 }
 
 /** What the poller asks of its scope. */
@@ -37,6 +39,7 @@ export class StatusPoller {
   private lastFullPoll = 0;
   private fastCursor = 0;
   private closed = false;
+  private readonly now: () => number;
 
   constructor(
     private readonly target: ScopeTarget,
@@ -44,7 +47,9 @@ export class StatusPoller {
     private readonly opts: PollerOptions,
     private readonly log: Logger,
     private readonly host: PollerHost,
-  ) {}
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
 
   /** True once a full listing has completed. */
   get listed(): boolean {
@@ -65,7 +70,7 @@ export class StatusPoller {
    */
   wake(ms: number): void {
     if (this.closed) return;
-    const due = Date.now() + ms;
+    const due = this.now() + ms;
     if (this.ticking) {
       this.wantedDue = Math.min(this.wantedDue, due);
       return;
@@ -86,14 +91,14 @@ export class StatusPoller {
       await this.polling;
       if (!forceFull) return;
       forceFull = false;
-      if (Date.now() - this.lastFullPoll < 50) return;
+      if (this.now() - this.lastFullPoll < 50) return;
     }
     const run = (async () => {
       const ids = this.nextSettlingBatch();
       const pages = Math.ceil(this.pods.size / MAX_PAGE) || 1;
-      const full = forceFull || this.lastFullPoll === 0 || Date.now() - this.lastFullPoll >= this.opts.pollSlowMs || Math.ceil(ids.length / MAX_PAGE) >= pages;
+      const full = forceFull || this.lastFullPoll === 0 || this.now() - this.lastFullPoll >= this.opts.pollSlowMs || Math.ceil(ids.length / MAX_PAGE) >= pages;
       const tags = scopeTags(this.target.scope);
-      const started = Date.now();
+      const started = this.now();
       const seen = new Set<string>();
       const observePage = (groups: EciGroup[]) => {
         for (const g of groups) {
@@ -136,8 +141,8 @@ export class StatusPoller {
     }
     if (!this.active()) return;
     const settling = this.pods.settlingIds().length > 0 || this.host.operationsInFlight();
-    const next = settling ? this.opts.pollFastMs : Math.max(0, this.lastFullPoll + this.opts.pollSlowMs - Date.now());
-    this.wake(Math.min(next, Math.max(0, this.wantedDue - Date.now())));
+    const next = settling ? this.opts.pollFastMs : Math.max(0, this.lastFullPoll + this.opts.pollSlowMs - this.now());
+    this.wake(Math.min(next, Math.max(0, this.wantedDue - this.now())));
   }
 
   private async collectGarbage(): Promise<void> {

@@ -16,8 +16,6 @@ interface TenantPodsOptions extends PollerOptions {
   /** Largest share of the scope's groups one inventory may orphan before GC holds (default 0.5; all always holds). */
   gcMaxOrphanShare?: number;
   gcMetrics?: GcMetrics;
-  /** Clock of the GC's grace period (tests). */
-  now?: () => number;
   /** Full polls a non-terminal, non-deleting group may be missing before it is reported lost. */
   lostAfterMisses: number;
 }
@@ -38,6 +36,7 @@ export class TenantPods {
     gate?: AdmissionGate,
   ) {
     this.target = { scope, api };
+    // One clock (opts.now) for the poller's cadence and the GC's grace period.
     const { gcGraceMs: graceMs, gcMaxOrphanShare, gcMetrics: metrics, now } = opts;
     this.gc = new OrphanGc({ graceMs, maxOrphanShare: gcMaxOrphanShare ?? DEFAULT_GC_MAX_ORPHAN_SHARE, metrics, now, tenant: scope.tenantId, cluster: scope.clusterId, log });
     this.pods = new ScopePods(this.target, opts.lostAfterMisses, log, gate);
