@@ -187,14 +187,15 @@ test('the real gateway-relay process starts from the rendered ConfigMap and Secr
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
+  // The relay's "listening" line, read as its output arrives (the listeners above have appended it to `out`).
   const listening = await Promise.race([
     new Promise<RegExpMatchArray>((resolve) => {
       const check = () => {
         const m = /gateway-relay listening on 127\.0\.0\.1:(\d+) \(ops (\d+)\)/.exec(out);
         if (m) resolve(m);
-        else setTimeout(check, 50);
       };
-      check();
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
     }),
     exited.then((code) => {
       throw new Error(`relay exited ${code}: ${out}`);

@@ -9,9 +9,14 @@ export type EciClient = InstanceType<typeof Eci.default>;
 // Under tsx/NodeNext the CJS module's `exports.default` is reached through the default import.
 const EciClass = ((Eci as unknown as { default?: typeof Eci.default }).default ?? Eci) as typeof Eci.default;
 
-export function sdkClient(h: Pick<EmulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret' | 'regionId'>, over: Partial<{ accessKeyId: string; accessKeySecret: string; signatureAlgorithm: string }> = {}): EciClient {
+/**
+ * `signedAt`: the time the client claims to sign at (its x-acs-date, set through the SDK's own global headers), as
+ * a client with a skewed clock would; the SDK signs over it like over any header.
+ */
+export function sdkClient(h: Pick<EmulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret' | 'regionId'>, over: Partial<{ accessKeyId: string; accessKeySecret: string; signatureAlgorithm: string; signedAt: Date }> = {}): EciClient {
   return new EciClass(
     new $OpenApi.Config({
+      ...(over.signedAt ? { globalParameters: new $OpenApi.GlobalParameters({ headers: { 'x-acs-date': over.signedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') } }) } : {}),
       accessKeyId: over.accessKeyId ?? h.accessKeyId,
       accessKeySecret: over.accessKeySecret ?? h.accessKeySecret,
       endpoint: h.endpoint,

@@ -13,6 +13,8 @@ import { StateLog, callerFor, intentOf, phaseOf, scopeOf, uidOf, waitFor } from 
 /** The real GroupApi; while held, every read waits until release(). */
 class GatedGroupApi extends GroupApi {
   held = 0;
+  /** Reads started (held or not). */
+  reads = 0;
   private gate?: { wait: Promise<void>; open: () => void };
 
   hold(): void {
@@ -27,6 +29,7 @@ class GatedGroupApi extends GroupApi {
   }
 
   private async pass(): Promise<void> {
+    this.reads++;
     if (!this.gate) return;
     this.held++;
     await this.gate.wait;
@@ -53,7 +56,10 @@ test.after.always(() => emu?.close());
 test('a reconcile whose poll starts as a tick ends does not stop the poller: the pod still reaches Running', async (t) => {
   const scope = scopeOf('t-poller', 'cluster-poller');
   const api = new GatedGroupApi(callerFor(emu, scope.tenantId));
-  const pods = new TenantPods(scope, api, { pollFastMs: 100, pollSlowMs: 60_000, gcGraceMs: 60_000, lostAfterMisses: 2, fastPollMaxIds: 200 }, logger('test'));
+  // The poller's clock runs with the real one, plus the steps the test adds.
+  let stepMs = 0;
+  const now = () => Date.now() + stepMs;
+  const pods = new TenantPods(scope, api, { pollFastMs: 100, pollSlowMs: 60_000, gcGraceMs: 60_000, lostAfterMisses: 2, fastPollMaxIds: 200, now }, logger('test'));
   t.teardown(() => pods.close());
   const log = new StateLog();
   pods.watch(log.listener);
@@ -66,9 +72,13 @@ test('a reconcile whose poll starts as a tick ends does not stop the poller: the
   api.hold();
   await waitFor('a tick poll waiting at the gate', () => api.held >= 1, 5_000, 10);
   const reconciled = pods.reconcile([{ uid, generation: 1 }]);
-  await new Promise((r) => setTimeout(r, 100));
+  t.is(api.held, 1, 'the reconcile waits behind the tick\'s poll');
+  // Past the window in which a reconcile shares the poll that just ended (50 ms): it polls again on its own.
+  stepMs += 100;
+  const readsBefore = api.reads;
   api.release();
   t.deepEqual(await reconciled, { missing: [], stale: [], orphans: [] });
+  t.true(api.reads > readsBefore, 'the reconcile polled again the moment the tick\'s poll ended');
 
   await waitFor('the pod Running', () => phaseOf(log.latest.get(uid)) === 'Running', 10_000);
 });

@@ -1,6 +1,7 @@
 // EciProvider under injected faults, restarts, several tenants and orphans, against the ECI emulator
 // (simulated runtime) through the unmodified SDK.
 import test from 'ava';
+import { Registry } from 'prom-client';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
 import { ProviderError, type PodIntent } from '../../../../cloud/pod-provider/provider.js';
 import { $Eci } from '../../../../cloud/eci/sdk.js';
@@ -104,11 +105,30 @@ test.serial('tenant A can neither see nor touch tenant B’s groups', async (t) 
   await waitFor('deleted', () => groupsNamed('iso-').length === 0);
 });
 
+/** Orphans GC deleted for the scope (the provider's ecigw_relay_gc_deleted_total). */
+async function gcDeleted(registry: Registry, scope: { tenantId: string; clusterId: string }): Promise<number> {
+  const m = await registry.getSingleMetric('ecigw_relay_gc_deleted_total')!.get();
+  return m.values.find((v) => v.labels.tenant === scope.tenantId && v.labels.cluster === scope.clusterId)?.value ?? 0;
+}
+
+/**
+ * Waits until the provider made `n` more DescribeContainerGroups calls than `from`. Each tick of a watched scope's
+ * poller is one listing, then a GC pass: with only that scope polling, two more reads mean at least one whole GC
+ * pass ran in between.
+ */
+const readsPast = (p: ReturnType<typeof providerFor>, from: number, n: number, what: string) => waitFor(what, () => p.readCalls >= from + n, 15_000);
+
 test.serial('GC deletes an orphan only after the grace period and never untagged or foreign groups', async (t) => {
   const scope = scopeOf('t-gc', 'cluster-gc');
   const other = scopeOf('t-gc', 'cluster-other');
-  const p = providerFor(emu, { gcGraceMs: 1500 });
+  // The grace period is read on a clock the test moves: the real one plus the test's steps.
+  let stepMs = 0;
+  const graceMs = 60_000;
+  const registry = new Registry();
+  const p = providerFor(emu, { gcGraceMs: graceMs, now: () => Date.now() + stepMs, registry });
   t.teardown(() => p.close());
+  // A watcher keeps the scope's poller (and its GC passes) running throughout.
+  p.watch(scope, new StateLog().listener);
   const kept = uidOf(1, 'eeeeeeee');
   const orphan = uidOf(2, 'eeeeeeee');
   const foreign = uidOf(3, 'eeeeeeee');
@@ -122,14 +142,18 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
   );
   const untaggedId = untagged.body.containerGroupId!;
   const exists = (id: string) => emu.admin.listGroups().some((g) => g.id === id);
+  // The other cluster's scope stops polling once its pod is Running (nothing watches it): from then on the
+  // provider's reads are this scope's ticks (but for one of the other's already under way).
+  await waitFor('the other cluster\'s pod Running', async () => phaseOf(await p.get(other, foreign)) === 'Running');
 
-  const started = Date.now();
   const rec = await p.reconcile(scope, [{ uid: kept, generation: 1 }]);
   t.deepEqual(rec.orphans.map((o) => o.uid), [orphan]);
-  await new Promise((r) => setTimeout(r, 700));
+  await readsPast(p, p.readCalls, 3, 'GC passes after the reconcile');
   t.true(exists(ro.providerId), 'not deleted before the grace period');
+  t.is(await gcDeleted(registry, scope), 0, 'GC ran and deleted nothing yet');
+  stepMs += graceMs;
   await waitFor('orphan deleted', () => !exists(ro.providerId), 10_000);
-  t.true(Date.now() - started >= 1500, 'deleted only after the grace period');
+  t.is(await gcDeleted(registry, scope), 1, 'deleted by GC once the grace period was over');
   t.true(exists(rf.providerId), 'a group of another cluster is never touched');
   t.true(exists(untaggedId), 'an untagged group is never touched');
   // The provider reports the orphan gone once a poll confirms the group left ECI.
@@ -140,8 +164,10 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
   const rb = await p.apply(scope, intentOf(back, 1, 'gc-back'));
   await p.reconcile(scope, [{ uid: kept, generation: 1 }]);
   await p.reconcile(scope, [{ uid: kept, generation: 1 }, { uid: back, generation: 1 }]);
-  await new Promise((r) => setTimeout(r, 2500));
+  stepMs += graceMs;
+  await readsPast(p, p.readCalls, 3, 'GC passes after the grace period');
   t.true(exists(rb.providerId), 'an orphan back in the inventory is not collected');
+  t.is(await gcDeleted(registry, scope), 1, 'GC deleted nothing more');
 
   for (const u of [kept, back]) await p.delete(scope, u, 0);
   await p.delete(other, foreign, 0);
@@ -151,21 +177,30 @@ test.serial('GC deletes an orphan only after the grace period and never untagged
 
 test.serial('a pod applied while reconcile lists the groups is not collected as an orphan', async (t) => {
   const scope = scopeOf('t-gc-race', 'cluster-gc-race');
-  const p = providerFor(emu, { gcGraceMs: 500 });
+  let stepMs = 0;
+  const graceMs = 60_000;
+  const p = providerFor(emu, { gcGraceMs: graceMs, now: () => Date.now() + stepMs });
   t.teardown(() => p.close());
+  p.watch(scope, new StateLog().listener);
   const uid = uidOf(1, 'abababab');
   const r = await p.apply(scope, intentOf(uid, 1, 'race-applied'));
   // The agent's inventory was taken before this pod was applied; the listing is slowed by failing reads
   // so that the apply lands while the relay is still reconciling.
   emu.admin.setFaults({ DescribeContainerGroups: { errorRate: 1 } });
   t.teardown(() => emu.admin.setFaults({}));
+  const listings = () => emu.admin.stats().callsByAction.DescribeContainerGroups ?? 0;
+  const before = listings();
   const reconciling = p.reconcile(scope, []);
-  await new Promise((res) => setTimeout(res, 100));
+  const progress = { settled: false };
+  void reconciling.then(() => (progress.settled = true), () => (progress.settled = true));
+  await waitFor('the reconcile\'s listing sent (and failing)', () => listings() > before, 10_000);
   await p.apply(scope, intentOf(uid, 1, 'race-applied'));
+  t.false(progress.settled, 'the apply landed while the reconcile was still listing');
   emu.admin.setFaults({});
   const rec = await reconciling;
   t.deepEqual(rec.orphans, [], 'applied during the reconcile: not an orphan');
-  await new Promise((res) => setTimeout(res, 2000));
+  stepMs += graceMs;
+  await readsPast(p, p.readCalls, 2, 'GC passes after the grace period');
   t.true(emu.admin.listGroups().some((g) => g.id === r.providerId), 'its group outlives the grace period');
   await p.delete(scope, uid, 0);
   await waitFor('cleaned', () => groupsNamed('race-').length === 0);

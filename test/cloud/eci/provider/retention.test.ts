@@ -23,7 +23,10 @@ test('a Succeeded pod keeps its final status after the emulator drops the group'
   const r = await p.apply(scope, intentOf(uid, 1, 'job-1', { image: 'busybox', command: ['/bin/sh', '-c', 'exit 0'], restartPolicy: 'Never' }));
   await waitFor('Succeeded', () => phaseOf(log.latest.get(uid)) === 'Succeeded');
   await waitFor('group dropped by retention', () => !emu.admin.listGroups().some((g) => g.id === r.providerId));
-  await new Promise((res) => setTimeout(res, 2500)); // several full polls (pollSlowMs 1 s) without the group
+  // Several full polls without the group (the pod is finished and nothing else is in flight, so every poll is a
+  // full listing): more than the lostAfterMisses (2) after which a running pod's group would count as lost.
+  const reads = p.readCalls;
+  await waitFor('three full polls without the group', () => p.readCalls >= reads + 3, 15_000);
   const s = await p.get(scope, uid);
   t.is(phaseOf(s), 'Succeeded');
   t.false(s!.gone);

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
+import { eventually } from '../../../helpers/wait.js';
 import { newEciClient, runtimeOptions, $Eci, type EciClient } from '../../../../cloud/eci/sdk.js';
 import type { EciAction, EciCaller } from '../../../../cloud/eci/api.js';
 import { TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../../../../cloud/eci/mapping/names.js';
@@ -71,15 +72,7 @@ async function createGroup(uid: string, containers: ContainerDef[], restartPolic
   );
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> => eventually(what, fn, timeoutMs, 100);
 
 const COUNTER = 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.1; done';
 const ONE_SHOT = 'echo boot-$(date +%s%N); sleep 0.3; exit 1';
@@ -143,15 +136,20 @@ test('exec with a TTY: a resize reaches the process (stty size)', async (t) => {
   const stdin = new PassThrough();
   const out = new Collect();
   const resize = new PassThrough({ objectMode: true });
-  const p = sessions.exec(scope, execReq({ command: ['sh', '-c', 'echo ready; read x; stty size'], tty: true, stdin: true, stderr: false }), { stdin, stdout: out, stderr: new Collect(), resize, signal: new AbortController().signal });
+  // The shell prints the terminal size for every line it reads, and exits on "q".
+  const p = sessions.exec(scope, execReq({ command: ['sh', '-c', 'echo ready; while read x; do [ "$x" = q ] && exit 0; echo "size $(stty size)"; done'], tty: true, stdin: true, stderr: false }), { stdin, stdout: out, stderr: new Collect(), resize, signal: new AbortController().signal });
   // The emulator's pty helper sets the initial size after fork, so a resize is sent once the shell runs.
   await waitFor('shell ready', () => out.text.includes('ready'));
+  stdin.write('\n');
+  const initial = await waitFor('the initial size', () => /size (\d+ \d+)/.exec(out.text)?.[1]);
+  t.not(initial, '45 123');
   resize.write({ cols: 123, rows: 45 });
-  await new Promise((r) => setTimeout(r, 200));
-  stdin.write('go\n');
+  // Ask again until the process sees the new size (the resize travels apart from stdin).
+  await waitFor('the process to see 45 rows, 123 columns', () => (stdin.write('\n'), /size 45 123/.test(out.text)));
+  stdin.write('q\n');
   const st = await p;
   t.is(st.code, 0);
-  t.regex(out.text, /45 123/);
+  t.regex(out.text, /size 45 123/);
 });
 
 test('exec/attach reject bad input with clear errors', async (t) => {
@@ -336,13 +334,14 @@ test('aborted exec, follow and port-forward leave no sockets, processes or liste
   const out = new Collect();
   const stdin = new PassThrough();
   const exec = sessions.exec(scope, execReq({ command: ['sleep', '31.5'], stdin: true }), { stdin, stdout: out, stderr: new Collect(), resize: new PassThrough({ objectMode: true }), signal: ac.signal });
-  const follow = sessions.logs(scope, logsReq({ follow: true, tailLines: 1 }), new Collect(), ac.signal);
+  const followed = new Collect();
+  const follow = sessions.logs(scope, logsReq({ follow: true, tailLines: 1 }), followed, ac.signal);
   const f = await forwarder('web', 18080);
   t.teardown(() => f.server.close());
   const client = connect({ host: '127.0.0.1', port: f.port });
   await waitFor('forward established', () => f.done.length === 1);
   await waitFor('exec process running', () => execFileSync('ps', ['-eo', 'args']).toString().includes('sleep 31.5'));
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor('logs -f streaming', () => followed.text.includes('line-'));
   ac.abort();
   f.aborts[0].abort();
   const st = await exec;
@@ -354,5 +353,5 @@ test('aborted exec, follow and port-forward leave no sockets, processes or liste
   t.is(stdin.listenerCount('data'), 0);
   await waitFor('exec process killed', () => !execFileSync('ps', ['-eo', 'args']).toString().includes('sleep 31.5'));
   await waitFor(`TCP sockets back to ${before}`, () => tcpSockets() <= before);
-  t.pass();
+  t.true(tcpSockets() <= before, 'no socket left behind');
 });
