@@ -298,6 +298,8 @@ test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async 
   for (const [k, val] of Object.entries(sm.spec.selector.matchLabels)) t.is(svc.metadata?.labels?.[k], val, `Service label ${k}`);
   t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['ops', 9095, 'ops']]);
   t.deepEqual(svc.spec?.selector, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
+  t.is(sm.spec.selector.matchLabels['app.kubernetes.io/component'], 'ops');
+  t.is(svc.metadata?.labels?.['app.kubernetes.io/part-of'], 'eci-hybrid-gateway', 'part-of names the application, not a role');
 });
 
 const rejected: [string, object, RegExp][] = [

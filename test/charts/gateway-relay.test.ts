@@ -32,9 +32,9 @@ test('helm lint without tenants and TLS fails naming them', async (t) => {
   t.regex(r.stdout + r.stderr, /\/tls\/cert/);
 });
 
-test('default values: 2 replicas, LoadBalancer on 8443, probes on the ops port, PDB, no ServiceMonitor', async (t) => {
+test('default values: 2 replicas, LoadBalancer on 8443, probes and an ops Service on the ops port, PDB, no ServiceMonitor', async (t) => {
   const objs = await render(CHART);
-  t.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceAccount']);
+  t.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount']);
   const d = one<V1Deployment>(objs, 'Deployment');
   t.is(d.spec?.replicas, 2);
   const pod = d.spec!.template.spec!;
@@ -46,7 +46,7 @@ test('default values: 2 replicas, LoadBalancer on 8443, probes on the ops port, 
   t.true(pod.securityContext?.runAsNonRoot);
   t.false(pod.automountServiceAccountToken, 'the relay does not call the Kubernetes API');
   t.true(c.securityContext?.readOnlyRootFilesystem);
-  const svc = one<V1Service>(objs, 'Service');
+  const svc = one<V1Service>(objs, 'Service', 'gateway-relay');
   t.is(svc.spec?.type, 'LoadBalancer');
   t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['grpc', 8443, 'grpc']]);
   t.deepEqual(svc.spec?.selector, d.spec?.selector.matchLabels);
@@ -131,7 +131,7 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   const c = d.spec!.template.spec!.containers[0];
   t.deepEqual(c.ports?.map((p) => p.containerPort), [9443, 19096]);
   t.deepEqual(c.env?.filter((e) => e.name.startsWith('GLOBEX_')).map((e) => e.valueFrom?.secretKeyRef?.name), ['globex-ak', 'globex-ak']);
-  const svc = one<V1Service>(objs, 'Service');
+  const svc = one<V1Service>(objs, 'Service', 'gateway-relay');
   t.is(svc.spec?.type, 'ClusterIP');
   t.is(svc.metadata?.annotations?.['example.com/lb'], 'internal');
   t.deepEqual(svc.spec?.ports?.map((p) => p.port), [9443]);
@@ -158,7 +158,7 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}).accessKeyId, 'LTAI-test');
 });
 
-test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async (t) => {
+test('ServiceMonitor only when enabled; it selects the ops Service and only that', async (t) => {
   t.is(all(await render(CHART), 'ServiceMonitor').length, 0);
   const objs = await render(CHART, [{ serviceMonitor: { enabled: true } }]);
   const sm = one<KubeObject & { spec: { endpoints: { port: string; path: string }[]; selector: { matchLabels: Record<string, string> } } }>(objs, 'ServiceMonitor');
@@ -167,8 +167,11 @@ test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async 
   const ops = one<V1Service>(objs, 'Service', '-ops');
   t.deepEqual(ops.spec?.ports?.map((p) => p.port), [9096]);
   for (const [k, val] of Object.entries(sm.spec.selector.matchLabels)) t.is(ops.metadata?.labels?.[k], val);
-  t.is(one<V1Service>(objs, 'Service', 'gateway-relay').spec?.type, 'LoadBalancer', 'the gRPC Service does not carry the ops label');
-  t.falsy(one<V1Service>(objs, 'Service', 'gateway-relay').metadata?.labels?.['app.kubernetes.io/part-of']);
+  t.deepEqual(ops.spec?.selector, one<V1Deployment>(objs, 'Deployment').spec?.selector.matchLabels);
+  const grpc = one<V1Service>(objs, 'Service', 'gateway-relay');
+  t.is(grpc.spec?.type, 'LoadBalancer');
+  t.is(grpc.metadata?.labels?.['app.kubernetes.io/component'], 'relay', 'the gRPC Service is not selected by the ServiceMonitor');
+  t.is(sm.spec.selector.matchLabels['app.kubernetes.io/component'], 'ops');
 });
 
 test('the real gateway-relay process starts from the rendered ConfigMap and Secrets', async (t) => {

@@ -78,11 +78,18 @@ export async function template(chart: ChartName, overrides: object[] = [], o: { 
   }
 }
 
-/** `helm template` parsed into objects; throws with helm's stderr when rendering fails. */
-export async function render(chart: ChartName, overrides: object[] = [], o: { release?: string; namespace?: string } = {}): Promise<KubeObject[]> {
+/** Whether `o` is a Helm hook (created by `helm test` etc., not by install). */
+const isHook = (o: KubeObject): boolean => o.metadata.annotations?.['helm.sh/hook'] !== undefined;
+
+/**
+ * `helm template` parsed into objects; throws with helm's stderr when rendering fails. The release's objects
+ * only (what `helm install` creates); `hooks: true` returns the hooks (the `helm test` objects) instead.
+ */
+export async function render(chart: ChartName, overrides: object[] = [], o: { release?: string; namespace?: string; hooks?: boolean } = {}): Promise<KubeObject[]> {
   const r = await template(chart, overrides, o);
   if (r.code !== 0) throw new Error(`helm template ${chart} failed (exit ${r.code}): ${r.stderr}`);
-  return (loadAll(r.stdout) as (KubeObject | null)[]).filter((x): x is KubeObject => x !== null && typeof x === 'object');
+  const objs = (loadAll(r.stdout) as (KubeObject | null)[]).filter((x): x is KubeObject => x !== null && typeof x === 'object');
+  return objs.filter((x) => isHook(x) === (o.hooks === true));
 }
 
 export function all(objs: KubeObject[], kind: string): KubeObject[] {

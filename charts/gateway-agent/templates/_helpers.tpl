@@ -22,12 +22,28 @@ app.kubernetes.io/name: {{ include "gateway-agent.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* Labels of every object: the selector labels, then `commonLabels`, then the chart's own (part-of names
+     the application this component belongs to). Takes (list $ctx component). */}}
+{{- define "gateway-agent.labelsFor" -}}
+{{- $ctx := index . 0 -}}
+{{- $own := dict "helm.sh/chart" (printf "%s-%s" $ctx.Chart.Name $ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-") "app.kubernetes.io/version" $ctx.Chart.AppVersion "app.kubernetes.io/managed-by" $ctx.Release.Service "app.kubernetes.io/part-of" "eci-hybrid-gateway" "app.kubernetes.io/component" (index . 1) -}}
+{{- $selector := include "gateway-agent.selectorLabels" $ctx | fromYaml -}}
+{{- if eq (index . 1) "test" -}}
+{{- /* Test hook pods must not match the workload's selector (its ReplicaSet would adopt them, its Service route to them). */ -}}
+{{- $_ := set $selector "app.kubernetes.io/name" (printf "%s-test" (include "gateway-agent.name" $ctx)) -}}
+{{- end -}}
+{{- $labels := merge $selector (deepCopy ($ctx.Values.commonLabels | default dict)) $own -}}
+{{- toYaml $labels -}}
+{{- end -}}
+
 {{- define "gateway-agent.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
-{{ include "gateway-agent.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/component: virtual-kubelet
+{{- include "gateway-agent.labelsFor" (list . "virtual-kubelet") -}}
+{{- end -}}
+
+{{/* Labels of the pods: the selector labels, `podLabels`, `commonLabels` (never replacing the selector). */}}
+{{- define "gateway-agent.podLabels" -}}
+{{- $labels := merge (include "gateway-agent.selectorLabels" . | fromYaml) (deepCopy (.Values.podLabels | default dict)) (deepCopy (.Values.commonLabels | default dict)) -}}
+{{- toYaml $labels -}}
 {{- end -}}
 
 {{- define "gateway-agent.serviceAccountName" -}}
@@ -47,8 +63,26 @@ app.kubernetes.io/component: virtual-kubelet
 {{- default (printf "gateway-agent-%s" .Values.node.name) .Values.leaderElection.leaseName -}}
 {{- end -}}
 
+{{/* repository@digest when a digest is set (the tag is then ignored), else repository:tag (appVersion by default). */}}
 {{- define "gateway-agent.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* topologySpreadConstraints; one without a labelSelector selects this release's pods. */}}
+{{- define "gateway-agent.topologySpreadConstraints" -}}
+{{- $out := list -}}
+{{- range .Values.topologySpreadConstraints -}}
+{{- $c := deepCopy . -}}
+{{- if not $c.labelSelector -}}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "gateway-agent.selectorLabels" $ | fromYaml)) -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
 
 {{/* The agent's config file (keys of AGENT_FIELDS in agent/cli.ts). Downward-API values come from env. */}}
