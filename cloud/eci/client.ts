@@ -44,7 +44,7 @@ class EciMetrics {
     this.calls = new Counter({ name: 'ecigw_eci_calls_total', help: 'ECI API attempts by tenant, action and result code (OK on success)', labelNames: ['tenant', 'action', 'code'], registers: [registry] });
     this.errors = new Counter({ name: 'ecigw_eci_errors_total', help: 'Failed ECI API attempts by tenant, action and error code', labelNames: ['tenant', 'action', 'code'], registers: [registry] });
     this.retries = new Counter({ name: 'ecigw_eci_retries_total', help: 'ECI API attempts that were retries', labelNames: ['tenant', 'action'], registers: [registry] });
-    this.latency = new Histogram({ name: 'ecigw_eci_call_seconds', help: 'ECI API attempt latency', labelNames: ['action'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+    this.latency = new Histogram({ name: 'ecigw_eci_call_duration_seconds', help: 'ECI API attempt latency', labelNames: ['action'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
   }
 }
 

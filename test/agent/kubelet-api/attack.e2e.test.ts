@@ -98,7 +98,7 @@ for (const { mode } of modes) {
     t.is(node.child.pid, node.pid);
     await other.echo('after\n');
     t.is(await freshExecWorks(node), 'fresh\n|{"metadata":{},"status":"Success"}');
-    t.true((await node.metric('kubelet_api_protocol_violations_total', { kind: 'data_after_fin' })) >= 1);
+    t.true((await node.metric('ecigw_kubelet_api_protocol_violations_total', { kind: 'data_after_fin' })) >= 1);
     attack.close();
     other.close();
   });
@@ -107,7 +107,7 @@ for (const { mode } of modes) {
     const node = nodes.get(mode)!;
     const other = await bystander(node);
     await other.echo('before\n');
-    const wsBefore = await node.metric('kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' });
+    const wsBefore = await node.metric('ecigw_kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' });
 
     const ws = new WebSocket(`${c.server.replace('https', 'wss')}${execPath(node, 'command=cat&stdin=true&stdout=true&stderr=true')}`, ['v5.channel.k8s.io'], {
       ca: c.pki.caCertPem,
@@ -137,7 +137,7 @@ for (const { mode } of modes) {
     t.is(Buffer.concat(out).toString(), 'kept\n');
     t.is(status, '{"metadata":{},"status":"Success"}');
     // Which transport reached the node: WebSocket when it declares ExtendWebSocketsToKubelet, else translated to SPDY.
-    const wsAfter = await node.metric('kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' });
+    const wsAfter = await node.metric('ecigw_kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' });
     t.is(wsAfter - wsBefore, mode === 'websocket' ? 1 : 0);
 
     t.true(node.alive(), 'the node process is still running');

@@ -178,7 +178,7 @@ test('a client that stops reading stalls the command instead of buffering its ou
   // Stop reading from the socket: TCP fills up, ws.send callbacks stop, the pipe from the process blocks.
   (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
   await new Promise((r) => setTimeout(r, 1500));
-  const outMetric = await node.server.registry.getSingleMetric('kubelet_api_stream_bytes_total')!.get();
+  const outMetric = await node.server.registry.getSingleMetric('ecigw_kubelet_api_stream_bytes_total')!.get();
   const sent = outMetric.values.find((v) => v.labels.direction === 'out')?.value ?? 0;
   t.true(sent < 16 * 1024 * 1024, `server pushed ${sent} bytes to a client that reads nothing`);
   (ws as unknown as { _socket: { resume(): void } })._socket.resume();

@@ -94,7 +94,7 @@ test.serial('per kind: a third exec through the API server gets 429 naming kubel
   const r = await refused(viaApiServer(kinds, q));
   t.is(r.status, 429, r.body);
   t.regex(r.body, /too many exec sessions on this node: 2 open, the limit is 2 \(agent config kubelet\.maxExecSessions\)/);
-  t.is(await kinds.metric('kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'perKind' }), 1);
+  t.is(await kinds.metric('ecigw_kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'perKind' }), 1);
   a.close();
   const again = await eventually('a slot after one session ended', async () => {
     const s = await RawSpdyClient.upgrade(viaApiServer(kinds, q));
@@ -123,7 +123,7 @@ test.serial('per kind: a second log stream is refused with 429 (the API server p
   t.is(third.statusCode, 429);
   t.is(third.headers['retry-after'], '1');
   t.is(await third.body.text(), 'too many log stream sessions on this node: 1 open, the limit is 1 (agent config kubelet.maxLogStreams); retry later\n');
-  t.is(await kinds.metric('kubelet_api_sessions_refused_total', { kind: 'logs', cap: 'perKind' }), 2);
+  t.is(await kinds.metric('ecigw_kubelet_api_sessions_refused_total', { kind: 'logs', cap: 'perKind' }), 2);
   first.body.destroy();
 });
 
@@ -140,8 +140,8 @@ test.serial('per caller, then total: a direct caller is held to kubelet.maxSessi
   const full = await refused(viaApiServer(callers, 'command=cat&stdin=true&stdout=true'));
   t.is(full.status, 429, full.body);
   t.regex(full.body, /too many streaming sessions on this node: 4 open, the limit is 4 \(agent config kubelet\.maxSessions\)/);
-  t.is(await callers.metric('kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'perCaller' }), 1);
-  t.is(await callers.metric('kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'total' }), 1);
+  t.is(await callers.metric('ecigw_kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'perCaller' }), 1);
+  t.is(await callers.metric('ecigw_kubelet_api_sessions_refused_total', { kind: 'exec', cap: 'total' }), 1);
   for (const s of [...bobs, alices]) s.close();
 });
 
@@ -167,9 +167,9 @@ test.serial('per session: forwarded connections beyond kubelet.maxPortForwardPai
   // The unpaired ones are reset when their partner does not come in time.
   const timedOut = await pf.waitFor('unpaired stream reset', (f) => f.type === 'rst_stream' && f.streamId === 13);
   t.is(timedOut.type === 'rst_stream' && timedOut.status, RstStatus.Cancel);
-  t.true((await kinds.metric('kubelet_api_streams_refused_total', { reason: 'maxPairs' })) >= 1);
-  t.true((await kinds.metric('kubelet_api_streams_refused_total', { reason: 'maxStreams' })) >= 1);
-  t.true((await kinds.metric('kubelet_api_streams_refused_total', { reason: 'pairTimeout' })) >= 1);
+  t.true((await kinds.metric('ecigw_kubelet_api_streams_refused_total', { reason: 'maxPairs' })) >= 1);
+  t.true((await kinds.metric('ecigw_kubelet_api_streams_refused_total', { reason: 'maxStreams' })) >= 1);
+  t.true((await kinds.metric('ecigw_kubelet_api_streams_refused_total', { reason: 'pairTimeout' })) >= 1);
 });
 
 test.serial('output bound: a SPDY client that floods PINGs through the API server and reads nothing is dropped with GOAWAY', async (t) => {
@@ -188,9 +188,9 @@ test.serial('output bound: a SPDY client that floods PINGs through the API serve
       const timer = setTimeout(done, 200);
       s.socket.on('drain', done);
     });
-    if (i % 20 === 0) dropped = await kinds.metric('kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' });
+    if (i % 20 === 0) dropped = await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' });
   }
-  await eventually('session dropped for an unread output', async () => (await kinds.metric('kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' })) >= 1);
+  await eventually('session dropped for an unread output', async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' })) >= 1);
   t.true(kinds.alive());
   // The node still serves.
   (await openCat(viaApiServer(kinds, 'command=cat&stdin=true&stdout=true'))).close();
@@ -205,7 +205,7 @@ test.serial('output bound: a WebSocket client that floods pings through the API 
   ws.on('error', () => undefined);
   t.teardown(() => ws.terminate());
   await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)));
-  t.is(await kinds.metric('kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' }) > 0, true, 'the API server proxied WebSocket to the node');
+  t.is(await kinds.metric('ecigw_kubelet_api_sessions_total', { kind: 'exec', transport: 'websocket' }) > 0, true, 'the API server proxied WebSocket to the node');
   const sock = (ws as unknown as { _socket: import('node:tls').TLSSocket })._socket;
   sock.pause();
   const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 0, 0, 0, 0]), Buffer.alloc(125, 0x61)]);
@@ -218,8 +218,8 @@ test.serial('output bound: a WebSocket client that floods pings through the API 
       const timer = setTimeout(done, 200);
       sock.on('drain', done);
     });
-    if (i % 10 === 0) dropped = await kinds.metric('kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' });
+    if (i % 10 === 0) dropped = await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' });
   }
-  await eventually('WebSocket session dropped for an unread output', async () => (await kinds.metric('kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' })) >= 1);
+  await eventually('WebSocket session dropped for an unread output', async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' })) >= 1);
   t.true(kinds.alive());
 });

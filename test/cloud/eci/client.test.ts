@@ -31,7 +31,7 @@ test.serial('throttled and 5xx calls are retried until they succeed; metrics cou
   const text = await registry.metrics();
   t.regex(text, /ecigw_eci_errors_total\{tenant="t1",action="DescribeContainerGroups",code="Throttling.User"\} \d+/);
   t.regex(text, /ecigw_eci_calls_total\{tenant="t1",action="DescribeContainerGroups",code="OK"\} 12/);
-  t.regex(text, /ecigw_eci_call_seconds_count\{action="DescribeContainerGroups"\} \d+/);
+  t.regex(text, /ecigw_eci_call_duration_seconds_count\{action="DescribeContainerGroups"\} \d+/);
 });
 
 test.serial('the caller’s own token bucket keeps a tenant under the ECI limit (no throttling)', async (t) => {
