@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { createCa, issueCert, createKeyPair, type Issuer, type KeyPairPem } from '../../common/pki.js';
 import { freePort } from '../helpers/ports.js';
+import { eventually } from '../helpers/wait.js';
 
 const execFileP = promisify(execFile);
 
@@ -249,17 +250,21 @@ export class LocalCluster {
     }
   }
 
+  /** Polls `check` (eventually) until it holds; fails at once if one of the cluster's processes exits meanwhile. */
   private async until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const c of this.children) {
-        if (c.exitCode !== null || c.signalCode !== null) {
-          throw new Error(`${c.spawnargs[1]} exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; see ${this.info?.dir}/logs`);
-        }
-      }
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; see ${this.info?.dir}/logs`);
-      await new Promise((r) => setTimeout(r, 250));
+    let onExit = (): void => undefined;
+    const died = new Promise<never>((_, reject) => {
+      onExit = () => {
+        const c = this.children.find((x) => x.exitCode !== null || x.signalCode !== null);
+        if (c) reject(new Error(`${c.spawnargs[1]} exited (${c.exitCode ?? c.signalCode}) while waiting for ${what}; see ${this.info?.dir}/logs`));
+      };
+    });
+    for (const c of this.children) c.on('exit', onExit);
+    try {
+      onExit(); // one may have exited already
+      await Promise.race([eventually(`${what} (see ${this.info?.dir}/logs)`, () => check().catch(() => false), timeoutMs, 250), died]);
+    } finally {
+      for (const c of this.children) c.off('exit', onExit);
     }
   }
 
@@ -291,8 +296,8 @@ export class LocalCluster {
     };
     // Reverse start order: scheduler and KCM first, etcd last.
     for (const c of [...this.children].reverse()) signal(c, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (this.children.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Up to 10 s to exit on SIGTERM; whatever is left then is killed.
+    await eventually('the cluster processes to exit', () => !this.children.some(alive), 10_000, 100).catch(() => undefined);
     for (const c of this.children) if (alive(c)) signal(c, 'SIGKILL');
     await Promise.all(this.children.filter(alive).map((c) => new Promise((r) => c.once('exit', r))));
     if (!opts.keepDir && this.info) rmSync(this.info.dir, { recursive: true, force: true });

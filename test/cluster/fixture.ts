@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { issueCert, loadIssuer, type KeyPairPem } from '../../common/pki.js';
 import type { ClusterInfo } from './cluster.js';
 import { isAlive as alive } from './pids.js';
+import { eventually } from '../helpers/wait.js';
 
 const execFileP = promisify(execFile);
 
@@ -58,15 +59,16 @@ function sweepStale(): void {
 }
 
 async function waitForInfo(runDir: string, timeoutMs: number): Promise<ClusterInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = join(runDir, 'info.json');
-    if (existsSync(info)) return JSON.parse(readFileSync(info, 'utf8')) as ClusterInfo;
-    const err = join(runDir, 'error.txt');
-    if (existsSync(err)) throw new Error(`local cluster failed to start:\n${readFileSync(err, 'utf8')}`);
-    if (Date.now() > deadline) throw new Error(`local cluster did not start within ${timeoutMs} ms; see ${runDir}/daemon.log`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const info = join(runDir, 'info.json');
+  const err = join(runDir, 'error.txt');
+  // Either file ends the wait: the cluster's info, or the reason it failed to start.
+  const outcome = await eventually(`the local cluster to start (see ${runDir}/daemon.log)`, () => {
+    if (existsSync(info)) return { info: JSON.parse(readFileSync(info, 'utf8')) as ClusterInfo };
+    if (existsSync(err)) return { failed: readFileSync(err, 'utf8') };
+    return undefined;
+  }, timeoutMs, 200);
+  if ('failed' in outcome) throw new Error(`local cluster failed to start:\n${outcome.failed}`);
+  return outcome.info;
 }
 
 async function start(): Promise<ClusterInfo> {

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { CoreV1Api, AppsV1Api } from '@kubernetes/client-node';
 import { useCluster } from './fixture.js';
+import { eventually } from '../helpers/wait.js';
 
 test('scheduler binds a tolerating Deployment to a tainted node; kubectl shows the pods', async (t) => {
   const c = await useCluster();
@@ -57,14 +58,11 @@ test('scheduler binds a tolerating Deployment to a tainted node; kubectl shows t
     },
   });
 
-  const deadline = Date.now() + 60_000;
-  let pods: string[] = [];
-  while (Date.now() < deadline) {
+  const pods = await eventually('the three replicas bound to the tainted node', async () => {
     const list = await core.listNamespacedPod({ namespace: ns });
-    pods = list.items.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata?.name ?? '');
-    if (pods.length === 3) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    const bound = list.items.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata?.name ?? '');
+    return bound.length === 3 && bound;
+  }, 60_000, 250);
   t.is(pods.length, 3, 'all three replicas bound to the tainted node');
   const rs = await apps.listNamespacedReplicaSet({ namespace: ns });
   t.is(rs.items.length, 1, 'the controller manager created one ReplicaSet');

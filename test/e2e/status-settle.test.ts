@@ -8,8 +8,11 @@ import { startEciStack } from '../helpers/eci-stack.js';
 
 const tolerations = [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }];
 
-/** Every distinct pod status the API server held while `run` went on (from a watch on the pod). */
-async function statusesOf(stack: Stack, ns: string, name: string, until: (s: V1PodStatus[]) => boolean): Promise<V1PodStatus[]> {
+/**
+ * Every distinct pod status the API server held (from a watch on the pod) while the steps went on: each step waits
+ * until its condition holds on what was seen so far, then may act on the pod (by uid).
+ */
+async function statusesOf(stack: Stack, ns: string, name: string, steps: { until: (s: V1PodStatus[]) => boolean; then?: (uid: string) => void }[]): Promise<V1PodStatus[]> {
   const core = stack.cluster.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: ns } } });
   const seen: V1PodStatus[] = [];
@@ -18,8 +21,11 @@ async function statusesOf(stack: Stack, ns: string, name: string, until: (s: V1P
     if (seen.length === 0 || JSON.stringify(seen[seen.length - 1]) !== JSON.stringify(s)) seen.push(s);
   }, () => undefined);
   try {
-    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { nodeName: stack.nodeName, tolerations, containers: [{ name: 'c', image: 'nginx' }] } } });
-    await eventually(`statuses of ${ns}/${name}`, () => until(seen) || undefined, 60_000);
+    const pod = await core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { nodeName: stack.nodeName, tolerations, containers: [{ name: 'c', image: 'nginx' }] } } });
+    for (const step of steps) {
+      await eventually(`statuses of ${ns}/${name}`, () => step.until(seen) || undefined, 60_000);
+      step.then?.(pod.metadata?.uid ?? '');
+    }
     return seen;
   } finally {
     watch.abort();
@@ -28,21 +34,28 @@ async function statusesOf(stack: Stack, ns: string, name: string, until: (s: V1P
 }
 
 test('a group that is Running within the settle delay gets one status write, not Pending then Running', async (t) => {
-  const stack = await startStack({ provider: new MemoryProvider() });
+  const provider = new MemoryProvider();
+  const stack = await startStack({ provider });
   t.teardown(() => stack.close());
-  const seen = await statusesOf(stack, `settle-fast-${process.pid}`, 'p', (s) => s.some((x) => x.phase === 'Running'));
-  await new Promise((r) => setTimeout(r, 1500)); // nothing else arrives later
+  // Nothing else arrives later: once Running is written, the provider reports Pending again. That report is held
+  // for the settle delay too, so when it is written the first Pending's delay is long over; anything that first
+  // Pending could still have caused would have been written before it.
+  const seen = await statusesOf(stack, `settle-fast-${process.pid}`, 'p', [
+    { until: (s) => s.some((x) => x.phase === 'Running'), then: (uid) => provider.setPhase(uid, 'Pending') },
+    { until: (s) => s.slice(s.findIndex((x) => x.phase === 'Running')).some((x) => x.phase === 'Pending') },
+  ]);
   t.log(seen.map((s) => s.phase).join(' → '));
-  // The API server's own initial status, then the agent's one write.
-  t.is(seen.length, 2);
+  // The API server's own initial status, then the agent's one write; then the later report, written after its delay.
+  t.is(seen.length, 3);
   t.is(seen[1].phase, 'Running');
+  t.is(seen[2].phase, 'Pending');
 });
 
 test('a pod that stays Pending shows its Pending status once the delay has passed', async (t) => {
   const stack = await startEciStack({ emulator: { runtime: 'simulated' } });
   t.teardown(() => stack.close());
   stack.emulator.admin.setCreateLatency({ schedulingMs: 100, pendingMs: 6000 });
-  const seen = await statusesOf(stack, `settle-slow-${process.pid}`, 'p', (s) => s.some((x) => x.phase === 'Running'));
+  const seen = await statusesOf(stack, `settle-slow-${process.pid}`, 'p', [{ until: (s) => s.some((x) => x.phase === 'Running') }]);
   t.log(seen.map((s) => `${s.phase}${s.podIP ? ` ${s.podIP}` : ''}`).join(' → '));
   const runningAt = seen.findIndex((s) => s.phase === 'Running');
   const creating = seen.slice(0, runningAt).find((s) => s.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating');
