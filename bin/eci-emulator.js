@@ -2,6 +2,6 @@
 // Shim for `eci-emulator`: runs the TypeScript CLI (through tsx) or its compiled form (see bin/load.js).
 import { loadCli } from './load.js';
 
-const { main } = await loadCli('cloud/eci-emulator/cli');
+const { main } = await loadCli('cloud/eci-emulator/cli', 'eci-emulator');
 const code = await main(process.argv.slice(2));
 if (typeof code === 'number' && code >= 0) process.exit(code);

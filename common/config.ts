@@ -1,9 +1,12 @@
 // Layered configuration for the CLIs: defaults < config file (YAML or JSON) < environment < flags.
 // Each field is declared once (path, type, env name, flag, default, check); errors name the field, the
-// source that set it and how to fix it. Pure apart from reading the config file.
+// source that set it and how to fix it. Boolean flags can be negated (--no-<flag>). Pure apart from
+// reading the config file.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { load as loadYaml } from 'js-yaml';
+import { FieldError } from './field-error.js';
+import { checkReadableFile, flagError } from './cli.js';
 
 type FieldType = 'string' | 'number' | 'boolean' | 'map' | 'list' | 'json';
 
@@ -20,13 +23,27 @@ export interface Field {
   check?: (v: unknown) => string | undefined;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`${field}: ${problem}`);
+export class ConfigError extends FieldError {
+  constructor(field: string, problem: string) {
+    super(field, problem);
     this.name = 'ConfigError';
+  }
+}
+
+/** How a user sets `f`: its flag, its env variable and its key in the config file. */
+export function howToSet(f: Field): string {
+  const ways = [f.flag && `--${f.flag}`, f.env && `env ${f.env}`, `"${f.path}" in the config file`].filter(Boolean);
+  return `${ways.slice(0, -1).join(', ')} or ${ways[ways.length - 1]}`;
+}
+
+/** Throws a ConfigError naming `path` and how to set it unless `value` is a readable regular file. */
+export function checkFileField(fields: readonly Field[], path: string, value: string): void {
+  const f = fields.find((x) => x.path === path);
+  try {
+    checkReadableFile(path, value, f ? `point ${howToSet(f)} at a readable file` : 'give a readable file');
+  } catch (e) {
+    const fe = e as FieldError;
+    throw new ConfigError(fe.field, fe.problem);
   }
 }
 
@@ -98,15 +115,17 @@ export interface LoadOptions {
   configEnv: string;
 }
 
-/** Returns null when --help was asked for. */
+/** Returns null when --help was asked for (the CLIs answer -h/--help/--version before loading: common/cli.ts). */
 export function loadConfig(fields: Field[], o: LoadOptions): { values: ConfigValues; configFile?: string } | null {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
   for (const f of fields) if (f.flag) options[f.flag] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
   let flags: Record<string, unknown>;
   try {
-    flags = parseArgs({ args: o.argv, options, strict: true, allowPositionals: false }).values;
+    // allowNegative (Node >= 20.16 / 22.4): --no-<flag> sets a boolean flag to false.
+    flags = parseArgs({ args: o.argv, options, strict: true, allowPositionals: false, allowNegative: true }).values;
   } catch (e) {
-    throw new ConfigError('flags', `${(e as Error).message} (see --help)`);
+    const fe = flagError(e, options);
+    throw new ConfigError(fe.field, fe.problem);
   }
   if (flags.help) return null;
   const configFile = (flags.config as string | undefined) ?? o.env[o.configEnv];
@@ -116,30 +135,30 @@ export function loadConfig(fields: Field[], o: LoadOptions): { values: ConfigVal
     try {
       text = readFileSync(configFile, 'utf8');
     } catch (e) {
-      throw new ConfigError('config', `cannot read ${configFile}: ${(e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by this user' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (e as Error).message})`;
+      throw new ConfigError('config', `${configFile} ${why}; point --config or env ${o.configEnv} at a readable YAML or JSON file`);
     }
     try {
       file = loadYaml(text) ?? {};
     } catch (e) {
-      throw new ConfigError('config', `${configFile} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+      throw new ConfigError('config', `${configFile} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}; fix the file at that line`);
     }
-    if (typeof file !== 'object' || Array.isArray(file)) throw new ConfigError('config', `${configFile} must hold a mapping at the top level`);
+    if (typeof file !== 'object' || Array.isArray(file)) throw new ConfigError('config', `${configFile} must hold a mapping (key: value lines) at the top level`);
   }
   const values: ConfigValues = {};
   for (const f of fields) {
     let v: unknown = f.default;
+    let source = 'the default';
     const fromFile = getPath(file, f.path);
-    if (fromFile !== undefined) v = coerce(f, fromFile, configFile ?? 'file');
-    if (f.env && o.env[f.env] !== undefined && o.env[f.env] !== '') v = coerce(f, o.env[f.env], `env ${f.env}`);
-    if (f.flag && flags[f.flag] !== undefined) v = coerce(f, flags[f.flag], `--${f.flag}`);
+    if (fromFile !== undefined) v = coerce(f, fromFile, (source = configFile ?? 'file'));
+    if (f.env && o.env[f.env] !== undefined && o.env[f.env] !== '') v = coerce(f, o.env[f.env], (source = `env ${f.env}`));
+    if (f.flag && flags[f.flag] !== undefined) v = coerce(f, flags[f.flag], (source = `--${f.flag}`));
     if (v === undefined || v === '') {
-      if (f.required) {
-        const how = [f.flag && `--${f.flag}`, f.env && `env ${f.env}`, `"${f.path}" in the config file`].filter(Boolean).join(', ');
-        throw new ConfigError(f.path, `is required; set it with ${how}`);
-      }
+      if (f.required) throw new ConfigError(f.path, `is required; set it with ${howToSet(f)}`);
     } else if (f.check) {
       const problem = f.check(v);
-      if (problem) throw new ConfigError(f.path, problem);
+      if (problem) throw new ConfigError(f.path, `${problem} (set by ${source})`);
     }
     values[f.path] = v;
   }
@@ -148,13 +167,19 @@ export function loadConfig(fields: Field[], o: LoadOptions): { values: ConfigVal
 
 export function helpText(usage: string, fields: Field[], configEnv: string): string {
   const rows = fields.map((f) => {
-    const flag = f.flag ? `--${f.flag}${f.type === 'boolean' ? '' : ' <v>'}` : '';
+    const flag = f.flag ? (f.type === 'boolean' ? `--[no-]${f.flag}` : `--${f.flag} <v>`) : '';
     const extra = [f.env && `env ${f.env}`, `file: ${f.path}`, f.default !== undefined && `default ${JSON.stringify(f.default)}`, f.required && 'required']
       .filter(Boolean)
       .join('; ');
     return `  ${flag.padEnd(34)} ${f.describe} (${extra})`;
   });
-  return `${usage}\n\nPrecedence: flags > environment > config file > defaults.\n\nOptions:\n  --config <file>                    YAML or JSON config file (env ${configEnv})\n  --help                             this text\n${rows.join('\n')}\n`;
+  return (
+    `${usage}\n\nPrecedence: flags > environment > config file > defaults. A switch --[no-]x is set by --x and cleared by --no-x.\n` +
+    `A configuration error is one line on stderr naming the field, and exit code 2.\n\nOptions:\n` +
+    `  --config <file>                    YAML or JSON config file (env ${configEnv})\n` +
+    `  -h, --help                         this text\n` +
+    `  --version                          print the version and exit\n${rows.join('\n')}\n`
+  );
 }
 
 export const checks = {

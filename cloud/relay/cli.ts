@@ -2,11 +2,13 @@
 // address, TLS files, ECI endpoint) and the tenant configuration (tenants, agent identities, token file,
 // limits); env and flags override the process settings. Bad configuration exits 2 naming the field.
 import { readFileSync } from 'node:fs';
-import { loadConfig, helpText, checks, ConfigError, type Field } from '../../common/config.js';
+import { loadConfig, helpText, checks, checkFileField, ConfigError, type Field } from '../../common/config.js';
+import { CONFIG_ERROR_EXIT, cliRequest, failureLine } from '../../common/cli.js';
+import { BUILD_VERSION } from '../../common/version.js';
 import { newRegistry } from '../../common/metrics.js';
 import { startOpsServer } from '../../common/ops-server.js';
 import { logger } from '../../common/log.js';
-import { relayConfigFromText, ConfigError as RelayConfigError } from './config.js';
+import { relayConfigFromText } from './config.js';
 import { startRelay } from './server.js';
 import { createEciBackend } from '../eci/index.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, maxOrphanShareProblem } from '../eci/provider/gc.js';
@@ -31,12 +33,21 @@ const USAGE =
   'Usage: gateway-relay --config <file> [options]\n\nRuns the eci-hybrid-gateway relay: authenticates agents, scopes them to tenants and calls the ECI OpenAPI.\nThe config file also holds `tenants`, `certificateIdentities`, `tokenFile` and `limits` (see README).';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const request = cliRequest(argv);
+  if (request === 'help') {
+    process.stdout.write(helpText(USAGE, RELAY_FIELDS, 'ECIGW_RELAY_CONFIG'));
+    return 0;
+  }
+  if (request === 'version') {
+    process.stdout.write(`gateway-relay ${BUILD_VERSION}\n`);
+    return 0;
+  }
   let loaded;
   let relayConfig;
   try {
     loaded = loadConfig(RELAY_FIELDS, { argv, env, configEnv: 'ECIGW_RELAY_CONFIG' });
     if (loaded) {
-      if (!loaded.configFile) throw new ConfigError('config', 'a config file with `tenants` is required (--config or env ECIGW_RELAY_CONFIG)');
+      if (!loaded.configFile) throw new ConfigError('config', 'a config file with `tenants` is required; give --config <file> or env ECIGW_RELAY_CONFIG');
       relayConfig = relayConfigFromText(readFileSync(loaded.configFile, 'utf8'), loaded.configFile);
       // Fail at start, not at the first pod, when a tenant's ECI credentials cannot be found.
       for (const [id, t] of Object.entries(relayConfig.tenants)) {
@@ -46,12 +57,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           throw new ConfigError(`tenants.${id}.credentialsRef`, (e as Error).message);
         }
       }
-      for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) readFileSync(loaded.values[f] as string);
+      for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) checkFileField(RELAY_FIELDS, f, loaded.values[f] as string);
     }
   } catch (e) {
-    const msg = e instanceof ConfigError || e instanceof RelayConfigError ? e.message : `${(e as Error).message}`;
-    process.stderr.write(`gateway-relay: ${msg}\n`);
-    return 2;
+    process.stderr.write(failureLine('gateway-relay', e));
+    return CONFIG_ERROR_EXIT;
   }
   if (!loaded || !relayConfig) {
     process.stdout.write(helpText(USAGE, RELAY_FIELDS, 'ECIGW_RELAY_CONFIG'));
@@ -79,11 +89,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   } catch (e) {
     // An unreadable token file or client CA at start is a configuration error, not a crash.
-    process.stderr.write(`gateway-relay: ${(e as Error).message}\n`);
+    process.stderr.write(failureLine('gateway-relay', e));
     provider.close();
-    return 2;
+    return CONFIG_ERROR_EXIT;
   }
-  const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => true });
+  const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => relay.readiness() });
   // One line on stdout for scripts and the demo; logs go to stderr.
   process.stdout.write(`gateway-relay listening on ${v.listen as string}:${relay.port} (ops ${ops.port})\n`);
   let stopping = false;
