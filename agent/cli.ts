@@ -4,9 +4,11 @@
 // drains and exits.
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { V1Taint } from '@kubernetes/client-node';
 import { PooledKubeConfig } from './kube/pooled-kubeconfig.js';
-import { loadConfig, helpText, checks, ConfigError, type Field, type ConfigValues } from '../common/config.js';
+import { loadConfig, helpText, checks, checkFileField, howToSet, ConfigError, type Field, type ConfigValues } from '../common/config.js';
+import { CONFIG_ERROR_EXIT, cliRequest, failureLine } from '../common/cli.js';
 import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
 import { logger } from '../common/log.js';
@@ -20,6 +22,11 @@ import { TunnelKubeletBackend } from './tunnel/kubelet-backend.js';
 import { DEFAULT_MAX_INTERACTIVE_SESSIONS } from './tunnel/session-slots.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** ECI runs Linux containers; its instance families are x86-64 (amd64) or ARM (arm64). */
+const ECI_OS = 'linux';
+const ECI_ARCHITECTURES = ['amd64', 'arm64'] as const;
+/** Labels that must say what nodeInfo says: they follow node.arch, never node.labels. */
+const PLATFORM_LABELS = ['kubernetes.io/arch', 'beta.kubernetes.io/arch', 'kubernetes.io/os', 'beta.kubernetes.io/os'];
 
 export const AGENT_FIELDS: Field[] = [
   { path: 'clusterId', type: 'string', env: 'ECIGW_CLUSTER_ID', flag: 'cluster-id', required: true, describe: 'this cluster\'s id at the relay (tags every container group)', check: checks.dnsLabel },
@@ -46,6 +53,7 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'node.taints', type: 'json', env: 'ECIGW_NODE_TAINTS', flag: 'node-taints', default: [DEFAULT_TAINT], describe: 'node taints as a JSON list of {key,value,effect}', check: checkTaints },
   { path: 'node.region', type: 'string', env: 'ECIGW_REGION', flag: 'region', describe: 'topology.kubernetes.io/region label (the tenant\'s ECI region)' },
   { path: 'node.zone', type: 'string', env: 'ECIGW_ZONE', flag: 'zone', describe: 'topology.kubernetes.io/zone label' },
+  { path: 'node.arch', type: 'string', env: 'ECIGW_NODE_ARCH', flag: 'node-arch', default: 'amd64', describe: 'CPU architecture of the burst pods\' ECI instances, reported as status.nodeInfo.architecture and the kubernetes.io/arch label so the scheduler places only images that run there: amd64 (ECI\'s x86 instance types) or arm64 (only when every instance type the tenant uses is ARM, e.g. ecs.c8y.*)', check: checks.oneOf(...ECI_ARCHITECTURES) },
   { path: 'node.declareWebSocketStreaming', type: 'boolean', env: 'ECIGW_DECLARE_WEBSOCKET', flag: 'declare-websocket', default: true, describe: 'declare ExtendWebSocketsToKubelet in node status (1.36+ API servers)' },
   { path: 'kubelet.listen', type: 'string', env: 'ECIGW_KUBELET_LISTEN', flag: 'kubelet-listen', default: '0.0.0.0', describe: 'kubelet API bind address' },
   { path: 'kubelet.port', type: 'number', env: 'ECIGW_KUBELET_PORT', flag: 'kubelet-port', default: 10250, describe: 'kubelet API port', check: checks.port },
@@ -85,9 +93,11 @@ export function validateAgentConfig(v: ConfigValues): void {
   if (!cert && !v['relay.tokenFile']) throw new ConfigError('relay', 'no agent credential: set relay.certFile + relay.keyFile (mTLS) or relay.tokenFile (bearer token)');
   for (const f of ['relay.caFile', 'relay.certFile', 'relay.keyFile', 'relay.tokenFile', 'kubelet.certFile', 'kubelet.keyFile', 'kubelet.clientCaFile'] as const) {
     const p = v[f];
-    if (typeof p === 'string' && p && !existsSync(p)) throw new ConfigError(f, `file ${p} does not exist`);
+    if (typeof p === 'string' && p) checkFileField(AGENT_FIELDS, f, p);
   }
   if (!!v['kubelet.certFile'] !== !!v['kubelet.keyFile']) throw new ConfigError('kubelet.certFile', 'kubelet.certFile and kubelet.keyFile go together');
+  const platform = Object.keys({ ...(v['node.labels'] as Record<string, string> | undefined) }).filter((k) => PLATFORM_LABELS.includes(k));
+  if (platform.length > 0) throw new ConfigError('node.labels', `${platform.join(', ')} must say what the node reports in status.nodeInfo: remove it from node.labels and set node.arch (${howToSet(AGENT_FIELDS.find((f) => f.path === 'node.arch') as Field)}) instead`);
   if (v['nodeIdentity.enabled']) {
     const forbidden = forbiddenNodeLabels(Object.keys({ ...(v['node.labels'] as Record<string, string> | undefined) }));
     if (forbidden.length > 0) {
@@ -96,27 +106,10 @@ export function validateAgentConfig(v: ConfigValues): void {
   }
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let loaded;
-  try {
-    loaded = loadConfig(AGENT_FIELDS, { argv, env, configEnv: 'ECIGW_AGENT_CONFIG' });
-    if (loaded) validateAgentConfig(loaded.values);
-  } catch (e) {
-    process.stderr.write(`gateway-agent: ${(e as Error).message}\n`);
-    return 2;
-  }
-  if (!loaded) {
-    process.stdout.write(helpText(USAGE, AGENT_FIELDS, 'ECIGW_AGENT_CONFIG'));
-    return 0;
-  }
-  const v = loaded.values;
+/** The virtual node as the validated configuration describes it (what buildNode/buildNodeStatus report). */
+export function nodeConfigFrom(v: ConfigValues): NodeConfig {
   const str = (k: string) => (v[k] as string | undefined) || undefined;
-  const log = logger('gateway-agent');
-  const kc = new PooledKubeConfig();
-  if (str('kubeconfig')) kc.loadFromFile(str('kubeconfig') as string);
-  else kc.loadFromCluster();
-
-  const node: NodeConfig = {
+  return {
     name: v['node.name'] as string,
     capacity: v['node.capacity'] as Record<string, string>,
     labels: v['node.labels'] as Record<string, string>,
@@ -125,11 +118,66 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kubeletPort: v['kubelet.port'] as number,
     region: str('node.region'),
     zone: str('node.zone'),
-    os: 'linux',
-    arch: 'amd64',
+    os: ECI_OS,
+    arch: v['node.arch'] as string,
     agentVersion: BUILD_VERSION,
     declareWebSocketStreaming: v['node.declareWebSocketStreaming'] as boolean,
   };
+}
+
+/**
+ * The bootstrap credential: the kubeconfig file, or the Pod's service account when none is set. Anything
+ * that cannot work (unreadable or invalid file, no current cluster, not in a Pod) is a ConfigError.
+ */
+function loadKubeconfig(path: string | undefined, env: NodeJS.ProcessEnv): PooledKubeConfig {
+  const kc = new PooledKubeConfig();
+  const how = howToSet(AGENT_FIELDS.find((f) => f.path === 'kubeconfig') as Field);
+  if (!path) {
+    if (!env.KUBERNETES_SERVICE_HOST || !existsSync(join(SA_DIR, 'token'))) {
+      throw new ConfigError('kubeconfig', `not set, and this is not a Kubernetes Pod (no KUBERNETES_SERVICE_HOST or ${SA_DIR}/token); set ${how} to a kubeconfig file`);
+    }
+    kc.loadFromCluster();
+    return kc;
+  }
+  checkFileField(AGENT_FIELDS, 'kubeconfig', path);
+  try {
+    kc.loadFromFile(path);
+  } catch (e) {
+    kc.close();
+    throw new ConfigError('kubeconfig', `${path} is not a valid kubeconfig: ${(e as Error).message.split('\n')[0]}; fix it or set ${how} to another file`);
+  }
+  if (!kc.getCurrentCluster()?.server) {
+    kc.close();
+    throw new ConfigError('kubeconfig', `${path} has no cluster with a server for its current context "${kc.getCurrentContext()}"; set current-context, or set ${how} to another file`);
+  }
+  return kc;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const request = cliRequest(argv);
+  if (request === 'help') {
+    process.stdout.write(helpText(USAGE, AGENT_FIELDS, 'ECIGW_AGENT_CONFIG'));
+    return 0;
+  }
+  if (request === 'version') {
+    process.stdout.write(`gateway-agent ${BUILD_VERSION}\n`);
+    return 0;
+  }
+  let v: ConfigValues;
+  let kc: PooledKubeConfig;
+  try {
+    const loaded = loadConfig(AGENT_FIELDS, { argv, env, configEnv: 'ECIGW_AGENT_CONFIG' });
+    if (!loaded) throw new ConfigError('flags', 'unreadable command line (see --help)');
+    v = loaded.values;
+    validateAgentConfig(v);
+    kc = loadKubeconfig((v.kubeconfig as string | undefined) || undefined, env);
+  } catch (e) {
+    process.stderr.write(failureLine('gateway-agent', e));
+    return CONFIG_ERROR_EXIT;
+  }
+  const str = (k: string) => (v[k] as string | undefined) || undefined;
+  const log = logger('gateway-agent');
+  const node = nodeConfigFrom(v);
   const registry = newRegistry(true);
   const pod = str('pod.name') && str('pod.namespace') ? { name: str('pod.name') as string, namespace: str('pod.namespace') as string, uid: str('pod.uid') } : undefined;
   const agent = new Agent({
@@ -189,8 +237,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     host: v['ops.listen'] as string,
     port: v['ops.port'] as number,
     registry,
-    // A standby replica is healthy and ready to take over; leadership is not readiness.
-    ready: () => true,
+    // Active: informer synced and tunnel connected; a standby is ready to take over (agent/readiness.ts).
+    ready: () => agent.readiness(),
   });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -80,13 +80,18 @@ export function forbiddenNodeLabels(keys: Iterable<string>): string[] {
   return out.sort();
 }
 
+function platformLabels(cfg: Pick<NodeConfig, 'os' | 'arch'>): Record<string, string> {
+  return { 'kubernetes.io/os': cfg.os, 'kubernetes.io/arch': cfg.arch, 'beta.kubernetes.io/os': cfg.os, 'beta.kubernetes.io/arch': cfg.arch };
+}
+
 export function buildNode(cfg: NodeConfig): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name: cfg.name,
-      labels: { ...defaultNodeLabels(cfg), ...cfg.labels },
+      // The os/arch labels always say what status.nodeInfo says (cfg.os/cfg.arch), whatever cfg.labels holds.
+      labels: { ...defaultNodeLabels(cfg), ...cfg.labels, ...platformLabels(cfg) },
     },
     spec: { taints: cfg.taints },
   };
