@@ -151,6 +151,8 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
           clientCaPem: o.kubeletClientCaPem,
           kubeConfig,
           backend: new TunnelKubeletBackend(tunnel, pods, o.nodeName),
+          // One registry per agent, as in production: the kubelet port's /metrics serves the agent's metrics.
+          registry: extra.registry ?? o.agent?.registry,
         });
         kubeletServers.push(server);
         return server;

@@ -86,12 +86,19 @@ interface ContainerStats {
   cpu?: CpuStats;
   memory?: MemoryStats;
 }
+/** Bytes through all of the pod's interfaces (ECI reports the group's sum). */
+interface NetworkStats {
+  time: string;
+  rxBytes?: number;
+  txBytes?: number;
+}
 export interface PodStats {
   podRef: { name: string; namespace: string; uid: string };
   startTime: string;
   containers: ContainerStats[];
   cpu?: CpuStats;
   memory?: MemoryStats;
+  network?: NetworkStats;
 }
 interface NodeStats {
   nodeName: string;

@@ -2,22 +2,9 @@
 // metrics-server reads (node/container/pod CPU seconds and working set, container start time,
 // scrape_error), each sample stamped with its measurement time in milliseconds. Pure mapping.
 import type { Summary, CpuStats, MemoryStats } from './backend.js';
+import { TextExposition, type Family } from './prom-text.js';
 
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function labels(l: Record<string, string>): string {
-  const parts = Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-function ms(time: string | undefined): string {
-  const t = time ? Date.parse(time) : NaN;
-  return Number.isFinite(t) ? ` ${t}` : '';
-}
-
-const HELP: [string, string, string][] = [
+const FAMILIES: Family[] = [
   ['container_cpu_usage_seconds_total', 'counter', '[STABLE] Cumulative cpu time consumed by the container in core-seconds'],
   ['container_memory_working_set_bytes', 'gauge', '[STABLE] Current working set of the container in bytes'],
   ['container_start_time_seconds', 'gauge', '[STABLE] Start time of the container since unix epoch in seconds'],
@@ -29,13 +16,12 @@ const HELP: [string, string, string][] = [
 ];
 
 export function renderResourceMetrics(s: Summary | undefined): string {
-  const series = new Map<string, string[]>(HELP.map(([n]) => [n, []]));
-  const add = (name: string, l: Record<string, string>, value: number, time?: string) => series.get(name)!.push(`${name}${labels(l)} ${value}${ms(time)}`);
+  const x = new TextExposition(FAMILIES);
   const cpu = (name: string, l: Record<string, string>, c?: CpuStats) => {
-    if (c?.usageCoreNanoSeconds !== undefined) add(name, l, c.usageCoreNanoSeconds / 1e9, c.time);
+    if (c?.usageCoreNanoSeconds !== undefined) x.add(name, l, c.usageCoreNanoSeconds / 1e9, c.time);
   };
   const mem = (name: string, l: Record<string, string>, m?: MemoryStats) => {
-    if (m?.workingSetBytes !== undefined) add(name, l, m.workingSetBytes, m.time);
+    if (m?.workingSetBytes !== undefined) x.add(name, l, m.workingSetBytes, m.time);
   };
   if (s) {
     cpu('node_cpu_usage_seconds_total', {}, s.node.cpu);
@@ -49,14 +35,10 @@ export function renderResourceMetrics(s: Summary | undefined): string {
         cpu('container_cpu_usage_seconds_total', cl, c.cpu);
         mem('container_memory_working_set_bytes', cl, c.memory);
         const start = Date.parse(c.startTime);
-        if (Number.isFinite(start)) add('container_start_time_seconds', cl, start / 1000, c.cpu?.time ?? c.memory?.time);
+        if (Number.isFinite(start)) x.add('container_start_time_seconds', cl, start / 1000, c.cpu?.time ?? c.memory?.time);
       }
     }
   }
-  add('scrape_error', {}, s ? 0 : 1);
-  const out: string[] = [];
-  for (const [name, type, help] of HELP) {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...series.get(name)!);
-  }
-  return out.join('\n') + '\n';
+  x.add('scrape_error', {}, s ? 0 : 1);
+  return x.render();
 }

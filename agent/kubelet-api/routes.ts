@@ -7,7 +7,9 @@ export type Route =
   | { kind: 'portForward'; namespace: string; pod: string; uid?: string }
   | { kind: 'containerLogs'; namespace: string; pod: string; container: string }
   | { kind: 'statsSummary' }
+  | { kind: 'metrics' }
   | { kind: 'metricsResource' }
+  | { kind: 'metricsCadvisor' }
   | { kind: 'pods' }
   | { kind: 'healthz' };
 
@@ -34,7 +36,9 @@ export function route(pathname: string): Route | undefined {
     case 'stats':
       return rest.length === 1 && rest[0] === 'summary' ? { kind: 'statsSummary' } : undefined;
     case 'metrics':
-      return rest.length === 1 && rest[0] === 'resource' ? { kind: 'metricsResource' } : undefined;
+      if (rest.length === 0) return { kind: 'metrics' };
+      if (rest.length !== 1) return undefined;
+      return rest[0] === 'resource' ? { kind: 'metricsResource' } : rest[0] === 'cadvisor' ? { kind: 'metricsCadvisor' } : undefined;
     case 'pods':
       return rest.length === 0 ? { kind: 'pods' } : undefined;
     case 'healthz':

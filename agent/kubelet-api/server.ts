@@ -1,5 +1,6 @@
 // The agent's kubelet HTTPS API (port 10250): authenticates and authorizes every request like the
-// kubelet, then serves logs, stats, metrics and pods from a KubeletBackend, and hands exec, attach and
+// kubelet, then serves logs, stats, metrics (/metrics: the agent's registry; /metrics/resource and
+// /metrics/cadvisor: the burst pods' usage) and pods from a KubeletBackend, and hands exec, attach and
 // portForward upgrades to streaming.ts (SPDY/3.1, WebSocket channels, SPDY-in-WebSocket tunnels), all
 // streaming sessions (logs included) behind the session caps of session-limits.ts.
 import { createServer, type Server } from 'node:https';
@@ -15,6 +16,8 @@ import type { KubeletBackend } from './backend.js';
 import { KubeletAuthenticator, type AuthCacheTtls } from './auth.js';
 import { route, parseLogOptions, type Route } from './routes.js';
 import { renderResourceMetrics } from './resource-metrics.js';
+import { renderCadvisorMetrics } from './cadvisor-metrics.js';
+import { TEXT_FORMAT } from './prom-text.js';
 import { kubeletApiMetrics } from './metrics.js';
 import { DEFAULT_SESSION_LIMITS, SessionLimiter, checkLimits, type SessionLimits } from './session-limits.js';
 import { DEFAULT_OUTPUT_LIMITS, StreamingSessions, type OutputLimits } from './streaming.js';
@@ -141,9 +144,15 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         return reply(200, JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: opts.backend.listPods() }), 'application/json');
       case 'statsSummary':
         return reply(200, JSON.stringify(await opts.backend.statsSummary()), 'application/json');
+      case 'metrics':
+        return reply(200, await registry.metrics(), registry.contentType);
       case 'metricsResource': {
         const s = await opts.backend.statsSummary().catch(() => undefined);
-        return reply(200, renderResourceMetrics(s), 'text/plain; version=0.0.4; charset=utf-8');
+        return reply(200, renderResourceMetrics(s), TEXT_FORMAT);
+      }
+      case 'metricsCadvisor': {
+        const s = await opts.backend.statsSummary().catch(() => undefined);
+        return reply(200, renderCadvisorMetrics(s, (ns, name) => opts.backend.getPod(ns, name)), TEXT_FORMAT);
       }
       case 'exec':
       case 'attach':

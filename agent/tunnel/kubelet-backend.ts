@@ -148,6 +148,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
         containers,
         cpu: { time, usageNanoCores: sum((c) => c.cpu.usageNanoCores), usageCoreNanoSeconds: sum((c) => c.cpu.usageCoreNanoSeconds) },
         memory: { time, workingSetBytes: sum((c) => c.memory.workingSetBytes), usageBytes: sum((c) => c.memory.usageBytes) },
+        network: { time, rxBytes: Number(p.networkRxBytes), txBytes: Number(p.networkTxBytes) },
       };
     });
     const total = (f: (p: PodStats) => number | undefined) => pods.reduce((a, p) => a + (f(p) ?? 0), 0);
