@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { startTestNode, type TestNode } from './e2e-node.js';
+import { eventually } from '../../helpers/wait.js';
 
 let c: ClusterHandle;
 let node: TestNode;
@@ -63,11 +64,13 @@ test('a service-account token is authenticated through TokenReview and authorize
     await c.kubectl(['delete', 'clusterrole', role]);
   });
   // Wait until the apiserver's RBAC cache has the binding (our server would cache an early denial for 30 s).
-  for (let i = 0; i < 50; i++) {
-    const can = await c.kubectl(['auth', 'can-i', 'get', 'nodes/stats', `--as=system:serviceaccount:${node.namespace}:reader`]);
-    if (can.stdout.trim() === 'yes') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // (`can-i get nodes/stats` would ask about the node named "stats": the subresource is a flag.)
+  await eventually(
+    'the API server to authorize the binding',
+    async () => (await c.kubectl(['auth', 'can-i', 'get', 'nodes', '--subresource=stats', `--as=system:serviceaccount:${node.namespace}:reader`])).stdout.trim() === 'yes',
+    30_000,
+    100,
+  );
   // Granted nodes/stats: allowed. Not granted nodes/pods nor nodes/proxy: 403 naming both, like the kubelet.
   const allowed = await get('/stats/summary', { token });
   t.is(allowed.status, 200, allowed.body);
@@ -132,7 +135,7 @@ test('WebSocket port-forward (v4.channel.k8s.io): port prefix on both channels, 
   t.is(ws.protocol, 'v4.channel.k8s.io');
   ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('ping over ws')]));
   const text = (ch: number) => Buffer.concat(byChannel.get(ch) ?? []);
-  for (let i = 0; i < 100 && !(text(0).length >= 14 && text(3).length > 2); i++) await new Promise((r) => setTimeout(r, 50));
+  await eventually('the echo on channel 0 and the dial error on channel 3', () => text(0).length >= 14 && text(3).length > 2, 30_000, 20);
   const le = (p: number) => Buffer.from([p & 0xff, p >> 8]);
   t.deepEqual(text(0).subarray(0, 2), le(port));
   t.deepEqual(text(1).subarray(0, 2), le(port));
@@ -177,9 +180,25 @@ test('a client that stops reading stalls the command instead of buffering its ou
   const closed = new Promise<void>((r) => ws.once('close', () => r()));
   // Stop reading from the socket: TCP fills up, ws.send callbacks stop, the pipe from the process blocks.
   (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
-  await new Promise((r) => setTimeout(r, 1500));
-  const outMetric = await node.server.registry.getSingleMetric('ecigw_kubelet_api_stream_bytes_total')!.get();
-  const sent = outMetric.values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+  const sentOut = async () => (await node.server.registry.getSingleMetric('ecigw_kubelet_api_stream_bytes_total')!.get()).values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+  // The stall is no progress: two samples in a row (250 ms apart) in which the server reads nothing more from
+  // the process (its stdout pipe paused with a full buffer) and has sent no byte more. Without backpressure
+  // the command runs to its end (48 MiB sent) and the assertion below fails; if the server buffered the output
+  // instead of pausing the process, the pipe would not stay paused.
+  let last = -1;
+  const sent = await eventually(
+    'the command stalled behind the client that reads nothing',
+    async () => {
+      const stdout = node.backend.execs.find((e) => e.command === `head -c ${total} /dev/zero`)?.stdout;
+      const blocked = stdout !== undefined && stdout.isPaused() && stdout.readableLength >= stdout.readableHighWaterMark;
+      const now = await sentOut();
+      const steady = blocked && now > 0 && now === last;
+      last = blocked ? now : -1;
+      return steady && now;
+    },
+    60_000,
+    250,
+  );
   t.true(sent < 16 * 1024 * 1024, `server pushed ${sent} bytes to a client that reads nothing`);
   (ws as unknown as { _socket: { resume(): void } })._socket.resume();
   await closed;

@@ -73,6 +73,8 @@ export class LocalBackend implements KubeletBackend {
   readonly started = new Date();
   /** Signals seen by backend calls, so tests can check that aborts propagate. */
   readonly aborts: string[] = [];
+  /** Every exec'd command with its stdout pipe, so tests can see backpressure reach the process. */
+  readonly execs: { command: string; stdout: Readable }[] = [];
 
   constructor(readonly nodeName: string) {}
 
@@ -162,6 +164,7 @@ export class LocalBackend implements KubeletBackend {
       from.pipe(to, { end: false });
       outs.push(new Promise((r) => from.on('end', () => r())));
     };
+    this.execs.push({ command: req.command.join(' '), stdout: child.stdout });
     pipeOut(child.stdout, io.stdout);
     pipeOut(child.stderr, io.stderr ?? (req.tty ? undefined : io.stdout));
     const onAbort = () => {
