@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { startTestNode, type TestNode } from './e2e-node.js';
 import { sessionsCounted } from '../../helpers/kubelet-sessions.js';
+import { eventually } from '../../helpers/wait.js';
 
 const execFileP = promisify(execFile);
 const modes = [
@@ -89,7 +90,7 @@ for (const { mode } of modes) {
     const node = nodes.get(mode)!;
     const before = node.backend.aborts.length;
     await kubectlStream(['exec', '-n', ns(mode), 'app', '-c', 'ticker', '--', 'sh', '-c', 'echo running; exec sleep 30'], /running/, { kill: true });
-    for (let i = 0; i < 50 && !node.backend.aborts.slice(before).includes('exec:sh -c echo running; exec sleep 30'); i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('the backend to see the exec aborted', () => node.backend.aborts.slice(before).includes('exec:sh -c echo running; exec sleep 30'), 30_000, 100);
     t.true(node.backend.aborts.slice(before).includes('exec:sh -c echo running; exec sleep 30'));
   });
 
@@ -121,7 +122,7 @@ for (const { mode } of modes) {
     t.true(seen[0] >= last, `starts at the newest line (${seen[0]} after ${last})`);
     t.deepEqual(seen.slice(0, 5), [0, 1, 2, 3, 4].map((i) => seen[0] + i), 'new lines, in order, none lost or repeated');
     // The client went away: the backend's log stream must see the abort.
-    for (let i = 0; i < 50 && node.backend.aborts.length === before; i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually('the backend to see the log stream aborted', () => node.backend.aborts.slice(before).includes('logs:ticker'), 30_000, 100);
     t.true(node.backend.aborts.slice(before).includes('logs:ticker'));
   });
 
