@@ -46,17 +46,20 @@ test.serial('a cut mid-stream reconnects and the status watch resumes with no ga
 
   const uids = Array.from({ length: 5 }, () => randomUUID());
   for (const u of uids) await c.apply(podIntent(u));
+  const delivered = () => f.provider.allPods().every((p) => !uids.includes(p.uid) || rec.seen.get(p.uid)?.at(-1) === p.statusVersion);
+  // Rounds 0-7 stream one after the other (each delivered before the next); round 8 is cut while in flight;
+  // rounds 9-13 change while the agent is away; rounds 14-19 come after the watch has resumed.
   let changes = 0;
   for (let round = 0; round < 20; round++) {
     for (const u of uids) f.provider.setPhase(u, round % 2 ? 'Running' : 'Pending');
     changes++;
+    if (round < 8) await until(delivered, 10_000, `round ${round} delivered`);
     if (round === 8) {
       fwd.sever(); // cut for real, mid-stream, while the relay keeps producing changes
       await once(c, 'disconnected', 5_000);
     }
-    await new Promise((r) => setTimeout(r, 10));
+    if (round === 13) await until(() => c.state === 'connected', 10_000, 'reconnected');
   }
-  await until(() => c.state === 'connected', 10_000, 'reconnected');
   const final = new Map(f.provider.allPods().map((p) => [p.uid, p.statusVersion]));
   await until(() => uids.every((u) => rec.seen.get(u)?.at(-1) === final.get(u)), 10_000, 'all final versions delivered');
   for (const u of uids) {
