@@ -5,6 +5,7 @@
 // WebSocket). The kubelet API runs in a process of its own with small caps.
 import test from 'ava';
 import { createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
@@ -172,6 +173,19 @@ test.serial('per session: forwarded connections beyond kubelet.maxPortForwardPai
   t.true((await kinds.metric('ecigw_kubelet_api_streams_refused_total', { reason: 'pairTimeout' })) >= 1);
 });
 
+/**
+ * Writes `chunk` up to `times` times as fast as the socket takes it: when the socket is full, waits until it
+ * drains, closes or `stop()` holds (the node dropped the session); `stop()` is also asked every 10 writes.
+ */
+async function flood(sock: Duplex, chunk: Buffer, times: number, stop: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < times && !sock.destroyed; i++) {
+    if (i % 10 === 0 && (await stop())) return;
+    if (sock.write(chunk)) continue;
+    const next = await eventually('the flood socket to drain, close or be dropped', async () => (!sock.writableNeedDrain && 'drained') || (sock.destroyed && 'closed') || ((await stop()) && 'dropped'), 60_000, 50);
+    if (next !== 'drained') return;
+  }
+}
+
 test.serial('output bound: a SPDY client that floods PINGs through the API server and reads nothing is dropped with GOAWAY', async (t) => {
   const s = await RawSpdyClient.upgrade(viaApiServer(kinds, 'command=cat&stdin=true&stdout=true'));
   if (!(s instanceof RawSpdyClient)) return t.fail(`refused: ${s.status} ${s.body}`);
@@ -180,17 +194,10 @@ test.serial('output bound: a SPDY client that floods PINGs through the API serve
   await s.waitFor('SYN_REPLY', (f) => f.type === 'syn_reply' && f.streamId === 5);
   s.socket.pause();
   const pings = Buffer.concat(Array.from({ length: 8192 }, (_, i) => s.encode({ type: 'ping', id: 2 * i + 1 })));
-  let dropped = 0;
+  const dropped = async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' })) >= 1;
   // At most 96 MiB of pings (8 MiB of answers): the kernel buffers of two TCP hops fill first, then our bound.
-  for (let i = 0; i < 1000 && !dropped && !s.socket.destroyed; i++) {
-    if (!s.socket.write(pings)) await new Promise<void>((r) => {
-      const done = () => (clearTimeout(timer), s.socket.off('drain', done), r());
-      const timer = setTimeout(done, 200);
-      s.socket.on('drain', done);
-    });
-    if (i % 20 === 0) dropped = await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' });
-  }
-  await eventually('session dropped for an unread output', async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'spdy', reason: 'output_stall' })) >= 1);
+  await flood(s.socket, pings, 1000, dropped);
+  await eventually('session dropped for an unread output', dropped);
   t.true(kinds.alive());
   // The node still serves.
   (await openCat(viaApiServer(kinds, 'command=cat&stdin=true&stdout=true'))).close();
@@ -210,16 +217,9 @@ test.serial('output bound: a WebSocket client that floods pings through the API 
   sock.pause();
   const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 0, 0, 0, 0]), Buffer.alloc(125, 0x61)]);
   const batch = Buffer.concat(Array.from({ length: 4096 }, () => ping));
-  let dropped = 0;
+  const dropped = async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' })) >= 1;
   // At most 128 MiB of pings (the same again in answers): kernel buffers of two hops, then our bound.
-  for (let i = 0; i < 256 && !dropped && !sock.destroyed; i++) {
-    if (!sock.write(batch)) await new Promise<void>((r) => {
-      const done = () => (clearTimeout(timer), sock.off('drain', done), r());
-      const timer = setTimeout(done, 200);
-      sock.on('drain', done);
-    });
-    if (i % 10 === 0) dropped = await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' });
-  }
-  await eventually('WebSocket session dropped for an unread output', async () => (await kinds.metric('ecigw_kubelet_api_sessions_dropped_total', { transport: 'websocket', reason: 'output_stall' })) >= 1);
+  await flood(sock, batch, 256, dropped);
+  await eventually('WebSocket session dropped for an unread output', dropped);
   t.true(kinds.alive());
 });
