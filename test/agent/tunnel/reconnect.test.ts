@@ -44,7 +44,7 @@ test.serial('a cut mid-stream reconnects and the status watch resumes with no ga
   await once(c, 'connected');
   await until(() => c.cursor.epoch === f.relay.epoch, 5_000, 'initial snapshot');
 
-  const uids = Array.from({ length: 5 }, () => randomUUID());
+  const uids: string[] = Array.from({ length: 5 }, () => randomUUID());
   for (const u of uids) await c.apply(podIntent(u));
   const delivered = () => f.provider.allPods().every((p) => !uids.includes(p.uid) || rec.seen.get(p.uid)?.at(-1) === p.statusVersion);
   // Rounds 0-7 stream one after the other (each delivered before the next); round 8 is cut while in flight;
