@@ -6,6 +6,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareGatewayCli, type GatewayCliOptions } from '../../helpers/gateway-cli.js';
+import { eventually } from '../../helpers/wait.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -27,13 +28,19 @@ export interface GatewayProcesses {
   close(): Promise<void>;
 }
 
+/** Waits until `url` answers 200, failing at once if the child exits first. */
 async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
-    if (await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready at ${url} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+  const exitedEarly = () => new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+  if (child.exitCode !== null || child.signalCode !== null) throw exitedEarly();
+  let onExit!: () => void;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => reject(exitedEarly());
+    child.once('exit', onExit);
+  });
+  try {
+    await Promise.race([eventually(`${what} ready at ${url}`, () => fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false), timeoutMs), exited]);
+  } finally {
+    child.off('exit', onExit);
   }
 }
 
