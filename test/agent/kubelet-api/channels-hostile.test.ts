@@ -15,11 +15,11 @@ async function connected(t: { teardown(f: () => void): void }, opts: ChannelMuxO
   // As the kubelet API server runs it: pings are the mux's to answer.
   const wss = new WebSocketServer({ server: http, autoPong: false });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const muxP = new Promise<ChannelMux>((resolve) => wss.once('connection', (ws) => resolve(new ChannelMux(ws, ws.protocol, opts))));
+  const muxP = new Promise<{ mux: ChannelMux; serverWs: WebSocket }>((resolve) => wss.once('connection', (ws) => resolve({ mux: new ChannelMux(ws, ws.protocol, opts), serverWs: ws })));
   const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, ['v5.channel.k8s.io']);
   client.on('error', () => undefined);
   await new Promise<void>((r, j) => (client.once('open', () => r()), client.once('error', j)));
-  const mux = await muxP;
+  const { mux, serverWs } = await muxP;
   const violations: string[] = [];
   mux.on('violation', (k: string) => violations.push(k));
   t.teardown(() => {
@@ -29,7 +29,7 @@ async function connected(t: { teardown(f: () => void): void }, opts: ChannelMuxO
     http.close();
   });
   const rawSocket = (client as unknown as { _socket: import('node:net').Socket })._socket;
-  return { mux, client, violations, rawSocket };
+  return { mux, client, violations, rawSocket, serverWs };
 }
 
 const msg = (ch: number, s: string | Buffer) => Buffer.concat([Buffer.from([ch]), Buffer.from(s)]);
@@ -112,12 +112,14 @@ test('a resize flood reaches the backend as one size per chunk read, the newest'
 });
 
 test('a connection paused for a channel nobody reads still notices that the client has gone', async (t) => {
-  const { mux, client } = await connected(t, { pausedProbeMs: 100 });
+  const { mux, client, serverWs } = await connected(t, { pausedProbeMs: 100 });
   mux.channel(0, true); // never read
   for (let i = 0; i < 4; i++) client.send(msg(0, Buffer.alloc(64 * 1024)));
   await eventually('the server stops reading', () => mux.channel(0).readableLength >= 64 * 1024);
-  const closed = new Promise<void>((r) => mux.once('close', r));
+  t.true(serverWs.isPaused, 'the server stopped reading the connection');
+  const closed = new Promise<boolean>((r) => mux.once('close', () => r(serverWs.isPaused)));
   client.terminate();
-  await closed;
-  t.pass();
+  // Noticed while still paused, so not by reading up to the client's end: by the probe.
+  t.true(await closed, 'the connection was still paused when its end was noticed');
+  t.true(mux.isClosed);
 });

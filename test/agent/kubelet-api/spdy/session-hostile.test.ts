@@ -216,8 +216,12 @@ test('a session paused for a reader that does not read still notices that the pe
   client.send(client.syn(1, { streamType: 'stdin' }), ...Array.from({ length: 16 }, () => client.data(1, Buffer.alloc(16 * 1024))));
   const stream = await opened;
   await eventually('the server stops reading', () => stream.readableLength >= 16 * 1024);
+  const errors: string[] = [];
+  server.on('socketError', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
   const closed = new Promise<void>((r) => server.once('close', r));
   clientSocket.destroy(); // the peer goes away without the server reading its FIN
   await closed;
-  t.pass();
+  // Noticed by writing (the probe), not by reading: the socket write failed on the dead connection.
+  t.true(errors.length > 0, 'the probe write failed on the dead connection');
+  t.true(stream.destroyed);
 });
