@@ -4,10 +4,12 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, openSync, closeSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { createCa, issueCert, createKeyPair, type Issuer, type KeyPairPem } from '../../common/pki.js';
 import { freePort } from '../helpers/ports.js';
+import { adoptGroup } from './reaper.js';
 import { eventually } from '../helpers/wait.js';
 
 const execFileP = promisify(execFile);
@@ -78,12 +80,17 @@ function kubeconfig(server: string, caPath: string, user: { cert: string; key: s
   ].join('\n');
 }
 
-/** Resolves the cached binaries, building them first if needed (test/cluster/build.sh). */
-export async function ensureBinaries(): Promise<ClusterBins> {
+/**
+ * Resolves the cached binaries, building them first if needed (test/cluster/build.sh). `onStep` gets each
+ * line build.sh reports on stderr as it comes (its steps: which component it builds, how long it took).
+ */
+export async function ensureBinaries(onStep?: (line: string) => void): Promise<ClusterBins> {
   const script = new URL('./build.sh', import.meta.url).pathname;
   let stdout: string;
   try {
-    ({ stdout } = await execFileP('bash', [script, '--with-metrics-server'], { maxBuffer: 1 << 20, timeout: 45 * 60_000 }));
+    const run = execFileP('bash', [script, '--with-metrics-server'], { maxBuffer: 1 << 20, timeout: 45 * 60_000 });
+    if (onStep) createInterface({ input: run.child.stderr as NodeJS.ReadableStream }).on('line', onStep);
+    ({ stdout } = await run);
   } catch (e) {
     const err = e as { stderr?: string; code?: number };
     throw new Error(`test/cluster/build.sh failed (exit ${err.code}): ${err.stderr?.slice(-2000) ?? String(e)}`);
@@ -139,6 +146,8 @@ export class LocalCluster {
       const out = openSync(join(logDir, `${name}.log`), 'a');
       const child = spawn(bin.kube, [name, ...args], { detached: true, stdio: ['ignore', out, out] });
       closeSync(out);
+      // Dies with this process even when it is SIGKILLed and stop() never runs (test/cluster/reaper.ts).
+      adoptGroup(child);
       this.children.push(child);
       return child;
     };

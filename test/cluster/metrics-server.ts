@@ -14,6 +14,7 @@ import { ApiregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { ClusterHandle } from './fixture.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/wait.js';
+import { adoptGroup } from './reaper.js';
 
 export const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const SERVICE = { namespace: 'kube-system', name: 'metrics-server' };
@@ -63,6 +64,7 @@ export async function startMetricsServer(cluster: ClusterHandle, o: { resolution
     { detached: true, stdio: ['ignore', out, out] },
   );
   closeSync(out);
+  adoptGroup(child); // dies with the test process even when it is SIGKILLed (test/cluster/reaper.ts)
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
