@@ -16,6 +16,8 @@ import { LeaderElector, type LeaderElectionOptions } from './leader/election.js'
 import { logger } from '../common/log.js';
 import { errorMessage } from './kube/errors.js';
 import { NodeIdentity, type NodeIdentityOptions } from './kube/node-identity/node-identity.js';
+import { agentReadiness } from './readiness.js';
+import type { Readiness } from '../common/readiness.js';
 
 export interface AgentOptions {
   /**
@@ -91,6 +93,17 @@ export class Agent {
 
   get isLeader(): boolean {
     return this.started;
+  }
+
+  /** What /readyz reports: the role (standby, starting, active) and, when active, informer and tunnel. */
+  readiness(): Readiness {
+    const le = this.o.leaderElection;
+    return agentReadiness({
+      role: this.started ? 'active' : this.elector && !this.elector.isLeader ? 'standby' : 'starting',
+      leaderElection: le ? { lease: `${le.namespace}/${le.name}`, holder: this.elector?.holder } : undefined,
+      tunnel: { state: this.tunnel.state, lastError: this.tunnel.lastError?.message },
+      podsSynced: this.pods.hasSynced,
+    });
   }
 
   async start(): Promise<void> {

@@ -25,6 +25,7 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private stopped = false;
+  private lastHolder?: string;
 
   constructor(
     kc: KubeConfig,
@@ -35,6 +36,11 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** The Lease's holder as last read (standbys report it in /readyz). */
+  get holder(): string | undefined {
+    return this.lastHolder;
   }
 
   /** Resolves once this replica leads; `onLost` is called if leadership is later lost. */
@@ -105,6 +111,7 @@ export class LeaderElector {
       }
     }
     const spec = lease.spec ?? {};
+    this.lastHolder = spec.holderIdentity || undefined;
     const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
     const expired = !spec.holderIdentity || renewed + (spec.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
     const mine = spec.holderIdentity === identity;

@@ -22,6 +22,8 @@ import { OpenStreams } from './revocation.js';
 import { SessionSlots } from './session-slots.js';
 import type { MonotonicNow } from './bucket.js';
 import { StatusHub } from './status-hub.js';
+import { relayReadiness } from './readiness.js';
+import type { Readiness } from '../../common/readiness.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 
 interface StartRelayOptions {
@@ -49,6 +51,8 @@ export interface RelayHandle {
   close(): Promise<void>;
   /** Drops every connection at once (tests: simulate a crashed relay). */
   forceClose(): void;
+  /** What /readyz reports (readiness.ts). */
+  readiness(): Promise<Readiness>;
 }
 
 export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> {
@@ -57,7 +61,12 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const log = logger('relay');
   const registry = opts.registry ?? newRegistry();
   const metrics = relayMetrics(registry);
-  const reloaded = (file: string, result: string) => metrics.configReloads.inc({ file, result });
+  const lastReloads: Record<string, string> = {};
+  const reloaded = (file: string, result: string) => {
+    lastReloads[file] = result;
+    metrics.configReloads.inc({ file, result });
+  };
+  let draining = false;
   const auth = new Authenticator(() => config, opts.tls.clientCaFile, log, reloaded);
   const hub = new StatusHub(limits.statusHistory);
   const providers = new Map<string, PodProvider>();
@@ -136,6 +145,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');
 
   const stop = () => {
+    draining = true;
     clearInterval(revalidateTimer);
     hub.close();
   };
@@ -145,7 +155,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     registry,
     close: async () => {
       stop();
-      await connections.close();
+      // Stop accepting at once, but do not wait here for open connections to end: an agent's connection
+      // stays open until gRPC shuts down (below), so waiting first never returned while an agent was connected.
+      void connections.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
@@ -156,7 +168,12 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
           resolve();
         });
       });
+      await connections.close(true); // what is left: connections that never reached gRPC
       injector.destroy();
+    },
+    readiness: async () => {
+      const watches = (await metrics.sessionsActive.get()).values.find((v) => v.labels.kind === 'watch')?.value ?? 0;
+      return relayReadiness({ draining, tenants: Object.keys(config.tenants).length, lastReloads: { ...lastReloads }, watches });
     },
     forceClose: () => {
       stop();

@@ -1,0 +1,80 @@
+// /readyz of the agent and the relay reflect real state: with the tunnel cut for real (a TCP forwarder
+// between them severs every connection and refuses new ones) the agent's /readyz answers 503 naming the
+// tunnel, and 200 again once the tunnel is back. The relay stays ready through the cut (a relay has to be
+// ready for agents to reach it at all; cloud/relay/readiness.ts) and reports the agent's status watch gone
+// and back. Both are served by the processes' real ops server (common/ops-server.ts) over HTTP.
+import test from 'ava';
+import { startResilienceStack, type ResilienceStack } from './resilience/stack.js';
+import { eventually } from '../helpers/wait.js';
+import { startOpsServer, type OpsServer } from '../../common/ops-server.js';
+import { newRegistry } from '../../common/metrics.js';
+
+let stack: ResilienceStack;
+let agentOps: OpsServer;
+let relayOps: OpsServer;
+
+test.before(async () => {
+  stack = await startResilienceStack();
+  agentOps = await startOpsServer({ host: '127.0.0.1', port: 0, registry: newRegistry(), ready: () => stack.agent.readiness() });
+  relayOps = await startOpsServer({ host: '127.0.0.1', port: 0, registry: newRegistry(), ready: () => stack.relay.readiness() });
+});
+test.after.always(async () => {
+  await agentOps?.close();
+  await relayOps?.close();
+  await stack?.close();
+});
+
+const readyz = async (ops: OpsServer) => {
+  const r = await fetch(`http://127.0.0.1:${ops.port}/readyz`);
+  return { status: r.status, body: await r.text() };
+};
+
+test.serial('agent /readyz: 503 naming the tunnel while it is cut, 200 again after; the relay stays ready and reports the agent gone and back', async (t) => {
+  const agentBefore = await eventually('agent ready', async () => ((await readyz(agentOps)).status === 200 ? readyz(agentOps) : undefined), 60_000);
+  t.regex(agentBefore.body, /\[\+\]informer ok/);
+  t.regex(agentBefore.body, /\[\+\]tunnel ok: connected/);
+  t.regex(agentBefore.body, /^role: active \(leader election off\)$/m);
+  const relayBefore = await eventually('relay sees the agent', async () => {
+    const r = await readyz(relayOps);
+    return /agents: 1 status watch/.test(r.body) ? r : undefined;
+  }, 30_000);
+  t.is(relayBefore.status, 200, relayBefore.body);
+
+  stack.forwarder.setRefusing(true);
+  stack.forwarder.sever();
+  const down = await eventually('agent unready', async () => {
+    const r = await readyz(agentOps);
+    return r.status === 503 ? r : undefined;
+  }, 30_000);
+  t.regex(down.body, /\[-\]tunnel failed: (connecting|disconnected)/);
+  t.regex(down.body, /\[\+\]informer ok/, 'only the tunnel fails');
+  t.regex(down.body, /readyz check failed/);
+  const relayDown = await eventually('relay sees the agent gone', async () => {
+    const r = await readyz(relayOps);
+    return /agents: 0 status watch/.test(r.body) ? r : undefined;
+  }, 30_000);
+  t.is(relayDown.status, 200, `the relay stays ready for agents to come back: ${relayDown.body}`);
+  t.log(down.body);
+
+  stack.forwarder.setRefusing(false);
+  const up = await eventually('agent ready again', async () => {
+    const r = await readyz(agentOps);
+    return r.status === 200 ? r : undefined;
+  }, 60_000);
+  t.regex(up.body, /\[\+\]tunnel ok: connected/);
+  await eventually('relay sees the agent back', async () => /agents: 1 status watch/.test((await readyz(relayOps)).body), 30_000);
+});
+
+test.serial('relay /readyz: 503 once it drains', async (t) => {
+  t.timeout(60_000);
+  const old = stack.relay;
+  const ops = await startOpsServer({ host: '127.0.0.1', port: 0, registry: newRegistry(), ready: () => old.readiness() });
+  t.teardown(() => ops.close());
+  t.is((await readyz(ops)).status, 200);
+  const t0 = Date.now();
+  await stack.restartRelay(); // closes the old relay (graceful shutdown), then starts another on its port
+  t.log(`restart took ${Date.now() - t0} ms`);
+  const r = await readyz(ops);
+  t.is(r.status, 503, r.body);
+  t.regex(r.body, /\[-\]draining failed: shutting down/);
+});
