@@ -119,7 +119,8 @@ for (const img of images) {
     t.regex(uid, /^\d+$/, 'numeric, so runAsNonRoot can verify it');
     t.not(uid, '0');
     t.is(uid, CHART_UID);
-    t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'templates', 'deployment.yaml'), 'utf8'), new RegExp(`runAsUser: ${CHART_UID}\\b`));
+    // The chart's default pod securityContext (values.yaml) runs as the same uid.
+    t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'values.yaml'), 'utf8'), new RegExp(`\\npodSecurityContext:\\n(  .*\\n)*?  runAsUser: ${CHART_UID}\\n`));
   });
 
   test(`Dockerfile --target ${img.target}: ENTRYPOINT is node with the flags the benches use, then the bin shim, which exists and is copied`, (t) => {

@@ -189,4 +189,7 @@ test('the umbrella installs both charts into the cluster and `helm test` passes:
     const log = await c.kubectl(['logs', hook, '-n', ns]);
     t.regex(log.stdout, why, `${hook} log: ${log.stdout}${log.stderr}`);
   }
+  const afterFailure = await c.kubectl(['get', 'clusterrole,clusterrolebinding', `${ns}-${release}-gateway-agent-test`, '--ignore-not-found', '-o', 'name']);
+  t.is(afterFailure.code, 0, afterFailure.stderr);
+  t.is(afterFailure.stdout.trim(), '', "the hook's node grant does not outlive a failed run either");
 });
