@@ -64,8 +64,8 @@ test('a CSR left pending is announced in the log and an Event with the approve c
     () => log.split('\n').find((l) => l.includes('"command":"kubectl certificate approve ')),
     90_000,
   );
-  const entry = JSON.parse(line) as { level: number; command: string; csr: string; msg: string };
-  t.is(entry.level, 40, 'a warning');
+  const entry = JSON.parse(line) as { level: string; command: string; csr: string; msg: string };
+  t.is(entry.level, 'warn', 'a warning');
   t.is(entry.command, `kubectl certificate approve ${entry.csr}`);
   t.regex(entry.msg, /is waiting for approval/);
   const event = await eventually(
