@@ -129,6 +129,14 @@ for (const chart of CHARTS) {
     }
   });
 
+  test(`${chart}: serviceMonitor.labels and podAnnotations that repeat a chart key still give valid manifests (no duplicate YAML keys)`, async (t) => {
+    const objs = await render(chart, [{ serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus', 'app.kubernetes.io/part-of': 'monitoring' } }, podAnnotations: { 'checksum/config': 'mine', 'team.example.com/pager': 'ops' } }]);
+    t.like(one<KubeObject>(objs, 'ServiceMonitor').metadata.labels, { release: 'kube-prometheus', 'app.kubernetes.io/part-of': 'monitoring', 'app.kubernetes.io/name': chart });
+    const annotations = deployment(objs).spec?.template.metadata?.annotations ?? {};
+    t.is(annotations['team.example.com/pager'], 'ops');
+    t.regex(annotations['checksum/config'], /^[0-9a-f]{64}$/, 'the config checksum cannot be replaced (it rolls the pods on a config change)');
+  });
+
   test(`${chart}: the test hook pod runs the chart image with its security contexts, outside the workload's selector, and only with tests.enabled`, async (t) => {
     const hooks = await render(chart, [{ tests: { nodeSelector: { pool: 'ops' }, tolerations: [{ key: 'ops', operator: 'Exists' }], env: [{ name: 'NO_PROXY', value: '*' }] } }], { hooks: true });
     const pod = one<V1Pod>(hooks, 'Pod');
