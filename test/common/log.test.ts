@@ -25,7 +25,7 @@ test('a log line: ISO time, string level, pid, component, reqId, msg', async (t)
   const line = JSON.parse(lines[0]) as Record<string, unknown>;
   t.is(line.level, 'warn');
   t.is(typeof line.time, 'string');
-  t.is(new Date(line.time as string).toISOString(), line.time, 'ISO 8601 in UTC');
+  t.is(new Date(String(line.time)).toISOString(), String(line.time), 'ISO 8601 in UTC');
   t.is(typeof line.pid, 'number');
   t.like(line, { component: 'relay', reqId: 'req-1', tenant: 't1', msg: 'quota near' });
 });
