@@ -1,27 +1,57 @@
 // Runs the demo non-interactively, as a user would (`npm run demo`), and checks its outcome: the burst
-// pods ran on ECI, logs and exec went through the tunnel, the groups were released, and it cleaned up.
+// pods ran on ECI, logs and exec went through the tunnel, the groups were released, and it cleaned up;
+// the story carries no JSON log line (those go to the file it names); and a demo killed with SIGKILL
+// leaves none of the processes it started (cluster, emulator, containers) running.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers/wait.js';
+import { descendants, isAlive } from '../cluster/pids.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
+interface Run {
+  code: number | null;
+  out: string;
+  stderr: string;
+}
+
+function run(args: string[], o: { detached?: boolean; onLine?: (line: string, pid: number) => void } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'silent' } });
+    // Logs at info (ava's NODE_ENV=test would silence them), so the test sees that they exist and where they go.
+    const env = { ...process.env, LOG_LEVEL: 'info' };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env, detached: o.detached });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGINT'), 170_000);
+    let stderr = '';
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      partial += d.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) o.onLine?.(l, child.pid as number);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGINT'), 400_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, out });
+      resolve({ code, out, stderr });
     });
   });
 }
 
-test('the demo bursts to ECI and back, then cleans up', async (t) => {
-  const { code, out } = await run(['--replicas', '5']);
+const logFileOf = (out: string) => /^Component logs \(JSON lines[^)]*\) go to (\S+)$/m.exec(out)?.[1];
+
+test.serial('the demo bursts to ECI and back, then cleans up; the story has no JSON log line, the logs are in the file it names', async (t) => {
+  t.timeout(600_000);
+  const { code, out, stderr } = await run(['--replicas', '5']);
+  const logFile = logFileOf(out);
+  t.teardown(() => logFile && rmSync(dirname(logFile), { recursive: true, force: true }));
   t.is(code, 0, out);
   t.regex(out, /2 pods Running on ECI after/);
   t.regex(out, /Running\s+0\s+\S+\s+127\.10\.\d+\.\d+\s+eci-burst/, 'kubectl get pods -o wide shows ECI IPs on the virtual node');
@@ -29,6 +59,61 @@ test('the demo bursts to ECI and back, then cleans up', async (t) => {
   t.regex(out, /web: listening on/, 'logs came through the tunnel');
   t.regex(out, /Summary: burst of 2 pods Running on ECI in [\d.]+s, released in [\d.]+s; \d+ ECI calls \(.*CreateContainerGroup 2.*DeleteContainerGroup 2/);
   t.regex(out, /cleaning up/);
+  // The story: no JSON log line, nothing on stderr, and the log file named before anything else.
+  t.is(stderr, '', 'nothing on stderr');
+  const json = out.split('\n').filter((l) => l.trimStart().startsWith('{'));
+  t.deepEqual(json, [], 'no JSON log line in the story');
+  t.truthy(logFile, `the demo names its log file:\n${out}`);
+  t.true(out.startsWith('Component logs'), 'the log file is named first');
+  // The logs were written, to that file: every component's JSON lines are there.
+  t.true(existsSync(logFile as string));
+  const entries = readFileSync(logFile as string, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { component?: string });
+  const components = new Set(entries.map((e) => e.component));
+  for (const c of ['eci-emulator', 'relay', 'node-identity']) t.true(components.has(c), `${c} logged to the file (components: ${[...components].join(', ')})`);
+});
+
+test.serial('a demo killed with SIGKILL leaves nothing running: cluster, emulator, containers and the watcher all die', async (t) => {
+  t.timeout(600_000);
+  let tree: number[] = [];
+  let logFile: string | undefined;
+  const names = (pids: number[]) =>
+    pids.map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        return '';
+      }
+    });
+  const done = run(['--replicas', '4'], {
+    detached: true, // its own process group, so the test can SIGKILL the launcher and the story at once
+    onLine(line, pid) {
+      logFile ??= logFileOf(line);
+      if (!/1 pods Running on ECI after/.test(line) || tree.length > 0) return;
+      tree = descendants(pid);
+      process.kill(-pid, 'SIGKILL');
+    },
+  });
+  t.teardown(() => {
+    if (logFile) rmSync(dirname(logFile), { recursive: true, force: true });
+    for (const p of tree.filter(isAlive)) {
+      try {
+        process.kill(p, 'SIGKILL'); // only when the test failed
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  const r = await done;
+  t.true(tree.length > 0, `killed at the burst:\n${r.out}`);
+  const cmdlines = names(tree).join('\n');
+  // The kill struck while everything ran: the control plane, the emulator, a container and the watcher.
+  for (const what of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'eci-emulator.js', 'web-server.mjs', 'reaper-watch.mjs']) {
+    t.true(cmdlines.includes(what), `${what} was running at the kill:\n${cmdlines}`);
+  }
+  await eventually('every process the demo started is gone', () => tree.every((p) => !isAlive(p)), 90_000, 250).catch((e: Error) => {
+    throw new Error(`${e.message}; still alive:\n${names(tree.filter(isAlive)).join('\n')}`);
+  });
+  t.pass();
 });
 
 test('the demo rejects a bad flag with exit code 2', async (t) => {
