@@ -10,6 +10,7 @@ const FAMILIES: Family[] = [
   ['container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.'],
   ['container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.'],
   ['container_memory_usage_bytes', 'gauge', 'Current memory usage in bytes, including all memory regardless of when it was accessed'],
+  ['container_memory_rss', 'gauge', 'Size of RSS in bytes.'],
   ['container_network_receive_bytes_total', 'counter', 'Cumulative count of bytes received (all of the pod\'s interfaces)'],
   ['container_network_transmit_bytes_total', 'counter', 'Cumulative count of bytes transmitted (all of the pod\'s interfaces)'],
   ['container_scrape_error', 'gauge', '1 if there was an error while getting container metrics, 0 otherwise'],
@@ -31,6 +32,7 @@ export function renderCadvisorMetrics(s: Summary | undefined, podOf: (namespace:
       if (c.cpu?.usageCoreNanoSeconds !== undefined) x.add('container_cpu_usage_seconds_total', l, c.cpu.usageCoreNanoSeconds / 1e9, c.cpu.time);
       if (c.memory?.workingSetBytes !== undefined) x.add('container_memory_working_set_bytes', l, c.memory.workingSetBytes, c.memory.time);
       if (c.memory?.usageBytes !== undefined) x.add('container_memory_usage_bytes', l, c.memory.usageBytes, c.memory.time);
+      if (c.memory?.rssBytes !== undefined) x.add('container_memory_rss', l, c.memory.rssBytes, c.memory.time);
     }
     // cAdvisor reports network on the pod's sandbox, without a container label.
     if (p.network?.rxBytes !== undefined) x.add('container_network_receive_bytes_total', { namespace, pod }, p.network.rxBytes, p.network.time);

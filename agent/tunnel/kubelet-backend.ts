@@ -139,7 +139,7 @@ export class TunnelKubeletBackend implements KubeletBackend {
         name: c.name,
         startTime: start,
         cpu: { time, usageNanoCores: Number(c.cpuUsageNanoCores), usageCoreNanoSeconds: Number(c.cpuUsageCoreNanoSeconds) },
-        memory: { time, workingSetBytes: Number(c.memoryWorkingSetBytes), usageBytes: Number(c.memoryUsageBytes) },
+        memory: { time, workingSetBytes: Number(c.memoryWorkingSetBytes), usageBytes: Number(c.memoryUsageBytes), rssBytes: Number(c.memoryRssBytes) },
       }));
       const sum = (f: (c: (typeof containers)[number]) => number | undefined) => containers.reduce((a, c) => a + (f(c) ?? 0), 0);
       return {

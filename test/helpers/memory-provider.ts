@@ -252,7 +252,7 @@ export class MemoryProvider implements PodProvider {
         namespace: p.namespace,
         name: p.name,
         time: now(),
-        containers: [{ name: 'main', cpuUsageNanoCores: 1_000_000, cpuUsageCoreNanoSeconds: 5_000_000_000, memoryWorkingSetBytes: 16 << 20, memoryUsageBytes: 20 << 20 }],
+        containers: [{ name: 'main', cpuUsageNanoCores: 1_000_000, cpuUsageCoreNanoSeconds: 5_000_000_000, memoryWorkingSetBytes: 16 << 20, memoryUsageBytes: 20 << 20, memoryRssBytes: 12 << 20 }],
         networkRxBytes: 1024,
         networkTxBytes: 2048,
       }));

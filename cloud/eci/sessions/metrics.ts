@@ -1,6 +1,6 @@
 // Pure conversion of ECI monitoring records (DescribeMultiContainerGroupMetric / DescribeContainerGroupMetric)
 // into the tunnel's PodStats: the newest record of a group gives per-container CPU (nano cores, cumulative core
-// ns) and memory (working set, usage) plus the group's summed network bytes.
+// ns) and memory (working set, usage, RSS) plus the group's summed network bytes.
 import type { PodStats } from '../../pod-provider/provider.js';
 
 /** The fields we read from one record; both metric actions' SDK record classes fit this shape. */
@@ -9,7 +9,7 @@ export interface MetricRecord {
   CPU?: { usageNanoCores?: number; usageCoreNanoSeconds?: number };
   memory?: { workingSet?: number; usageBytes?: number };
   network?: { interfaces?: Array<{ rxBytes?: number; txBytes?: number }> };
-  containers?: Array<{ name?: string; CPU?: { usageNanoCores?: number; usageCoreNanoSeconds?: number }; memory?: { workingSet?: number; usageBytes?: number } }>;
+  containers?: Array<{ name?: string; CPU?: { usageNanoCores?: number; usageCoreNanoSeconds?: number }; memory?: { workingSet?: number; usageBytes?: number; rss?: number } }>;
 }
 
 export interface PodIdentity {
@@ -54,6 +54,7 @@ export function podStatsFrom(id: PodIdentity, records: MetricRecord[] | undefine
         cpuUsageCoreNanoSeconds: n(c.CPU?.usageCoreNanoSeconds),
         memoryWorkingSetBytes: n(c.memory?.workingSet),
         memoryUsageBytes: n(c.memory?.usageBytes),
+        memoryRssBytes: n(c.memory?.rss),
       })),
     networkRxBytes: rx,
     networkTxBytes: tx,

@@ -14,7 +14,7 @@ const summary = (pod: string, container: string): Summary => ({
     {
       podRef: { namespace: 'ns', name: pod, uid: 'u' },
       startTime: time,
-      containers: [{ name: container, startTime: time, cpu: { time, usageCoreNanoSeconds: 1_500_000_000 }, memory: { time, workingSetBytes: 1024, usageBytes: 2048 } }],
+      containers: [{ name: container, startTime: time, cpu: { time, usageCoreNanoSeconds: 1_500_000_000 }, memory: { time, workingSetBytes: 1024, usageBytes: 2048, rssBytes: 512 } }],
       network: { time, rxBytes: 10, txBytes: 20 },
     },
   ],
@@ -31,6 +31,8 @@ test('cAdvisor names, types, labels and sample times', (t) => {
   t.deepEqual(cpu?.metrics, [{ value: '1.5', labels: { container: 'main', image: 'nginx:1', namespace: 'ns', pod: 'web' }, timestamp_ms: String(Date.parse(time)) }]);
   t.is(f.get('container_memory_working_set_bytes')?.metrics[0]?.value, '1024');
   t.is(f.get('container_memory_usage_bytes')?.metrics[0]?.value, '2048');
+  t.is(f.get('container_memory_rss')?.type, 'GAUGE');
+  t.is(f.get('container_memory_rss')?.metrics[0]?.value, '512');
   t.deepEqual(f.get('container_network_receive_bytes_total')?.metrics[0]?.labels, { namespace: 'ns', pod: 'web' });
   t.is(f.get('container_network_transmit_bytes_total')?.metrics[0]?.value, '20');
   t.is(f.get('container_scrape_error')?.metrics[0]?.value, '0');

@@ -185,7 +185,7 @@ async function containerSeries(url: string, token: string, ca?: string) {
       const cpu = pick('container_cpu_usage_seconds_total');
       const mem = pick('container_memory_working_set_bytes');
       if (!cpu || !mem || !(Number(cpu.value) > 0) || !(Number(mem.value) > 0)) throw new Error(`no usage above zero yet:\n${r.body}`);
-      return { f, cpu, mem, usage: pick('container_memory_usage_bytes') };
+      return { f, cpu, mem, usage: pick('container_memory_usage_bytes'), rss: pick('container_memory_rss') };
     },
     90_000,
     1000,
@@ -193,13 +193,14 @@ async function containerSeries(url: string, token: string, ca?: string) {
 }
 
 test('kube-prometheus-style scrape of /metrics/cadvisor on the kubelet port: the burst pod’s container series in cAdvisor’s names and labels', async (t) => {
-  const { f, cpu, mem, usage } = await containerSeries(direct('/metrics/cadvisor'), tokens.prometheus);
+  const { f, cpu, mem, usage, rss } = await containerSeries(direct('/metrics/cadvisor'), tokens.prometheus);
   t.is(f.get('container_cpu_usage_seconds_total')?.type, 'COUNTER');
   t.is(f.get('container_memory_working_set_bytes')?.type, 'GAUGE');
   // kube-prometheus' recording rules select image!="": the image comes from the pod.
   t.is(cpu.labels?.image, 'busybox:1.36');
   t.is(mem.labels?.image, 'busybox:1.36');
   t.true(Number(usage?.value) > 0, 'container_memory_usage_bytes too');
+  t.true(Number(rss?.value) > 0, 'container_memory_rss too');
   t.is(f.get('container_scrape_error')?.metrics[0]?.value, '0');
   t.truthy(f.get('container_network_receive_bytes_total'), 'network family present');
   t.log(`cpu ${cpu.value}s, working set ${mem.value} B`);

@@ -8,6 +8,10 @@ export interface ContainerStats {
   'cpuUsageCoreNanoSeconds'?: (number | string | Long);
   'memoryWorkingSetBytes'?: (number | string | Long);
   'memoryUsageBytes'?: (number | string | Long);
+  /**
+   * anonymous and swap cache memory (ECI's Memory.Rss)
+   */
+  'memoryRssBytes'?: (number | string | Long);
 }
 
 export interface ContainerStats__Output {
@@ -16,4 +20,8 @@ export interface ContainerStats__Output {
   'cpuUsageCoreNanoSeconds': (number);
   'memoryWorkingSetBytes': (number);
   'memoryUsageBytes': (number);
+  /**
+   * anonymous and swap cache memory (ECI's Memory.Rss)
+   */
+  'memoryRssBytes': (number);
 }
