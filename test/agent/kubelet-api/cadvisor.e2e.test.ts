@@ -6,10 +6,9 @@
 // lets through (`nodes/proxy`), and an ordinary caller gets 403. Real cluster, relay, emulator (process runtime).
 //
 // The API server refuses to proxy to a node whose address is not global unicast (proxyutil.IsProxyableIP:
-// "address not allowed" for 127.0.0.1), so this one test serves the agent's kubelet API on the machine's own
-// non-loopback IPv4 address (authenticated and authorized as always) and the Node reports that address.
+// "address not allowed" for 127.0.0.1), so the Node reports the address of a test host in a network namespace
+// this test creates (test/helpers/netns-host.ts), whose port is relayed to the agent's kubelet API on loopback.
 import test from 'ava';
-import { networkInterfaces } from 'node:os';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startEmulator, type EmulatorHandle } from '../../../cloud/eci-emulator/index.js';
 import { createEciBackend } from '../../../cloud/eci/index.js';
@@ -22,21 +21,16 @@ import { BUILD_VERSION } from '../../../common/version.js';
 import { useCluster, type ClusterHandle } from '../../cluster/fixture.js';
 import { testBootstrap } from '../../helpers/bootstrap.js';
 import { freePort } from '../../helpers/ports.js';
+import { startNetnsHost, type NetnsHost } from '../../helpers/netns-host.js';
 import { eventually, schedulable } from '../../helpers/stack.js';
 import { newRegistry } from '../../../common/metrics.js';
 import { families, httpsGet } from '../../helpers/scrape.js';
-
-function hostAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  throw new Error('this test needs a non-loopback IPv4 address: the API server does not proxy to loopback node addresses');
-}
 
 let cluster: ClusterHandle;
 let emulator: EmulatorHandle;
 let provider: EciProvider;
 let gw: LocalGateway | undefined;
+let host: NetnsHost | undefined;
 let ip: string;
 let kubeletPort: number;
 const nodeName = `eci-vk-${process.pid}-cadvisor`;
@@ -88,8 +82,10 @@ subjects: [{ kind: ServiceAccount, name: proxy, namespace: ${ns} }]
 
 test.before(async () => {
   cluster = await useCluster();
-  ip = hostAddress();
-  kubeletPort = await freePort(ip);
+  host = await startNetnsHost();
+  ip = host.address;
+  kubeletPort = await freePort('127.0.0.1');
+  await host.forward(kubeletPort, kubeletPort);
   emulator = await startEmulator({ runtime: 'process' });
   ({ provider } = createEciBackend({
     connection: { endpoint: emulator.endpoint, protocol: 'http', timeoutMs: 5000 },
@@ -121,10 +117,10 @@ test.before(async () => {
       },
       extras: async ({ tunnel, pods, kubeConfig }) =>
         await startKubeletServer({
-          host: ip,
+          host: '127.0.0.1',
           port: kubeletPort,
           nodeName,
-          addresses: [ip],
+          addresses: [ip, '127.0.0.1'],
           clientCaPem: cluster.pki.caCertPem,
           kubeConfig,
           backend: new TunnelKubeletBackend(tunnel, pods, nodeName),
@@ -168,6 +164,7 @@ test.after.always(async () => {
   provider?.close();
   await emulator?.close();
   await cluster?.kubectl(['delete', 'node', nodeName, '--ignore-not-found']);
+  await host?.close();
 });
 
 const direct = (path: string) => `https://${ip}:${kubeletPort}${path}`;
