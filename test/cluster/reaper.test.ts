@@ -1,9 +1,13 @@
 // The reaper ties process groups to their owner's life: an owner process adopts detached process groups
 // (each a shell with a child of its own), then is SIGKILLed, so none of its cleanup code runs; every
-// process it started, the watcher included, is gone soon after. A group the owner released is left alone.
+// process it started, the watcher included, is gone soon after. The same for the test fixture: the
+// cluster daemon (daemon.ts) SIGKILLed leaves no etcd, API server, controller manager or scheduler.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/wait.js';
 import { descendants, isAlive } from './pids.js';
@@ -48,5 +52,33 @@ test('SIGKILL of the owner: every adopted group and the watcher die; nothing els
   await once(owner, 'exit');
   t.true(tree.some(isAlive), 'the groups outlive the owner at first (nothing but the reaper kills them)');
   await eventually('every process the owner started is gone', () => tree.every((p) => !isAlive(p)), 60_000, 100);
+  t.pass();
+});
+
+test('SIGKILL of the cluster daemon (the test fixture): its control plane dies with it', async (t) => {
+  t.timeout(300_000);
+  const runDir = mkdtempSync(join(tmpdir(), 'ecigw-reaper-daemon-'));
+  // The daemon watches our pid (alive throughout), so only the reaper can stop its cluster after the kill.
+  const daemon = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./daemon.ts', import.meta.url)), runDir, String(process.pid)], { stdio: 'ignore' });
+  let pids: number[] = [];
+  t.teardown(() => {
+    daemon.kill('SIGKILL');
+    for (const p of pids.filter(isAlive)) {
+      try {
+        process.kill(-p, 'SIGKILL'); // only when the test failed
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(runDir, { recursive: true, force: true });
+  });
+  const info = join(runDir, 'info.json');
+  await eventually('the daemon\'s cluster is up', () => existsSync(info) || existsSync(join(runDir, 'error.txt')), 240_000, 250);
+  t.false(existsSync(join(runDir, 'error.txt')), 'the cluster started');
+  pids = (JSON.parse(readFileSync(info, 'utf8')) as { pids: number[] }).pids;
+  t.true(pids.length >= 4 && pids.every(isAlive), 'etcd, apiserver, controller manager and scheduler run');
+  daemon.kill('SIGKILL');
+  await once(daemon, 'exit');
+  await eventually('the daemon\'s control plane is gone', () => pids.every((p) => !isAlive(p)), 60_000, 100);
   t.pass();
 });
