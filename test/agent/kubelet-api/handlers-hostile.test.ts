@@ -126,5 +126,9 @@ test('WebSocket port-forward: a port whose dial failed does not stall the others
   for (let i = 0; i < 8; i++) ws.send(Buffer.concat([Buffer.from([0]), Buffer.alloc(64 * 1024, 0x61)]));
   ws.send(Buffer.concat([Buffer.from([2]), Buffer.from('live port')]));
   await eventually('echo through the live port', () => (got.get(2) ?? '').endsWith('live port'), 10_000);
-  t.pass();
+  // Each channel opens with its port (uint16, little-endian); after that the live port echoed exactly its bytes.
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16LE(port);
+  t.is(got.get(2), `${prefix.toString('latin1')}live port`);
+  t.regex(got.get(1) ?? '', /ECONNREFUSED/);
 });

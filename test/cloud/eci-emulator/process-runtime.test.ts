@@ -127,7 +127,7 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
       return true;
     }
   });
-  t.pass();
+  t.true(pids.every((p) => !alive(p)), 'no process of the group is left');
 });
 
 test.serial('restart policy Always: a failing container restarts with back-off and keeps PreviousState and the previous log', async (t) => {

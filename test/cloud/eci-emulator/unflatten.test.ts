@@ -74,6 +74,8 @@ test('gaps in indices are compacted in numeric (not lexical) order', (t) => {
 
 test('random garbage keys either parse or raise FlattenError, never anything else', (t) => {
   const alphabet = ['A', 'B', '1', '2', '0', '.', '.', '__proto__', 'constructor', '01', '999999', ''];
+  let parsed = 0;
+  let refused = 0;
   for (let i = 0; i < 5000; i++) {
     const entries: [string, string][] = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => [
       Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(alphabet)).join(''),
@@ -83,11 +85,14 @@ test('random garbage keys either parse or raise FlattenError, never anything els
       const out = unflatten(entries);
       t.is((Object.getPrototypeOf({}) as { polluted?: unknown }).polluted, undefined);
       t.truthy(out);
+      parsed++;
     } catch (e) {
       if (!(e instanceof FlattenError)) t.fail(`unexpected ${String(e)} for ${JSON.stringify(entries)}`);
+      refused++;
     }
   }
-  t.pass();
+  t.is(parsed + refused, 5000);
+  t.true(parsed > 0 && refused > 0, `both outcomes were exercised (${parsed} parsed, ${refused} refused)`);
 });
 
 test('conflicting shapes are reported with the parameter name', (t) => {
