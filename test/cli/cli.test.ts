@@ -4,7 +4,7 @@
 // a bad LOG_LEVEL) is exactly one line on stderr naming the field and the fix, exit code 2, no stack trace.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const dir = mkdtempSync(join(tmpdir(), 'ecigw-cli-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string) => {
   const p = join(dir, name);
   writeFileSync(p, content);

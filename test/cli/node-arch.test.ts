@@ -2,7 +2,7 @@
 // for ARM instance types) becomes status.nodeInfo.architecture and the kubernetes.io/arch labels, the OS is
 // linux, and no node label can make the labels contradict nodeInfo.
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_FIELDS, nodeConfigFrom, validateAgentConfig } from '../../agent/cli.js';
@@ -10,6 +10,7 @@ import { buildNode, buildNodeStatus } from '../../agent/node/node-spec.js';
 import { loadConfig } from '../../common/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecigw-arch-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 const pem = join(dir, 'x.pem');
 writeFileSync(pem, 'x');
 const base = ['--cluster-id', 'c1', '--relay-address', 'r:1', '--relay-ca-file', pem, '--relay-token-file', pem, '--kubelet-client-ca-file', pem];
