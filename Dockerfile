@@ -3,7 +3,7 @@
 #   docker build --target relay -t gateway-relay:0.1.0 .
 # The build stage compiles the production code to dist/ (`npm run build`); the images hold dist/, the
 # bin shims and the locked production dependencies, no TypeScript sources (bin/load.js then runs dist/).
-ARG NODE_IMAGE=node:20.19-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

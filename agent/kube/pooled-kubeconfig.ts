@@ -1,41 +1,49 @@
 // A KubeConfig whose requests share keep-alive connections to the API server.
 //
-// @kubernetes/client-node 1.x builds a new https.Agent for every request (kubernetes-client/javascript#2893),
-// so each call pays a TLS handshake and leaves a TLS context for the garbage collector: at thousands of pods
-// that is most of the agent's CPU and hundreds of MB of native memory. The 2.x line fixes it but needs
-// Node 22. Here the library still applies credentials to every request (tokens are re-read as before); only
-// the connection pool is swapped for one shared agent per TLS identity. Proxy agents are left alone.
-// A rotated client certificate (useClientCertificate) takes effect for the next request; the old pools
-// take no new requests and are closed once drained.
+// @kubernetes/client-node 2.x sends every API call through undici's fetch with a dispatcher that
+// applySecurityAuthentication builds anew for each call (only the https.Agent of createAgent is cached), so
+// each call pays a TLS handshake and leaves a connection pool for the garbage collector: at thousands of pods
+// that is most of the agent's CPU. Here the library still resolves the credentials of every request (tokens
+// and exec plugins are re-read as before, through applyToHTTPSOptions); only the dispatcher is swapped for one
+// shared undici Agent per TLS identity. Proxied clusters keep the library's own dispatcher.
+// A rotated client certificate (useClientCertificate) takes effect for the next request; the old pools take
+// no new requests and are closed once drained.
 import { createHash } from 'node:crypto';
-import https from 'node:https';
+import type https from 'node:https';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { Agent } from 'undici';
 
-/** Options that make two agents interchangeable: the TLS identity and server checks. */
+/** Options that make two pools interchangeable: the TLS identity and server checks. */
 const IDENTITY_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+type Identity = Pick<https.AgentOptions, (typeof IDENTITY_KEYS)[number]>;
 const MAX_POOLS = 4;
 
-export class PooledKubeConfig extends KubeConfig {
-  private readonly pools = new Map<string, https.Agent>();
+interface PoolOptions {
+  /** Idle connections close after this long: well before the API server's 90 s idle timeout, so a request never lands on a connection the server is closing. */
+  idleMs: number;
+  /** TCP keep-alive probes start after this long (client-go's 30 s). */
+  keepAliveInitialDelayMs: number;
+}
 
-  // Idle connections close after 30 s, well before the API server's 90 s idle timeout, so a request never
-  // lands on a connection the server is closing. (The socket timeout only closes idle pooled sockets.)
-  constructor(private readonly agentOptions: https.AgentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 64, timeout: 30_000 }) {
+const DEFAULT_POOL: PoolOptions = { idleMs: 30_000, keepAliveInitialDelayMs: 30_000 };
+
+export class PooledKubeConfig extends KubeConfig {
+  private readonly pools = new Map<string, Agent>();
+  private readonly retiring = new Set<Agent>();
+
+  constructor(private readonly poolOptions: PoolOptions = DEFAULT_POOL) {
     super();
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const pooled = this.pooled(context.getAgent());
-    if (pooled) context.setAgent(pooled);
-  }
-
-  override async applyToFetchOptions(opts: https.RequestOptions): ReturnType<KubeConfig['applyToFetchOptions']> {
-    const init = await super.applyToFetchOptions(opts);
-    const withAgent = init as { agent?: unknown };
-    const pooled = this.pooled(withAgent.agent);
-    if (pooled) withAgent.agent = pooled;
-    return init;
+    const opts: https.RequestOptions = {};
+    await this.applyToHTTPSOptions(opts);
+    const dispatcher = this.createDispatcherOptions(this.getCurrentCluster(), identityOf(opts));
+    if (dispatcher.type !== 'agent') return super.applySecurityAuthentication(context);
+    // What the library's own applySecurityAuthentication sends: basic auth, then the credential headers.
+    if (opts.auth) context.setHeaderParam('Authorization', `Basic ${Buffer.from(opts.auth).toString('base64')}`);
+    for (const [name, value] of Object.entries(opts.headers ?? {})) if (value !== undefined) context.setHeaderParam(name, String(value));
+    context.setDispatcher(this.pooled(identityOf(opts)));
   }
 
   /** Number of distinct connection pools in use (one unless credentials rotated). */
@@ -50,9 +58,9 @@ export class PooledKubeConfig extends KubeConfig {
 
   /**
    * Makes this client certificate (PEM) the current user's credential. The next request uses it, on a new
-   * connection. The pools of the previous credential take no new requests: their idle connections close
-   * now, busy ones when their request ends, and any still open after `drainMs` (a long watch, which its
-   * informer then re-opens with the new certificate) are closed then.
+   * connection. The pools of the previous credential take no new requests and are destroyed after
+   * `drainMs`, which ends what still runs on them (a long watch, which its informer then re-opens with the
+   * new certificate).
    */
   useClientCertificate(certPem: string, keyPem: string, drainMs = 60_000): void {
     const ctx = this.getContextObject(this.getCurrentContext());
@@ -66,24 +74,18 @@ export class PooledKubeConfig extends KubeConfig {
 
   /** Closes every pooled connection, also those of replaced credentials. */
   close(): void {
-    for (const a of [...this.pools.values(), ...this.retiring]) a.destroy();
+    for (const a of [...this.pools.values(), ...this.retiring]) void a.destroy().catch(() => undefined);
     this.pools.clear();
     this.retiring.clear();
     this.last = undefined;
   }
 
-  private readonly retiring = new Set<https.Agent>();
-
-  private retire(pool: https.Agent, drainMs: number): void {
+  private retire(pool: Agent, drainMs: number): void {
     this.retiring.add(pool);
-    // A socket released by a finished request is destroyed instead of kept (the agent keeps a free socket
-    // only while it has fewer than maxFreeSockets), and the idle ones go now.
-    pool.maxFreeSockets = 0;
-    for (const sockets of Object.values(pool.freeSockets)) for (const s of sockets ?? []) s.destroy();
-    setTimeout(() => {
-      pool.destroy();
-      this.retiring.delete(pool);
-    }, drainMs).unref();
+    const done = () => this.retiring.delete(pool);
+    // Out of `pools`, it takes no new requests; what still runs after drainMs is cut. (Not Agent.close():
+    // a destroy() after it no longer aborts a running request in undici 8, so a watch would hang on.)
+    setTimeout(() => void pool.destroy().then(done, done), drainMs).unref();
   }
 
   /**
@@ -91,24 +93,21 @@ export class PooledKubeConfig extends KubeConfig {
    * the same values (strings, or Buffers that client-node re-creates per request with the same bytes),
    * so comparing them skips hashing the PEMs per request.
    */
-  private last?: { values: unknown[]; pool: https.Agent };
+  private last?: { values: unknown[]; pool: Agent };
 
-  private pooled(agent: unknown): https.Agent | undefined {
-    // Exactly https.Agent: proxy agents subclass it and carry their own routing.
-    if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return undefined;
-    const options = (agent as https.Agent & { options: https.AgentOptions }).options;
-    const values = IDENTITY_KEYS.map((k) => options[k]);
+  private pooled(identity: Identity): Agent {
+    const values = IDENTITY_KEYS.map((k) => identity[k]);
     const last = this.last;
     if (last && values.every((v, i) => sameValue(v, last.values[i]))) return last.pool;
-    const pool = this.poolFor(options);
+    const pool = this.poolFor(identity);
     this.last = { values, pool };
     return pool;
   }
 
-  private poolFor(options: https.AgentOptions): https.Agent {
+  private poolFor(identity: Identity): Agent {
     const h = createHash('sha256');
     for (const k of IDENTITY_KEYS) {
-      const v = options[k];
+      const v = identity[k];
       h.update(`${k}=`);
       if (Buffer.isBuffer(v)) h.update(v);
       else h.update(JSON.stringify(v ?? null));
@@ -117,19 +116,28 @@ export class PooledKubeConfig extends KubeConfig {
     const id = h.digest('hex');
     let pool = this.pools.get(id);
     if (!pool) {
-      const identity = Object.fromEntries(IDENTITY_KEYS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
-      pool = new https.Agent({ ...identity, ...this.agentOptions });
+      const { idleMs, keepAliveInitialDelayMs } = this.poolOptions;
+      pool = new Agent({
+        connect: { ...identity, keepAlive: true, keepAliveInitialDelay: keepAliveInitialDelayMs },
+        keepAliveTimeout: idleMs,
+        keepAliveMaxTimeout: idleMs,
+      });
       this.pools.set(id, pool);
       // Rotated credentials: retire the oldest pool once its connections are idle.
       if (this.pools.size > MAX_POOLS) {
-        const [oldId, old] = this.pools.entries().next().value as [string, https.Agent];
+        const [oldId, old] = this.pools.entries().next().value as [string, Agent];
         this.pools.delete(oldId);
         if (this.last?.pool === old) this.last = undefined;
-        setTimeout(() => old.destroy(), 60_000).unref();
+        this.retire(old, 60_000);
       }
     }
     return pool;
   }
+}
+
+/** The TLS identity fields of request options, without the ones left unset. */
+function identityOf(opts: https.RequestOptions): Identity {
+  return Object.fromEntries(IDENTITY_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]]));
 }
 
 /** Equal credential values: the same string or object, or Buffers with the same bytes. */

@@ -174,8 +174,8 @@ export class NodeController {
       // Checked every statusIntervalMs: write once the next tick would be past maxAge, so no gap exceeds it.
       const stale = !this.lastWritten || now.getTime() - this.lastWritten.at + (this.opts.statusIntervalMs ?? 10_000) > maxAge;
       if (!force && !stale && this.lastWritten?.key === key) return;
-      // A merge patch, not a PUT of the typed object: client-node's V1NodeStatus predates declaredFeatures and
-      // would drop it when serialising. resourceVersion keeps the write conditional, as the PUT was.
+      // A merge patch: declaredFeatures is removed (null) when the node stops declaring WebSocket streaming, and
+      // resourceVersion keeps the write conditional, as a PUT would be.
       const body = { metadata: { resourceVersion: node.metadata?.resourceVersion }, status: { ...status, declaredFeatures: status.declaredFeatures ?? null } };
       try {
         await this.core.patchNodeStatus({ name: this.cfg.name, body }, asMergePatch);

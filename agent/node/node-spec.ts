@@ -103,16 +103,14 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
   return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime };
 }
 
-/** NodeStatus as the API server has it since 1.35: client-node 1.4's model has no declaredFeatures. */
-export type NodeStatus = V1NodeStatus & { declaredFeatures?: string[] };
 
 /**
  * The node's status. Ready stays True while the agent runs, even with the tunnel down: burst pods keep
  * running in the cloud, and a NotReady node would make the node lifecycle controller evict them all.
  * The tunnel's state is its own condition.
  */
-export function buildNodeStatus(cfg: NodeConfig, tunnel: TunnelHealth, now: Date, previous?: V1NodeCondition[]): NodeStatus {
-  const status: NodeStatus = {
+export function buildNodeStatus(cfg: NodeConfig, tunnel: TunnelHealth, now: Date, previous?: V1NodeCondition[]): V1NodeStatus {
+  const status: V1NodeStatus = {
     capacity: { ...cfg.capacity },
     allocatable: { ...cfg.capacity },
     conditions: [

@@ -1,25 +1,22 @@
 // The shared keep-alive pool against the real API server: many calls, a watch (its initial state and a change
 // streamed as it happens), few TLS connections.
 import test from 'ava';
-import https from 'node:https';
-import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import diagnostics from 'node:diagnostics_channel';
+import { CoreV1Api, HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { Agent } from 'undici';
 import { PooledKubeConfig } from '../../../agent/kube/pooled-kubeconfig.js';
 import { useCluster } from '../../cluster/fixture.js';
 import { eventually } from '../../helpers/wait.js';
 
-/** Counts TLS connections opened through any https.Agent while `fn` runs. */
+/** Counts the connections undici (client-node's HTTP client) opens while `fn` runs, from its diagnostics channel. */
 async function countConnections(fn: () => Promise<void>): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back, and called with apply(this) meanwhile
-  const original = https.Agent.prototype.createConnection;
   let n = 0;
-  https.Agent.prototype.createConnection = function (this: https.Agent, ...args: Parameters<typeof original>) {
-    n++;
-    return original.apply(this, args);
-  };
+  const onConnected = () => n++;
+  diagnostics.subscribe('undici:client:connected', onConnected);
   try {
     await fn();
   } finally {
-    https.Agent.prototype.createConnection = original;
+    diagnostics.unsubscribe('undici:client:connected', onConnected);
   }
   return n;
 }
@@ -79,9 +76,13 @@ const inlineConfig = (ca: string) =>
 test('requests with equal credentials (fresh Buffers each time) get the same pool; new CA bytes a new one', async (t) => {
   const kc = new PooledKubeConfig();
   kc.loadFromString(inlineConfig('ca one'));
-  const agentOf = async () => ((await kc.applyToFetchOptions({})) as { agent?: unknown }).agent;
+  const agentOf = async () => {
+    const ctx = new RequestContext('https://127.0.0.1:1/api', HttpMethod.GET);
+    await kc.applySecurityAuthentication(ctx);
+    return ctx.getDispatcher();
+  };
   const first = await agentOf();
-  t.true(first instanceof https.Agent);
+  t.true(first instanceof Agent);
   t.is(await agentOf(), first);
   t.is(kc.poolCount, 1);
   kc.loadFromString(inlineConfig('ca two'));

@@ -56,8 +56,7 @@ async function registerNode(c: ClusterHandle, name: string, port: number, declar
   const namespace = `${name}-ns`;
   await core.deleteNode({ name }).catch(() => undefined);
   await core.createNode({ body: { metadata: { name, labels: { 'kubelet-api-test': name } } } });
-  // A merge patch: client-node's V1NodeStatus predates declaredFeatures, and a PUT of the typed object
-  // would drop it at every heartbeat (the API server would then speak SPDY to a node that declared WebSocket).
+  // A merge patch, so that a node that stops declaring WebSocket streaming loses declaredFeatures (null).
   const setStatus = () => {
     const now = new Date();
     const status = {

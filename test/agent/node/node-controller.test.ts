@@ -77,9 +77,11 @@ test('declares ExtendWebSocketsToKubelet in node status and keeps it through rew
   const name = `eci-vk-${process.pid}-declared`;
   const cfg = { name, capacity: { cpu: '10', memory: '10Gi', pods: '100' }, labels: {}, taints: [DEFAULT_TAINT], internalIP: '127.0.0.1', kubeletPort: 10250, os: 'linux', arch: 'amd64', agentVersion: '0.1.0' };
   t.teardown(() => cluster.kubectl(['delete', 'node', name, '--ignore-not-found']).then(() => undefined));
-  // client-node's NodeStatus model has no declaredFeatures: read it as the API server serves it.
-  const declared = async () => (await cluster.kubectl(['get', 'node', name, '-o', 'jsonpath={.status.declaredFeatures}'])).stdout;
   const core = cluster.kc.makeApiClient(CoreV1Api);
+  const declared = async () => {
+    const features = (await core.readNode({ name })).status?.declaredFeatures;
+    return features ? JSON.stringify(features) : '';
+  };
   const heartbeat = async () => ms((await core.readNode({ name })).status?.conditions?.find((c) => c.type === 'Ready')?.lastHeartbeatTime);
 
   const t0 = wholeSecondNow();
