@@ -19,13 +19,14 @@ function diagTo(log: Logger): DiagLogger {
   return { error: warn, warn, info: quiet, debug: quiet, verbose: quiet };
 }
 
-export function startSdk(o: { serviceName: string; exporters: TracesExporter[]; exporter?: SpanExporter; log?: Logger }): Tracing {
+export async function startSdk(o: { serviceName: string; exporters: TracesExporter[]; exporter?: SpanExporter; log?: Logger }): Promise<Tracing> {
   const log = o.log ?? logger('tracing');
   diag.setLogger(diagTo(log), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   const processors: SpanProcessor[] = [];
   // Host and env only: the process detector would copy the command line into every trace.
   const detected = detectResources({ detectors: [envDetector, hostDetector] });
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: o.serviceName, [ATTR_SERVICE_VERSION]: BUILD_VERSION }).merge(detected);
+  await resource.waitForAsyncAttributes?.(); // host.id is read from the machine id file
   if (o.exporter) processors.push(new SimpleSpanProcessor(o.exporter));
   for (const e of o.exporters) processors.push(e === 'otlp' ? new BatchSpanProcessor(new OTLPTraceExporter()) : new SimpleSpanProcessor(new ConsoleSpanExporter()));
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });

@@ -68,7 +68,7 @@ export interface Tracing {
 }
 
 interface SdkModule {
-  startSdk(o: { serviceName: string; exporters: TracesExporter[]; exporter?: SpanExporter; log?: Logger }): Tracing;
+  startSdk(o: { serviceName: string; exporters: TracesExporter[]; exporter?: SpanExporter; log?: Logger }): Promise<Tracing>;
 }
 
 export interface StartTracingOptions {
@@ -84,13 +84,20 @@ const OFF: Tracing = { enabled: false, shutdown: () => Promise.resolve() };
 
 /**
  * Starts tracing for this process when the environment (or an injected exporter) asks for it; otherwise
- * returns at once without loading the SDK. Throws ConfigError (see tracingSettings) for unusable settings.
+ * returns at once without loading the SDK. Throws ConfigError (see tracingSettings) for unusable settings; an
+ * SDK that fails to start is logged and leaves tracing off.
  */
 export async function startTracing(serviceName: string, o: StartTracingOptions = {}): Promise<Tracing> {
   const s = tracingSettings(o.env ?? process.env);
   if (!s.enabled && !o.exporter) return OFF;
-  const sdk = await (o.loadSdk ?? (() => import('./tracing-sdk.js')))();
-  return sdk.startSdk({ serviceName, exporters: s.enabled ? s.exporters : [], exporter: o.exporter, log: o.log });
+  try {
+    const sdk = await (o.loadSdk ?? (() => import('./tracing-sdk.js')))();
+    return await sdk.startSdk({ serviceName, exporters: s.enabled ? s.exporters : [], exporter: o.exporter, log: o.log });
+  } catch (e) {
+    // Tracing is an aid: a process that cannot start it runs untraced and says so.
+    o.log?.warn({ err: (e as Error).message }, 'tracing could not start; running without it');
+    return OFF;
+  }
 }
 
 /** Span name and attributes of a gRPC call, by OTel's RPC conventions (`rpc.method` is `service/Method`). */

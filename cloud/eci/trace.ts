@@ -19,13 +19,17 @@ export interface EciCallTrace {
   requestId(id: string | undefined): void;
 }
 
+/** Longest ECI code or RequestId kept on a span (they come from the network). */
+const MAX_VALUE_CHARS = 128;
+
 export function eciCallSpan<T>(action: EciAction, o: { tenantId: string; regionId: string; codeOf: (err: unknown) => string }, fn: (t: EciCallTrace) => Promise<T>): Promise<T> {
+  const codeOf = (e: unknown) => o.codeOf(e).slice(0, MAX_VALUE_CHARS);
   return withSpan(
     `ECI ${action}`,
     {
       kind: SpanKind.CLIENT,
       requireParent: true,
-      errorType: o.codeOf,
+      errorType: codeOf,
       attributes: { [ATTR_RPC_METHOD]: action, 'ecigw.eci.action': action, 'ecigw.tenant': o.tenantId, [ATTR_CLOUD_PROVIDER]: ALIBABA_CLOUD, [ATTR_CLOUD_REGION]: o.regionId },
     },
     async (span: Span) => {
@@ -35,7 +39,7 @@ export function eciCallSpan<T>(action: EciAction, o: { tenantId: string; regionI
           if (failedCode) span.addEvent('ecigw.eci.retry', { 'ecigw.eci.result_code': failedCode });
         },
         requestId: (id) => {
-          if (id) span.setAttribute('ecigw.eci.request_id', id.slice(0, 128));
+          if (id) span.setAttribute('ecigw.eci.request_id', id.slice(0, MAX_VALUE_CHARS));
         },
       };
       try {
@@ -43,7 +47,7 @@ export function eciCallSpan<T>(action: EciAction, o: { tenantId: string; regionI
         span.setAttributes({ [ATTR_RPC_STATUS_CODE]: 'OK', 'ecigw.eci.result_code': 'OK' });
         return out;
       } catch (e) {
-        const code = o.codeOf(e).slice(0, 128);
+        const code = codeOf(e);
         span.setAttributes({ [ATTR_RPC_STATUS_CODE]: code, 'ecigw.eci.result_code': code });
         throw e;
       }

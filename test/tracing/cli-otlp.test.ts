@@ -16,6 +16,7 @@ import { startEmulator } from '../../cloud/eci-emulator/index.js';
 import { TunnelServiceClient } from '../../proto/load.js';
 import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 import { prepareGatewayCli } from '../helpers/gateway-cli.js';
+import { freePort } from '../helpers/ports.js';
 import { podIntent } from '../helpers/tunnel/fixture.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -46,6 +47,44 @@ test('an OTEL_* value this build cannot honour is one line naming the variable, 
   }
 });
 
+/** The real gateway-relay process in front of an in-process ECI emulator, with `otel` added to its environment. */
+async function relayCli(t: import('ava').ExecutionContext, otel: NodeJS.ProcessEnv) {
+  const emulator = await startEmulator({ runtime: 'simulated' });
+  t.teardown(() => emulator.close());
+  const { dir, cli } = await prepared(t, { endpoint: emulator.endpoint, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
+  const relay = spawn(process.execPath, [join(root, 'bin', 'gateway-relay.js'), ...cli.relay.args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...cli.relay.env, LOG_LEVEL: 'warn', ...otel },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stderr: '' };
+  relay.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => relay.once('exit', (code) => r(code)));
+  t.teardown(async () => {
+    relay.kill('SIGTERM');
+    await exited;
+  });
+  await eventually('the relay is healthy', () => Promise.race([
+    fetch(cli.relay.healthUrl).then((x) => x.ok, () => false),
+    exited.then((code): boolean => {
+      throw new Error(`relay exited ${code}: ${out.stderr}`);
+    }),
+  ]), 60_000, 100);
+  const port = Number(cli.relay.args[cli.relay.args.indexOf('--port') + 1]);
+  const raw = new TunnelServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(readFileSync(join(dir, 'relay-ca.crt')), readFileSync(join(dir, 'agent.key')), readFileSync(join(dir, 'agent.crt')))) as unknown as grpc.Client & {
+    ApplyPod(req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: { providerId: string }) => void): void;
+  };
+  t.teardown(() => raw.close());
+  /** ApplyPod with a traceparent, as the agent's tunnel client sends it. */
+  const apply = () => {
+    const md = new grpc.Metadata();
+    md.set(METADATA.clusterId, 'c1');
+    md.set(METADATA.protocol, String(PROTOCOL_VERSION));
+    md.set(METADATA.traceparent, `00-${TRACE_ID}-${SPAN_ID}-01`);
+    return new Promise<{ providerId: string }>((resolve, reject) => raw.ApplyPod({ intent: podIntent(randomUUID()) }, md, (e, r) => (e ? reject(e) : resolve(r!))));
+  };
+  return { apply, out };
+}
+
 test('gateway-relay with OTEL_TRACES_EXPORTER=otlp joins the caller\'s trace and exports it as OTLP http/protobuf', async (t) => {
   // The collector: an OTLP/HTTP receiver on loopback that keeps each export's body.
   const exports: { path: string; type: string; body: Buffer }[] = [];
@@ -59,46 +98,13 @@ test('gateway-relay with OTEL_TRACES_EXPORTER=otlp joins the caller\'s trace and
   });
   await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
   t.teardown(() => collector.close());
-  const emulator = await startEmulator({ runtime: 'simulated' });
-  t.teardown(() => emulator.close());
-  const { dir, cli } = await prepared(t, { endpoint: emulator.endpoint, accessKeyId: emulator.accessKeyId, accessKeySecret: emulator.accessKeySecret });
-
-  const relay = spawn(process.execPath, [join(root, 'bin', 'gateway-relay.js'), ...cli.relay.args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...cli.relay.env,
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
-      OTEL_SERVICE_NAME: 'relay-under-test',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const relay = await relayCli(t, {
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+    OTEL_SERVICE_NAME: 'relay-under-test',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
   });
-  let stderr = '';
-  relay.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => relay.once('exit', (code) => r(code)));
-  t.teardown(async () => {
-    relay.kill('SIGTERM');
-    await exited;
-  });
-  await eventually('the relay is healthy', async () => {
-    const r = await Promise.race([fetch(cli.relay.healthUrl).then((x) => x.ok, () => false), exited.then((code) => { throw new Error(`relay exited ${code}: ${stderr}`); })]);
-    return r;
-  }, 60_000, 100);
-
-  // A call that names its parent in traceparent, as the agent's tunnel client sends it.
-  const port = Number(cli.relay.args[cli.relay.args.indexOf('--port') + 1]);
-  const raw = new TunnelServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(readFileSync(join(dir, 'relay-ca.crt')), readFileSync(join(dir, 'agent.key')), readFileSync(join(dir, 'agent.crt')))) as unknown as grpc.Client & {
-    ApplyPod(req: object, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: { providerId: string }) => void): void;
-  };
-  t.teardown(() => raw.close());
-  const md = new grpc.Metadata();
-  md.set(METADATA.clusterId, 'c1');
-  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
-  md.set(METADATA.traceparent, `00-${TRACE_ID}-${SPAN_ID}-01`);
-  const ack = await new Promise<{ providerId: string }>((resolve, reject) => raw.ApplyPod({ intent: podIntent(randomUUID()) }, md, (e, r) => (e ? reject(e) : resolve(r!))));
-  t.truthy(ack.providerId);
+  t.truthy((await relay.apply()).providerId);
 
   // OTLP protobuf carries ids as raw bytes and names as UTF-8: the export holds the caller's trace id, the
   // service name from OTEL_SERVICE_NAME, the relay's server span and its ECI call with the action.
@@ -109,4 +115,13 @@ test('gateway-relay with OTEL_TRACES_EXPORTER=otlp joins the caller\'s trace and
   t.is(e.path, '/v1/traces');
   t.is(e.type, 'application/x-protobuf');
   for (const s of ['relay-under-test', 'ecigw.tunnel.v1.Tunnel/ApplyPod', 'ecigw.provider.apply', 'ECI CreateContainerGroup', 'ecigw.eci.result_code']) t.true(e.body.includes(s), s);
+});
+
+test('a collector that refuses connections fails no call: the relay logs the failed export and keeps serving', async (t) => {
+  const closed = await freePort(); // nothing listens there
+  const relay = await relayCli(t, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '2000' });
+  t.truthy((await relay.apply()).providerId);
+  await eventually('the relay tried to export and logged the failure', () => /opentelemetry: .*ECONNREFUSED/.test(relay.out.stderr), 30_000, 50);
+  t.notRegex(relay.out.stderr, /before async attributes settled/, 'the resource was complete before the first span');
+  t.truthy((await relay.apply()).providerId, 'still serving after the failed export');
 });

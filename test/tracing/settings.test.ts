@@ -4,7 +4,7 @@ import test from 'ava';
 import { propagation, trace, ROOT_CONTEXT } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ConfigError } from '../../common/config.js';
-import { contextFromCarrier, tracingSettings } from '../../common/tracing.js';
+import { contextFromCarrier, startTracing, tracingSettings } from '../../common/tracing.js';
 
 const ON: [NodeJS.ProcessEnv, string[]][] = [
   [{ OTEL_TRACES_EXPORTER: 'otlp' }, ['otlp']],
@@ -94,4 +94,13 @@ test('trace context from the network: valid values are joined, anything else is 
     const ctx = contextFromCarrier({ traceparent, tracestate: 'a=1' });
     t.is(ctx, ROOT_CONTEXT, `traceparent ${String(traceparent).slice(0, 80)}`);
   }
+});
+
+test('an SDK that cannot start leaves tracing off with a warning instead of failing the process', async (t) => {
+  const warnings: unknown[] = [];
+  const log = { warn: (...a: unknown[]) => warnings.push(a) } as unknown as import('../../common/log.js').Logger;
+  const tracing = await startTracing('gateway-test', { env: { OTEL_TRACES_EXPORTER: 'otlp' }, log, loadSdk: () => Promise.reject(new Error('module missing from the image')) });
+  t.false(tracing.enabled);
+  t.is(warnings.length, 1);
+  t.regex(JSON.stringify(warnings[0]), /module missing from the image.*tracing could not start/);
 });
