@@ -12,6 +12,7 @@ import { CONFIG_ERROR_EXIT, cliRequest, failureLine } from '../common/cli.js';
 import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
 import { logger } from '../common/log.js';
+import { startTracing, tracingSettings } from '../common/tracing.js';
 import { Agent } from './agent.js';
 import { BUILD_VERSION } from '../common/version.js';
 import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
@@ -170,6 +171,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!loaded) throw new ConfigError('flags', 'unreadable command line (see --help)');
     v = loaded.values;
     validateAgentConfig(v);
+    tracingSettings(env); // OTEL_* that this build cannot honour: exit 2 naming the variable
     kc = loadKubeconfig((v.kubeconfig as string | undefined) || undefined, env);
   } catch (e) {
     process.stderr.write(failureLine('gateway-agent', e));
@@ -177,6 +179,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const str = (k: string) => (v[k] as string | undefined) || undefined;
   const log = logger('gateway-agent');
+  // Off unless OTEL_TRACES_EXPORTER names an exporter; then spans go out as OTEL_* says (README "Tracing").
+  const tracing = await startTracing('gateway-agent', { env, log });
   const node = nodeConfigFrom(v);
   const registry = newRegistry(true);
   const pod = str('pod.name') && str('pod.namespace') ? { name: str('pod.name') as string, namespace: str('pod.namespace') as string, uid: str('pod.uid') } : undefined;
@@ -247,6 +251,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     log.info({ signal }, 'shutting down: draining sessions');
     await agent.stop().catch(() => undefined);
     await ops.close();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -258,6 +263,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     log.error({ err: (e as Error).message }, 'gateway-agent could not start');
     await agent.stop().catch(() => undefined);
     await ops.close();
+    await tracing.shutdown();
     return 1;
   }
   log.info({ node: node.name, relay: v['relay.address'], ops: ops.port }, 'gateway-agent running');

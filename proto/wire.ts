@@ -6,6 +6,9 @@
 /** Tunnel protocol version spoken by this build (HandshakeRequest/Response.protocol_version, metadata `protocol`). */
 export const PROTOCOL_VERSION = 1;
 
+/** The tunnel's fully-qualified gRPC service (proto package + service): `rpc.method` of spans is `<this>/<Method>`. */
+export const TUNNEL_SERVICE = 'ecigw.tunnel.v1.Tunnel';
+
 /** gRPC metadata keys of every tunnel call. */
 export const METADATA = {
   /** Per-call id, echoed by the relay in headers and trailers and logged by both sides. */
@@ -18,6 +21,13 @@ export const METADATA = {
   protocol: 'x-ecigw-protocol',
   /** `Bearer <token>` for token identities. */
   authorization: 'authorization',
+  /**
+   * W3C trace context of the agent's span (https://www.w3.org/TR/trace-context/), only while tracing is on.
+   * The relay joins the trace after authorizing the call and ignores a malformed or oversized value.
+   */
+  traceparent: 'traceparent',
+  /** W3C tracestate beside `traceparent` (vendor data, at most 512 characters taken). */
+  tracestate: 'tracestate',
 } as const;
 
 /** What this build of either side can do (HandshakeRequest.capabilities / HandshakeResponse.capabilities). */

@@ -14,6 +14,7 @@ import type { PodTunnel, PodStateUpdate } from './tunnel-port.js';
 import { isFailedPrecondition, isInvalidArgument } from './tunnel-errors.js';
 import { PodRecords, podKey as key, type PodRecord } from './pod-records.js';
 import { StatusWriter } from './status-writer.js';
+import { podIntentSpan } from './trace.js';
 
 export { GROUP_ID_ANNOTATION } from './status-writer.js';
 
@@ -201,7 +202,7 @@ export class PodController {
     if (!pod || (known && pod.metadata?.uid !== known.uid)) {
       // The object is gone (force-deleted or finished deleting): make sure its group goes too.
       if (known) {
-        await this.tunnel.delete(known.uid, 0);
+        await podIntentSpan('delete', known.uid, () => this.tunnel.delete(known.uid, 0));
         this.records.forget(known);
       }
       if (!pod) return;
@@ -212,7 +213,7 @@ export class PodController {
 
     if (pod.metadata?.deletionTimestamp) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      const res = await this.tunnel.delete(uid, grace);
+      const res = await podIntentSpan('delete', pod, () => this.tunnel.delete(uid, grace));
       if (!res.existed || record?.lastState?.gone || isTerminal(pod) || record?.failed) await this.removePodObject(pod);
       // Otherwise the relay's `gone` status finishes the deletion; check again after the grace period.
       else this.queue.addAfter(k, (grace + 15) * 1000);
@@ -240,7 +241,7 @@ export class PodController {
       throw e;
     }
     try {
-      const ack = await this.tunnel.apply(intent);
+      const ack = await podIntentSpan('apply', pod, () => this.tunnel.apply(intent));
       this.queue.forget(k);
       this.records.of(uid).appliedGeneration = generation;
       // The annotation is for people and tools; it goes with the next status write (the sync does not wait).

@@ -20,6 +20,7 @@ import type { PodTunnel } from '../pods/tunnel-port.js';
 import { TunnelConnection } from './connection.js';
 import { toTunnelError } from './errors.js';
 import { resolveTunnelOptions, type CallOptions, type TunnelClientOptions } from './options.js';
+import { unarySpan } from './trace.js';
 import { TunnelSessions, type ExecSession, type LogsSession, type PortForwardSession } from './sessions.js';
 import type { Cursor } from './status-tracker.js';
 import { StatusWatch, type StatusHandler } from './watch.js';
@@ -64,7 +65,12 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
 
   // ---- unary ----
 
-  private async unary<Req, Res>(method: keyof GrpcTunnelClient, req: Req, o: CallOptions = {}): Promise<Res> {
+  /** One unary call inside its client span (trace.ts), whose context the call's metadata carries. */
+  private unary<Req, Res>(method: Extract<keyof GrpcTunnelClient, string>, req: Req, o: CallOptions = {}): Promise<Res> {
+    return unarySpan(method, () => this.unaryCall<Req, Res>(method, req, o));
+  }
+
+  private async unaryCall<Req, Res>(method: keyof GrpcTunnelClient, req: Req, o: CallOptions): Promise<Res> {
     const reqId = o.requestId ?? randomUUID();
     const deadline = Date.now() + (o.deadlineMs ?? this.o.rpcTimeoutMs);
     const client = await this.ready(deadline, reqId);

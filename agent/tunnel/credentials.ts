@@ -1,8 +1,10 @@
 // What the agent presents to the relay: TLS channel credentials (CA, client certificate and key, read at
 // every connect so rotated files need no restart) and the metadata of every call (request id, cluster,
-// agent, protocol version, and the bearer token, re-read whenever its file changes).
+// agent, protocol version, the bearer token, re-read whenever its file changes, and the W3C trace context of
+// the active span while tracing is on).
 import { readFileSync, statSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { traceCarrier } from '../../common/tracing.js';
 import { METADATA, PROTOCOL_VERSION } from '../../proto/wire.js';
 import { TunnelError } from './errors.js';
 import type { PemSource, ResolvedTunnelOptions } from './options.js';
@@ -29,6 +31,9 @@ export class TunnelCredentials {
     md.set(METADATA.protocol, String(PROTOCOL_VERSION));
     const token = this.token();
     if (token) md.set(METADATA.authorization, `Bearer ${token}`);
+    const trace = traceCarrier();
+    if (trace.traceparent) md.set(METADATA.traceparent, trace.traceparent);
+    if (trace.tracestate) md.set(METADATA.tracestate, trace.tracestate);
     return md;
   }
 

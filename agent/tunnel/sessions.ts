@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Duplex, Readable, Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.js';
+import { podAttributes } from '../../common/tracing.js';
 import type { TunnelClient as GrpcTunnelClient } from '../../proto/load.js';
 import type { ExecStart } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
 import type { ExecOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/ExecOutput.js';
@@ -18,6 +19,7 @@ import type { TunnelConnection } from './connection.js';
 import { TunnelError, toTunnelError } from './errors.js';
 import type { ResolvedTunnelOptions } from './options.js';
 import { InteractiveSlots, SessionLimitError } from './session-slots.js';
+import { SESSION_METHODS, sessionSpan } from './trace.js';
 
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
 const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
@@ -123,7 +125,18 @@ export class TunnelSessions {
     });
   }
 
-  private async open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
+  /** Opens a session's stream inside its client span (trace.ts): the span ends with the stream's status. */
+  private open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
+    reqId: string,
+    kind: 'exec' | 'attach' | 'logs' | 'portforward',
+    pod: { namespace?: string; podName?: string; podUid?: string; container?: string },
+    open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
+  ): Promise<C> {
+    const attrs = podAttributes({ namespace: pod.namespace, name: pod.podName, uid: pod.podUid, container: pod.container });
+    return sessionSpan(SESSION_METHODS[kind], attrs, () => this.openCall(reqId, kind, open));
+  }
+
+  private async openCall<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
     kind: string,
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
@@ -156,7 +169,7 @@ export class TunnelSessions {
   /** Opens an exec (command) or attach session. */
   async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, o.attach ? 'attach' : 'exec', (c, md) =>
+    const call = await this.open(reqId, o.attach ? 'attach' : 'exec', start, (c, md) =>
       (o.attach ? c.Attach(md) : c.Exec(md)),
     );
     call.write({ start });
@@ -217,7 +230,7 @@ export class TunnelSessions {
 
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'logs', (c, md) => c.Logs(req, md));
+    const call = await this.open(reqId, 'logs', req, (c, md) => c.Logs(req, md));
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'logs', (e) => (end.stallError = e), reqId);
     const stream = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: () => flow.resume() });
@@ -232,7 +245,7 @@ export class TunnelSessions {
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'portforward', (c, md) => c.PortForward(md));
+    const call = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
     call.write({ start });
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,

@@ -1,12 +1,13 @@
 // One tenant's ECI caller: the EciCaller seam (api.ts) over the unmodified SDK client, adding per-action rate
 // limits (rate-limit.ts), retries with full-jitter back-off for throttling/5xx/network errors (retry.ts),
-// a timeout on every attempt, prom-client metrics (calls, errors by action and code, latency) and
-// structured logs carrying ECI's RequestId.
+// a timeout on every attempt, prom-client metrics (calls, errors by action and code, latency), structured
+// logs carrying ECI's RequestId, and a span per call inside a traced operation (trace.ts).
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { logger, type Logger } from '../../common/log.js';
 import type { EciAction, EciCaller } from './api.js';
 import { newEciClient, runtimeOptions, type EciClient, type EciEndpointConfig, type $Util } from './sdk.js';
 import { ActionLimiter, type ActionRate } from './rate-limit.js';
+import { eciCallSpan } from './trace.js';
 import { DEFAULT_RETRY_POLICY, classify, errorCodeOf, withRetry, type RetryPolicy } from './retry.js';
 
 export interface EciCallerOptions {
@@ -99,15 +100,17 @@ export class TenantEciCaller implements EciCaller {
   call<T>(action: EciAction, fn: (client: EciClient, runtime: $Util.RuntimeOptions) => Promise<T>, opts: { retry?: boolean; signal?: AbortSignal } = {}): Promise<T> {
     const policy = opts.retry === false ? { ...this.policy, maxAttempts: 1 } : this.policy;
     const tenant = this.opts.tenantId;
-    return withRetry(
+    return eciCallSpan(action, { tenantId: tenant, regionId: this.regionId, codeOf: errorCodeOf }, (trace) => withRetry(
       async (attempt) => {
         await this.limiter.take(action, opts.signal);
         this.counters.attemptsByAction[action] = (this.counters.attemptsByAction[action] ?? 0) + 1;
+        trace.attempt(attempt);
         const end = this.metrics?.latency.startTimer({ action });
         try {
           const out = await this.attempt(action, fn);
           end?.();
           this.metrics?.calls.inc({ tenant, action, code: 'OK' });
+          trace.requestId(requestIdOf(out));
           this.log.debug({ action, attempt, requestId: requestIdOf(out) }, 'eci call ok');
           return out;
         } catch (err) {
@@ -118,6 +121,8 @@ export class TenantEciCaller implements EciCaller {
           this.metrics?.errors.inc({ tenant, action, code });
           const c = classify(err);
           const fields = { action, attempt, code, requestId: requestIdOf(err), retryable: c.retryable };
+          trace.requestId(fields.requestId);
+          if (c.retryable && attempt < policy.maxAttempts) trace.attempt(attempt, code);
           if (!c.retryable || attempt >= policy.maxAttempts) this.log.warn({ ...fields, err: messageOf(err) }, 'eci call failed');
           else this.log.debug(fields, 'eci call failed, will retry');
           throw err;
@@ -131,7 +136,7 @@ export class TenantEciCaller implements EciCaller {
           this.metrics?.retries.inc({ tenant, action });
         },
       },
-    );
+    ));
   }
 
   /** One attempt with the SDK's own timeouts plus a watchdog in case `fn` ignores the runtime options. */

@@ -1,6 +1,7 @@
 // The two shapes of relay RPC: a unary call (authorize, control-bucket token, run, record) and a
 // session (authorize, admission by kind: the watch apart from interactive sessions, then a guarded
-// stream registered for revocation until it ends). Handlers get a CallContext and never see auth.
+// stream registered for revocation until it ends). Handlers get a CallContext and never see auth. An
+// authorized call runs inside its server span (trace.ts), which joins the agent's trace.
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.js';
@@ -13,6 +14,8 @@ import type { RelayLimits } from './limits.js';
 import type { RelayMetrics } from './metrics.js';
 import type { OpenStreams } from './revocation.js';
 import { SessionGuard } from './session.js';
+import { serverSpan, type ServerSpan } from './trace.js';
+import { runIn } from '../../common/tracing.js';
 import type { SessionKind, SessionSlots } from './session-slots.js';
 import { ValidationError } from './validate.js';
 
@@ -72,7 +75,9 @@ export class Calls {
       const reqId = first(call.metadata, this.d.requestIdKey) || randomUUID();
       const started = process.hrtime.bigint();
       let ctx: CallContext | undefined;
+      let traced: ServerSpan | undefined;
       const done = (err: unknown, res?: Res) => {
+        traced?.end(err);
         this.record(method, err, ctx);
         this.d.metrics.unaryLatency.observe({ method, code: grpc.status[err ? statusOf(err).code : grpc.status.OK] }, Number(process.hrtime.bigint() - started) / 1e9);
         if (err) callback(serviceError(err, this.trailer(reqId)));
@@ -82,10 +87,12 @@ export class Calls {
       try {
         const c = this.context(call, method, reqId);
         ctx = c.ctx;
+        traced = serverSpan(method, call.metadata, ctx.scope);
         this.d.slots.takeRequest(c.agent, c.ctx.identity.id);
         if (isMalformed(call.request)) throw new ValidationError(`malformed ${method} request: ${malformedReason(call.request)}`);
         // A handler may answer at once (or refuse by throwing) instead of returning a promise.
-        result = Promise.resolve(fn(ctx, call.request));
+        const authorized = ctx;
+        result = Promise.resolve(runIn(traced.context, () => fn(authorized, call.request)));
       } catch (e) {
         return done(e);
       }
@@ -137,10 +144,13 @@ export class Calls {
         end: (code, details) => g.fail(code, details),
       });
       sctx.log.info({ kind }, 'session opened');
-      fn(sctx, call, g)
+      // The status watch is the agent's background stream, not work anyone traces: no span.
+      const traced = kind === 'watch' ? undefined : serverSpan(method, call.metadata, sctx.scope);
+      (traced ? runIn(traced.context, () => fn(sctx, call, g)) : fn(sctx, call, g))
         .then(
-          () => this.record(method, null, sctx),
+          () => (traced?.end(null), this.record(method, null, sctx)),
           (e) => {
+            traced?.end(e);
             this.record(method, e, sctx);
             if (!g.isClosed) {
               const s = statusOf(e);

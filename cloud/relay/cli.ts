@@ -8,6 +8,7 @@ import { BUILD_VERSION } from '../../common/version.js';
 import { newRegistry } from '../../common/metrics.js';
 import { startOpsServer } from '../../common/ops-server.js';
 import { logger } from '../../common/log.js';
+import { startTracing, tracingSettings } from '../../common/tracing.js';
 import { relayConfigFromText } from './config.js';
 import { startRelay } from './server.js';
 import { createEciBackend } from '../eci/index.js';
@@ -58,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
       }
       for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) checkFileField(RELAY_FIELDS, f, loaded.values[f] as string);
+      tracingSettings(env); // OTEL_* that this build cannot honour: exit 2 naming the variable
     }
   } catch (e) {
     process.stderr.write(failureLine('gateway-relay', e));
@@ -69,6 +71,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const v = loaded.values;
   const log = logger('gateway-relay');
+  // Off unless OTEL_TRACES_EXPORTER names an exporter; then spans go out as OTEL_* says (README "Tracing").
+  const tracing = await startTracing('gateway-relay', { env, log });
   const registry = newRegistry(true);
   const { provider } = createEciBackend({
     connection: { endpoint: (v['eci.endpoint'] as string | undefined) || undefined, protocol: v['eci.protocol'] as 'http' | 'https', timeoutMs: v['eci.timeoutMs'] as number },
@@ -91,6 +95,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     // An unreadable token file or client CA at start is a configuration error, not a crash.
     process.stderr.write(failureLine('gateway-relay', e));
     provider.close();
+    await tracing.shutdown();
     return CONFIG_ERROR_EXIT;
   }
   const ops = await startOpsServer({ host: v['ops.listen'] as string, port: v['ops.port'] as number, registry, ready: () => relay.readiness() });
@@ -104,6 +109,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await relay.close();
     provider.close();
     await ops.close();
+    await tracing.shutdown();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

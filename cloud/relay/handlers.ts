@@ -13,6 +13,7 @@ import { isMalformed, malformedReason, type Malformed } from './decode.js';
 import { RpcError } from './errors.js';
 import type { RelayLimits } from './limits.js';
 import type { StatusHub } from './status-hub.js';
+import { providerSpan } from './trace.js';
 import { ValidationError, requireUid, validateIntent } from './validate.js';
 
 interface HandlerDeps {
@@ -47,7 +48,7 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
 
     ApplyPod: unary('ApplyPod', async (ctx, req) => {
       const intent = validateIntent(req.intent);
-      const r = await ctx.provider.apply(ctx.scope, intent);
+      const r = await providerSpan('apply', ctx.scope, { uid: intent.uid }, () => ctx.provider.apply(ctx.scope, intent));
       ctx.log.info({ uid: r.uid, generation: r.generation, providerId: r.providerId, changed: r.changed }, 'pod applied');
       return r;
     }),
@@ -55,7 +56,7 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
     DeletePod: unary('DeletePod', async (ctx, req) => {
       const uid = requireUid(req.uid, 'uid');
       if (req.gracePeriodSeconds < 0) throw new ValidationError('grace_period_seconds must be >= 0');
-      const r = await ctx.provider.delete(ctx.scope, uid, req.gracePeriodSeconds);
+      const r = await providerSpan('delete', ctx.scope, { uid }, () => ctx.provider.delete(ctx.scope, uid, req.gracePeriodSeconds));
       ctx.log.info({ uid, existed: r.existed }, 'pod deleted');
       return r;
     }),
