@@ -28,12 +28,13 @@ function ensureDist(): void {
 }
 
 /**
- * Node flags the images put on each process's command line (the Dockerfiles' ENTRYPOINTs; checked by
- * test/charts/dockerfiles.test.ts). The relay grows its V8 heap by 50% at a time instead of V8's default
- * of up to 4x: its live heap is small next to the garbage of status polling, and the default headroom
- * was most of its RSS at 5,000 pods.
+ * Node flags the images put on each process's command line (the Dockerfile's ENTRYPOINTs; checked by
+ * test/charts/dockerfiles.test.ts). Both keep V8's young generation at Node 20's size (semi-spaces of 16 MB):
+ * Node 24 lets them grow to 64 MB each, which at 5,000 pods added about 90 MB of RSS to each process for no
+ * measurable gain in burst time. The relay also grows its V8 heap by 50% at a time instead of up to 4x: its
+ * live heap is small next to the garbage of status polling.
  */
-export const IMAGE_NODE_FLAGS: { agent: string[]; relay: string[] } = { agent: [], relay: ['--heap-growing-percent=50'] };
+export const IMAGE_NODE_FLAGS: { agent: string[]; relay: string[] } = { agent: ['--max-semi-space-size=16'], relay: ['--max-semi-space-size=16', '--heap-growing-percent=50'] };
 
 const DIST_CLI: Record<string, string> = { 'gateway-agent.js': 'agent/cli.js', 'gateway-relay.js': 'cloud/relay/cli.js', 'eci-emulator.js': 'cloud/eci-emulator/cli.js' };
 
