@@ -48,6 +48,8 @@ export interface LocalGatewayOptions {
   startAgent?: boolean;
   /** The relay's `limits` section beside the gateway's own (e.g. a small maxMessageBytes). */
   relayLimits?: Record<string, number>;
+  /** The relay's `readiness` section (e.g. `{ minAgents: 1 }` for a relay dedicated to this gateway). */
+  relayReadiness?: { minAgents: number };
   /** Where agents dial the relay (default `127.0.0.1:<relay port>`); tests put a forwarder in between. */
   tunnelTarget?: (relayPort: number) => string;
 }
@@ -104,6 +106,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     },
     certificateIdentities: { [agentId]: { tenant: 'tenant', clusterIds: [o.clusterId] } },
     limits: { bookmarkIntervalMs: 1000, ...o.relayLimits },
+    readiness: o.relayReadiness,
   });
   let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });
   const kc = new PooledKubeConfig();

@@ -18,6 +18,17 @@ export interface RelayConfig {
   /** JSON file `{ "<sha256 hex of token>": "<tenant>" | { tenant, clusterIds } }`, re-read when it changes. */
   tokenFile?: string;
   limits: RelayLimits;
+  readiness: RelayReadinessConfig;
+}
+
+/** When /readyz may say ready. */
+interface RelayReadinessConfig {
+  /**
+   * Ready only while at least this many agents hold their status watch. Default 0: a shared relay must be
+   * ready for agents to reach it at all; a relay dedicated to one datacenter sets 1 so that its readiness
+   * follows its tunnel.
+   */
+  minAgents: number;
 }
 
 export class ConfigError extends Error {
@@ -159,7 +170,17 @@ export function parseRelayConfig(raw: unknown): RelayConfig {
   if (root.tokenFile !== undefined && (typeof root.tokenFile !== 'string' || !root.tokenFile)) {
     throw new ConfigError('tokenFile', 'must be a non-empty string (path)');
   }
-  return { tenants, certificateIdentities, tokenFile: root.tokenFile, limits };
+  return { tenants, certificateIdentities, tokenFile: root.tokenFile, limits, readiness: parseReadiness(root.readiness) };
+}
+
+function parseReadiness(raw: unknown): RelayReadinessConfig {
+  const r = obj(raw ?? {}, 'readiness');
+  for (const k of Object.keys(r)) if (k !== 'minAgents') throw new ConfigError(`readiness.${k}`, 'unknown key (known: minAgents)');
+  const minAgents = r.minAgents ?? 0;
+  if (typeof minAgents !== 'number' || !Number.isInteger(minAgents) || minAgents < 0 || minAgents > 100_000) {
+    throw new ConfigError('readiness.minAgents', 'must be an integer from 0 to 100000 (0: readiness does not wait for agents)');
+  }
+  return { minAgents };
 }
 
 /** The relay's part of a config file (YAML or JSON) that also holds process settings (cli.ts). */
@@ -171,5 +192,5 @@ export function relayConfigFromText(text: string, file = '(config)'): RelayConfi
     throw new ConfigError('(file)', `${file}: ${(e as Error).message}`);
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(root)', `${file}: must be a mapping`);
-  return parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {} });
+  return parseRelayConfig({ tenants: raw.tenants, certificateIdentities: raw.certificateIdentities ?? {}, tokenFile: raw.tokenFile, limits: raw.limits ?? {}, readiness: raw.readiness });
 }

@@ -173,7 +173,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     },
     readiness: async () => {
       const watches = (await metrics.sessionsActive.get()).values.find((v) => v.labels.kind === 'watch')?.value ?? 0;
-      return relayReadiness({ draining, tenants: Object.keys(config.tenants).length, lastReloads: { ...lastReloads }, watches });
+      return relayReadiness({ draining, tenants: Object.keys(config.tenants).length, lastReloads: { ...lastReloads }, watches, minAgents: config.readiness.minAgents });
     },
     forceClose: () => {
       stop();

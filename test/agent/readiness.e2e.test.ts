@@ -1,8 +1,9 @@
 // /readyz of the agent and the relay reflect real state: with the tunnel cut for real (a TCP forwarder
 // between them severs every connection and refuses new ones) the agent's /readyz answers 503 naming the
-// tunnel, and 200 again once the tunnel is back. The relay stays ready through the cut (a relay has to be
-// ready for agents to reach it at all; cloud/relay/readiness.ts) and reports the agent's status watch gone
-// and back. Both are served by the processes' real ops server (common/ops-server.ts) over HTTP.
+// tunnel, and 200 again once the tunnel is back. The relay here is dedicated to this agent
+// (`readiness.minAgents: 1`), so its /readyz follows the tunnel too: 503 naming the missing agent while cut,
+// 200 once the agent's status watch is back (a shared relay, minAgents 0 by default, stays ready:
+// test/cloud/relay/readiness.test.ts). Both are served by the processes' real ops server over HTTP.
 import test from 'ava';
 import { startResilienceStack, type ResilienceStack } from './resilience/stack.js';
 import { eventually } from '../helpers/wait.js';
@@ -14,7 +15,7 @@ let agentOps: OpsServer;
 let relayOps: OpsServer;
 
 test.before(async () => {
-  stack = await startResilienceStack();
+  stack = await startResilienceStack({ relayReadiness: { minAgents: 1 } });
   agentOps = await startOpsServer({ host: '127.0.0.1', port: 0, registry: newRegistry(), ready: () => stack.agent.readiness() });
   relayOps = await startOpsServer({ host: '127.0.0.1', port: 0, registry: newRegistry(), ready: () => stack.relay.readiness() });
 });
@@ -29,7 +30,7 @@ const readyz = async (ops: OpsServer) => {
   return { status: r.status, body: await r.text() };
 };
 
-test.serial('agent /readyz: 503 naming the tunnel while it is cut, 200 again after; the relay stays ready and reports the agent gone and back', async (t) => {
+test.serial('agent and relay /readyz: 503 naming the tunnel (agent) and the missing agent (relay) while it is cut, 200 again after', async (t) => {
   const agentBefore = await eventually('agent ready', async () => ((await readyz(agentOps)).status === 200 ? readyz(agentOps) : undefined), 60_000);
   t.regex(agentBefore.body, /\[\+\]informer ok/);
   t.regex(agentBefore.body, /\[\+\]tunnel ok: connected/);
@@ -39,6 +40,7 @@ test.serial('agent /readyz: 503 naming the tunnel while it is cut, 200 again aft
     return /agents: 1 status watch/.test(r.body) ? r : undefined;
   }, 30_000);
   t.is(relayBefore.status, 200, relayBefore.body);
+  t.regex(relayBefore.body, /\[\+\]agents ok: 1 of at least 1 agent/);
 
   stack.forwarder.setRefusing(true);
   stack.forwarder.sever();
@@ -53,7 +55,9 @@ test.serial('agent /readyz: 503 naming the tunnel while it is cut, 200 again aft
     const r = await readyz(relayOps);
     return /agents: 0 status watch/.test(r.body) ? r : undefined;
   }, 30_000);
-  t.is(relayDown.status, 200, `the relay stays ready for agents to come back: ${relayDown.body}`);
+  t.is(relayDown.status, 503, relayDown.body);
+  t.regex(relayDown.body, /\[-\]agents failed: 0 of at least 1 agent/);
+  t.regex(relayDown.body, /\[\+\]draining ok/, 'only the agents check fails');
   t.log(down.body);
 
   stack.forwarder.setRefusing(false);
@@ -62,7 +66,11 @@ test.serial('agent /readyz: 503 naming the tunnel while it is cut, 200 again aft
     return r.status === 200 ? r : undefined;
   }, 60_000);
   t.regex(up.body, /\[\+\]tunnel ok: connected/);
-  await eventually('relay sees the agent back', async () => /agents: 1 status watch/.test((await readyz(relayOps)).body), 30_000);
+  const relayUp = await eventually('relay ready again', async () => {
+    const r = await readyz(relayOps);
+    return r.status === 200 ? r : undefined;
+  }, 30_000);
+  t.regex(relayUp.body, /agents: 1 status watch/);
 });
 
 test.serial('relay /readyz: 503 once it drains', async (t) => {

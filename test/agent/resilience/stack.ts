@@ -25,7 +25,9 @@ export interface ResilienceStack extends LocalGateway {
 
 let seq = 0;
 
-export async function startResilienceStack(o: { emulator?: EmulatorOptions; agent?: Partial<AgentOptions>; gcGraceMs?: number } = {}): Promise<ResilienceStack> {
+export async function startResilienceStack(
+  o: { emulator?: EmulatorOptions; agent?: Partial<AgentOptions>; gcGraceMs?: number; relayReadiness?: { minAgents: number } } = {},
+): Promise<ResilienceStack> {
   const cluster = await useCluster();
   const id = `${process.pid}-r${++seq}`;
   const nodeName = `eci-vk-${id}`;
@@ -44,6 +46,7 @@ export async function startResilienceStack(o: { emulator?: EmulatorOptions; agen
       provider,
       agent: o.agent,
       declareWebSocket: false,
+      relayReadiness: o.relayReadiness,
       kubeconfigPath: (await testBootstrap(cluster)).kubeconfigPath,
       kubeletClientCaPem: cluster.pki.caCertPem,
       nodeName,
