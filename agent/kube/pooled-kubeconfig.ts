@@ -38,12 +38,12 @@ export class PooledKubeConfig extends KubeConfig {
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     const opts: https.RequestOptions = {};
     await this.applyToHTTPSOptions(opts);
-    const dispatcher = this.createDispatcherOptions(this.getCurrentCluster(), identityOf(opts));
-    if (dispatcher.type !== 'agent') return super.applySecurityAuthentication(context);
+    const identity = identityOf(opts);
+    if (this.createDispatcherOptions(this.getCurrentCluster(), identity).type !== 'agent') return super.applySecurityAuthentication(context);
     // What the library's own applySecurityAuthentication sends: basic auth, then the credential headers.
     if (opts.auth) context.setHeaderParam('Authorization', `Basic ${Buffer.from(opts.auth).toString('base64')}`);
     for (const [name, value] of Object.entries(opts.headers ?? {})) if (value !== undefined) context.setHeaderParam(name, String(value));
-    context.setDispatcher(this.pooled(identityOf(opts)));
+    context.setDispatcher(this.pooled(identity));
   }
 
   /** Number of distinct connection pools in use (one unless credentials rotated). */
