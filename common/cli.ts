@@ -2,6 +2,7 @@
 // node:util parseArgs errors rewritten to name the flag and the fix, readable-file checks, and the one line
 // (no stack trace) a configuration error becomes on stderr before the process exits 2.
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { distance } from 'fastest-levenshtein';
 import { FieldError } from './field-error.js';
 
 /** Exit code of every configuration error (unknown flag, bad value, unreadable file, bad YAML). */
@@ -15,20 +16,6 @@ export function cliRequest(argv: readonly string[]): 'help' | 'version' | undefi
     if (a === '--version') return 'version';
   }
   return undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length];
 }
 
 /** The known name `name` is likely a typo or a cut-short form of (a few edits apart, or its only extension). */
