@@ -2,8 +2,7 @@
 // call's metadata, read only once the call is authorized; malformed, oversized or repeated values start a new
 // root instead), and the provider's apply/delete inside it. Names and attributes follow OTel's RPC and k8s
 // conventions plus `ecigw.tenant` / `ecigw.cluster_id`. No-ops while tracing is off.
-import type * as grpc from '@grpc/grpc-js';
-import * as grpcStatus from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { contextFromCarrier, endRpcSpan, grpcSpan, podAttributes, SpanKind, startSpan, withSpan, type Span } from '../../common/tracing.js';
 import { METADATA, TUNNEL_SERVICE } from '../../proto/wire.js';
 import type { TenantScope } from '../pod-provider/provider.js';
@@ -36,8 +35,8 @@ export function serverSpan(method: string, md: grpc.Metadata, scope: TenantScope
     end: (err) => {
       if (ended) return;
       ended = true;
-      const code = err ? statusOf(err).code : grpcStatus.status.OK;
-      endRpcSpan(span, grpcStatus.status[code] ?? 'UNKNOWN', err ?? undefined);
+      const code = err ? statusOf(err).code : grpc.status.OK;
+      endRpcSpan(span, grpc.status[code] ?? 'UNKNOWN', err ?? undefined);
     },
   };
 }
