@@ -1,6 +1,6 @@
 // Reconnect: the tunnel is cut for real (a TCP forwarder destroys both sockets) mid-stream; the status
 // watch resumes with no gap and no duplicate. A relay restart (new epoch) resumes through a snapshot.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import { fixture, once, podIntent, until, type Fixture } from '../../helpers/tunnel/fixture.js';
 import { startForwarder, type Forwarder } from '../../helpers/tunnel/net-peers.js';
@@ -31,13 +31,19 @@ function recorder() {
   return { seen, gone, handler, goneTwice: () => t_goneTwice };
 }
 
-test.serial('a cut mid-stream reconnects and the status watch resumes with no gap and no duplicate', async (t) => {
-  const fwd: Forwarder = await startForwarder(f.relay.port);
+/** An agent whose tunnel runs through a forwarder the test can cut, recording its status watch. */
+async function watchThroughForwarder(t: ExecutionContext): Promise<{ fwd: Forwarder; c: ReturnType<Fixture['client']>; rec: ReturnType<typeof recorder> }> {
+  const fwd = await startForwarder(f.relay.port);
   t.teardown(() => fwd.close());
   const cert = await f.clientCert('agent-1');
   const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: f.tlsFor(cert) });
   const rec = recorder();
   c.watchStatus(rec.handler);
+  return { fwd, c, rec };
+}
+
+test.serial('a cut mid-stream reconnects and the status watch resumes with no gap and no duplicate', async (t) => {
+  const { fwd, c, rec } = await watchThroughForwarder(t);
   const states: string[] = [];
   c.on('state', (s: string) => states.push(s));
   c.start();
@@ -72,12 +78,7 @@ test.serial('a cut mid-stream reconnects and the status watch resumes with no ga
 });
 
 test.serial('after a relay restart (new epoch) the watch resumes through a snapshot; deletes while away are reported gone', async (t) => {
-  const fwd: Forwarder = await startForwarder(f.relay.port);
-  t.teardown(() => fwd.close());
-  const cert = await f.clientCert('agent-1');
-  const c = f.client({ target: `127.0.0.1:${fwd.port}`, tls: f.tlsFor(cert) });
-  const rec = recorder();
-  c.watchStatus(rec.handler);
+  const { fwd, c, rec } = await watchThroughForwarder(t);
   c.start();
   await once(c, 'connected');
   const keep = randomUUID();

@@ -18,36 +18,27 @@ export interface Target {
 
 export function targets(env: FuzzEnv & { onWs: (r: WsRoute) => void }): Target[] {
   const routes = wsRoutes(env);
+  // Every session case is followed by a well-behaved session on the same backend, which must still work.
+  const spdy = (name: string, handler: 'exec' | 'portforward'): Target => ({
+    name,
+    property: fc.asyncProperty(spdyCaseArb(handler), async (c) => {
+      await runSpdyCase(env, c);
+      await healthySpdyExec(env);
+    }) as unknown as fc.IAsyncProperty<never>,
+  });
+  const ws = (name: string, handler: 'exec' | 'portforward'): Target => ({
+    name,
+    property: fc.asyncProperty(wsCaseArb(handler), async (c) => {
+      await runWsCase(env, routes, c);
+      await healthyWsExec(env, routes);
+    }) as unknown as fc.IAsyncProperty<never>,
+  });
   return [
     { name: 'framer: round trip across splits', property: framerRoundTrip as unknown as fc.IProperty<never> },
     { name: 'framer: mutated and random bytes', property: framerGarbage as unknown as fc.IProperty<never> },
-    {
-      name: 'SPDY session serving exec',
-      property: fc.asyncProperty(spdyCaseArb('exec'), async (c) => {
-        await runSpdyCase(env, c);
-        await healthySpdyExec(env);
-      }) as unknown as fc.IAsyncProperty<never>,
-    },
-    {
-      name: 'WebSocket channels serving exec',
-      property: fc.asyncProperty(wsCaseArb('exec'), async (c) => {
-        await runWsCase(env, routes, c);
-        await healthyWsExec(env, routes);
-      }) as unknown as fc.IAsyncProperty<never>,
-    },
-    {
-      name: 'port-forward over SPDY',
-      property: fc.asyncProperty(spdyCaseArb('portforward'), async (c) => {
-        await runSpdyCase(env, c);
-        await healthySpdyExec(env);
-      }) as unknown as fc.IAsyncProperty<never>,
-    },
-    {
-      name: 'port-forward over WebSocket',
-      property: fc.asyncProperty(wsCaseArb('portforward'), async (c) => {
-        await runWsCase(env, routes, c);
-        await healthyWsExec(env, routes);
-      }) as unknown as fc.IAsyncProperty<never>,
-    },
+    spdy('SPDY session serving exec', 'exec'),
+    ws('WebSocket channels serving exec', 'exec'),
+    spdy('port-forward over SPDY', 'portforward'),
+    ws('port-forward over WebSocket', 'portforward'),
   ];
 }
