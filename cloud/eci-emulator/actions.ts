@@ -133,10 +133,12 @@ export const actions: Record<ActionName, ActionHandler> = {
     if (sync) {
       const session = ctx.runtime.exec(g, container, command, { tty: false, stdin: false });
       const chunks: Buffer[] = [];
-      session.output.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
+      // SyncResponse is "the output of the command": both streams, in the order they arrive (ECI does not say more).
+      const streams = [session.stdout, session.stderr];
+      for (const s of streams) s.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
       const timer = setTimeout(() => session.kill(), SYNC_EXEC_BUDGET_MS);
       await session.exit;
-      await new Promise<void>((r) => (session.output.readableEnded ? r() : session.output.once('end', () => r())));
+      await Promise.all(streams.map((s) => new Promise<void>((r) => (s.readableEnded ? r() : s.once('end', () => r())))));
       clearTimeout(timer);
       return { WebSocketUri: '', HttpUrl: '', SyncResponse: Buffer.concat(chunks).toString('utf8') };
     }

@@ -4,6 +4,10 @@
 import test from 'ava';
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
 import { eventually } from '../helpers/stack.js';
@@ -33,11 +37,18 @@ test.before(async () => {
   });
   await core.createNamespacedPod({
     namespace: ns,
+    body: {
+      metadata: { name: 'files' },
+      spec: { ...placement, volumes: [{ name: 'data', emptyDir: {} }], containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] },
+    },
+  });
+  await core.createNamespacedPod({
+    namespace: ns,
     body: { metadata: { name: 'web' }, spec: { ...placement, containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }] }] } },
   });
   await eventually('pods Running', async () => {
     const items = (await core.listNamespacedPod({ namespace: ns })).items;
-    return items.length === 2 && items.every((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
+    return items.length === 3 && items.every((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.every((c) => c.ready));
   }, 90_000);
 });
 test.after.always(async () => {
@@ -112,4 +123,67 @@ test('kubectl port-forward to the pod\'s HTTP port, many parallel connections', 
   const results = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${local}/`).then((r) => r.status)));
   t.deepEqual(results, Array(20).fill(200));
   t.is(await sessions('portforward', declareWebSocket ? 'websocket-spdy' : 'spdy'), 1, 'one port-forward session, over the transport the node declared');
+});
+
+/** kubectl with binary stdout kept as bytes. */
+function kubectlBytes(args: string[]): Promise<{ stdout: Buffer; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(stack.cluster.bin.kubectl, [`--kubeconfig=${stack.cluster.kubeconfigPath}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: err, code }));
+  });
+}
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+test('kubectl exec keeps stdout and stderr apart, byte for byte', async (t) => {
+  const r = await stack.cluster.kubectl(['exec', '-n', ns, 'shell', '--', 'sh', '-c', 'echo out; echo err >&2']);
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'out\n', 'stdout carries only stdout');
+  t.is(r.stderr, 'err\n', 'stderr carries only stderr');
+  const bin = await kubectlBytes(['exec', '-n', ns, 'shell', '--', 'sh', '-c', 'echo noise >&2; head -c 1048576 /dev/zero | tr "\\000" e >&2; printf "\\000\\377\\r\\n"']);
+  t.is(bin.code, 0, bin.stderr.slice(0, 500));
+  t.deepEqual([...bin.stdout], [0, 255, 13, 10], 'binary stdout untouched, nothing from stderr in it');
+  t.is(bin.stderr.length, 6 + (1 << 20), `stderr carries the megabyte (starts ${JSON.stringify(bin.stderr.slice(0, 80))})`);
+  t.is(bin.stderr, `noise\n${'e'.repeat(1 << 20)}`);
+});
+
+test('kubectl cp into and out of a burst pod: a text file, 50 MiB of random bytes and a directory tree', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-cp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cp = async (from: string, to: string) => {
+    const r = await stack.cluster.kubectl(['cp', from, to], { timeoutMs: 180_000 });
+    t.is(r.code, 0, `kubectl cp ${from} ${to}: ${r.stderr}`);
+  };
+  const inPod = async (script: string) => {
+    const r = await stack.cluster.kubectl(['exec', '-n', ns, 'files', '--', 'sh', '-c', script]);
+    t.is(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+
+  // Text, written in the pod, copied out.
+  await inPod('printf "report line 1\\nreport line 2\\n" > /data/report.txt');
+  await cp(`${ns}/files:/data/report.txt`, join(dir, 'report.txt'));
+  t.is(readFileSync(join(dir, 'report.txt'), 'utf8'), 'report line 1\nreport line 2\n');
+
+  // 50 MiB of random bytes: in, checked in the pod, out again.
+  const big = randomBytes(50 << 20);
+  writeFileSync(join(dir, 'big.bin'), big);
+  await cp(join(dir, 'big.bin'), `${ns}/files:/data/big.bin`);
+  t.is((await inPod('sha256sum /data/big.bin')).split(' ')[0], sha256(big), 'the pod has exactly the bytes sent');
+  await cp(`${ns}/files:/data/big.bin`, join(dir, 'big-back.bin'));
+  t.is(sha256(readFileSync(join(dir, 'big-back.bin'))), sha256(big), 'the bytes copied out are the bytes copied in');
+
+  // A directory tree, both ways.
+  mkdirSync(join(dir, 'tree', 'a', 'b'), { recursive: true });
+  writeFileSync(join(dir, 'tree', 'top.txt'), 'top\n');
+  writeFileSync(join(dir, 'tree', 'a', 'b', 'deep.bin'), Buffer.from([0, 1, 2, 255]));
+  await cp(join(dir, 'tree'), `${ns}/files:/data/tree`);
+  t.is(await inPod('cd /data/tree && find . -type f | sort | xargs sha256sum'), ['./a/b/deep.bin', './top.txt'].map((f) => `${sha256(readFileSync(join(dir, 'tree', f)))}  ${f}\n`).join(''));
+  await cp(`${ns}/files:/data/tree`, join(dir, 'tree-back'));
+  t.is(readFileSync(join(dir, 'tree-back', 'top.txt'), 'utf8'), 'top\n');
+  t.deepEqual([...readFileSync(join(dir, 'tree-back', 'a', 'b', 'deep.bin'))], [0, 1, 2, 255]);
 });

@@ -66,6 +66,8 @@ function rewritePaths(s: string, paths: string[], fsRoot: string): string {
 }
 
 export interface ContainerEnvironment {
+  /** The group's root directory (fs/), where absolute mount paths live. */
+  groupRoot: string;
   cwd: string;
   env: Record<string, string>;
   rewrite: (s: string) => string;
@@ -91,7 +93,7 @@ export function containerEnvironment(sb: Sandbox, g: GroupRecord, c: ContainerSp
     else env[e.key] = rewrite(e.value ?? '');
   }
   const cwd = c.workingDir ? join(sb.fsRoot, c.workingDir) : sb.fsRoot;
-  return { cwd, env, rewrite };
+  return { groupRoot: sb.fsRoot, cwd, env, rewrite };
 }
 
 function fieldValue(g: GroupRecord, path: string): string {

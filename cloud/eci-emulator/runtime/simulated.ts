@@ -57,9 +57,10 @@ export class SimulatedRuntime implements Runtime {
   }
 
   exec(): ExecSession {
-    const output = new PassThrough();
-    output.end();
-    return { output, write: () => undefined, closeStdin: () => undefined, resize: () => undefined, kill: () => undefined, exit: Promise.resolve(0) };
+    const [stdout, stderr] = [new PassThrough(), new PassThrough()];
+    stdout.end();
+    stderr.end();
+    return { stdout, stderr, write: () => undefined, closeStdin: () => undefined, resize: () => undefined, kill: () => undefined, exit: Promise.resolve(0) };
   }
 
   logs(): LogLine[] | undefined {

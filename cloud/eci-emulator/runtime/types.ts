@@ -23,9 +23,13 @@ export interface ExecOptions {
   rows?: number;
 }
 
-/** A running exec: output is stdout+stderr merged; `exit` resolves with the exit code (signal -> 128+signo). */
+/**
+ * A running exec: its stdout and stderr as separate streams (a TTY's output, which the terminal merges, is all on
+ * stdout); `exit` resolves with the exit code (signal -> 128+signo). Pausing a stream pauses the process's pipe.
+ */
 export interface ExecSession {
-  output: Readable;
+  stdout: Readable;
+  stderr: Readable;
   write(data: Buffer): void;
   closeStdin(): void;
   resize(cols: number, rows: number): void;

@@ -1,24 +1,19 @@
-// The relay's client for ECI's exec WebSocket (the WebSocketUri returned by ExecContainerCommand). ECI does not
-// document the framing; this is the ONE place that knows it, following the emulator's documented framing:
-// client->server binary = stdin, text = JSON control (resize, close-stdin); server->client binary = output
-// (stdout+stderr merged); the server closes with 1000 and reason {"exitCode":N}. See README.md ("verified only
-// against the emulator"). Backpressure: stdin pauses on ws.bufferedAmount, the socket pauses on output.
+// The relay's client for ECI's exec WebSocket (the WebSocketUri returned by ExecContainerCommand), framed as
+// exec-framing.ts defines: channel-prefixed binary messages (stdin out; stdout and stderr in, kept apart),
+// JSON text control frames, and the exit code in the close reason (see README.md for what is verified).
+// Backpressure: stdin pauses on ws.bufferedAmount, the socket pauses while an output sink is full.
 import { WebSocket } from 'ws';
 import type { Readable, Writable } from 'node:stream';
 import { ProviderError, type ExitStatus, type TerminalSize } from '../../pod-provider/provider.js';
+import { EXEC_CHANNEL, channelFrame, closeStdinFrame, parseChannelFrame, resizeFrame } from './exec-framing.js';
+
+/** Interval of the keep-alive pings. */
+const EXEC_PING_MS = 30_000;
+/** Largest stdin payload per frame. */
+const STDIN_FRAME_BYTES = 64 * 1024;
 
 export const EXIT_CODE_UNKNOWN = 'ExitCodeUnknown';
 export const NON_ZERO_EXIT = 'NonZeroExitCode';
-
-/** Text control frame asking the server to resize the terminal. */
-export function resizeFrame(size: TerminalSize): string {
-  return JSON.stringify({ op: 'resize', cols: size.cols, rows: size.rows });
-}
-
-/** Text control frame closing the process's stdin (EOF). */
-export function closeStdinFrame(): string {
-  return JSON.stringify({ op: 'close-stdin' });
-}
 
 /**
  * How the process ended, from the WebSocket close. A normal close (1000, or 1005 = no status) with a numeric
@@ -48,8 +43,10 @@ export function exitFromClose(code: number, reason: string): ExitStatus | undefi
 interface ExecWsStreams {
   /** Bytes for the process's stdin; its end sends close-stdin. null = no stdin. */
   stdin: Readable | null;
-  /** Where the merged output goes; null = discard (the caller asked for neither stdout nor stderr). */
-  output: Writable | null;
+  /** Where the process's stdout goes; null = discard (the caller did not ask for it). */
+  stdout: Writable | null;
+  /** Where its stderr goes; null = discard. */
+  stderr: Writable | null;
   /** Object-mode TerminalSize stream (tty sessions); null = none. */
   resize: Readable | null;
   signal: AbortSignal;
@@ -82,6 +79,7 @@ export function runExecWebSocket(uri: string, io: ExecWsStreams, limits: ExecWsL
     let ending: ExitStatus | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
     let killTimer: NodeJS.Timeout | undefined;
+    let pinger: NodeJS.Timeout | undefined;
     const cleanups: Array<() => void> = [];
     const on = <E extends NodeJS.EventEmitter>(em: E, ev: string, fn: (...a: never[]) => void) => {
       em.on(ev, fn as (...a: unknown[]) => void);
@@ -93,6 +91,7 @@ export function runExecWebSocket(uri: string, io: ExecWsStreams, limits: ExecWsL
       settled = true;
       clearTimeout(idleTimer);
       clearTimeout(killTimer);
+      clearInterval(pinger);
       for (const c of cleanups.splice(0)) c();
       if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
       if (err) reject(err);
@@ -141,21 +140,29 @@ export function runExecWebSocket(uri: string, io: ExecWsStreams, limits: ExecWsL
       opened = true;
       if (ending) return endFromUs(ending);
       touch();
-      // Output: merged stdout+stderr. A full sink pauses the socket, so the server's send buffer fills instead of ours.
-      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      // Keep-alive: ECI drops idle exec connections (seen by a public client); a ping is not traffic for idleMs.
+      pinger = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), EXEC_PING_MS);
+      pinger.unref();
+      // Output: each message's channel byte picks the sink. A full sink pauses the socket, so the server's send
+      // buffer fills instead of ours. Other channels (none known) are dropped, never mixed into stdout.
+      const sinks = new Map<number, Writable | null>([[EXEC_CHANNEL.stdout, io.stdout], [EXEC_CHANNEL.stderr, io.stderr]]);
+      ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
         touch();
-        const out = io.output;
-        if (!out || out.destroyed) return;
+        if (!isBinary) return;
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-        if (!out.write(buf) && !ws.isPaused) {
+        const frame = parseChannelFrame(buf);
+        const out = frame && sinks.get(frame.channel);
+        if (!out || out.destroyed || frame.payload.length === 0) return;
+        if (!out.write(frame.payload) && !ws.isPaused) {
           ws.pause();
           out.once('drain', () => ws.readyState === WebSocket.OPEN && ws.resume());
         }
       });
-      if (io.output) {
+      for (const out of [io.stdout, io.stderr]) {
+        if (!out) continue;
         const gone = () => endFromUs(aborted('the output stream closed before the command exited'));
-        on(io.output, 'close', gone);
-        on(io.output, 'error', gone);
+        on(out, 'close', gone);
+        on(out, 'error', gone);
       }
 
       if (io.stdin) {
@@ -166,7 +173,9 @@ export function runExecWebSocket(uri: string, io: ExecWsStreams, limits: ExecWsL
         on(stdin, 'data', (chunk: Buffer | string) => {
           touch();
           if (ws.readyState !== WebSocket.OPEN) return;
-          ws.send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, { binary: true }, afterSend);
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          // Frames of at most STDIN_FRAME_BYTES, whatever size the chunk has (the server caps its frames too).
+          for (let at = 0; at < buf.length; at += STDIN_FRAME_BYTES) ws.send(channelFrame(EXEC_CHANNEL.stdin, buf.subarray(at, at + STDIN_FRAME_BYTES)), { binary: true }, afterSend);
           if (ws.bufferedAmount > limits.stdinBufferedBytes) stdin.pause();
         });
         on(stdin, 'end', () => {

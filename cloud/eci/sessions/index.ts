@@ -134,11 +134,11 @@ export function createEciSessions(deps: EciSessionsDeps): EciSessions {
         throw sessionError(err, `exec in container ${container} of pod ${req.podUid}`);
       }
       if (!uri) throw new ProviderError('UNAVAILABLE', `ECI returned no WebSocketUri for exec in container ${container} of pod ${req.podUid}`);
-      // ECI merges stdout and stderr into one stream; it goes where the caller asked for output.
-      const output = req.stdout ? io.stdout : req.stderr ? io.stderr : null;
+      // stdout and stderr arrive on their own channels and go where the caller asked for them (a TTY's output is
+      // all stdout: the terminal merges it).
       return runExecWebSocket(
         uri,
-        { stdin: req.stdin ? io.stdin : null, output, resize: req.tty ? io.resize : null, signal: io.signal },
+        { stdin: req.stdin ? io.stdin : null, stdout: req.stdout ? io.stdout : null, stderr: req.stderr ? io.stderr : null, resize: req.tty ? io.resize : null, signal: io.signal },
         { stdinBufferedBytes: limits.execStdinBufferedBytes, maxFrameBytes: limits.execMaxFrameBytes, handshakeTimeoutMs: limits.execHandshakeTimeoutMs, idleMs: limits.idleMs },
       );
     },

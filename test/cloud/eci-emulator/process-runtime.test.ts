@@ -30,15 +30,16 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function execWs(id: string, container: string, command: string[], tty: boolean, drive: (ws: WebSocket) => void = () => undefined): Promise<{ output: string; code: number; reason: { exitCode: number } }> {
+/** Runs an exec over the emulator's WebSocket; output is collected per channel byte (1 stdout, 2 stderr). */
+async function execWs(id: string, container: string, command: string[], tty: boolean, drive: (ws: WebSocket) => void = () => undefined): Promise<{ output: string; stderr: string; code: number; reason: { exitCode: number } }> {
   const r = await c.execContainerCommand(new $Eci.ExecContainerCommandRequest({ regionId: region, containerGroupId: id, containerName: container, command: JSON.stringify(command), TTY: tty, stdin: true }));
   const ws = new WebSocket(r.body.webSocketUri!);
-  let output = '';
-  ws.on('message', (d: Buffer) => (output += d.toString('utf8')));
+  const out = { 1: '', 2: '' } as Record<number, string>;
+  ws.on('message', (d: Buffer) => (out[d[0]] = (out[d[0]] ?? '') + d.subarray(1).toString('utf8')));
   ws.on('open', () => drive(ws));
   return await new Promise((resolve, reject) => {
     ws.on('error', reject);
-    ws.on('close', (code, reason) => resolve({ output, code, reason: JSON.parse(reason.toString() || '{}') as { exitCode: number } }));
+    ws.on('close', (code, reason) => resolve({ output: out[1], stderr: out[2], code, reason: JSON.parse(reason.toString() || '{}') as { exitCode: number } }));
   });
 }
 
@@ -90,11 +91,11 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
   const three = await execWs(id, 'shell', ['/bin/sh', '-c', 'echo out; echo err >&2; exit 3'], false);
   t.is(three.code, 1000);
   t.is(three.reason.exitCode, 3);
-  t.regex(three.output, /out/);
-  t.regex(three.output, /err/);
+  t.is(three.output, 'out\n', 'stdout on channel 1 only');
+  t.is(three.stderr, 'err\n', 'stderr on channel 2 only');
 
   const cat = await execWs(id, 'shell', ['cat'], false, (ws) => {
-    ws.send(Buffer.from('stdin-bytes'), { binary: true });
+    ws.send(Buffer.from('\x00stdin-bytes'), { binary: true });
     ws.send(JSON.stringify({ op: 'close-stdin' }));
   });
   t.is(cat.output, 'stdin-bytes');
@@ -102,7 +103,7 @@ test.serial('init + two containers: logs, HTTP on IntranetIp, exec exit codes, s
 
   const tty = await execWs(id, 'shell', ['/bin/sh'], true, (ws) => {
     ws.send(JSON.stringify({ op: 'resize', cols: 100, rows: 40 }));
-    setTimeout(() => ws.send(Buffer.from('stty size; exit 7\n'), { binary: true }), 300);
+    setTimeout(() => ws.send(Buffer.from('\x00stty size; exit 7\n'), { binary: true }), 300);
   });
   t.regex(tty.output, /40 100/);
   t.is(tty.reason.exitCode, 7);

@@ -1,7 +1,9 @@
 // Pure parts of the sessions: the exec close -> ExitStatus rule and control frames, error classification,
 // and ECI metric records -> PodStats.
 import test from 'ava';
-import { closeStdinFrame, exitFromClose, resizeFrame, EXIT_CODE_UNKNOWN, NON_ZERO_EXIT } from '../../../../cloud/eci/sessions/exec-ws.js';
+import fc from 'fast-check';
+import { exitFromClose, EXIT_CODE_UNKNOWN, NON_ZERO_EXIT } from '../../../../cloud/eci/sessions/exec-ws.js';
+import { EXEC_CHANNEL, channelFrame, closeStdinFrame, exitReason, parseChannelFrame, parseControlFrame, resizeFrame } from '../../../../cloud/eci/sessions/exec-framing.js';
 import { batches, newestRecord, podStatsFrom } from '../../../../cloud/eci/sessions/metrics.js';
 import { sessionError, isTransientEciError } from '../../../../cloud/eci/sessions/errors.js';
 
@@ -34,6 +36,28 @@ test('control frames are the documented JSON', (t) => {
   t.deepEqual(JSON.parse(resizeFrame({ cols: 100, rows: 40 })), { op: 'resize', cols: 100, rows: 40 });
   t.deepEqual(JSON.parse(closeStdinFrame()), { op: 'close-stdin' });
 });
+test('channel frames: the first byte is the channel, the rest is the payload, byte for byte', (t) => {
+  t.deepEqual([...channelFrame(EXEC_CHANNEL.stdout, Buffer.from('ab'))], [1, 97, 98]);
+  t.deepEqual([...channelFrame(EXEC_CHANNEL.stdin, Buffer.alloc(0))], [0]);
+  t.is(parseChannelFrame(Buffer.alloc(0)), undefined, 'an empty message has no channel');
+  t.deepEqual(parseChannelFrame(Buffer.from([2])), { channel: 2, payload: Buffer.alloc(0) });
+  fc.assert(
+    fc.property(fc.constantFrom(0, 1, 2, 3, 255), fc.uint8Array({ maxLength: 2048 }), (channel, bytes) => {
+      const parsed = parseChannelFrame(channelFrame(channel, Buffer.from(bytes)));
+      return parsed?.channel === channel && Buffer.compare(parsed.payload, Buffer.from(bytes)) === 0;
+    }),
+  );
+});
+
+test('control frames: what the client sends parses back; anything else is not a control frame', (t) => {
+  t.deepEqual(parseControlFrame(resizeFrame({ cols: 120, rows: 30 })), { op: 'resize', cols: 120, rows: 30 });
+  t.deepEqual(parseControlFrame(closeStdinFrame()), { op: 'close-stdin' });
+  for (const bad of ['', 'null', '[]', '"resize"', '{"op":"resize","cols":0,"rows":5}', '{"op":"resize","cols":1.5,"rows":5}', '{"op":"resize","cols":70000,"rows":5}', '{"op":"resize","cols":"80","rows":24}', '{"op":"kill"}', '{'])
+    t.is(parseControlFrame(bad), undefined, bad);
+  fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => (parseControlFrame(text), true)));
+  t.deepEqual(exitFromClose(1000, exitReason(7)), { code: 7, reason: NON_ZERO_EXIT, message: 'command terminated with non-zero exit code 7' });
+});
+
 
 test('SDK errors become ProviderErrors with the right code', (t) => {
   t.is(sessionError({ code: 'IncorrectStatus', statusCode: 400, message: 'x' }, 'exec').code, 'FAILED_PRECONDITION');

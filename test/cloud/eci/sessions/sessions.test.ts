@@ -6,7 +6,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { get as httpGet } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { startEmulator, type EmulatorHandle } from '../../../../cloud/eci-emulator/index.js';
 import { eventually } from '../../../helpers/wait.js';
 import { newEciClient, runtimeOptions, $Eci, type EciClient } from '../../../../cloud/eci/sdk.js';
@@ -122,14 +123,37 @@ async function providerError(p: Promise<unknown>): Promise<ProviderError> {
 test('exec pipes stdin, returns output and propagates exit code 3', async (t) => {
   const stdin = new PassThrough();
   const out = new Collect();
+  const err = new Collect();
   const ac = new AbortController();
-  const p = sessions.exec(scope, execReq({ command: ['sh', '-c', 'cat; echo done-$((1+1)) >&2; exit 3'], stdin: true }), { stdin, stdout: out, stderr: new Collect(), resize: new PassThrough({ objectMode: true }), signal: ac.signal });
+  const p = sessions.exec(scope, execReq({ command: ['sh', '-c', 'cat; echo done-$((1+1)) >&2; exit 3'], stdin: true }), { stdin, stdout: out, stderr: err, resize: new PassThrough({ objectMode: true }), signal: ac.signal });
   stdin.write('hello ');
   stdin.end('world\n');
   const st = await p;
   t.like(st, { code: 3, reason: 'NonZeroExitCode' });
-  t.is(out.text, 'hello world\ndone-2\n', 'stdout and stderr arrive merged on stdout');
+  t.is(out.text, 'hello world\n', 'stdout carries stdout only');
+  t.is(err.text, 'done-2\n', 'stderr arrives on stderr');
   t.is(getEventListeners(ac.signal, 'abort').length, 0, 'no abort listener left behind');
+});
+
+test('exec is byte-exact both ways: random binary stdin comes back on stdout untouched while stderr speaks', async (t) => {
+  const data = randomBytes(3 << 20);
+  const out = new Collect();
+  const err = new Collect();
+  const st = await sessions.exec(scope, execReq({ command: ['sh', '-c', 'echo before >&2; cat; echo after >&2'], stdin: true }), { stdin: Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]), stdout: out, stderr: err, resize: new PassThrough({ objectMode: true }), signal: new AbortController().signal });
+  t.like(st, { code: 0 });
+  const got = Buffer.concat(out.chunks);
+  t.is(got.length, data.length);
+  t.true(got.equals(data), 'stdout is exactly the bytes sent');
+  t.is(err.text, 'before\nafter\n');
+});
+
+test('exec asked for stdout only: stderr is dropped, never mixed into stdout', async (t) => {
+  const out = new Collect();
+  const err = new Collect();
+  const st = await sessions.exec(scope, execReq({ command: ['sh', '-c', 'echo out; echo err >&2; echo out2'], stderr: false }), { stdin: null, stdout: out, stderr: err, resize: new PassThrough({ objectMode: true }), signal: new AbortController().signal });
+  t.like(st, { code: 0 });
+  t.is(out.text, 'out\nout2\n');
+  t.is(err.text, '', 'the stderr sink was not asked for and got nothing');
 });
 
 test('exec with a TTY: a resize reaches the process (stty size)', async (t) => {
