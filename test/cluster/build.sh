@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the local test cluster's binaries from the Go module proxy and caches them.
-#   kube  - etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kubectl (test/cluster/kube)
+#   kube  - etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kubectl (test/cluster/kube),
+#           and kubelet-streaming, the kubelet's and CRI's upstream exec/port-forward server (a bench baseline)
 #   helm  - helm.sh/helm/v4 at HELM_VERSION
 #   metrics-server - sigs.k8s.io/metrics-server at METRICS_SERVER_VERSION (only with --with-metrics-server)
 # Outputs live under ${XDG_CACHE_HOME:-~/.cache}/eci-hybrid-gateway/cluster/<key>, where <key> hashes
-# the pinned versions (go.mod, go.sum, main.go, this script), so a rebuild happens only when they change.
+# the pinned versions (go.mod, go.sum, the .go sources, this script), so a rebuild happens only when they change.
 # Prints the bin directory on its last line of stdout. Progress goes to stderr.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +21,7 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/eci-hybrid-gateway/cluster"
-key=$(cat "$here/kube/go.mod" "$here/kube/go.sum" "$here/kube/main.go" "$0" | sha256sum | cut -c1-16)
+key=$(cat "$here/kube/go.mod" "$here/kube/go.sum" "$here/kube/main.go" "$here/kube/streaming.go" "$0" | sha256sum | cut -c1-16)
 bin="$cache_root/$key/bin"
 mkdir -p "$bin"
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
@@ -36,7 +37,7 @@ if [ ! -x "$bin/kube" ]; then
   mv "$bin/kube.tmp" "$bin/kube"
   echo "test/cluster: control plane built in $(( $(date +%s) - start ))s" >&2
 fi
-for n in kubectl etcd kube-apiserver kube-controller-manager kube-scheduler; do
+for n in kubectl etcd kube-apiserver kube-controller-manager kube-scheduler kubelet-streaming; do
   ln -sf kube "$bin/$n"
 done
 if [ ! -x "$bin/helm" ]; then

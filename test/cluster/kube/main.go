@@ -1,7 +1,8 @@
 // Command kube is the local test cluster's control plane in one multi-call binary:
 // embedded etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl,
 // all built from the official Go modules at one pinned Kubernetes release.
-// It is wiring only: each subcommand hands its arguments to the upstream command.
+// It is wiring only: each subcommand hands its arguments to the upstream command. kubelet-streaming
+// (streaming.go) is a bench fixture: the kubelet's and the CRI's upstream exec/port-forward serving code.
 // Invoked through a symlink named after a subcommand (e.g. "kubectl"), it runs that one.
 package main
 
@@ -23,7 +24,7 @@ import (
 	"net/url"
 )
 
-const usage = "usage: kube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl [args...]"
+const usage = "usage: kube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet-streaming [args...]"
 
 func main() {
 	name := filepath.Base(os.Args[0])
@@ -45,6 +46,8 @@ func main() {
 		os.Exit(cli.Run(kcm.NewControllerManagerCommand()))
 	case "scheduler":
 		os.Exit(cli.Run(scheduler.NewSchedulerCommand()))
+	case "kubelet-streaming":
+		os.Exit(runKubeletStreaming(args))
 	case "kubectl", "ctl":
 		if err := cli.RunNoErrOutput(kubectlcmd.NewDefaultKubectlCommand()); err != nil {
 			os.Exit(1)
