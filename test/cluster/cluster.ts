@@ -19,6 +19,8 @@ export interface ClusterBins {
   kube: string;
   kubectl: string;
   helm: string;
+  /** The kubelet's and CRI's upstream exec/port-forward server (test/cluster/kube/streaming.go), a bench baseline. */
+  kubeletStreaming: string;
   metricsServer?: string;
 }
 
@@ -96,7 +98,7 @@ export async function ensureBinaries(onStep?: (line: string) => void): Promise<C
     throw new Error(`test/cluster/build.sh failed (exit ${err.code}): ${err.stderr?.slice(-2000) ?? String(e)}`);
   }
   const dir = stdout.trim().split('\n').pop() ?? '';
-  const bin: ClusterBins = { dir, kube: join(dir, 'kube'), kubectl: join(dir, 'kubectl'), helm: join(dir, 'helm') };
+  const bin: ClusterBins = { dir, kube: join(dir, 'kube'), kubectl: join(dir, 'kubectl'), helm: join(dir, 'helm'), kubeletStreaming: join(dir, 'kubelet-streaming') };
   if (existsSync(join(dir, 'metrics-server'))) bin.metricsServer = join(dir, 'metrics-server');
   return bin;
 }
