@@ -6,7 +6,9 @@
 // and agent+relay memory while 100 `kubectl exec` sessions are open at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -110,6 +112,28 @@ function agentTransport(metricsText: string, kind: string): string {
   return new RegExp(`^ecigw_kubelet_api_sessions_total\\{kind="${kind}",transport="([^"]+)"\\} [1-9]`, 'm').exec(metricsText)?.[1] ?? 'unknown';
 }
 
+/** Runs a command to its end; rejects with its stderr unless it exits 0. Resolves to its wall time in seconds. */
+function timed(cmd: string, args: string[], timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve((performance.now() - t0) / 1000);
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`));
+    });
+  });
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
 function kill(children: ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
@@ -122,6 +146,7 @@ const bench: Bench = async (args) => {
       sessions: { type: 'string', default: '100' },
       'logs-seconds': { type: 'string', default: '15' },
       rounds: { type: 'string', default: '2' },
+      'cp-mb': { type: 'string', default: '256' },
       keep: { type: 'boolean', default: false },
     },
   });
@@ -218,6 +243,28 @@ const bench: Bench = async (args) => {
     const pfHop = { agent: agentTransport(await gw.metrics('agent'), 'portforward'), kubelet: lastRequest('portforward')?.transport ?? 'none' };
     say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${pfHop.agent}) vs kubelet ${(viaKubeletPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${pfHop.kubelet}) vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
 
+    // kubectl cp of random bytes into the pod and back out (tar over exec stdin, then stdout), wall time of each
+    // command; the copy back must have the bytes sent. The baseline's "container" is this host: a path in `dir`.
+    const cpBytes = Number(values['cp-mb']) << 20;
+    const blob = join(dir, 'cp-blob.bin');
+    const out = createWriteStream(blob);
+    for (let left = cpBytes; left > 0; left -= 1 << 24) if (!out.write(randomBytes(Math.min(left, 1 << 24)))) await once(out, 'drain');
+    await new Promise((r) => out.end(r));
+    const blobSum = await sha256File(blob);
+    const cpVia = async (ns: string, podDir: string) => {
+      await timed(bin.kubectl, kubectl('exec', '-n', ns, 'shell', '--', 'mkdir', '-p', podDir), 60_000);
+      const to = cpBytes / (await timed(bin.kubectl, kubectl('cp', blob, `${ns}/shell:${podDir}/blob.bin`), 600_000)) / 1e6;
+      const back = join(dir, `cp-back-${ns}.bin`);
+      const from = cpBytes / (await timed(bin.kubectl, kubectl('cp', `${ns}/shell:${podDir}/blob.bin`, back), 600_000)) / 1e6;
+      if (statSync(back).size !== cpBytes || (await sha256File(back)) !== blobSum) throw new Error(`kubectl cp through ${ns} did not bring back the bytes sent`);
+      rmSync(back);
+      return { to, from };
+    };
+    const cpAgent = await cpVia(NS, '/data');
+    const cpKubelet = await cpVia(kubelet.namespace, join(dir, 'kubelet-pod-data'));
+    rmSync(blob);
+    say(`kubectl cp ${values['cp-mb']} MiB to/from pod: agent ${cpAgent.to.toFixed(1)}/${cpAgent.from.toFixed(1)} MB/s, kubelet ${cpKubelet.to.toFixed(1)}/${cpKubelet.from.toFixed(1)} MB/s`);
+
     // logs -f: every line carries its own wall-clock ms; arrival − timestamp is the latency.
     const lat: number[] = [];
     const follow = spawn(bin.kubectl, kubectl('logs', '-f', '--tail=0', '-n', NS, 'ticker'), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -281,6 +328,10 @@ const bench: Bench = async (args) => {
         portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
         portforward_vs_kubelet_ratio: viaPf.bytesPerSec / viaKubeletPf.bytesPerSec,
         portforward_kubelet_mb_per_s: viaKubeletPf.bytesPerSec / 1e6,
+        cp_to_pod_mb_s: cpAgent.to,
+        cp_from_pod_mb_s: cpAgent.from,
+        cp_to_pod_kubelet_mb_s: cpKubelet.to,
+        cp_from_pod_kubelet_mb_s: cpKubelet.from,
         // The API server → node hop of each session: 1 = WebSocket (exec v5, port-forward SPDY tunnelled in WebSocket), 0 = SPDY.
         exec_agent_hop_websocket: Number(execHop.agent.startsWith('websocket')),
         exec_kubelet_hop_websocket: Number(execHop.kubelet.startsWith('websocket')),
