@@ -5,18 +5,18 @@
 // code, reached through the same API server and kubectl) measured in the same run, `logs -f` line latency,
 // and agent+relay memory while 100 `kubectl exec` sessions are open at once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { percentile, type Bench } from './lib.js';
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
-import { startEmulator } from '../cloud/eci-emulator/index.js';
-import { startGatewayProcesses } from './gateway-processes.js';
+import { startEmulatorProcess, startGatewayProcesses } from './gateway-processes.js';
+import { cpuPerGiB, cpuSnapshot, formatCpu } from './support/cpu-account.js';
 import { bounded } from './pod-tracker.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startKubeletBaseline, type NodeRequest } from './support/kubelet-baseline.js';
@@ -55,47 +55,31 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-/** Bytes/s of a child's stdout from its first byte to its end (excludes process and session start-up). */
-function stdoutThroughput(cmd: string, args: string[], timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
+const PROBE = fileURLToPath(new URL('./support/throughput-probe.ts', import.meta.url));
+
+/** Runs the throughput probe (a process of its own, see its header) and returns what it measured. */
+function probe(args: string[], timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let first = 0;
+    const child = spawn(process.execPath, [PROBE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
-      if (!first) first = performance.now();
-      bytes += d.length;
-    });
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => {
       clearTimeout(timer);
-      const secs = (performance.now() - first) / 1000;
-      if (code !== 0 || !first) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-500)}`));
-      else resolve({ bytes, bytesPerSec: bytes / secs });
+      if (code !== 0) return reject(new Error(`throughput probe ${args.join(' ')} failed (${code}): ${err.slice(-500)}`));
+      const r = JSON.parse(out) as { bytes: number; seconds: number };
+      resolve({ bytes: r.bytes, bytesPerSec: r.bytes / r.seconds });
     });
   });
 }
 
+/** Bytes/s of a command's stdout from its first byte to its end (excludes process and session start-up). */
+const stdoutThroughput = (cmd: string, args: string[], timeoutMs: number) => probe(['stdout', cmd, ...args], timeoutMs);
+
 /** Bytes/s of one TCP connection's download from first byte to the server's close. */
-function tcpThroughput(port: number, timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    let bytes = 0;
-    let first = 0;
-    const timer = setTimeout(() => sock.destroy(new Error(`no end within ${timeoutMs} ms`)), timeoutMs);
-    sock.on('data', (d: Buffer) => {
-      if (!first) first = performance.now();
-      bytes += d.length;
-    });
-    sock.on('error', (e) => (clearTimeout(timer), reject(e)));
-    sock.on('end', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ bytes, bytesPerSec: bytes / ((performance.now() - first) / 1000) });
-    });
-  });
-}
+const tcpThroughput = (port: number, timeoutMs: number) => probe(['tcp', String(port)], timeoutMs);
 
 /** The best of `rounds` runs (these machines are noisy; both sides of a ratio get the same number of tries). */
 async function best(rounds: number, run: () => Promise<{ bytes: number; bytesPerSec: number }>): Promise<{ bytes: number; bytesPerSec: number }> {
@@ -148,9 +132,10 @@ const bench: Bench = async (args) => {
       rounds: { type: 'string', default: '2' },
       'cp-mb': { type: 'string', default: '256' },
       keep: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
     },
   });
-  const bytes = Number(values.mb) << 20;
+  const bytes = Number(values.mb) * 2 ** 20;
   const sessions = Number(values.sessions);
   const rounds = Number(values.rounds);
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-stream-'));
@@ -164,8 +149,10 @@ const bench: Bench = async (args) => {
     cleanups.push(() => cluster.stop({ keepDir: true }));
     const info = await cluster.start({ dir: join(dir, 'cluster'), bin });
     const kubectl = (...a: string[]) => [`--kubeconfig=${info.kubeconfigPath}`, ...a];
-    const emu = await startEmulator({ runtime: 'process', config: { dataDir: join(dir, 'emulator') } });
+    // ECI is a remote service: the emulator runs in a process of its own, not on the load generator's event loop.
+    const emu = await startEmulatorProcess(join(dir, 'emulator'), ['--runtime', 'process']);
     cleanups.push(() => emu.close());
+    const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
     const gw = await startGatewayProcesses({
       dir: join(dir, 'gateway'),
       kubeconfigPath: info.kubeconfigPath,
@@ -173,6 +160,7 @@ const bench: Bench = async (args) => {
       eci: { endpoint: emu.endpoint, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
       nodeName: NODE,
       clusterId: 'stream',
+      nodeFlags: { agent: prof, relay: prof },
     });
     cleanups.push(() => gw.close());
     const kc = new KubeConfig();
@@ -212,8 +200,18 @@ const bench: Bench = async (args) => {
       if (r.bytes !== bytes) throw new Error(`exec in ${ns} delivered ${r.bytes} of ${bytes} bytes`);
       return r;
     };
-    const viaExec = await best(rounds, execVia(NS));
-    const viaKubeletExec = await best(rounds, execVia(kubelet.namespace));
+    const cpu: Record<string, number> = {};
+    /** Runs `fn` (moving `moved` bytes in all) and says where the machine's CPU went, per GiB. */
+    const accounted = async <T>(label: string, moved: number, fn: () => Promise<T>): Promise<T> => {
+      const before = cpuSnapshot();
+      const r = await fn();
+      const rows = cpuPerGiB(before, cpuSnapshot(), moved);
+      cpu[label] = rows.reduce((a, row) => a + row.secondsPerGiB, 0);
+      say(`  CPU s/GiB ${label}: ${formatCpu(rows)} (total ${cpu[label].toFixed(2)})`);
+      return r;
+    };
+    const viaExec = await accounted('exec_agent', rounds * bytes, () => best(rounds, execVia(NS)));
+    const viaKubeletExec = await accounted('exec_kubelet', rounds * bytes, () => best(rounds, execVia(kubelet.namespace)));
     const execHop = { agent: agentTransport(await gw.metrics('agent'), 'exec'), kubelet: lastRequest('exec')?.transport ?? 'none' };
     say(`exec ${(viaExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${execHop.agent}) vs kubelet ${(viaKubeletExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${execHop.kubelet}) vs local pipe ${(direct.bytesPerSec / 1e6).toFixed(1)} MB/s`);
 
@@ -238,14 +236,14 @@ const bench: Bench = async (args) => {
         pf.kill();
       }
     };
-    const viaPf = await pfVia(NS, 9000);
-    const viaKubeletPf = await pfVia(kubelet.namespace, localPort);
+    const viaPf = await accounted('portforward_agent', (rounds + 1) * bytes, () => pfVia(NS, 9000));
+    const viaKubeletPf = await accounted('portforward_kubelet', (rounds + 1) * bytes, () => pfVia(kubelet.namespace, localPort));
     const pfHop = { agent: agentTransport(await gw.metrics('agent'), 'portforward'), kubelet: lastRequest('portforward')?.transport ?? 'none' };
     say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${pfHop.agent}) vs kubelet ${(viaKubeletPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${pfHop.kubelet}) vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
 
     // kubectl cp of random bytes into the pod and back out (tar over exec stdin, then stdout), wall time of each
     // command; the copy back must have the bytes sent. The baseline's "container" is this host: a path in `dir`.
-    const cpBytes = Number(values['cp-mb']) << 20;
+    const cpBytes = Number(values['cp-mb']) * 2 ** 20;
     const blob = join(dir, 'cp-blob.bin');
     const out = createWriteStream(blob);
     for (let left = cpBytes; left > 0; left -= 1 << 24) if (!out.write(randomBytes(Math.min(left, 1 << 24)))) await once(out, 'drain');
@@ -323,6 +321,10 @@ const bench: Bench = async (args) => {
         exec_throughput_ratio: viaExec.bytesPerSec / direct.bytesPerSec,
         exec_mb_per_s: viaExec.bytesPerSec / 1e6,
         exec_vs_kubelet_ratio: viaExec.bytesPerSec / viaKubeletExec.bytesPerSec,
+        exec_cpu_s_per_gib: cpu.exec_agent,
+        exec_kubelet_cpu_s_per_gib: cpu.exec_kubelet,
+        portforward_cpu_s_per_gib: cpu.portforward_agent,
+        portforward_kubelet_cpu_s_per_gib: cpu.portforward_kubelet,
         exec_kubelet_mb_per_s: viaKubeletExec.bytesPerSec / 1e6,
         portforward_throughput_ratio: viaPf.bytesPerSec / directTcp.bytesPerSec,
         portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
