@@ -126,7 +126,7 @@ const bench: Bench = async (args) => {
   const { values } = parseArgs({
     args,
     options: {
-      mb: { type: 'string', default: '64' },
+      mb: { type: 'string', default: '256' },
       sessions: { type: 'string', default: '100' },
       'logs-seconds': { type: 'string', default: '15' },
       rounds: { type: 'string', default: '2' },
