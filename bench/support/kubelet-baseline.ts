@@ -9,7 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { registerStaticNode, type StaticNode } from '../../test/helpers/static-node.js';
 import { issueCert, loadIssuer } from '../../common/pki.js';
 import type { ClusterInfo } from '../../test/cluster/cluster.js';
 
@@ -42,16 +43,6 @@ export interface KubeletBaselineOptions {
 }
 
 const REQUEST_LINE = /^kubelet-streaming: request kind=(\w+) transport=(\w+) protocols=(.*) path=/;
-
-async function retryConflict<T>(f: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (attempt >= 8 || (e as { code?: number }).code !== 409) throw e;
-    }
-  }
-}
 
 /** Starts the server; its request lines fill `requests`, the rest of its stderr (klog) goes to `log`. */
 function startServer(bin: string, args: string[], log: WriteStream, requests: NodeRequest[]): Promise<{ child: ChildProcess; port: number }> {
@@ -95,29 +86,10 @@ export async function startKubeletBaseline(o: KubeletBaselineOptions): Promise<K
 
   const kc = new KubeConfig();
   kc.loadFromFile(o.info.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
-  let heartbeat: NodeJS.Timeout | undefined;
+  let node: StaticNode;
   try {
-    await core.deleteNode({ name: nodeName }).catch(() => undefined);
-    await core.createNode({ body: { metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName, 'ecigw.io/bench-baseline': 'kubelet' } } } });
-    // A merge patch of status, repeated so that the node lifecycle controller keeps the node Ready.
-    const setStatus = () => {
-      const now = new Date();
-      const status = {
-        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-        allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'bench baseline', lastHeartbeatTime: now, lastTransitionTime: now }],
-        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: nodeName }],
-        daemonEndpoints: { kubeletEndpoint: { Port: port } },
-        declaredFeatures: o.declareWebSocket ? ['ExtendWebSocketsToKubelet'] : null,
-      };
-      return core.patchNodeStatus({ name: nodeName, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    };
-    await setStatus();
-    heartbeat = setInterval(() => void setStatus().catch(() => undefined), 10_000);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    node = await registerStaticNode(kc, { name: nodeName, port, namespace, labels: { 'kubernetes.io/hostname': nodeName, 'ecigw.io/bench-baseline': 'kubelet' }, declareWebSocket: o.declareWebSocket, heartbeatMs: 10_000 });
   } catch (e) {
-    clearInterval(heartbeat);
     child.kill('SIGKILL');
     log.end();
     throw e;
@@ -128,27 +100,9 @@ export async function startKubeletBaseline(o: KubeletBaselineOptions): Promise<K
     namespace,
     port,
     requests,
-    async addPod(name) {
-      const created = await core.createNamespacedPod({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: { nodeName, containers: [{ name: 'main', image: 'local' }], tolerations: [{ operator: 'Exists' }] },
-        },
-      });
-      const now = new Date();
-      created.status = {
-        phase: 'Running',
-        podIP: '127.0.0.1',
-        hostIP: '127.0.0.1',
-        startTime: now,
-        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-        containerStatuses: [{ name: 'main', image: 'local', imageID: 'local', ready: true, restartCount: 0, started: true, state: { running: { startedAt: now } } }],
-      };
-      return await retryConflict(() => core.replaceNamespacedPodStatus({ name, namespace, body: created }));
-    },
+    addPod: (name) => node.createPod(name, [{ name: 'main' }]),
     async close() {
-      clearInterval(heartbeat);
+      await node.close();
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -157,8 +111,7 @@ export async function startKubeletBaseline(o: KubeletBaselineOptions): Promise<K
         clearTimeout(timer);
       }
       log.end();
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await core.deleteNode({ name: nodeName }).catch(() => undefined);
+      await kc.makeApiClient(CoreV1Api).deleteNode({ name: nodeName }).catch(() => undefined);
     },
   };
 }

@@ -4,7 +4,8 @@
 // process (startTestNode) or in a child process of its own (startTestNodeProcess, for attack tests).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Container } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { registerStaticNode, type StaticNode } from '../../helpers/static-node.js';
 import type { ClusterHandle } from '../../cluster/fixture.js';
 import { startKubeletServer, type KubeletServer } from '../../../agent/kubelet-api/server.js';
 import { LocalBackend } from './local-backend.js';
@@ -33,84 +34,9 @@ export interface TestNodeProcess {
   close(): Promise<void>;
 }
 
-async function retryConflict<T>(f: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (attempt >= 8 || (e as { code?: number }).code !== 409) throw e;
-    }
-  }
-}
-
-interface Registration {
-  namespace: string;
-  /** Creates the pod bound to the node and marks it Running and Ready; returns the API object. */
-  createPod(name: string, containers: V1Container[]): Promise<V1Pod>;
-  close(): Promise<void>;
-}
-
 /** The Node object (with a heartbeat) and a namespace for the node's pods. */
-async function registerNode(c: ClusterHandle, name: string, port: number, declareWebSockets: boolean): Promise<Registration> {
-  const core = c.kc.makeApiClient(CoreV1Api);
-  const namespace = `${name}-ns`;
-  await core.deleteNode({ name }).catch(() => undefined);
-  await core.createNode({ body: { metadata: { name, labels: { 'kubelet-api-test': name } } } });
-  // A merge patch, so that a node that stops declaring WebSocket streaming loses declaredFeatures (null).
-  const setStatus = () => {
-    const now = new Date();
-    const status = {
-      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test', lastHeartbeatTime: now, lastTransitionTime: now }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
-      daemonEndpoints: { kubeletEndpoint: { Port: port } },
-      declaredFeatures: declareWebSockets ? ['ExtendWebSocketsToKubelet'] : null,
-    };
-    return core.patchNodeStatus({ name, body: { status } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  };
-  await setStatus();
-  const heartbeat = setInterval(() => void setStatus().catch(() => undefined), 15_000);
-  await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(() => undefined);
-  return {
-    namespace,
-    async createPod(podName, containers) {
-      const created = await core.createNamespacedPod({
-        namespace,
-        body: {
-          metadata: { name: podName },
-          spec: {
-            nodeName: name,
-            containers: containers.map((ct) => ({ image: 'local', ...ct })),
-            tolerations: [{ operator: 'Exists' }],
-          },
-        },
-      });
-      const now = new Date();
-      created.status = {
-        phase: 'Running',
-        podIP: '127.0.0.1',
-        hostIP: '127.0.0.1',
-        startTime: now,
-        conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-        containerStatuses: containers.map((ct) => ({
-          name: ct.name,
-          image: 'local',
-          imageID: 'local',
-          ready: true,
-          restartCount: 0,
-          started: true,
-          state: { running: { startedAt: now } },
-        })),
-      };
-      return await retryConflict(() => core.replaceNamespacedPodStatus({ name: podName, namespace, body: created }));
-    },
-    async close() {
-      clearInterval(heartbeat);
-      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      await core.deleteNode({ name }).catch(() => undefined);
-    },
-  };
+function registerNode(c: ClusterHandle, name: string, port: number, declareWebSockets: boolean): Promise<StaticNode> {
+  return registerStaticNode(c.kc, { name, port, namespace: `${name}-ns`, labels: { 'kubelet-api-test': name }, declareWebSocket: declareWebSockets, heartbeatMs: 15_000 });
 }
 
 export async function startTestNode(c: ClusterHandle, name: string, declareWebSockets: boolean): Promise<TestNode> {
