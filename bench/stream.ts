@@ -133,7 +133,10 @@ const bench: Bench = async (args) => {
       'cp-mb': { type: 'string', default: '256' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      // Session data connections (the relay's --data-port); --no-data measures the output on the gRPC stream.
+      data: { type: 'boolean', default: true },
     },
+    allowNegative: true,
   });
   const bytes = Number(values.mb) * 2 ** 20;
   const sessions = Number(values.sessions);
@@ -161,6 +164,7 @@ const bench: Bench = async (args) => {
       nodeName: NODE,
       clusterId: 'stream',
       nodeFlags: { agent: prof, relay: prof },
+      dataConnections: values.data,
     });
     cleanups.push(() => gw.close());
     const kc = new KubeConfig();

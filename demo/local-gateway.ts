@@ -48,6 +48,8 @@ export interface LocalGatewayOptions {
   startAgent?: boolean;
   /** The relay's `limits` section beside the gateway's own (e.g. a small maxMessageBytes). */
   relayLimits?: Record<string, number>;
+  /** The relay takes session output on data connections beside the tunnel (its `dataPort`); default on. */
+  relayDataConnections?: boolean;
   /** The relay's `readiness` section (e.g. `{ minAgents: 1 }` for a relay dedicated to this gateway). */
   relayReadiness?: { minAgents: number };
   /** Where agents dial the relay (default `127.0.0.1:<relay port>`); tests put a forwarder in between. */
@@ -108,7 +110,8 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     limits: { bookmarkIntervalMs: 1000, ...o.relayLimits },
     readiness: o.relayReadiness,
   });
-  let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider });
+  const data = o.relayDataConnections === false ? undefined : { port: 0 };
+  let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider, data });
   const kc = new PooledKubeConfig();
   kc.loadFromFile(o.kubeconfigPath);
   const kubeletPort = await freeLoopbackPort();
@@ -179,7 +182,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     async restartRelay() {
       const port = relay.port;
       await relay.close();
-      relay = await startRelay({ host: '127.0.0.1', port, tls, config, provider: o.provider });
+      relay = await startRelay({ host: '127.0.0.1', port, tls, config, provider: o.provider, data });
       return relay;
     },
     async close() {

@@ -28,6 +28,12 @@ export const METADATA = {
   traceparent: 'traceparent',
   /** W3C tracestate beside `traceparent` (vendor data, at most 512 characters taken). */
   tracestate: 'tracestate',
+  /** Agent to relay on exec/attach/port-forward calls: `1` = output may come on a data connection (data-connection.ts). */
+  dataConnection: 'x-ecigw-data-connection',
+  /** Relay to agent in a session's response headers: the one-time token that claims the session's data connection. */
+  dataToken: 'x-ecigw-data-token',
+  /** Relay to agent beside the token: the port of the relay's data listener, on the tunnel's host. */
+  dataPort: 'x-ecigw-data-port',
 } as const;
 
 /** What this build of either side can do (HandshakeRequest.capabilities / HandshakeResponse.capabilities). */

@@ -13,6 +13,7 @@ import type { HandshakeResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/
 import { backoffDelay } from './backoff.js';
 import { proxyRoute } from './proxy.js';
 import { TunnelCredentials } from './credentials.js';
+import type { DataConnectionTarget } from './data-connection.js';
 import { TunnelError, toTunnelError } from './errors.js';
 import type { ResolvedTunnelOptions } from './options.js';
 
@@ -74,6 +75,16 @@ export class TunnelConnection extends EventEmitter {
   /** Metadata of one call (see TunnelCredentials.metadata). */
   metadata(reqId: string): grpc.Metadata {
     return this.credentials.metadata(reqId);
+  }
+
+  /**
+   * Where session data connections go (the tunnel's host, its TLS material), or undefined when they are off:
+   * turned off, or the tunnel goes through a proxy (the data port is dialled directly only).
+   */
+  dataTarget(): DataConnectionTarget | undefined {
+    if (!this.o.dataConnections || proxyRoute(this.o.target, this.o.proxy).proxy) return undefined;
+    const host = this.o.target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    return { host, tls: () => this.credentials.tlsFiles(), connectTimeoutMs: this.o.connectTimeoutMs };
   }
 
   /** The connected client, waiting up to the deadline for a (re)connect. */

@@ -22,6 +22,11 @@ export class TunnelCredentials {
     return grpc.credentials.createSsl(pem(this.o.tls.ca), pem(this.o.tls.key), pem(this.o.tls.cert));
   }
 
+  /** The same TLS material for a plain TLS connection (the session data connections). */
+  tlsFiles(): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+    return { ca: pem(this.o.tls.ca), cert: pem(this.o.tls.cert), key: pem(this.o.tls.key) };
+  }
+
   /** Metadata of one call; throws UNAUTHENTICATED when the token file cannot be read. */
   metadata(reqId: string): grpc.Metadata {
     const md = new grpc.Metadata();

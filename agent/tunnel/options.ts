@@ -36,6 +36,8 @@ export interface TunnelClientOptions {
   flowControlWindowBytes?: number;
   /** A session whose local reader leaves its buffer full this long is cancelled (RESOURCE_EXHAUSTED). */
   stallTimeoutMs?: number;
+  /** Take exec/attach/port-forward output on a data connection beside the tunnel when the relay offers one (not through a proxy). */
+  dataConnections?: boolean;
   /** Interactive sessions (exec/attach, logs, port-forward) open at once; also at most 3/4 of the relay's streams (session-slots.ts). */
   maxInteractiveSessions?: number;
   backoff?: BackoffOptions;
@@ -63,6 +65,7 @@ export function resolveTunnelOptions(opts: TunnelClientOptions): ResolvedTunnelO
     keepaliveTimeoutMs: 10_000,
     stallTimeoutMs: 30_000,
     flowControlWindowBytes: 256 * 1024,
+    dataConnections: true,
     maxInteractiveSessions: DEFAULT_MAX_INTERACTIVE_SESSIONS,
     backoff: DEFAULT_BACKOFF,
     ...opts,

@@ -20,6 +20,9 @@ import { TunnelError, toTunnelError } from './errors.js';
 import type { ResolvedTunnelOptions } from './options.js';
 import { InteractiveSlots, SessionLimitError } from './session-slots.js';
 import { SESSION_METHODS, sessionSpan } from './trace.js';
+import { METADATA } from '../../proto/wire.js';
+import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
+import { SessionDataLink, dialDataConnection, offeredDataConnection } from './data-connection.js';
 
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
 const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
@@ -152,7 +155,9 @@ export class TunnelSessions {
     }
     let call: C;
     try {
-      call = open(client, this.conn.metadata(reqId));
+      const md = this.conn.metadata(reqId);
+      if (kind !== 'logs' && this.conn.dataTarget()) md.set(METADATA.dataConnection, '1');
+      call = open(client, md);
     } catch (e) {
       release();
       throw e;
@@ -164,6 +169,30 @@ export class TunnelSessions {
     call.once('metadata', () => clearTimeout(t));
     call.once('status', () => clearTimeout(t));
     return call;
+  }
+
+  /**
+   * The session's data link (data-connection.ts) once the relay's response headers offer one and the dial
+   * succeeds; undefined otherwise, and then the output comes on the gRPC stream as it always can.
+   */
+  private dataLink(call: { once(event: string, fn: (...a: never[]) => void): unknown }, reqId: string, h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void }): Promise<SessionDataLink | undefined> {
+    const target = this.conn.dataTarget();
+    if (!target) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      call.once('metadata', (md: grpc.Metadata) => {
+        const offer = offeredDataConnection(md);
+        if (!offer) return resolve(undefined);
+        dialDataConnection(target, offer).then(
+          (socket) => resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError)),
+          (e: Error) => {
+            this.log.warn({ reqId, err: e.message }, 'session data connection failed; output comes on the tunnel');
+            resolve(undefined);
+          },
+        );
+      });
+      call.once('status', () => resolve(undefined));
+      call.once('error', () => resolve(undefined));
+    });
   }
 
   /** Opens an exec (command) or attach session. */
@@ -178,9 +207,31 @@ export class TunnelSessions {
     // its high-water mark by at most one message.
     let stallError: TunnelError | undefined;
     const flow = this.flow(call, o.attach ? 'attach' : 'exec', (e) => (stallError = e), reqId);
-    const resumeIfRoom = () => flow.resume();
+    let link: SessionDataLink | undefined;
+    const resumeIfRoom = () => {
+      flow.resume();
+      link?.resume();
+    };
     const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
+    const full = () => {
+      flow.pause();
+      link?.pause();
+    };
+    // Output on the data connection, when there is one: frames of stdout/stderr, pushed without copying.
+    const decoder = new DataFrameDecoder((channel, piece) => {
+      if (!(channel === DATA_CHANNEL.stdout ? stdout : stderr).push(piece)) full();
+    });
+    const linked = this.dataLink(call, reqId, {
+      onData: (b) => decoder.write(b),
+      onEnd: () => {
+        if (!decoder.atBoundary) stallError ??= new TunnelError(grpc.status.UNAVAILABLE, 'the data connection ended inside an output frame', reqId);
+      },
+      onError: (e) => {
+        stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
+        call.cancel();
+      },
+    }).then((l) => (link = l));
     let exitStatus: ExitStatus | undefined;
     const exit = new Promise<ExitStatus>((resolve, reject) => {
       call.on('data', (m: ExecOutput__Output) => {
@@ -192,6 +243,7 @@ export class TunnelSessions {
       });
       call.on('error', (e) => {
         flow.done();
+        void linked.then((l) => l?.destroy());
         // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
         stdout.push(null);
         stderr.push(null);
@@ -199,11 +251,15 @@ export class TunnelSessions {
       });
       call.on('end', () => {
         flow.done();
-        stdout.push(null);
-        stderr.push(null);
         call.end();
-        if (exitStatus) resolve(exitStatus);
-        else reject(new TunnelError(grpc.status.UNKNOWN, 'session ended without an exit status', reqId));
+        // The relay sends the exit status only after the data connection's FIN: all output is in by then.
+        void linked.then((l) => l?.done).then(() => {
+          stdout.push(null);
+          stderr.push(null);
+          if (stallError) reject(stallError);
+          else if (exitStatus) resolve(exitStatus);
+          else reject(new TunnelError(grpc.status.UNKNOWN, 'session ended without an exit status', reqId));
+        });
       });
     });
     exit.catch(() => undefined);
@@ -247,10 +303,14 @@ export class TunnelSessions {
     const reqId = o.requestId ?? randomUUID();
     const call = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
     call.write({ start });
+    let readMore = (): void => undefined;
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
-      read: () => flow.resume(),
+      read: () => {
+        flow.resume();
+        readMore();
+      },
       write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb()),
       final: (cb) => {
         call.write({ closeWrite: true });
@@ -259,16 +319,33 @@ export class TunnelSessions {
     });
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
+    let link: SessionDataLink | undefined;
+    // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
+    const linked = this.dataLink(call, reqId, {
+      onData: (b) => {
+        if (!stream.push(b)) {
+          flow.pause();
+          link?.pause();
+        }
+      },
+      onEnd: () => stream.push(null),
+      onError: (e) => {
+        end.stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
+        call.cancel();
+      },
+    }).then((l) => (link = l));
+    readMore = () => link?.resume();
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
         if (!stream.push(m.data)) flow.pause();
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
     this.destroyOnError(call, stream, flow, end, reqId);
+    call.on('error', () => void linked.then((l) => l?.destroy()));
     call.on('end', () => {
       flow.done();
-      stream.push(null);
       call.end();
+      void linked.then((l) => l?.done).then(() => stream.push(null));
     });
     return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }

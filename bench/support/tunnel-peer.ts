@@ -58,7 +58,7 @@ const config = parseRelayConfig({
   certificateIdentities: { 'agent-1': 't1' },
   limits: { requestsPerSecond: 1_000_000, burst: 1_000_000, sessionsPerSecond: 1_000_000, sessionBurst: 1_000_000, maxSessionsPerAgent: 1000, maxExecSessionsPerAgent: 1000, maxConcurrentStreams: 1000 },
 });
-const relay = await startRelay({ tls: { certFile: start.certFile, keyFile: start.keyFile, clientCaFile: start.caFile }, config, provider: new MemoryProvider() });
+const relay = await startRelay({ tls: { certFile: start.certFile, keyFile: start.keyFile, clientCaFile: start.caFile }, config, provider: new MemoryProvider(), data: { port: 0 } });
 const chunk = Buffer.alloc(start.chunkBytes, 0x79);
 const tcp = createServer((sock) => pump(sock, start.tcpBytes, chunk));
 await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));

@@ -12,6 +12,7 @@ import type { CallContext } from './calls.js';
 import { isMalformed, malformedReason, type Malformed } from './decode.js';
 import { SESSION_BUFFER_BYTES, type SessionGuard } from './session.js';
 import { ValidationError, requireUid } from './validate.js';
+import { DATA_CHANNEL, dataFrameHeader } from '../../proto/data-connection.js';
 
 type ExecCall = grpc.ServerDuplexStream<ExecInput__Output, ExecOutput>;
 type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortForwardOutput>;
@@ -37,11 +38,16 @@ export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: E
   const req = start.start!;
   requireUid(req.podUid, 'start.pod_uid');
   if (kind === 'exec' && req.command.length === 0) throw new ValidationError('start.command is required for exec');
-  const stdout = guard.writable((b) => ({ stdout: b }));
-  const stderr = guard.writable((b) => ({ stderr: b }));
+  // Output goes on the session's data connection when one came (proto/data-connection.ts), else on the call.
+  const data = ctx.data ? await ctx.data : undefined;
+  const frame = (channel: number) => (b: Buffer) => [dataFrameHeader(channel, b.length), b];
+  const stdout = data ? guard.socketWritable(data, frame(DATA_CHANNEL.stdout)) : guard.writable((b) => ({ stdout: b }));
+  const stderr = data ? guard.socketWritable(data, frame(DATA_CHANNEL.stderr)) : guard.writable((b) => ({ stderr: b }));
   const io = { stdin: req.stdin ? stdinStream : null, stdout, stderr, resize, signal: guard.abort.signal };
   const status = kind === 'exec' ? await ctx.provider.exec(ctx.scope, req, io) : await ctx.provider.attach(ctx.scope, req, io);
   await Promise.all([endWritable(stdout), endWritable(stderr)]);
+  // The agent reports the exit only after the data connection's end: all output is delivered before it.
+  if (data) await endWritable(data);
   if (guard.isClosed) return;
   await guard.send({ exit: status });
   call.end();
@@ -60,17 +66,24 @@ export async function runLogs(ctx: CallContext, call: grpc.ServerWritableStream<
 }
 
 export async function runPortForward(ctx: CallContext, call: PortForwardCall, guard: SessionGuard): Promise<void> {
+  // The pod's bytes go on the session's data connection when one came (its FIN is the half-close), else on the call.
+  const data = ctx.data ? await ctx.data : undefined;
+  const toData = data && guard.socketWritable(data, (b) => [b]);
   const bridge = new Duplex({
     readableHighWaterMark: SESSION_BUFFER_BYTES,
     writableHighWaterMark: SESSION_BUFFER_BYTES,
     read: () => call.resume(),
     write: (chunk: Buffer, _e, cb) => {
       guard.activity();
-      call.write({ data: chunk }, () => cb());
+      if (toData) toData.write(chunk, () => cb());
+      else call.write({ data: chunk }, () => cb());
     },
     final: (cb) => {
-      call.write({ closeWrite: true });
-      cb();
+      if (toData) void endWritable(toData).then(() => endWritable(data)).then(() => cb());
+      else {
+        call.write({ closeWrite: true });
+        cb();
+      }
     },
   });
   const start = await firstMessage<PortForwardInput__Output>(call, guard, 'start', (m) => {
@@ -82,6 +95,7 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
   requireUid(start.start!.podUid, 'start.pod_uid');
   if (!start.start!.port || start.start!.port > 65535) throw new ValidationError(`start.port ${start.start!.port} is not a TCP port`);
   await ctx.provider.portForward(ctx.scope, start.start!, bridge, guard.abort.signal);
+  if (data) await endWritable(data);
   if (!guard.isClosed) call.end();
 }
 

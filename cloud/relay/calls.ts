@@ -18,6 +18,9 @@ import { serverSpan, type ServerSpan } from './trace.js';
 import { runIn } from '../../common/tracing.js';
 import type { SessionKind, SessionSlots } from './session-slots.js';
 import { ValidationError } from './validate.js';
+import type { TLSSocket } from 'node:tls';
+import type { DataConnections } from './data-connections.js';
+import { METADATA } from '../../proto/wire.js';
 
 export interface CallContext {
   reqId: string;
@@ -25,6 +28,8 @@ export interface CallContext {
   scope: TenantScope;
   provider: PodProvider;
   log: Logger;
+  /** A session's data connection (proto/data-connection.ts), when the agent asked for one and the relay has them; undefined once it did not come. */
+  data?: Promise<TLSSocket | undefined>;
 }
 
 interface CallDeps {
@@ -36,6 +41,8 @@ interface CallDeps {
   providerFor(tenant: TenantConfig): PodProvider;
   /** Metadata key of the request id (echoed in headers and trailers). */
   requestIdKey: string;
+  /** The data-connection listener, when one is configured. */
+  dataConnections?: DataConnections;
 }
 
 type SessionCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
@@ -132,8 +139,21 @@ export class Calls {
       }
       const sctx = ctx;
       this.d.metrics.sessionsActive.inc({ kind });
-      call.sendMetadata(this.trailer(reqId));
+      const headers = this.trailer(reqId);
       const g = new SessionGuard(call, kind, this.d.limits, sctx.log, (reason) => this.d.metrics.sessionAborts.inc({ kind, reason }));
+      // Output on a data connection: offered to exec, attach and port-forward sessions of agents that ask.
+      const dc = this.d.dataConnections;
+      if (dc && kind !== 'watch' && kind !== 'logs' && first(call.metadata, METADATA.dataConnection) === '1') {
+        const expected = dc.expect(g.abort.signal);
+        headers.set(METADATA.dataToken, expected.token);
+        headers.set(METADATA.dataPort, String(dc.port));
+        sctx.data = expected.socket;
+        void expected.socket.then((s) => {
+          if (g.abort.signal.aborted) s?.destroy();
+          else g.abort.signal.addEventListener('abort', () => s?.destroy(), { once: true });
+        });
+      }
+      call.sendMetadata(headers);
       admitted.guard = g;
       const unregister = this.d.streams.add({
         kind,

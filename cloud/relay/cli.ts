@@ -18,6 +18,7 @@ import { credentialFor } from '../eci/credentials.js';
 export const RELAY_FIELDS: Field[] = [
   { path: 'listen', type: 'string', env: 'ECIGW_RELAY_LISTEN', flag: 'listen', default: '0.0.0.0', describe: 'gRPC bind address' },
   { path: 'port', type: 'number', env: 'ECIGW_RELAY_PORT', flag: 'port', default: 8443, describe: 'gRPC (TLS) port', check: checks.port },
+  { path: 'dataPort', type: 'number', env: 'ECIGW_RELAY_DATA_PORT', flag: 'data-port', describe: 'TLS port for session data connections (exec/attach/port-forward output beside the tunnel, on the same bind address); unset: off, output goes on the tunnel', check: checks.port },
   { path: 'tls.certFile', type: 'string', env: 'ECIGW_RELAY_TLS_CERT_FILE', flag: 'tls-cert-file', required: true, describe: 'serving certificate (re-read when it changes)' },
   { path: 'tls.keyFile', type: 'string', env: 'ECIGW_RELAY_TLS_KEY_FILE', flag: 'tls-key-file', required: true, describe: 'serving key' },
   { path: 'tls.clientCaFile', type: 'string', env: 'ECIGW_RELAY_CLIENT_CA_FILE', flag: 'client-ca-file', required: true, describe: 'CA that issues agent client certificates' },
@@ -85,6 +86,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     relay = await startRelay({
       host: v.listen as string,
       port: v.port as number,
+      ...(v.dataPort === undefined ? {} : { data: { port: v.dataPort as number } }),
       tls: { certFile: v['tls.certFile'] as string, keyFile: v['tls.keyFile'] as string, clientCaFile: v['tls.clientCaFile'] as string },
       config: relayConfig,
       configFile: loaded.configFile,

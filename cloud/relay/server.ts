@@ -14,6 +14,7 @@ import { Calls } from './calls.js';
 import { relayConfigFromText, type RelayConfig } from './config.js';
 import { ConfigFileWatcher } from './config-watch.js';
 import { ConnectionGuard } from './connection-guard.js';
+import { DataConnections } from './data-connections.js';
 import { tunnelHandlers } from './handlers.js';
 import { tolerantDefinition } from './decode.js';
 import { statusOf } from './errors.js';
@@ -29,6 +30,8 @@ import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 interface StartRelayOptions {
   host?: string;
   port?: number;
+  /** Session data connections (data-connections.ts) on this port of `host`; absent: off. */
+  data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number };
   tls: RelayTlsFiles;
   config: RelayConfig;
   /** The file `config` came from: re-read on change (identities, tenants, token file path; limits need a restart). */
@@ -45,6 +48,8 @@ interface StartRelayOptions {
 
 export interface RelayHandle {
   port: number;
+  /** The data-connection port, when they are on. */
+  dataPort?: number;
   epoch: string;
   registry: Registry;
   /** Graceful shutdown (waits for calls, then forces after 2 s). */
@@ -99,7 +104,16 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     : undefined;
   // Pre-authentication limits; admitted sockets go to the gRPC server's injector (created below, before listen).
   const connections = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), { rejected: metrics.connectionsRejected, open: metrics.connectionsOpen }, log, opts.now);
+  const host = opts.host ?? '127.0.0.1';
+  const data = opts.data
+    ? new DataConnections(
+        { host, port: opts.data.port, certFile: opts.tls.certFile, keyFile: opts.tls.keyFile, waitMs: opts.data.waitMs ?? 5_000, helloTimeoutMs: opts.data.helloTimeoutMs ?? 5_000, maxPending: opts.data.maxPending ?? 256 },
+        log,
+        metrics.dataConnections,
+      )
+    : undefined;
   const revalidate = () => {
+    data?.refreshCertificate();
     watcher?.check();
     streams.sweep();
     connections.prune();
@@ -121,6 +135,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     metrics,
     providerFor,
     requestIdKey: METADATA.requestId,
+    dataConnections: data,
   });
   const handlers = tunnelHandlers({ calls, hub, limits, version, capabilities });
 
@@ -140,7 +155,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   // (A listener added after load fires at once, so the provider's first load is awaited here.)
   const creds = await relayServerCredentials(opts.tls);
   const injector = server.createConnectionInjector(creds);
-  const host = opts.host ?? '127.0.0.1';
+  await data?.start();
   const port = await connections.listen(host, opts.port ?? 0);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');
 
@@ -151,6 +166,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   };
   return {
     port,
+    dataPort: data?.port,
     epoch: hub.epoch,
     registry,
     close: async () => {
@@ -170,6 +186,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       });
       await connections.close(true); // what is left: connections that never reached gRPC
       injector.destroy();
+      await data?.close();
     },
     readiness: async () => {
       const watches = (await metrics.sessionsActive.get()).values.find((v) => v.labels.kind === 'watch')?.value ?? 0;
@@ -177,6 +194,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     },
     forceClose: () => {
       stop();
+      void data?.close();
       void connections.close(true);
       server.forceShutdown();
       injector.destroy();

@@ -77,24 +77,7 @@ export class SessionGuard {
    */
   writable(wrap: (chunk: Buffer) => unknown): Writable {
     const call = this.call as Writable;
-    const send = (data: Buffer, cb: (err?: Error | null) => void) => {
-      if (this.closed) return cb(new Error('session closed'));
-      this.activity();
-      if (call.write(wrap(data))) return cb();
-      this.sendPendingSince = Date.now();
-      const onDrain = () => {
-        this.abort.signal.removeEventListener('abort', onAbort);
-        this.sendPendingSince = 0;
-        this.activity();
-        cb();
-      };
-      const onAbort = () => {
-        call.off('drain', onDrain);
-        cb(new Error('session closed'));
-      };
-      call.once('drain', onDrain);
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-    };
+    const send = (data: Buffer, cb: (err?: Error | null) => void) => this.sendTo(call, () => call.write(wrap(data)), cb);
     return new Writable({
       highWaterMark: SESSION_BUFFER_BYTES,
       write: (chunk: Buffer, _enc, cb) => send(chunk, cb),
@@ -121,6 +104,40 @@ export class SessionGuard {
         next(0);
       },
     });
+  }
+
+  /**
+   * A Writable whose chunks go to the session's data connection, each as `frame(chunk)` (written without
+   * copying); backpressure and the send timeout as on the call.
+   */
+  socketWritable(socket: Writable, frame: (chunk: Buffer) => Buffer[]): Writable {
+    const send = (data: Buffer, cb: (err?: Error | null) => void) =>
+      this.sendTo(socket, () => {
+        let ok = true;
+        for (const part of frame(data)) ok = socket.write(part);
+        return ok;
+      }, cb);
+    return new Writable({ highWaterMark: SESSION_BUFFER_BYTES, write: (chunk: Buffer, _enc, cb) => send(chunk, cb) });
+  }
+
+  /** Runs `write` on `target`; when it reports a full buffer, waits for 'drain' (bounded by the send timeout). */
+  private sendTo(target: Writable, write: () => boolean, cb: (err?: Error | null) => void): void {
+    if (this.closed || target.destroyed) return cb(new Error('session closed'));
+    this.activity();
+    if (write()) return cb();
+    this.sendPendingSince = Date.now();
+    const onDrain = () => {
+      this.abort.signal.removeEventListener('abort', onAbort);
+      this.sendPendingSince = 0;
+      this.activity();
+      cb();
+    };
+    const onAbort = () => {
+      target.off('drain', onDrain);
+      cb(new Error('session closed'));
+    };
+    target.once('drain', onDrain);
+    this.abort.signal.addEventListener('abort', onAbort, { once: true });
   }
 
   /** Sends one message, waiting for the call to drain if its buffer is full (bounded by the send timeout). */

@@ -158,6 +158,22 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}).accessKeyId, 'LTAI-test');
 });
 
+test('dataPort: off by default; when set, the relay config, a container port and a Service port named data', async (t) => {
+  const off = await render(CHART);
+  t.false(one<V1Deployment>(off, 'Deployment').spec!.template.spec!.containers[0].ports!.some((p) => p.name === 'data'));
+  const { cfgPath: offCfg } = layOut(off, t);
+  t.false('dataPort' in (loadYaml(readFileSync(offCfg, 'utf8')) as object));
+  const on = await render(CHART, [{ dataPort: 8444 }]);
+  const c = one<V1Deployment>(on, 'Deployment').spec!.template.spec!.containers[0];
+  t.like(c.ports!.find((p) => p.name === 'data'), { containerPort: 8444, protocol: 'TCP' });
+  t.like(one<V1Service>(on, 'Service', 'gateway-relay').spec!.ports!.find((p) => p.name === 'data'), { port: 8444, targetPort: 'data' });
+  const { env, cfgPath } = layOut(on, t);
+  t.is(loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values.dataPort, 8444, 'the relay CLI reads it from the rendered config');
+  t.is(readFileSync(cfgPath, 'utf8').includes('dataPort: 8444'), true);
+  const bad = await template(CHART, [{ dataPort: 70000 }]);
+  t.not(bad.code, 0, 'the schema refuses a port out of range');
+});
+
 test('ServiceMonitor only when enabled; it selects the ops Service and only that', async (t) => {
   t.is(all(await render(CHART), 'ServiceMonitor').length, 0);
   const objs = await render(CHART, [{ serviceMonitor: { enabled: true } }]);

@@ -20,6 +20,8 @@ export interface GatewayCliOptions {
   maxPods: number;
   /** The tenant's ECI rates (its account quota), as in the relay config's `eciRates`. */
   eciRates?: Record<string, number | { perSecond: number; burst?: number }>;
+  /** Give the relay a session data-connection port (`--data-port`). */
+  dataConnections?: boolean;
 }
 
 export interface GatewayCli {
@@ -64,6 +66,7 @@ export async function prepareGatewayCli(o: GatewayCliOptions): Promise<GatewayCl
       args: [
         '--config', config,
         '--listen', '127.0.0.1', '--port', String(relayPort),
+        ...(o.dataConnections ? ['--data-port', String(await freePort())] : []),
         '--tls-cert-file', file('relay.crt', server.certPem), '--tls-key-file', file('relay.key', server.keyPem), '--client-ca-file', caFile,
         '--eci-endpoint', o.eci.endpoint, '--eci-protocol', 'http',
         '--ops-listen', '127.0.0.1', '--ops-port', String(relayOps),

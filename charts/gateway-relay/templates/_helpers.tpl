@@ -116,5 +116,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if include "gateway-relay.hasTokens" . -}}
 {{- $_ := set $cfg "tokenFile" "/etc/ecigw/tokens/tokens.json" -}}
 {{- end -}}
+{{- if .Values.dataPort -}}
+{{- $_ := set $cfg "dataPort" .Values.dataPort -}}
+{{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}

@@ -55,7 +55,7 @@ const tenant = (id: string, ...clusters: string[]) => ({
   clusterIds: clusters,
 });
 
-export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number; now?: () => number } = {}): Promise<Fixture> {
+export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number; now?: () => number; data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number } } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-tunnel-'));
   const ca = await createCa('ecigw-relay-ca');
   const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
@@ -99,7 +99,9 @@ export async function fixture(limits: Record<string, number> = {}, relayOpts: { 
   const relays: RelayHandle[] = [];
   const clients: TunnelClient[] = [];
   const start = async () => {
-    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, configFile, provider, ...relayOpts });
+    // ECIGW_TEST_DATA_CONN=1 runs a suite with session data connections on (their *-data twins set it).
+    const data = relayOpts.data ?? (process.env.ECIGW_TEST_DATA_CONN === '1' ? { port: 0 } : undefined);
+    const r = await startRelay({ tls: { certFile: serverCertFile, keyFile: serverKeyFile, clientCaFile: caFile, refreshIntervalMs: 200 }, config, configFile, provider, ...relayOpts, data });
     relays.push(r);
     return r;
   };

@@ -1,0 +1,92 @@
+// The agent's end of a session data connection (proto/data-connection.ts): dials the relay's data port over
+// TLS (verifying the relay as the tunnel does), presents the session's token, and hands the bytes that come
+// back to the session. The connection is only ever read; nothing is sent after the hello.
+import { connect, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { METADATA } from '../../proto/wire.js';
+import { DATA_ACCEPTED, dataHello } from '../../proto/data-connection.js';
+
+export interface DataConnectionTarget {
+  /** The relay host (the tunnel's). */
+  host: string;
+  tls: () => { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  connectTimeoutMs: number;
+}
+
+/** The token and port a session's response headers offer, or undefined when they offer none (or nonsense). */
+export function offeredDataConnection(md: grpc.Metadata): { token: string; port: number } | undefined {
+  const token = md.get(METADATA.dataToken)[0];
+  const port = Number(md.get(METADATA.dataPort)[0]);
+  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token) || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { token, port };
+}
+
+/** Connects and sends the hello; resolves with the socket (paused) or rejects. */
+export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: t.host, port: offer.port, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) });
+    const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);
+    socket.once('error', (e: Error) => (clearTimeout(timer), reject(e)));
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.pause();
+      socket.write(dataHello(offer.token));
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * One session's data connection once dialled. The relay's first byte says it took the connection
+ * (DATA_ACCEPTED); a connection closed without it was not used (the relay had already sent the output on
+ * the gRPC stream), which is not an error. After it, bytes go to `onData`, the relay's FIN to `onEnd`.
+ */
+export class SessionDataLink {
+  private accepted = false;
+  /** Settles when the connection is over: ended, closed, or never used. */
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly socket: TLSSocket,
+    onData: (b: Buffer) => void,
+    onEnd: () => void,
+    onError: (e: Error) => void,
+  ) {
+    this.done = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (d: Buffer) => {
+      if (!this.accepted) {
+        if (d[0] !== DATA_ACCEPTED) return void socket.destroy();
+        this.accepted = true;
+        d = d.subarray(1);
+        if (d.length === 0) return;
+      }
+      try {
+        onData(d);
+      } catch (e) {
+        socket.destroy();
+        onError(e as Error);
+      }
+    });
+    socket.on('end', () => {
+      if (this.accepted) onEnd();
+      socket.destroy();
+    });
+    socket.on('error', (e: Error) => {
+      if (this.accepted) onError(e);
+    });
+    socket.resume();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

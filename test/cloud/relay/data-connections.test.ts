@@ -1,0 +1,132 @@
+// Session data connections (proto/data-connection.ts) over real TLS: output of exec through them byte for
+// byte with the exit status after it; what the listener does with connections that are not an agent's
+// (garbage, unknown or replayed tokens, silence, floods); and sessions of agents that do not use them.
+import test from 'ava';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { text, buffer } from 'node:stream/consumers';
+import { Counter, Registry } from 'prom-client';
+import { fixture, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
+import { eventually } from '../../helpers/wait.js';
+import { createCa, issueCert } from '../../../common/pki.js';
+import { logger } from '../../../common/log.js';
+import { DataConnections } from '../../../cloud/relay/data-connections.js';
+import { DATA_ACCEPTED, dataHello } from '../../../proto/data-connection.js';
+
+let f: Fixture;
+const uid = randomUUID();
+test.before(async () => {
+  f = await fixture({}, { data: { port: 0, helloTimeoutMs: 300, waitMs: 3000, maxPending: 3 } });
+});
+test.after.always(async () => {
+  await f?.close();
+});
+
+const outcome = async (name: string) => {
+  const m = await f.relay.registry.getSingleMetric('ecigw_relay_data_connections_total')!.get();
+  return m.values.find((v) => v.labels.outcome === name)?.value ?? 0;
+};
+const start = (command: string[]) => ({ namespace: 'default', podName: 'p', podUid: uid, container: 'main', command, stdout: true, stderr: true });
+
+/** A TLS connection to the data port that trusts anything (an attacker need not verify the relay). */
+function raw(port: number): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+const closed = (s: TLSSocket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+test.serial('exec output comes on a data connection, byte for byte, and the exit status after it', async (t) => {
+  const c = await f.connectedClient('agent-1');
+  await c.apply(podIntent(uid));
+  const before = await outcome('claimed');
+  const s = await c.exec(start(['yes', String(8 * 1024 * 1024)]));
+  const [out, exit] = await Promise.all([buffer(s.stdout), s.exit]);
+  t.is(out.length, 8 * 1024 * 1024);
+  t.true(out.every((b) => b === 0x79));
+  t.is(exit.code, 0);
+  const err = await c.exec(start(['stderr', 'on', 'stderr']));
+  const [o2, e2] = await Promise.all([text(err.stdout), text(err.stderr), err.exit]);
+  t.is(o2, '');
+  t.is(e2, 'on stderr\n');
+  t.is(await outcome('claimed'), before + 2, 'both sessions took a data connection');
+});
+
+test.serial('an agent that does not take data connections gets its output on the tunnel', async (t) => {
+  const c = await f.connectedClient('agent-1', { dataConnections: false });
+  await c.apply(podIntent(uid));
+  const before = await outcome('claimed');
+  const s = await c.exec(start(['echo', 'over', 'grpc']));
+  t.is(await text(s.stdout), 'over grpc\n');
+  t.is((await s.exit).code, 0);
+  t.is(await outcome('claimed'), before);
+});
+
+test.serial('garbage, an unknown token, silence and a flood are closed and counted; none is an agent\'s', async (t) => {
+  const port = f.relay.dataPort!;
+  const garbage = await raw(port);
+  garbage.write('GET / HTTP/1.1\r\nHost: relay.example\r\nAccept: */*\r\n\r\n');
+  await closed(garbage);
+  t.is(await outcome('bad_hello'), 1);
+
+  const stranger = await raw(port);
+  let got = Buffer.alloc(0);
+  stranger.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+  stranger.write(dataHello(randomBytes(32).toString('base64url')));
+  await closed(stranger);
+  t.is(got.length, 0, 'nothing is sent to a connection that does not hold a live token');
+  t.is(await outcome('unknown_token'), 1);
+
+  const silent = await raw(port);
+  const t0 = Date.now();
+  await closed(silent);
+  t.true(Date.now() - t0 < 2000, 'closed after the hello timeout');
+  t.is(await outcome('hello_timeout'), 1);
+
+  // maxPending is 3: the fourth silent connection is refused at once.
+  const flood = await Promise.all([raw(port), raw(port), raw(port)]);
+  const fourth = await raw(port).catch(() => undefined);
+  if (fourth) await closed(fourth);
+  await eventually('the fourth refused', async () => (await outcome('too_many_pending')) >= 1, 5000);
+  for (const s of flood) s.destroy();
+});
+
+test('a token is good for one connection, only while its session waits', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-data-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await createCa('data-ca');
+  const cert = await issueCert(ca, { cn: 'relay', ips: ['127.0.0.1'], server: true });
+  writeFileSync(join(dir, 'c.pem'), cert.certPem);
+  writeFileSync(join(dir, 'k.pem'), cert.keyPem);
+  const outcomes = new Counter({ name: 'x_data_total', help: 'x', labelNames: ['outcome'], registers: [new Registry()] });
+  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 1000, maxPending: 8 }, logger('test'), outcomes);
+  await dc.start();
+  t.teardown(() => dc.close());
+
+  const first = dc.expect(new AbortController().signal);
+  const a = await raw(dc.port);
+  const ack = new Promise<Buffer>((r) => a.once('data', r));
+  a.write(dataHello(first.token));
+  const claimed = await first.socket;
+  t.truthy(claimed, 'the session got its connection');
+  t.is((await ack)[0], DATA_ACCEPTED);
+  const replay = await raw(dc.port);
+  replay.write(dataHello(first.token));
+  await closed(replay);
+  t.is((await outcomes.get()).values.find((v) => v.labels.outcome === 'unknown_token')?.value, 1, 'a used token is unknown');
+
+  const late = dc.expect(new AbortController().signal);
+  t.is(await late.socket, undefined, 'nobody came within waitMs: the session goes on without');
+  const tooLate = await raw(dc.port);
+  tooLate.write(dataHello(late.token));
+  await closed(tooLate);
+  const aborted = new AbortController();
+  const gone = dc.expect(aborted.signal);
+  aborted.abort();
+  t.is(await gone.socket, undefined, 'an ended session stops waiting');
+  a.destroy();
+});
