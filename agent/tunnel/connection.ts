@@ -84,7 +84,8 @@ export class TunnelConnection extends EventEmitter {
   dataTarget(): DataConnectionTarget | undefined {
     if (!this.o.dataConnections || proxyRoute(this.o.target, this.o.proxy).proxy) return undefined;
     const host = this.o.target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    return { host, tls: () => this.credentials.tlsFiles(), connectTimeoutMs: this.o.connectTimeoutMs };
+    // The relay waits 5 s for a session's data connection; a dial that takes longer is of no use.
+    return { host, tls: () => this.credentials.tlsFiles(), connectTimeoutMs: Math.min(this.o.connectTimeoutMs, 5_000) };
   }
 
   /** The connected client, waiting up to the deadline for a (re)connect. */

@@ -222,7 +222,8 @@ export class TunnelSessions {
     const decoder = new DataFrameDecoder((channel, piece) => {
       if (!(channel === DATA_CHANNEL.stdout ? stdout : stderr).push(piece)) full();
     });
-    const linked = this.dataLink(call, reqId, {
+    let over = false;
+    void this.dataLink(call, reqId, {
       onData: (b) => decoder.write(b),
       onEnd: () => {
         if (!decoder.atBoundary) stallError ??= new TunnelError(grpc.status.UNAVAILABLE, 'the data connection ended inside an output frame', reqId);
@@ -231,7 +232,11 @@ export class TunnelSessions {
         stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
         call.cancel();
       },
-    }).then((l) => (link = l));
+    }).then((l) => {
+      // A link that comes up after the session ended was never taken by the relay: drop it.
+      if (over) l?.destroy();
+      else link = l;
+    });
     let exitStatus: ExitStatus | undefined;
     const exit = new Promise<ExitStatus>((resolve, reject) => {
       call.on('data', (m: ExecOutput__Output) => {
@@ -243,7 +248,8 @@ export class TunnelSessions {
       });
       call.on('error', (e) => {
         flow.done();
-        void linked.then((l) => l?.destroy());
+        over = true;
+        link?.destroy();
         // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
         stdout.push(null);
         stderr.push(null);
@@ -252,8 +258,10 @@ export class TunnelSessions {
       call.on('end', () => {
         flow.done();
         call.end();
-        // The relay sends the exit status only after the data connection's FIN: all output is in by then.
-        void linked.then((l) => l?.done).then(() => {
+        // The relay sends the exit status only after the data connection's FIN: all output is in by then. A
+        // link still being dialled now was not taken (the relay took it before any output), so no wait for it.
+        over = true;
+        void (link?.done ?? Promise.resolve()).then(() => {
           stdout.push(null);
           stderr.push(null);
           if (stallError) reject(stallError);
@@ -321,7 +329,8 @@ export class TunnelSessions {
     const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
     let link: SessionDataLink | undefined;
     // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
-    const linked = this.dataLink(call, reqId, {
+    let over = false;
+    void this.dataLink(call, reqId, {
       onData: (b) => {
         if (!stream.push(b)) {
           flow.pause();
@@ -333,7 +342,10 @@ export class TunnelSessions {
         end.stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
         call.cancel();
       },
-    }).then((l) => (link = l));
+    }).then((l) => {
+      if (over) l?.destroy();
+      else link = l;
+    });
     readMore = () => link?.resume();
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
@@ -341,11 +353,15 @@ export class TunnelSessions {
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
     this.destroyOnError(call, stream, flow, end, reqId);
-    call.on('error', () => void linked.then((l) => l?.destroy()));
+    call.on('error', () => {
+      over = true;
+      link?.destroy();
+    });
     call.on('end', () => {
       flow.done();
       call.end();
-      void linked.then((l) => l?.done).then(() => stream.push(null));
+      over = true;
+      void (link?.done ?? Promise.resolve()).then(() => stream.push(null));
     });
     return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }

@@ -2,7 +2,8 @@
 // port is configured, that pairs each incoming connection with the session that issued its token. A token is
 // 32 random bytes, good for one connection, and only for `waitMs` after the session asked for it; it travels
 // only in the session's response headers, inside the authenticated tunnel, so holding it is the permission.
-// Before the hello: at most `maxPending` connections, each closed after `helloTimeoutMs`. Nothing else is
+// Before the hello: at most `maxPending` connections (`maxPendingPerSource` from one source), each closed
+// after `helloTimeoutMs`. Nothing else is
 // read from an agent here: the connection carries output one way.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.js';
 import { DATA_ACCEPTED, DATA_HELLO_BYTES, DATA_TOKEN_BYTES, parseDataHello } from '../../proto/data-connection.js';
+import { sourceOf } from './connection-guard.js';
 
 export interface DataConnectionOptions {
   host: string;
@@ -21,9 +23,11 @@ export interface DataConnectionOptions {
   helloTimeoutMs: number;
   /** Connections that have not yet presented a valid hello. */
   maxPending: number;
+  /** The same, from one source (an IPv4 address or an IPv6 /64), so that one source cannot take them all. */
+  maxPendingPerSource: number;
 }
 
-type Outcome = 'claimed' | 'bad_hello' | 'unknown_token' | 'hello_timeout' | 'too_many_pending';
+type Outcome = 'claimed' | 'bad_hello' | 'unknown_token' | 'hello_timeout' | 'too_many_pending' | 'source_pending';
 
 interface Expected {
   resolve: (socket: TLSSocket | undefined) => void;
@@ -34,6 +38,7 @@ export class DataConnections {
   private server?: Server;
   private readonly expected = new Map<string, Expected>();
   private readonly pending = new Set<TLSSocket>();
+  private readonly pendingBySource = new Map<string, number>();
   private readonly claimed = new Set<TLSSocket>();
   private tlsFiles = { cert: '', key: '' };
   port = 0;
@@ -95,12 +100,25 @@ export class DataConnections {
   private accept(socket: TLSSocket): void {
     socket.on('error', () => undefined);
     if (this.pending.size >= this.o.maxPending) return this.reject(socket, 'too_many_pending');
+    const source = sourceOf(socket.remoteAddress);
+    const fromSource = this.pendingBySource.get(source) ?? 0;
+    if (fromSource >= this.o.maxPendingPerSource) return this.reject(socket, 'source_pending');
+    this.pendingBySource.set(source, fromSource + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (this.pendingBySource.get(source) ?? 1) - 1;
+      if (n > 0) this.pendingBySource.set(source, n);
+      else this.pendingBySource.delete(source);
+    };
     this.pending.add(socket);
     const chunks: Buffer[] = [];
     let have = 0;
     const timer = setTimeout(() => this.reject(socket, 'hello_timeout'), this.o.helloTimeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
+      uncount();
       this.pending.delete(socket);
       socket.off('data', onData);
     };

@@ -31,7 +31,7 @@ interface StartRelayOptions {
   host?: string;
   port?: number;
   /** Session data connections (data-connections.ts) on this port of `host`; absent: off. */
-  data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number };
+  data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number; maxPendingPerSource?: number };
   tls: RelayTlsFiles;
   config: RelayConfig;
   /** The file `config` came from: re-read on change (identities, tenants, token file path; limits need a restart). */
@@ -107,7 +107,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const host = opts.host ?? '127.0.0.1';
   const data = opts.data
     ? new DataConnections(
-        { host, port: opts.data.port, certFile: opts.tls.certFile, keyFile: opts.tls.keyFile, waitMs: opts.data.waitMs ?? 5_000, helloTimeoutMs: opts.data.helloTimeoutMs ?? 5_000, maxPending: opts.data.maxPending ?? 256 },
+        { host, port: opts.data.port, certFile: opts.tls.certFile, keyFile: opts.tls.keyFile, waitMs: opts.data.waitMs ?? 5_000, helloTimeoutMs: opts.data.helloTimeoutMs ?? 5_000, maxPending: opts.data.maxPending ?? 256, maxPendingPerSource: opts.data.maxPendingPerSource ?? 32 },
         log,
         metrics.dataConnections,
       )

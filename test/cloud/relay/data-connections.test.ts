@@ -19,7 +19,7 @@ import { DATA_ACCEPTED, dataHello } from '../../../proto/data-connection.js';
 let f: Fixture;
 const uid = randomUUID();
 test.before(async () => {
-  f = await fixture({}, { data: { port: 0, helloTimeoutMs: 300, waitMs: 3000, maxPending: 3 } });
+  f = await fixture({}, { data: { port: 0, helloTimeoutMs: 300, waitMs: 3000, maxPending: 5, maxPendingPerSource: 3 } });
 });
 test.after.always(async () => {
   await f?.close();
@@ -87,11 +87,11 @@ test.serial('garbage, an unknown token, silence and a flood are closed and count
   t.true(Date.now() - t0 < 2000, 'closed after the hello timeout');
   t.is(await outcome('hello_timeout'), 1);
 
-  // maxPending is 3: the fourth silent connection is refused at once.
+  // One source may keep 3 connections waiting for their hello: the fourth is refused at once.
   const flood = await Promise.all([raw(port), raw(port), raw(port)]);
   const fourth = await raw(port).catch(() => undefined);
   if (fourth) await closed(fourth);
-  await eventually('the fourth refused', async () => (await outcome('too_many_pending')) >= 1, 5000);
+  await eventually('the fourth refused', async () => (await outcome('source_pending')) >= 1, 5000);
   for (const s of flood) s.destroy();
 });
 
@@ -103,7 +103,7 @@ test('a token is good for one connection, only while its session waits', async (
   writeFileSync(join(dir, 'c.pem'), cert.certPem);
   writeFileSync(join(dir, 'k.pem'), cert.keyPem);
   const outcomes = new Counter({ name: 'x_data_total', help: 'x', labelNames: ['outcome'], registers: [new Registry()] });
-  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 1000, maxPending: 8 }, logger('test'), outcomes);
+  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 1000, maxPending: 8, maxPendingPerSource: 8 }, logger('test'), outcomes);
   await dc.start();
   t.teardown(() => dc.close());
 
@@ -129,4 +129,26 @@ test('a token is good for one connection, only while its session waits', async (
   aborted.abort();
   t.is(await gone.socket, undefined, 'an ended session stops waiting');
   a.destroy();
+});
+
+test('at most maxPending connections wait for their hello in all; more are refused at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-data-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = await createCa('data-ca');
+  const cert = await issueCert(ca, { cn: 'relay', ips: ['127.0.0.1'], server: true });
+  writeFileSync(join(dir, 'c.pem'), cert.certPem);
+  writeFileSync(join(dir, 'k.pem'), cert.keyPem);
+  const outcomes = new Counter({ name: 'y_data_total', help: 'y', labelNames: ['outcome'], registers: [new Registry()] });
+  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 5000, maxPending: 2, maxPendingPerSource: 8 }, logger('test'), outcomes);
+  await dc.start();
+  t.teardown(() => dc.close());
+  const waiting = [await raw(dc.port), await raw(dc.port)];
+  const third = await raw(dc.port).catch(() => undefined);
+  if (third) await closed(third);
+  await eventually('the third refused', async () => (await outcomes.get()).values.some((v) => v.labels.outcome === 'too_many_pending' && v.value === 1), 5000);
+  // The waiting ones still get their session once they say hello.
+  const e = dc.expect(new AbortController().signal);
+  waiting[0].write(dataHello(e.token));
+  t.truthy(await e.socket);
+  for (const s of waiting) s.destroy();
 });
