@@ -117,32 +117,25 @@ const bench: Bench = async () => {
   const f = (n: string, c: string) => (writeFileSync(join(dir, n), c), join(dir, n));
   const caFile = f('ca.pem', ca.certPem);
   const peer = await startPeer({ certFile: f('s.pem', srv.certPem), keyFile: f('s-key.pem', srv.keyPem), caFile, tcpBytes: STREAM_BYTES, chunkBytes: CHUNK });
-  const client = new TunnelClient({
-    target: `localhost:${peer.ready.relayPort}`,
-    tls: { ca: { file: caFile }, cert: cli.certPem, key: cli.keyPem },
-    clusterId: 'c1',
-    nodeNames: ['bench'],
-    agentId: 'agent-1',
-    version: 'bench',
-    proxy: null,
-    maxInteractiveSessions: 1000, // 200 idle sessions below; the relay here allows 1000 streams
-    dataConnections: false, // the gRPC stream's own figure; dataClient below takes the data connections
-  });
-  client.start();
-  await new Promise((r) => client.once('connected', r));
-  // The same agent with session data connections (proto/data-connection.ts): output beside the gRPC stream.
-  const dataClient = new TunnelClient({
-    target: `localhost:${peer.ready.relayPort}`,
-    tls: { ca: { file: caFile }, cert: cli.certPem, key: cli.keyPem },
-    clusterId: 'c1',
-    nodeNames: ['bench'],
-    agentId: 'agent-1',
-    version: 'bench',
-    proxy: null,
-    dataConnections: true,
-  });
-  dataClient.start();
-  await new Promise((r) => dataClient.once('connected', r));
+  const connected = async (dataConnections: boolean) => {
+    const c = new TunnelClient({
+      target: `localhost:${peer.ready.relayPort}`,
+      tls: { ca: { file: caFile }, cert: cli.certPem, key: cli.keyPem },
+      clusterId: 'c1',
+      nodeNames: ['bench'],
+      agentId: 'agent-1',
+      version: 'bench',
+      proxy: null,
+      maxInteractiveSessions: 1000, // 200 idle sessions below; the relay here allows 1000 streams
+      dataConnections,
+    });
+    c.start();
+    await new Promise((r) => c.once('connected', r));
+    return c;
+  };
+  // The gRPC stream's own figure, and the same agent with session data connections (proto/data-connection.ts).
+  const client = await connected(false);
+  const dataClient = await connected(true);
   const metrics: Record<string, number> = {};
   try {
     // Stream throughput (first, on a fresh tunnel and an empty provider): exec output through the tunnel vs a direct loopback TCP copy.

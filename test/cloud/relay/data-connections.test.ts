@@ -1,7 +1,7 @@
 // Session data connections (proto/data-connection.ts) over real TLS: output of exec through them byte for
 // byte with the exit status after it; what the listener does with connections that are not an agent's
 // (garbage, unknown or replayed tokens, silence, floods); and sessions of agents that do not use them.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,17 +95,23 @@ test.serial('garbage, an unknown token, silence and a flood are closed and count
   for (const s of flood) s.destroy();
 });
 
-test('a token is good for one connection, only while its session waits', async (t) => {
+/** A DataConnections listener of its own on a fresh certificate, closed with the test. */
+async function listener(t: ExecutionContext, o: { waitMs: number; helloTimeoutMs: number; maxPending: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-data-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const ca = await createCa('data-ca');
   const cert = await issueCert(ca, { cn: 'relay', ips: ['127.0.0.1'], server: true });
   writeFileSync(join(dir, 'c.pem'), cert.certPem);
   writeFileSync(join(dir, 'k.pem'), cert.keyPem);
-  const outcomes = new Counter({ name: 'x_data_total', help: 'x', labelNames: ['outcome'], registers: [new Registry()] });
-  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 1000, maxPending: 8, maxPendingPerSource: 8 }, logger('test'), outcomes);
+  const outcomes = new Counter({ name: 'data_connections_total', help: 'outcomes', labelNames: ['outcome'], registers: [new Registry()] });
+  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), maxPendingPerSource: 8, ...o }, logger('test'), outcomes);
   await dc.start();
   t.teardown(() => dc.close());
+  return { dc, outcomes };
+}
+
+test('a token is good for one connection, only while its session waits', async (t) => {
+  const { dc, outcomes } = await listener(t, { waitMs: 400, helloTimeoutMs: 1000, maxPending: 8 });
 
   const first = dc.expect(new AbortController().signal);
   const a = await raw(dc.port);
@@ -132,16 +138,7 @@ test('a token is good for one connection, only while its session waits', async (
 });
 
 test('at most maxPending connections wait for their hello in all; more are refused at once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ecigw-data-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const ca = await createCa('data-ca');
-  const cert = await issueCert(ca, { cn: 'relay', ips: ['127.0.0.1'], server: true });
-  writeFileSync(join(dir, 'c.pem'), cert.certPem);
-  writeFileSync(join(dir, 'k.pem'), cert.keyPem);
-  const outcomes = new Counter({ name: 'y_data_total', help: 'y', labelNames: ['outcome'], registers: [new Registry()] });
-  const dc = new DataConnections({ host: '127.0.0.1', port: 0, certFile: join(dir, 'c.pem'), keyFile: join(dir, 'k.pem'), waitMs: 400, helloTimeoutMs: 5000, maxPending: 2, maxPendingPerSource: 8 }, logger('test'), outcomes);
-  await dc.start();
-  t.teardown(() => dc.close());
+  const { dc, outcomes } = await listener(t, { waitMs: 400, helloTimeoutMs: 5000, maxPending: 2 });
   const waiting = [await raw(dc.port), await raw(dc.port)];
   const third = await raw(dc.port).catch(() => undefined);
   if (third) await closed(third);
