@@ -45,6 +45,10 @@ class ChannelStream extends Duplex {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.mux.send(this.channel, chunk, cb);
   }
+  /** Chunks queued while a message was being written go out as one message (one copy, as for a single chunk). */
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.mux.sendMany(this.channel, chunks.map((c) => c.chunk), cb);
+  }
   override _final(cb: (err?: Error | null) => void): void {
     cb();
   }
@@ -116,6 +120,24 @@ export class ChannelMux extends EventEmitter {
       this.streams.set(n, s);
     }
     return s;
+  }
+
+  /** Sends `parts` as messages of at most MAX_SENT_MESSAGE payload bytes, each copied once behind the channel byte. */
+  sendMany(channel: number, parts: Buffer[], cb: (err?: Error | null) => void): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return cb(new Error('websocket closed'));
+    let size = 0;
+    let n = 0;
+    while (n < parts.length && (n === 0 || size + parts[n].length <= MAX_SENT_MESSAGE)) size += parts[n++].length;
+    if (n === 1) return this.send(channel, parts[0], (err) => (err || parts.length === 1 ? cb(err) : this.sendMany(channel, parts.slice(1), cb)));
+    const frame = Buffer.allocUnsafe(size + 1);
+    frame[0] = channel;
+    let at = 1;
+    for (let i = 0; i < n; i++) at += parts[i].copy(frame, at);
+    this.emit('bytesOut', size);
+    this.ws.send(frame, { binary: true }, (err) => {
+      if (err || n === parts.length) return cb(err ?? null);
+      this.sendMany(channel, parts.slice(n), cb);
+    });
   }
 
   send(channel: number, data: Buffer, cb: (err?: Error | null) => void): void {

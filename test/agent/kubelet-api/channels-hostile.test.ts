@@ -1,6 +1,6 @@
 // A hostile WebSocket channel client (v5.channel.k8s.io) against ChannelMux over a real `ws` loopback
 // connection: data after its own CLOSE of a channel, data on channels only the server writes, a ping flood
-// from a client that reads nothing, and a resize flood.
+// from a client that reads nothing, and a resize flood; and how output that queues up is framed.
 import test from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,4 +122,18 @@ test('a connection paused for a channel nobody reads still notices that the clie
   // Noticed while still paused, so not by reading up to the client's end: by the probe.
   t.true(await closed, 'the connection was still paused when its end was noticed');
   t.true(mux.isClosed);
+});
+
+test('output written faster than it is sent goes out in fewer messages, each the channel byte and at most 64 KiB, byte for byte', async (t) => {
+  const { mux, client } = await connected(t);
+  const stdout = mux.channel(1);
+  const messages: Buffer[] = [];
+  client.on('message', (d: Buffer) => messages.push(d));
+  const pieces = Array.from({ length: 40 }, (_, i) => Buffer.alloc(5000 + i, i));
+  for (const p of pieces) stdout.write(p); // all queued at once: the stream hands them over together
+  const total = pieces.reduce((a, p) => a + p.length, 0);
+  await eventually('all bytes arrived', () => messages.reduce((a, m) => a + m.length - 1, 0) === total);
+  t.true(messages.every((m) => m[0] === 1 && m.length <= 64 * 1024 + 1), 'channel byte first, payload within the message cap');
+  t.true(messages.length < pieces.length, `${pieces.length} writes went out as ${messages.length} messages`);
+  t.true(Buffer.concat(messages.map((m) => m.subarray(1))).equals(Buffer.concat(pieces)), 'the bytes, in order');
 });
