@@ -24,7 +24,8 @@ export async function startEmulatorProcess(region: string): Promise<EmulatorProc
   const accessKeyId = `LTAIdemo${randomBytes(6).toString('hex')}`;
   const accessKeySecret = randomBytes(18).toString('base64url');
   const adminToken = randomBytes(18).toString('base64url');
-  const args = [BIN, '--runtime', 'process', '--port', '0', '--region', region, '--access-key-id', accessKeyId, '--access-key-secret', accessKeySecret, '--admin-token', adminToken];
+  // `--flag=value`: a random base64url value may begin with '-', which as a separate argument reads as a flag.
+  const args = [BIN, '--runtime', 'process', '--port', '0', `--region=${region}`, `--access-key-id=${accessKeyId}`, `--access-key-secret=${accessKeySecret}`, `--admin-token=${adminToken}`];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
   adoptGroup(child);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
