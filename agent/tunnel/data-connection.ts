@@ -90,3 +90,40 @@ export class SessionDataLink {
     this.socket.destroy();
   }
 }
+
+/**
+ * A session's side of its data link while the link may still be dialling: pauses and resumes it once it is
+ * up, and when the session ends says what to wait for. A link that comes up after the end was never taken
+ * by the relay (it takes one before any output), so it is dropped, and nothing waits for it.
+ */
+export class SessionData {
+  private link: SessionDataLink | undefined;
+  private over = false;
+
+  constructor(linked: Promise<SessionDataLink | undefined>) {
+    void linked.then((l) => {
+      if (this.over) l?.destroy();
+      else this.link = l;
+    });
+  }
+
+  pause(): void {
+    this.link?.pause();
+  }
+
+  resume(): void {
+    this.link?.resume();
+  }
+
+  /** The session's gRPC stream ended: settles once the link's output is all in (at once without a link). */
+  finished(): Promise<void> {
+    this.over = true;
+    return this.link?.done ?? Promise.resolve();
+  }
+
+  /** The session failed: the link goes too. */
+  destroy(): void {
+    this.over = true;
+    this.link?.destroy();
+  }
+}

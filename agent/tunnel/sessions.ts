@@ -22,7 +22,7 @@ import { InteractiveSlots, SessionLimitError } from './session-slots.js';
 import { SESSION_METHODS, sessionSpan } from './trace.js';
 import { METADATA } from '../../proto/wire.js';
 import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
-import { SessionDataLink, dialDataConnection, offeredDataConnection } from './data-connection.js';
+import { SessionData, SessionDataLink, dialDataConnection, offeredDataConnection } from './data-connection.js';
 
 /** Per-direction buffer of a session on the agent side; beyond it the relay is paused by HTTP/2 flow control. */
 const CLIENT_SESSION_BUFFER_BYTES = 64 * 1024;
@@ -172,13 +172,13 @@ export class TunnelSessions {
   }
 
   /**
-   * The session's data link (data-connection.ts) once the relay's response headers offer one and the dial
-   * succeeds; undefined otherwise, and then the output comes on the gRPC stream as it always can.
+   * The session's data link (data-connection.ts), up once the relay's response headers offer one and the dial
+   * succeeds; without it the output comes on the gRPC stream as it always can.
    */
-  private dataLink(call: { once(event: string, fn: (...a: never[]) => void): unknown }, reqId: string, h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void }): Promise<SessionDataLink | undefined> {
+  private dataLink(call: { once(event: string, fn: (...a: never[]) => void): unknown }, reqId: string, h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void }): SessionData {
     const target = this.conn.dataTarget();
-    if (!target) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
+    if (!target) return new SessionData(Promise.resolve(undefined));
+    return new SessionData(new Promise<SessionDataLink | undefined>((resolve) => {
       call.once('metadata', (md: grpc.Metadata) => {
         const offer = offeredDataConnection(md);
         if (!offer) return resolve(undefined);
@@ -192,7 +192,7 @@ export class TunnelSessions {
       });
       call.once('status', () => resolve(undefined));
       call.once('error', () => resolve(undefined));
-    });
+    }));
   }
 
   /** Opens an exec (command) or attach session. */
@@ -207,23 +207,20 @@ export class TunnelSessions {
     // its high-water mark by at most one message.
     let stallError: TunnelError | undefined;
     const flow = this.flow(call, o.attach ? 'attach' : 'exec', (e) => (stallError = e), reqId);
-    let link: SessionDataLink | undefined;
     const resumeIfRoom = () => {
       flow.resume();
-      link?.resume();
+      data.resume();
     };
     const stdout = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
     const stderr = new Readable({ highWaterMark: CLIENT_SESSION_BUFFER_BYTES, read: resumeIfRoom });
-    const full = () => {
-      flow.pause();
-      link?.pause();
-    };
     // Output on the data connection, when there is one: frames of stdout/stderr, pushed without copying.
     const decoder = new DataFrameDecoder((channel, piece) => {
-      if (!(channel === DATA_CHANNEL.stdout ? stdout : stderr).push(piece)) full();
+      if (!(channel === DATA_CHANNEL.stdout ? stdout : stderr).push(piece)) {
+        flow.pause();
+        data.pause();
+      }
     });
-    let over = false;
-    void this.dataLink(call, reqId, {
+    const data = this.dataLink(call, reqId, {
       onData: (b) => decoder.write(b),
       onEnd: () => {
         if (!decoder.atBoundary) stallError ??= new TunnelError(grpc.status.UNAVAILABLE, 'the data connection ended inside an output frame', reqId);
@@ -232,10 +229,6 @@ export class TunnelSessions {
         stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
         call.cancel();
       },
-    }).then((l) => {
-      // A link that comes up after the session ended was never taken by the relay: drop it.
-      if (over) l?.destroy();
-      else link = l;
     });
     let exitStatus: ExitStatus | undefined;
     const exit = new Promise<ExitStatus>((resolve, reject) => {
@@ -248,8 +241,7 @@ export class TunnelSessions {
       });
       call.on('error', (e) => {
         flow.done();
-        over = true;
-        link?.destroy();
+        data.destroy();
         // The error is reported through `exit`; the output streams just end (no unheard 'error' events).
         stdout.push(null);
         stderr.push(null);
@@ -258,10 +250,8 @@ export class TunnelSessions {
       call.on('end', () => {
         flow.done();
         call.end();
-        // The relay sends the exit status only after the data connection's FIN: all output is in by then. A
-        // link still being dialled now was not taken (the relay took it before any output), so no wait for it.
-        over = true;
-        void (link?.done ?? Promise.resolve()).then(() => {
+        // The relay sends the exit status only after the data connection's FIN: all output is in by then.
+        void data.finished().then(() => {
           stdout.push(null);
           stderr.push(null);
           if (stallError) reject(stallError);
@@ -311,13 +301,12 @@ export class TunnelSessions {
     const reqId = o.requestId ?? randomUUID();
     const call = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
     call.write({ start });
-    let readMore = (): void => undefined;
     const stream = new Duplex({
       readableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       writableHighWaterMark: CLIENT_SESSION_BUFFER_BYTES,
       read: () => {
         flow.resume();
-        readMore();
+        data.resume();
       },
       write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb()),
       final: (cb) => {
@@ -327,14 +316,12 @@ export class TunnelSessions {
     });
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
-    let link: SessionDataLink | undefined;
     // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
-    let over = false;
-    void this.dataLink(call, reqId, {
+    const data = this.dataLink(call, reqId, {
       onData: (b) => {
         if (!stream.push(b)) {
           flow.pause();
-          link?.pause();
+          data.pause();
         }
       },
       onEnd: () => stream.push(null),
@@ -342,26 +329,18 @@ export class TunnelSessions {
         end.stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
         call.cancel();
       },
-    }).then((l) => {
-      if (over) l?.destroy();
-      else link = l;
     });
-    readMore = () => link?.resume();
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
         if (!stream.push(m.data)) flow.pause();
       } else if (m.msg === 'closeWrite') stream.push(null);
     });
     this.destroyOnError(call, stream, flow, end, reqId);
-    call.on('error', () => {
-      over = true;
-      link?.destroy();
-    });
+    call.on('error', () => data.destroy());
     call.on('end', () => {
       flow.done();
       call.end();
-      over = true;
-      void (link?.done ?? Promise.resolve()).then(() => stream.push(null));
+      void data.finished().then(() => stream.push(null));
     });
     return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }

@@ -134,6 +134,7 @@ export class SessionGuard {
     };
     const onAbort = () => {
       target.off('drain', onDrain);
+      this.sendPendingSince = 0;
       cb(new Error('session closed'));
     };
     target.once('drain', onDrain);
@@ -141,22 +142,9 @@ export class SessionGuard {
   }
 
   /** Sends one message, waiting for the call to drain if its buffer is full (bounded by the send timeout). */
-  async send(message: unknown): Promise<void> {
-    if (this.closed) throw new Error('session closed');
-    this.activity();
-    if ((this.call as Writable).write(message)) return;
-    this.sendPendingSince = Date.now();
-    await new Promise<void>((resolve, reject) => {
-      const onDrain = () => (cleanup(), resolve());
-      const onAbort = () => (cleanup(), reject(new Error('session closed')));
-      const cleanup = () => {
-        this.call.off('drain', onDrain);
-        this.abort.signal.removeEventListener('abort', onAbort);
-        this.sendPendingSince = 0;
-      };
-      this.call.once('drain', onDrain);
-      this.abort.signal.addEventListener('abort', onAbort, { once: true });
-    });
+  send(message: unknown): Promise<void> {
+    const call = this.call as Writable;
+    return new Promise((resolve, reject) => this.sendTo(call, () => call.write(message), (err) => (err ? reject(err) : resolve())));
   }
 
   private check(): void {
