@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { percentile, type Bench } from './lib.js';
+import { percentile, type Bench, type Metrics } from './lib.js';
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
 import { startEmulatorProcess, startGatewayProcesses } from './gateway-processes.js';
 import { cpuPerGiB, cpuSnapshot, formatCpu } from './support/cpu-account.js';
@@ -122,6 +122,8 @@ function kill(children: ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
+const SECTIONS = ['exec', 'portforward', 'cp', 'logs', 'sessions'] as const;
+
 const bench: Bench = async (args) => {
   const { values } = parseArgs({
     args,
@@ -135,9 +137,14 @@ const bench: Bench = async (args) => {
       'cpu-prof': { type: 'boolean', default: false },
       // Session data connections (the relay's --data-port); --no-data measures the output on the gRPC stream.
       data: { type: 'boolean', default: true },
+      // A comma-separated subset of the sections (for profiling one path); the metrics of the others are
+      // missing, so such a run never passes.
+      only: { type: 'string', default: SECTIONS.join(',') },
     },
     allowNegative: true,
   });
+  const only = new Set(values.only.split(','));
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.join(', ')})`);
   const bytes = Number(values.mb) * 2 ** 20;
   const sessions = Number(values.sessions);
   const rounds = Number(values.rounds);
@@ -195,15 +202,6 @@ const bench: Bench = async (args) => {
     const lastRequest = (kind: NodeRequest['kind']) => kubelet.requests.filter((r) => r.kind === kind).pop();
     say(`kubelet baseline node ${kubelet.nodeName} on 127.0.0.1:${kubelet.port} with 2 Running pods`);
 
-    // Exec stdout: a local pipe copy of the same command, then through kubectl exec to our agent and to the
-    // kubelet baseline (the same command, run as a local process by the baseline's runtime).
-    const produce = (n: number) => `head -c ${n} /dev/zero`;
-    const direct = await best(rounds, () => stdoutThroughput('sh', ['-c', produce(bytes * 4)], 60_000));
-    const execVia = (ns: string) => async () => {
-      const r = await stdoutThroughput(bin.kubectl, kubectl('exec', '-n', ns, 'shell', '--', 'sh', '-c', produce(bytes)), 180_000);
-      if (r.bytes !== bytes) throw new Error(`exec in ${ns} delivered ${r.bytes} of ${bytes} bytes`);
-      return r;
-    };
     const cpu: Record<string, number> = {};
     /** Runs `fn` (moving `moved` bytes in all) and says where the machine's CPU went, per GiB. */
     const accounted = async <T>(label: string, moved: number, fn: () => Promise<T>): Promise<T> => {
@@ -214,142 +212,167 @@ const bench: Bench = async (args) => {
       say(`  CPU s/GiB ${label}: ${formatCpu(rows)} (total ${cpu[label].toFixed(2)})`);
       return r;
     };
-    const viaExec = await accounted('exec_agent', rounds * bytes, () => best(rounds, execVia(NS)));
-    const viaKubeletExec = await accounted('exec_kubelet', rounds * bytes, () => best(rounds, execVia(kubelet.namespace)));
-    const execHop = { agent: agentTransport(await gw.metrics('agent'), 'exec'), kubelet: lastRequest('exec')?.transport ?? 'none' };
-    say(`exec ${(viaExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${execHop.agent}) vs kubelet ${(viaKubeletExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${execHop.kubelet}) vs local pipe ${(direct.bytesPerSec / 1e6).toFixed(1)} MB/s`);
-
-    // Port-forward: the same server program on 127.0.0.1 directly, then through kubectl port-forward.
-    const localPort = await freePort();
-    const localBlaster = spawn('python3', ['-c', BLASTER], { env: { ...process.env, BLAST_HOST: '127.0.0.1', BLAST_PORT: String(localPort), BLAST_BYTES: String(bytes) }, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(localBlaster);
-    await new Promise((r) => localBlaster.stdout?.once('data', r));
-    const directTcp = await best(rounds, () => tcpThroughput(localPort, 60_000));
-    // The agent's pod serves on its port 9000; the baseline's pods are this host, so it reaches the local blaster.
-    const pfVia = async (ns: string, remotePort: number) => {
-      const pfPort = await freePort();
-      const pf = spawn(bin.kubectl, kubectl('port-forward', '-n', ns, 'pod/blaster', `${pfPort}:${remotePort}`), { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(pf);
-      await new Promise((r) => pf.stdout?.once('data', r));
-      try {
-        await tcpThroughput(pfPort, 120_000); // warm-up: session set-up, TCP windows
-        const r = await best(rounds, () => tcpThroughput(pfPort, 120_000));
-        if (r.bytes !== bytes) throw new Error(`port-forward in ${ns} delivered ${r.bytes} of ${bytes} bytes`);
-        return r;
-      } finally {
-        pf.kill();
-      }
-    };
-    const viaPf = await accounted('portforward_agent', (rounds + 1) * bytes, () => pfVia(NS, 9000));
-    const viaKubeletPf = await accounted('portforward_kubelet', (rounds + 1) * bytes, () => pfVia(kubelet.namespace, localPort));
-    const pfHop = { agent: agentTransport(await gw.metrics('agent'), 'portforward'), kubelet: lastRequest('portforward')?.transport ?? 'none' };
-    say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${pfHop.agent}) vs kubelet ${(viaKubeletPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${pfHop.kubelet}) vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
-
-    // kubectl cp of random bytes into the pod and back out (tar over exec stdin, then stdout), wall time of each
-    // command; the copy back must have the bytes sent. The baseline's "container" is this host: a path in `dir`.
-    const cpBytes = Number(values['cp-mb']) * 2 ** 20;
-    const blob = join(dir, 'cp-blob.bin');
-    const out = createWriteStream(blob);
-    for (let left = cpBytes; left > 0; left -= 1 << 24) if (!out.write(randomBytes(Math.min(left, 1 << 24)))) await once(out, 'drain');
-    await new Promise((r) => out.end(r));
-    const blobSum = await sha256File(blob);
-    const cpVia = async (ns: string, podDir: string) => {
-      await timed(bin.kubectl, kubectl('exec', '-n', ns, 'shell', '--', 'mkdir', '-p', podDir), 60_000);
-      const to = cpBytes / (await timed(bin.kubectl, kubectl('cp', blob, `${ns}/shell:${podDir}/blob.bin`), 600_000)) / 1e6;
-      const back = join(dir, `cp-back-${ns}.bin`);
-      const from = cpBytes / (await timed(bin.kubectl, kubectl('cp', `${ns}/shell:${podDir}/blob.bin`, back), 600_000)) / 1e6;
-      if (statSync(back).size !== cpBytes || (await sha256File(back)) !== blobSum) throw new Error(`kubectl cp through ${ns} did not bring back the bytes sent`);
-      rmSync(back);
-      return { to, from };
-    };
-    const cpAgent = await cpVia(NS, '/data');
-    const cpKubelet = await cpVia(kubelet.namespace, join(dir, 'kubelet-pod-data'));
-    rmSync(blob);
-    say(`kubectl cp ${values['cp-mb']} MiB to/from pod: agent ${cpAgent.to.toFixed(1)}/${cpAgent.from.toFixed(1)} MB/s, kubelet ${cpKubelet.to.toFixed(1)}/${cpKubelet.from.toFixed(1)} MB/s`);
-
-    // logs -f: every line carries its own wall-clock ms; arrival − timestamp is the latency.
-    const lat: number[] = [];
-    const follow = spawn(bin.kubectl, kubectl('logs', '-f', '--tail=0', '-n', NS, 'ticker'), { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(follow);
-    let buf = '';
-    follow.stdout.on('data', (d: Buffer) => {
-      const now = Date.now();
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const l of lines) if (/^\d{13}$/.test(l.trim())) lat.push(now - Number(l.trim()));
-    });
-    await new Promise((r) => setTimeout(r, Number(values['logs-seconds']) * 1000));
-    follow.kill();
-    if (lat.length < 10) throw new Error(`logs -f delivered only ${lat.length} lines`);
-    // The first lines may be a backlog the follow caught up on; keep the steady state.
-    const steady = lat.slice(Math.min(10, Math.floor(lat.length / 5))).sort((a, b) => a - b);
-    say(`logs -f: ${lat.length} lines, p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`);
-
-    // 100 concurrent exec sessions: memory of the agent and relay processes while all are open.
-    const before = { agent: gw.memory('agent').rssMb, relay: gw.memory('relay').rssMb };
-    let peak = before.agent + before.relay;
-    let peakParts = before;
-    const sample = setInterval(() => {
-      const a = gw.memory('agent').rssMb;
-      const r = gw.memory('relay').rssMb;
-      if (a + r > peak) {
-        peak = a + r;
-        peakParts = { agent: a, relay: r };
-      }
-    }, 250);
-    cleanups.push(() => clearInterval(sample));
-    let up = 0;
-    const holdSeconds = 20;
-    const execs: ChildProcess[] = [];
-    const started = Date.now();
-    await bounded(sessions, 10, async (i) => {
-      const c = spawn(bin.kubectl, kubectl('exec', '-n', NS, 'shell', '--', 'sh', '-c', `echo up-${i}; sleep ${holdSeconds}`), { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(c);
-      execs.push(c);
-      await new Promise<void>((resolve) => {
-        c.stdout.once('data', () => (up++, resolve()));
-        c.once('exit', () => resolve());
+    const metrics: Metrics = {};
+    if (only.has('sessions')) {
+      // 100 concurrent exec sessions: memory of the agent and relay processes while all are open. First, before
+      // the throughput sections: the memory those leave behind is reported on its own (rss_after_streams_mb).
+      const before = { agent: gw.memory('agent').rssMb, relay: gw.memory('relay').rssMb };
+      let peak = before.agent + before.relay;
+      let peakParts = before;
+      const sample = setInterval(() => {
+        const a = gw.memory('agent').rssMb;
+        const r = gw.memory('relay').rssMb;
+        if (a + r > peak) {
+          peak = a + r;
+          peakParts = { agent: a, relay: r };
+        }
+      }, 250);
+      cleanups.push(() => clearInterval(sample));
+      let up = 0;
+      const holdSeconds = 20;
+      const execs: ChildProcess[] = [];
+      const started = Date.now();
+      await bounded(sessions, 10, async (i) => {
+        const c = spawn(bin.kubectl, kubectl('exec', '-n', NS, 'shell', '--', 'sh', '-c', `echo up-${i}; sleep ${holdSeconds}`), { stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(c);
+        execs.push(c);
+        await new Promise<void>((resolve) => {
+          c.stdout.once('data', () => (up++, resolve()));
+          c.once('exit', () => resolve());
+        });
       });
-    });
-    const allUpMs = Date.now() - started;
-    say(`${up}/${sessions} exec sessions open after ${allUpMs} ms; agent+relay RSS ${peak.toFixed(0)} MB (before ${(before.agent + before.relay).toFixed(0)})`);
-    const exits = await Promise.all(execs.map((c) => (c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', r)))));
-    clearInterval(sample);
-    const ok = exits.filter((c) => c === 0).length;
-    if (up < sessions) throw new Error(`only ${up} of ${sessions} exec sessions came up`);
-    say(`${ok}/${sessions} sessions exited 0; peak agent ${peakParts.agent.toFixed(0)} MB + relay ${peakParts.relay.toFixed(0)} MB`);
-
-    return {
-      metrics: {
-        exec_throughput_ratio: viaExec.bytesPerSec / direct.bytesPerSec,
-        exec_mb_per_s: viaExec.bytesPerSec / 1e6,
-        exec_vs_kubelet_ratio: viaExec.bytesPerSec / viaKubeletExec.bytesPerSec,
-        exec_cpu_s_per_gib: cpu.exec_agent,
-        exec_kubelet_cpu_s_per_gib: cpu.exec_kubelet,
-        portforward_cpu_s_per_gib: cpu.portforward_agent,
-        portforward_kubelet_cpu_s_per_gib: cpu.portforward_kubelet,
-        exec_kubelet_mb_per_s: viaKubeletExec.bytesPerSec / 1e6,
-        portforward_throughput_ratio: viaPf.bytesPerSec / directTcp.bytesPerSec,
-        portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
-        portforward_vs_kubelet_ratio: viaPf.bytesPerSec / viaKubeletPf.bytesPerSec,
-        portforward_kubelet_mb_per_s: viaKubeletPf.bytesPerSec / 1e6,
-        cp_to_pod_mb_s: cpAgent.to,
-        cp_from_pod_mb_s: cpAgent.from,
-        cp_to_pod_kubelet_mb_s: cpKubelet.to,
-        cp_from_pod_kubelet_mb_s: cpKubelet.from,
-        // The API server → node hop of each session: 1 = WebSocket (exec v5, port-forward SPDY tunnelled in WebSocket), 0 = SPDY.
-        exec_agent_hop_websocket: Number(execHop.agent.startsWith('websocket')),
-        exec_kubelet_hop_websocket: Number(execHop.kubelet.startsWith('websocket')),
-        portforward_agent_hop_websocket: Number(pfHop.agent.startsWith('websocket')),
-        portforward_kubelet_hop_websocket: Number(pfHop.kubelet.startsWith('websocket')),
-        logs_follow_p50_ms: percentile(steady, 50),
-        logs_follow_p99_ms: percentile(steady, 99),
+      const allUpMs = Date.now() - started;
+      say(`${up}/${sessions} exec sessions open after ${allUpMs} ms; agent+relay RSS ${peak.toFixed(0)} MB (before ${(before.agent + before.relay).toFixed(0)})`);
+      const exits = await Promise.all(execs.map((c) => (c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise<number | null>((r) => c.once('exit', r)))));
+      clearInterval(sample);
+      const ok = exits.filter((c) => c === 0).length;
+      if (up < sessions) throw new Error(`only ${up} of ${sessions} exec sessions came up`);
+      say(`${ok}/${sessions} sessions exited 0; peak agent ${peakParts.agent.toFixed(0)} MB + relay ${peakParts.relay.toFixed(0)} MB`);
+      Object.assign(metrics, {
         sessions_100_rss_mb: peak,
         sessions_100_rss_before_mb: before.agent + before.relay,
         sessions_100_rss_delta_mb: peak - (before.agent + before.relay),
         sessions_100_exit_ok: ok,
-      },
+      });
+    }
+
+    if (only.has('exec')) {
+      // Exec stdout: a local pipe copy of the same command, then through kubectl exec to our agent and to the
+      // kubelet baseline (the same command, run as a local process by the baseline's runtime).
+      const produce = (n: number) => `head -c ${n} /dev/zero`;
+      const direct = await best(rounds, () => stdoutThroughput('sh', ['-c', produce(bytes * 4)], 60_000));
+      const execVia = (ns: string) => async () => {
+        const r = await stdoutThroughput(bin.kubectl, kubectl('exec', '-n', ns, 'shell', '--', 'sh', '-c', produce(bytes)), 180_000);
+        if (r.bytes !== bytes) throw new Error(`exec in ${ns} delivered ${r.bytes} of ${bytes} bytes`);
+        return r;
+      };
+      const viaExec = await accounted('exec_agent', rounds * bytes, () => best(rounds, execVia(NS)));
+      const viaKubeletExec = await accounted('exec_kubelet', rounds * bytes, () => best(rounds, execVia(kubelet.namespace)));
+      const execHop = { agent: agentTransport(await gw.metrics('agent'), 'exec'), kubelet: lastRequest('exec')?.transport ?? 'none' };
+      say(`exec ${(viaExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${execHop.agent}) vs kubelet ${(viaKubeletExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${execHop.kubelet}) vs local pipe ${(direct.bytesPerSec / 1e6).toFixed(1)} MB/s`);
+      Object.assign(metrics, {
+        exec_throughput_ratio: viaExec.bytesPerSec / direct.bytesPerSec,
+        exec_mb_per_s: viaExec.bytesPerSec / 1e6,
+        exec_vs_kubelet_ratio: viaExec.bytesPerSec / viaKubeletExec.bytesPerSec,
+        exec_kubelet_mb_per_s: viaKubeletExec.bytesPerSec / 1e6,
+        exec_cpu_s_per_gib: cpu.exec_agent,
+        exec_kubelet_cpu_s_per_gib: cpu.exec_kubelet,
+        // The API server → node hop of each session: 1 = WebSocket (exec v5, port-forward SPDY tunnelled in WebSocket), 0 = SPDY.
+        exec_agent_hop_websocket: Number(execHop.agent.startsWith('websocket')),
+        exec_kubelet_hop_websocket: Number(execHop.kubelet.startsWith('websocket')),
+      });
+    }
+    if (only.has('portforward')) {
+      // Port-forward: the same server program on 127.0.0.1 directly, then through kubectl port-forward.
+      const localPort = await freePort();
+      const localBlaster = spawn('python3', ['-c', BLASTER], { env: { ...process.env, BLAST_HOST: '127.0.0.1', BLAST_PORT: String(localPort), BLAST_BYTES: String(bytes) }, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(localBlaster);
+      await new Promise((r) => localBlaster.stdout?.once('data', r));
+      const directTcp = await best(rounds, () => tcpThroughput(localPort, 60_000));
+      // The agent's pod serves on its port 9000; the baseline's pods are this host, so it reaches the local blaster.
+      const pfVia = async (ns: string, remotePort: number) => {
+        const pfPort = await freePort();
+        const pf = spawn(bin.kubectl, kubectl('port-forward', '-n', ns, 'pod/blaster', `${pfPort}:${remotePort}`), { stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(pf);
+        await new Promise((r) => pf.stdout?.once('data', r));
+        try {
+          await tcpThroughput(pfPort, 120_000); // warm-up: session set-up, TCP windows
+          const r = await best(rounds, () => tcpThroughput(pfPort, 120_000));
+          if (r.bytes !== bytes) throw new Error(`port-forward in ${ns} delivered ${r.bytes} of ${bytes} bytes`);
+          return r;
+        } finally {
+          pf.kill();
+        }
+      };
+      const viaPf = await accounted('portforward_agent', (rounds + 1) * bytes, () => pfVia(NS, 9000));
+      const viaKubeletPf = await accounted('portforward_kubelet', (rounds + 1) * bytes, () => pfVia(kubelet.namespace, localPort));
+      const pfHop = { agent: agentTransport(await gw.metrics('agent'), 'portforward'), kubelet: lastRequest('portforward')?.transport ?? 'none' };
+      say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${pfHop.agent}) vs kubelet ${(viaKubeletPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${pfHop.kubelet}) vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
+      Object.assign(metrics, {
+        portforward_throughput_ratio: viaPf.bytesPerSec / directTcp.bytesPerSec,
+        portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
+        portforward_vs_kubelet_ratio: viaPf.bytesPerSec / viaKubeletPf.bytesPerSec,
+        portforward_kubelet_mb_per_s: viaKubeletPf.bytesPerSec / 1e6,
+        portforward_cpu_s_per_gib: cpu.portforward_agent,
+        portforward_kubelet_cpu_s_per_gib: cpu.portforward_kubelet,
+        portforward_agent_hop_websocket: Number(pfHop.agent.startsWith('websocket')),
+        portforward_kubelet_hop_websocket: Number(pfHop.kubelet.startsWith('websocket')),
+      });
+    }
+    if (only.has('cp')) {
+      // kubectl cp of random bytes into the pod and back out (tar over exec stdin, then stdout), wall time of each
+      // command; the copy back must have the bytes sent. The baseline's "container" is this host: a path in `dir`.
+      const cpBytes = Number(values['cp-mb']) * 2 ** 20;
+      const blob = join(dir, 'cp-blob.bin');
+      const out = createWriteStream(blob);
+      for (let left = cpBytes; left > 0; left -= 1 << 24) if (!out.write(randomBytes(Math.min(left, 1 << 24)))) await once(out, 'drain');
+      await new Promise((r) => out.end(r));
+      const blobSum = await sha256File(blob);
+      const cpVia = async (ns: string, podDir: string) => {
+        await timed(bin.kubectl, kubectl('exec', '-n', ns, 'shell', '--', 'mkdir', '-p', podDir), 60_000);
+        const to = cpBytes / (await timed(bin.kubectl, kubectl('cp', blob, `${ns}/shell:${podDir}/blob.bin`), 600_000)) / 1e6;
+        const back = join(dir, `cp-back-${ns}.bin`);
+        const from = cpBytes / (await timed(bin.kubectl, kubectl('cp', `${ns}/shell:${podDir}/blob.bin`, back), 600_000)) / 1e6;
+        if (statSync(back).size !== cpBytes || (await sha256File(back)) !== blobSum) throw new Error(`kubectl cp through ${ns} did not bring back the bytes sent`);
+        rmSync(back);
+        return { to, from };
+      };
+      const cpAgent = await cpVia(NS, '/data');
+      const cpKubelet = await cpVia(kubelet.namespace, join(dir, 'kubelet-pod-data'));
+      rmSync(blob);
+      say(`kubectl cp ${values['cp-mb']} MiB to/from pod: agent ${cpAgent.to.toFixed(1)}/${cpAgent.from.toFixed(1)} MB/s, kubelet ${cpKubelet.to.toFixed(1)}/${cpKubelet.from.toFixed(1)} MB/s`);
+      Object.assign(metrics, { cp_to_pod_mb_s: cpAgent.to, cp_from_pod_mb_s: cpAgent.from, cp_to_pod_kubelet_mb_s: cpKubelet.to, cp_from_pod_kubelet_mb_s: cpKubelet.from });
+    }
+    if (only.has('logs')) {
+      // logs -f: every line carries its own wall-clock ms; arrival − timestamp is the latency.
+      const lat: number[] = [];
+      const follow = spawn(bin.kubectl, kubectl('logs', '-f', '--tail=0', '-n', NS, 'ticker'), { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(follow);
+      let buf = '';
+      follow.stdout.on('data', (d: Buffer) => {
+        const now = Date.now();
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const l of lines) if (/^\d{13}$/.test(l.trim())) lat.push(now - Number(l.trim()));
+      });
+      await new Promise((r) => setTimeout(r, Number(values['logs-seconds']) * 1000));
+      follow.kill();
+      if (lat.length < 10) throw new Error(`logs -f delivered only ${lat.length} lines`);
+      // The first lines may be a backlog the follow caught up on; keep the steady state.
+      const steady = lat.slice(Math.min(10, Math.floor(lat.length / 5))).sort((a, b) => a - b);
+      say(`logs -f: ${lat.length} lines, p50 ${percentile(steady, 50)} ms, p99 ${percentile(steady, 99)} ms`);
+      Object.assign(metrics, { logs_follow_p50_ms: percentile(steady, 50), logs_follow_p99_ms: percentile(steady, 99) });
+    }
+    if (only.has('exec') || only.has('portforward') || only.has('cp')) {
+      // What the agent and relay hold after moving the bytes above (freed Buffers the allocator keeps for reuse,
+      // and the V8 heap they grew); it does not grow with more traffic (README, "Limitations").
+      const after = { agent: gw.memory('agent').rssMb, relay: gw.memory('relay').rssMb };
+      say(`after the streams: agent ${after.agent.toFixed(0)} MB + relay ${after.relay.toFixed(0)} MB RSS`);
+      Object.assign(metrics, { rss_after_streams_mb: after.agent + after.relay });
+    }
+    return {
+      metrics,
       targets: {
         // Five hops (kubectl↔apiserver TLS, apiserver↔kubelet API TLS, gRPC tunnel, relay↔ECI WebSocket or TCP)
         // against one local pipe/socket copy: a tenth of loopback speed is plenty for interactive use.

@@ -10,7 +10,7 @@ import type { PortForwardInput__Output } from '../../proto/gen/ecigw/tunnel/v1/P
 import type { PortForwardOutput } from '../../proto/gen/ecigw/tunnel/v1/PortForwardOutput.js';
 import type { CallContext } from './calls.js';
 import { isMalformed, malformedReason, type Malformed } from './decode.js';
-import { SESSION_BUFFER_BYTES, type SessionGuard } from './session.js';
+import { SESSION_INPUT_BYTES, SESSION_OUTPUT_BYTES, type SessionGuard } from './session.js';
 import { ValidationError, requireUid } from './validate.js';
 import { DATA_CHANNEL, dataFrameHeader } from '../../proto/data-connection.js';
 
@@ -18,7 +18,7 @@ type ExecCall = grpc.ServerDuplexStream<ExecInput__Output, ExecOutput>;
 type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortForwardOutput>;
 
 export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: ExecCall, guard: SessionGuard): Promise<void> {
-  const stdinStream = new PassThrough({ highWaterMark: SESSION_BUFFER_BYTES });
+  const stdinStream = new PassThrough({ highWaterMark: SESSION_INPUT_BYTES });
   const resize = new PassThrough({ objectMode: true, highWaterMark: 8 });
   const start = await firstMessage<ExecInput__Output>(call, guard, 'start', (m) => {
     if (m.msg === 'stdin' && m.stdin) {
@@ -70,8 +70,8 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
   const data = ctx.data ? await ctx.data : undefined;
   const toData = data && guard.socketWritable(data, (b) => [b]);
   const bridge = new Duplex({
-    readableHighWaterMark: SESSION_BUFFER_BYTES,
-    writableHighWaterMark: SESSION_BUFFER_BYTES,
+    readableHighWaterMark: SESSION_INPUT_BYTES,
+    writableHighWaterMark: SESSION_OUTPUT_BYTES,
     read: () => call.resume(),
     write: (chunk: Buffer, _e, cb) => {
       guard.activity();

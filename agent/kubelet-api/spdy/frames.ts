@@ -184,6 +184,17 @@ function words(...values: number[]): Buffer {
   return b;
 }
 
+/** A DATA frame (not FIN) of the concatenated `parts` (`length` bytes in all), built with one copy. */
+export function encodeDataFrame(streamId: number, parts: readonly Buffer[], length: number): Buffer {
+  if (length > 0xffffff) throw new RangeError('data frame too large');
+  const frame = Buffer.allocUnsafe(8 + length);
+  frame.writeUInt32BE((streamId & 0x7fffffff) >>> 0, 0);
+  frame.writeUInt32BE(length, 4);
+  let at = 8;
+  for (const p of parts) at += p.copy(frame, at);
+  return frame;
+}
+
 /** Encodes a frame; header-bearing frames use (and advance) the given compressor. */
 export function encodeFrame(f: Frame, compressor: HeaderCompressor): Buffer {
   switch (f.type) {

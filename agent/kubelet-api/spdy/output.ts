@@ -3,7 +3,7 @@
 // than dataHighWater. While the unsent output (bytes or writes) is over its bound the session stops reading the
 // peer; once it is back under half the bound it reads again; a peer that leaves it unread too long is dropped.
 import type { Duplex } from 'node:stream';
-import { encodeFrame, type Frame, type HeaderCompressor } from './frames.js';
+import { encodeDataFrame, encodeFrame, type Frame, type HeaderCompressor } from './frames.js';
 
 interface OutputBounds {
   /** Unsent bytes above which the session stops reading the peer. */
@@ -54,10 +54,10 @@ export class SessionOutput {
     return !this.overBound();
   }
 
-  /** Writes a DATA frame once the socket has room for it. */
-  async data(f: Extract<Frame, { type: 'data' }>): Promise<void> {
+  /** Writes a DATA frame of `parts` (`length` bytes) once the socket has room for it. */
+  async data(streamId: number, parts: readonly Buffer[], length: number): Promise<void> {
     while (!this.hooks.closed() && this.socket.writableLength >= this.bounds.dataHighWater) await new Promise<void>((resolve) => this.dataWaiters.push(resolve));
-    if (this.hooks.closed() || !this.write(encodeFrame(f, this.compressor))) throw new Error('session closed');
+    if (this.hooks.closed() || !this.write(encodeDataFrame(streamId, parts, length))) throw new Error('session closed');
   }
 
   overBound(): boolean {

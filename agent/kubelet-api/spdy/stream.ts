@@ -7,7 +7,12 @@ import { InboundBuffer } from '../inbound.js';
 
 /** SPDY/3.1's initial flow-control window; we acknowledge inbound data in halves of it. */
 export const DEFAULT_WINDOW = 64 * 1024;
-const MAX_DATA_FRAME = 32 * 1024;
+/**
+ * Largest DATA frame we send. Writes queued while a frame is out are coalesced into frames up to this size:
+ * pieces of a session's output arrive as TLS records (16 KiB), and each frame costs a WebSocket message or
+ * TLS write here and in the API server and kubectl.
+ */
+const MAX_DATA_FRAME = 128 * 1024;
 /** Largest flow-control window SPDY/3.1 allows (2^31 - 1). */
 export const MAX_WINDOW = 0x7fffffff;
 
@@ -20,13 +25,19 @@ export interface StreamSession {
   /** Streams waiting for send window. */
   readonly windowBlocked: Set<SpdyStream>;
   sendFrame(f: Frame): boolean;
-  sendData(f: Extract<Frame, { type: 'data' }>): Promise<void>;
+  sendData(streamId: number, parts: readonly Buffer[], length: number): Promise<void>;
   /** The stream is done (both sides finished, or destroyed). */
   forget(s: SpdyStream): void;
   /** The stream's reader wants more. */
   streamWantsData(s: SpdyStream): void;
   emit(event: 'streamError', err: Error, s: SpdyStream): boolean;
   emit(event: 'bytesOut', n: number): boolean;
+}
+
+/** A stream's buffers: what its reader may hold before the peer is paused, and what its writer may queue. */
+export interface StreamHighWater {
+  inbound: number;
+  output: number;
 }
 
 export class SpdyStream extends Duplex {
@@ -44,10 +55,10 @@ export class SpdyStream extends Duplex {
     private readonly session: StreamSession,
     readonly id: number,
     readonly headers: Headers,
-    highWaterMark: number,
+    highWater: StreamHighWater,
   ) {
-    super({ highWaterMark, allowHalfOpen: true });
-    this.inbound = new InboundBuffer((b) => this.push(b), () => this.readableLength, highWaterMark);
+    super({ readableHighWaterMark: highWater.inbound, writableHighWaterMark: highWater.output, allowHalfOpen: true });
+    this.inbound = new InboundBuffer((b) => this.push(b), () => this.readableLength, highWater.inbound);
     // Writes after a reset fail with an error: handled here, whoever uses the stream (and whenever).
     this.on('error', (err: Error) => this.session.emit('streamError', err, this));
   }
@@ -92,14 +103,21 @@ export class SpdyStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    void this.writeChunks(chunk).then(() => cb(), cb);
+    void this.writeParts([chunk]).then(() => cb(), cb);
   }
 
-  private async writeChunks(chunk: Buffer): Promise<void> {
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    void this.writeParts(chunks.map((c) => c.chunk)).then(() => cb(), cb);
+  }
+
+  /** Sends `parts` in order as DATA frames of up to MAX_DATA_FRAME bytes (and the send window). */
+  private async writeParts(parts: Buffer[]): Promise<void> {
+    let left = parts.reduce((a, p) => a + p.length, 0);
+    let i = 0;
     let off = 0;
-    while (off < chunk.length) {
+    while (left > 0) {
       if (this.destroyed || this.localFin) throw new Error('stream closed');
-      let n = Math.min(MAX_DATA_FRAME, chunk.length - off);
+      let n = Math.min(MAX_DATA_FRAME, left);
       if (this.session.flowControlled) {
         while (this.sendWindow <= 0) {
           this.session.windowBlocked.add(this);
@@ -110,9 +128,19 @@ export class SpdyStream extends Duplex {
         n = Math.min(n, this.sendWindow);
         this.windowAdjust -= n;
       }
-      const data = chunk.subarray(off, off + n);
-      off += n;
-      await this.session.sendData({ type: 'data', streamId: this.id, fin: false, data });
+      const pieces: Buffer[] = [];
+      for (let need = n; need > 0; ) {
+        const take = Math.min(need, parts[i].length - off);
+        pieces.push(parts[i].subarray(off, off + take));
+        need -= take;
+        off += take;
+        if (off === parts[i].length) {
+          i++;
+          off = 0;
+        }
+      }
+      left -= n;
+      await this.session.sendData(this.id, pieces, n);
       this.session.emit('bytesOut', n);
     }
   }

@@ -165,6 +165,22 @@ test('a peer that floods PINGs and reads nothing: our queued output stays bounde
   t.true(peak <= maxQueuedOutputBytes + 12 * 2, `queued output peaked at ${peak} bytes`);
 });
 
+test('output written faster than it is sent goes out in fewer DATA frames of at most 128 KiB, byte for byte', async (t) => {
+  const { client, clientEnd, streams } = setup(t);
+  client.send(client.syn(1, { streamType: 'stdout' }, true));
+  await client.waitFor('SYN_REPLY', (f) => f.type === 'syn_reply');
+  clientEnd.pause(); // our frames queue: the stream's writes wait, and are handed over together
+  const pieces = Array.from({ length: 200 }, (_, i) => Buffer.alloc(16 * 1024 + i, i));
+  for (const p of pieces) streams[0].write(p);
+  const total = pieces.reduce((a, p) => a + p.length, 0);
+  clientEnd.resume();
+  await eventually('all bytes arrived', () => client.frames.reduce((a, f) => a + (f.type === 'data' ? f.data.length : 0), 0) === total, 30_000, 20);
+  const data = client.frames.flatMap((f) => (f.type === 'data' ? [f.data] : []));
+  t.true(data.every((d) => d.length <= 128 * 1024), `frames of ${data.map((d) => d.length).join(', ')} bytes`);
+  t.true(data.length < pieces.length / 4, `${pieces.length} writes went out as ${data.length} DATA frames`);
+  t.true(Buffer.concat(data).equals(Buffer.concat(pieces)), 'the bytes, in order');
+});
+
 test('a slow reader of a big output is not dropped: DATA waits for room, never over the data high-water mark', async (t) => {
   const { server, serverEnd, client, clientEnd, streams } = setup(t, { outputStallTimeoutMs: 200, dataHighWaterMark: 64 * 1024 });
   // A drop needs the output bound to be crossed first: count every time it is.
@@ -177,7 +193,8 @@ test('a slow reader of a big output is not dropped: DATA waits for room, never o
   const wrote = new Promise<void>((r) => streams[0].end(Buffer.alloc(total, 1), () => r()));
   // The writer is held back: the socket holds the data high-water mark, the rest waits in the stream.
   await eventually('backpressure reaches the stream', () => serverEnd.writableLength >= 64 * 1024 && streams[0].writableLength > 0, 10_000, 10);
-  t.true(serverEnd.writableLength <= 64 * 1024 + 32 * 1024 + 8 + 16 * 1024, `queued ${serverEnd.writableLength}`);
+  // At most the high-water mark, one DATA frame (128 KiB) and the duplex pair's own buffer.
+  t.true(serverEnd.writableLength <= 64 * 1024 + 128 * 1024 + 8 + 16 * 1024, `queued ${serverEnd.writableLength}`);
   t.is(blocked, 0);
   clientEnd.resume();
   await wrote;
