@@ -131,7 +131,7 @@ const bench: Bench = async (args) => {
       mb: { type: 'string', default: '256' },
       sessions: { type: 'string', default: '100' },
       'logs-seconds': { type: 'string', default: '15' },
-      rounds: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
       'cp-mb': { type: 'string', default: '256' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
@@ -337,8 +337,8 @@ const bench: Bench = async (args) => {
         rmSync(back);
         return { to, from };
       };
-      const cpAgent = await cpVia(NS, '/data');
-      const cpKubelet = await cpVia(kubelet.namespace, join(dir, 'kubelet-pod-data'));
+      const cpAgent = await accounted('cp_agent', 2 * cpBytes, () => cpVia(NS, '/data'));
+      const cpKubelet = await accounted('cp_kubelet', 2 * cpBytes, () => cpVia(kubelet.namespace, join(dir, 'kubelet-pod-data')));
       rmSync(blob);
       say(`kubectl cp ${values['cp-mb']} MiB to/from pod: agent ${cpAgent.to.toFixed(1)}/${cpAgent.from.toFixed(1)} MB/s, kubelet ${cpKubelet.to.toFixed(1)}/${cpKubelet.from.toFixed(1)} MB/s`);
       Object.assign(metrics, { cp_to_pod_mb_s: cpAgent.to, cp_from_pod_mb_s: cpAgent.from, cp_to_pod_kubelet_mb_s: cpKubelet.to, cp_from_pod_kubelet_mb_s: cpKubelet.from });

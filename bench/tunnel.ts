@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { percentile, type Bench } from './lib.js';
+import { IMAGE_NODE_FLAGS } from './gateway-processes.js';
 import { createCa, issueCert } from '../common/pki.js';
 import type { PeerReady, PeerRequest, PeerStart } from './support/tunnel-peer.js';
 import { TunnelClient, type ExecSession } from '../agent/tunnel/client.js';
@@ -69,8 +70,13 @@ interface Peer {
 
 async function startPeer(start: PeerStart): Promise<Peer> {
   const file = fileURLToPath(new URL('./support/tunnel-peer.ts', import.meta.url));
-  // The fork inherits this process's Node flags (tsx's loader when run through `npm run bench`).
-  const child: ChildProcess = fork(file, [], { env: { ...process.env, ECIGW_TUNNEL_PEER: JSON.stringify(start) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // The fork inherits this process's Node flags (tsx's loader when run through `npm run bench`), plus the
+  // relay image's V8 flags.
+  const child: ChildProcess = fork(file, [], {
+    env: { ...process.env, ECIGW_TUNNEL_PEER: JSON.stringify(start) },
+    execArgv: [...process.execArgv, ...IMAGE_NODE_FLAGS.relay],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const next = <T>(): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`tunnel peer exited (${code}) before answering`));
@@ -110,6 +116,8 @@ function heapNow(): number {
 
 const bench: Bench = async () => {
   setFlagsFromString('--expose-gc');
+  // This process is the agent's side: the agent image's V8 flags, as far as V8 takes them at run time.
+  for (const flag of IMAGE_NODE_FLAGS.agent) setFlagsFromString(flag);
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-'));
   const ca = await createCa('bench-ca');
   const srv = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
