@@ -19,6 +19,9 @@ import type { ResolvedTunnelOptions } from './options.js';
 
 export type TunnelState = 'connecting' | 'connected' | 'disconnected';
 
+const DATA_RETRY_FIRST_MS = 30_000;
+const DATA_RETRY_MAX_MS = 10 * 60_000;
+
 export class TunnelConnection extends EventEmitter {
   private _state: TunnelState = 'disconnected';
   private client: GrpcTunnelClient | undefined;
@@ -27,6 +30,9 @@ export class TunnelConnection extends EventEmitter {
   private wake: (() => void) | undefined;
   private handshake: HandshakeResponse__Output | undefined;
   private readonly credentials: TunnelCredentials;
+  /** Session data connections are not asked for before this time (ms): the last dial failed. */
+  private dataPausedUntil = 0;
+  private dataBackoffMs = 0;
   /** Why the last connect attempt failed (cleared on connect). */
   lastError: TunnelError | undefined;
 
@@ -83,9 +89,26 @@ export class TunnelConnection extends EventEmitter {
    */
   dataTarget(): DataConnectionTarget | undefined {
     if (!this.o.dataConnections || proxyRoute(this.o.target, this.o.proxy).proxy) return undefined;
+    if (Date.now() < this.dataPausedUntil) return undefined;
     const host = this.o.target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
     // The relay waits 5 s for a session's data connection; a dial that takes longer is of no use.
     return { host, tls: () => this.credentials.tlsFiles(), connectTimeoutMs: Math.min(this.o.connectTimeoutMs, 5_000) };
+  }
+
+  /**
+   * A data connection could not be dialled (a firewall that lets only the tunnel out, a relay port not
+   * exposed): sessions stop asking for one for 30 s, doubling to 10 min while dials keep failing, so that only
+   * the first session after each pause waits for the relay to give up on it (5 s). Returns the pause.
+   */
+  dataConnectionFailed(): number {
+    this.dataBackoffMs = Math.min(Math.max(this.dataBackoffMs * 2, DATA_RETRY_FIRST_MS), DATA_RETRY_MAX_MS);
+    this.dataPausedUntil = Date.now() + this.dataBackoffMs;
+    return this.dataBackoffMs;
+  }
+
+  /** A data connection was dialled: the back-off starts over. */
+  dataConnectionWorked(): void {
+    this.dataBackoffMs = 0;
   }
 
   /** The connected client, waiting up to the deadline for a (re)connect. */

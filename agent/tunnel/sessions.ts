@@ -188,9 +188,13 @@ export class TunnelSessions {
         const offer = offeredDataConnection(md);
         if (!offer) return resolve(undefined);
         dialDataConnection(target, offer).then(
-          (socket) => resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError)),
+          (socket) => {
+            this.conn.dataConnectionWorked();
+            resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError));
+          },
           (e: Error) => {
-            this.log.warn({ reqId, err: e.message }, 'session data connection failed; output comes on the tunnel');
+            const pauseMs = this.conn.dataConnectionFailed();
+            this.log.warn({ reqId, err: e.message, pauseMs }, 'session data connection failed; output comes on the tunnel, and sessions stop asking for one for a while');
             resolve(undefined);
           },
         );

@@ -27,7 +27,7 @@ export interface DataConnectionOptions {
   maxPendingPerSource: number;
 }
 
-type Outcome = 'claimed' | 'bad_hello' | 'unknown_token' | 'hello_timeout' | 'too_many_pending' | 'source_pending';
+type Outcome = 'claimed' | 'not_dialled' | 'bad_hello' | 'unknown_token' | 'hello_timeout' | 'too_many_pending' | 'source_pending';
 
 interface Expected {
   resolve: (socket: TLSSocket | undefined) => void;
@@ -89,7 +89,8 @@ export class DataConnections {
         resolve(s);
       };
       const onAbort = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), this.o.waitMs);
+      // The agent asked for one and none came: most often a firewall that lets only the tunnel out.
+      const timer = setTimeout(() => (this.outcomes.inc({ outcome: 'not_dialled' }), done(undefined)), this.o.waitMs);
       timer.unref();
       signal.addEventListener('abort', onAbort, { once: true });
       this.expected.set(token, { resolve: done, timer });

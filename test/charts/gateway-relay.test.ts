@@ -32,7 +32,7 @@ test('helm lint without tenants and TLS fails naming them', async (t) => {
   t.regex(r.stdout + r.stderr, /\/tls\/cert/);
 });
 
-test('default values: 2 replicas, LoadBalancer on 8443, probes and an ops Service on the ops port, PDB, no ServiceMonitor', async (t) => {
+test('default values: 2 replicas, LoadBalancer on 8443 and 8444 (data connections), probes and an ops Service on the ops port, PDB, no ServiceMonitor', async (t) => {
   const objs = await render(CHART);
   t.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount']);
   const d = one<V1Deployment>(objs, 'Deployment');
@@ -40,7 +40,7 @@ test('default values: 2 replicas, LoadBalancer on 8443, probes and an ops Servic
   const pod = d.spec!.template.spec!;
   const c = pod.containers[0];
   t.is(c.image, 'ghcr.io/eci-hybrid-gateway/gateway-relay:0.1.0');
-  t.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['grpc', 8443], ['ops', 9096]]);
+  t.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['grpc', 8443], ['data', 8444], ['ops', 9096]]);
   t.deepEqual([c.livenessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.port], ['/healthz', 'ops']);
   t.deepEqual([c.readinessProbe?.httpGet?.path, c.readinessProbe?.httpGet?.port], ['/readyz', 'ops']);
   t.true(pod.securityContext?.runAsNonRoot);
@@ -48,7 +48,7 @@ test('default values: 2 replicas, LoadBalancer on 8443, probes and an ops Servic
   t.true(c.securityContext?.readOnlyRootFilesystem);
   const svc = one<V1Service>(objs, 'Service', 'gateway-relay');
   t.is(svc.spec?.type, 'LoadBalancer');
-  t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['grpc', 8443, 'grpc']]);
+  t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port, p.targetPort]), [['grpc', 8443, 'grpc'], ['data', 8444, 'data']]);
   t.deepEqual(svc.spec?.selector, d.spec?.selector.matchLabels);
   t.is(one<V1PodDisruptionBudget>(objs, 'PodDisruptionBudget').spec?.minAvailable, 1);
   const tls = one<V1Secret>(objs, 'Secret', '-tls');
@@ -129,12 +129,12 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   const d = one<V1Deployment>(objs, 'Deployment');
   t.is(d.spec?.replicas, 4);
   const c = d.spec!.template.spec!.containers[0];
-  t.deepEqual(c.ports?.map((p) => p.containerPort), [9443, 19096]);
+  t.deepEqual(c.ports?.map((p) => p.containerPort), [9443, 8444, 19096]);
   t.deepEqual(c.env?.filter((e) => e.name.startsWith('GLOBEX_')).map((e) => e.valueFrom?.secretKeyRef?.name), ['globex-ak', 'globex-ak']);
   const svc = one<V1Service>(objs, 'Service', 'gateway-relay');
   t.is(svc.spec?.type, 'ClusterIP');
   t.is(svc.metadata?.annotations?.['example.com/lb'], 'internal');
-  t.deepEqual(svc.spec?.ports?.map((p) => p.port), [9443]);
+  t.deepEqual(svc.spec?.ports?.map((p) => p.port), [9443, 8444]);
   const tokens = one<V1Secret>(objs, 'Secret', '-tokens');
   t.deepEqual(JSON.parse(Buffer.from(tokens.data!['tokens.json'], 'base64').toString()), { [tokenHash]: 'globex' });
 
@@ -158,12 +158,12 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.deepEqual(resolveCredentials(cfg.tenants.acme.credentialsRef, {}).accessKeyId, 'LTAI-test');
 });
 
-test('dataPort: off by default; when set, the relay config, a container port and a Service port named data', async (t) => {
-  const off = await render(CHART);
+test('dataPort: 8444 by default (the relay config, a container port and a Service port named data); empty turns it off', async (t) => {
+  const off = await render(CHART, [{ dataPort: '' }]);
   t.false(one<V1Deployment>(off, 'Deployment').spec!.template.spec!.containers[0].ports!.some((p) => p.name === 'data'));
   const { cfgPath: offCfg } = layOut(off, t);
   t.false('dataPort' in (loadYaml(readFileSync(offCfg, 'utf8')) as object));
-  const on = await render(CHART, [{ dataPort: 8444 }]);
+  const on = await render(CHART);
   const c = one<V1Deployment>(on, 'Deployment').spec!.template.spec!.containers[0];
   t.like(c.ports!.find((p) => p.name === 'data'), { containerPort: 8444, protocol: 'TCP' });
   t.like(one<V1Service>(on, 'Service', 'gateway-relay').spec!.ports!.find((p) => p.name === 'data'), { port: 8444, targetPort: 'data' });

@@ -199,6 +199,7 @@ test('gateway-relay installs; Deployment, Service, Secrets, ConfigMap and PDB ex
     d.spec?.template.spec?.containers[0].ports?.map((p) => [p.name, p.containerPort]),
     [
       ['grpc', 8443],
+      ['data', 8444],
       ['ops', 9096],
     ],
   );

@@ -7,6 +7,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
+import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
 import { text, buffer } from 'node:stream/consumers';
 import { Counter, Registry } from 'prom-client';
 import { fixture, podIntent, type Fixture } from '../../helpers/tunnel/fixture.js';
@@ -148,4 +149,31 @@ test('at most maxPending connections wait for their hello in all; more are refus
   waiting[0].write(dataHello(e.token));
   t.truthy(await e.socket);
   for (const s of waiting) s.destroy();
+});
+
+test('an agent whose data connections cannot get out stops asking for a while: only its first session waits for the relay to give up', async (t) => {
+  // The relay on 127.0.0.3, the agent's tunnel to it through a TCP forwarder on 127.0.0.1: the data port the
+  // relay offers is dialled on 127.0.0.1, where nothing listens (a firewall that lets only the tunnel out).
+  const g = await fixture({}, { host: '127.0.0.3', data: { port: 0, helloTimeoutMs: 300, waitMs: 1000, maxPending: 5, maxPendingPerSource: 3 } });
+  t.teardown(() => g.close());
+  const forwarder = createServer((c) => {
+    const up = tcpConnect(g.relay.port, '127.0.0.3');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', r));
+  t.teardown(() => forwarder.close());
+  const metric = async (name: string) => (await g.relay.registry.getSingleMetric('ecigw_relay_data_connections_total')!.get()).values.find((v) => v.labels.outcome === name)?.value ?? 0;
+  const c = await g.connectedClient('agent-1', { target: `127.0.0.1:${(forwarder.address() as AddressInfo).port}` });
+  await c.apply(podIntent(uid));
+  const first = await c.exec(start(['echo', 'first']));
+  t.is(await text(first.stdout), 'first\n', 'the output falls back to the tunnel');
+  t.is((await first.exit).code, 0);
+  t.is(await metric('not_dialled'), 1, 'the first session asked, and the relay waited for it in vain');
+  const second = await c.exec(start(['echo', 'second']));
+  t.is(await text(second.stdout), 'second\n');
+  t.is((await second.exit).code, 0);
+  t.is(await metric('not_dialled'), 1, 'the second did not ask');
+  t.is(await metric('claimed'), 0);
 });

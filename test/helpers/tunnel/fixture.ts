@@ -55,7 +55,7 @@ const tenant = (id: string, ...clusters: string[]) => ({
   clusterIds: clusters,
 });
 
-export async function fixture(limits: Record<string, number> = {}, relayOpts: { minPingIntervalMs?: number; now?: () => number; data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number; maxPendingPerSource?: number } } = {}): Promise<Fixture> {
+export async function fixture(limits: Record<string, number> = {}, relayOpts: { host?: string; minPingIntervalMs?: number; now?: () => number; data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number; maxPendingPerSource?: number } } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-tunnel-'));
   const ca = await createCa('ecigw-relay-ca');
   const server = await issueCert(ca, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
