@@ -1,9 +1,11 @@
 // The session data connection: a TLS connection the agent dials beside the tunnel for one session's output,
 // so bulk bytes skip gRPC's message copies (bench tunnel: plain TLS copies at 0.8 of TCP, the gRPC stream at
 // 0.2). The session's control (start, stdin, resize, exit status) stays on its gRPC stream.
-//   agent -> relay: PREAMBLE (8 bytes) + the token from the session's response headers (32 bytes), then nothing
-//                   (the write side is ended).
-//   relay -> agent: DATA_ACCEPTED (1 byte) once the session took the connection, then
+//   agent -> relay: PREAMBLE (8 bytes) + the token from the session's response headers (32 bytes). Then
+//                   nothing, unless the relay accepted with DATA_ACCEPTED_WITH_INPUT (the agent asked with the
+//                   `dataInput` header): then the session's input as it is (exec stdin, port-forward bytes to
+//                   the pod), the agent's FIN closing stdin / half-closing the forwarded connection.
+//   relay -> agent: DATA_ACCEPTED or DATA_ACCEPTED_WITH_INPUT (1 byte) once the session took the connection, then
 //                   port-forward: the pod's bytes as they are, FIN when the pod half-closes.
 //                   exec/attach: frames of [channel u8 (1 stdout, 2 stderr)][length u32 BE][payload], FIN after
 //                   the last output; the exit status follows on the gRPC stream only after that FIN.
@@ -15,6 +17,8 @@ export const MAX_DATA_FRAME_BYTES = 4 << 20;
 export const DATA_CHANNEL = { stdout: 1, stderr: 2 } as const;
 /** The relay's first byte on a connection it took for a session (a connection closed without it was not used). */
 export const DATA_ACCEPTED = 1;
+/** The same, and the relay reads the session's input on the connection (input on the gRPC stream is ignored). */
+export const DATA_ACCEPTED_WITH_INPUT = 2;
 
 /** What the agent sends first: the preamble and the token (base64url, as carried in metadata). */
 export function dataHello(token: string): Buffer {

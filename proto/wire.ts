@@ -30,6 +30,8 @@ export const METADATA = {
   tracestate: 'tracestate',
   /** Agent to relay on exec/attach/port-forward calls: `1` = output may come on a data connection (data-connection.ts). */
   dataConnection: 'x-ecigw-data-connection',
+  /** Agent to relay beside `dataConnection`: `1` = the agent can send the session's input on it too. */
+  dataInput: 'x-ecigw-data-input',
   /** Relay to agent in a session's response headers: the one-time token that claims the session's data connection. */
   dataToken: 'x-ecigw-data-token',
   /** Relay to agent beside the token: the port of the relay's data listener, on the tunnel's host. */

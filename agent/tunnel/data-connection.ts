@@ -1,11 +1,12 @@
 // The agent's end of a session data connection (proto/data-connection.ts): dials the relay's data port over
 // TLS (verifying the relay as the tunnel does), presents the session's token, and hands the bytes that come
-// back to the session. The connection is only ever read; nothing is sent after the hello.
-import { connect, type TLSSocket } from 'node:tls';
+// back to the session. When the relay accepts with input, the session's input (exec stdin, port-forward
+// bytes) goes on it too, and ending it is the agent's FIN.
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { METADATA } from '../../proto/wire.js';
-import { DATA_ACCEPTED, dataHello } from '../../proto/data-connection.js';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, dataHello } from '../../proto/data-connection.js';
 
 export interface DataConnectionTarget {
   /** The relay host (the tunnel's). */
@@ -25,7 +26,10 @@ export function offeredDataConnection(md: grpc.Metadata): { token: string; port:
 /** Connects and sends the hello; resolves with the socket (paused) or rejects. */
 export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: t.host, port: offer.port, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) });
+    // Half-open: the relay's FIN ends the output, and port-forward input may still follow it (tls.connect
+    // passes allowHalfOpen to the socket; @types/node does not list it).
+    const options: ConnectionOptions & { allowHalfOpen: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) };
+    const socket = connect(options);
     const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);
     socket.once('error', (e: Error) => (clearTimeout(timer), reject(e)));
     socket.once('secureConnect', () => {
@@ -44,20 +48,30 @@ export function dialDataConnection(t: DataConnectionTarget, offer: { token: stri
  */
 export class SessionDataLink {
   private accepted = false;
+  private inputOpen = false;
+  private settleInput: (takesInput: boolean) => void = () => undefined;
   /** Settles when the connection is over: ended, closed, or never used. */
   readonly done: Promise<void>;
+  /** Whether the relay reads the session's input here: known at its first byte (false if it never came). */
+  readonly takesInput: Promise<boolean>;
 
+  /** `inputOutlivesOutput`: the relay's FIN leaves the input open (port-forward); else it ends the link. */
   constructor(
     private readonly socket: TLSSocket,
     onData: (b: Buffer) => void,
     onEnd: () => void,
     onError: (e: Error) => void,
+    private readonly inputOutlivesOutput = false,
   ) {
     this.done = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.takesInput = new Promise((resolve) => (this.settleInput = resolve));
+    socket.once('close', () => this.settleInput(false));
     socket.on('data', (d: Buffer) => {
       if (!this.accepted) {
-        if (d[0] !== DATA_ACCEPTED) return void socket.destroy();
+        if (d[0] !== DATA_ACCEPTED && d[0] !== DATA_ACCEPTED_WITH_INPUT) return void socket.destroy();
         this.accepted = true;
+        this.inputOpen = d[0] === DATA_ACCEPTED_WITH_INPUT;
+        this.settleInput(this.inputOpen);
         d = d.subarray(1);
         if (d.length === 0) return;
       }
@@ -70,12 +84,29 @@ export class SessionDataLink {
     });
     socket.on('end', () => {
       if (this.accepted) onEnd();
-      socket.destroy();
+      if (!(this.inputOpen && this.inputOutlivesOutput)) socket.destroy();
     });
     socket.on('error', (e: Error) => {
       if (this.accepted) onError(e);
     });
     socket.resume();
+  }
+
+  /**
+   * Sends input (only once `takesInput` said yes); `taken` runs when the socket took it. On a connection
+   * already gone it is dropped, as input on an ended call is: the session's end reports why.
+   */
+  write(chunk: Buffer, taken: () => void): void {
+    if (!this.inputOpen || this.socket.destroyed) return taken();
+    this.socket.write(chunk, () => taken());
+  }
+
+  /** The input is over: the agent's FIN (the connection closes once the relay's output has ended too). */
+  endInput(): void {
+    if (!this.inputOpen) return;
+    this.inputOpen = false;
+    if (this.socket.readableEnded) this.socket.end(() => this.socket.destroy());
+    else this.socket.end();
   }
 
   pause(): void {
@@ -99,12 +130,19 @@ export class SessionDataLink {
 export class SessionData {
   private link: SessionDataLink | undefined;
   private over = false;
+  private readonly inputLink: Promise<SessionDataLink | undefined>;
 
   constructor(linked: Promise<SessionDataLink | undefined>) {
     void linked.then((l) => {
       if (this.over) l?.destroy();
       else this.link = l;
     });
+    this.inputLink = linked.then((l) => l?.takesInput.then((yes) => (yes ? l : undefined)));
+  }
+
+  /** The link when the session's input goes on it, else undefined (input on the gRPC stream); waits until known. */
+  input(): Promise<SessionDataLink | undefined> {
+    return this.inputLink;
   }
 
   pause(): void {

@@ -108,8 +108,18 @@ export class TunnelSessions {
     };
   }
 
-  /** Writes one message; if the relay does not take it within stallTimeoutMs the session is cancelled. */
-  private timedWrite<Req>(call: { write(msg: Req, cb: () => void): boolean; cancel(): void }, msg: Req, kind: string, reqId: string, onStall: (e: TunnelError) => void, cb: () => void): void {
+  /**
+   * Sends one piece of input (`send` calls back once it was taken): on the call, or on the data connection
+   * when the relay reads input there. If the relay does not take it within stallTimeoutMs the session is
+   * cancelled.
+   */
+  private timedWrite(call: { cancel(): void }, send: (taken: () => void) => void, kind: string, reqId: string, onStall: (e: TunnelError) => void, done: () => void): void {
+    let settled = false;
+    const cb = () => {
+      if (settled) return;
+      settled = true;
+      done();
+    };
     const timer = setTimeout(() => {
       this.log.warn({ reqId, kind }, 'relay did not accept input; cancelling');
       this.conn.emit('session-stalled', kind);
@@ -117,7 +127,7 @@ export class TunnelSessions {
       call.cancel();
       cb();
     }, this.o.stallTimeoutMs);
-    call.write(msg, () => {
+    send(() => {
       clearTimeout(timer);
       cb();
     });
@@ -161,7 +171,10 @@ export class TunnelSessions {
     let call: C;
     try {
       const md = this.conn.metadata(reqId);
-      if (kind !== 'logs' && this.conn.dataTarget()) md.set(METADATA.dataConnection, '1');
+      if (kind !== 'logs' && this.conn.dataTarget()) {
+        md.set(METADATA.dataConnection, '1');
+        md.set(METADATA.dataInput, '1');
+      }
       call = open(client, md);
     } catch (e) {
       release();
@@ -180,7 +193,11 @@ export class TunnelSessions {
    * The session's data link (data-connection.ts), up once the relay's response headers offer one and the dial
    * succeeds; without it the output comes on the gRPC stream as it always can.
    */
-  private dataLink(call: { once(event: string, fn: (...a: never[]) => void): unknown }, reqId: string, h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void }): SessionData {
+  private dataLink(
+    call: { once(event: string, fn: (...a: never[]) => void): unknown },
+    reqId: string,
+    h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void; inputOutlivesOutput?: boolean },
+  ): SessionData {
     const target = this.conn.dataTarget();
     if (!target) return new SessionData(Promise.resolve(undefined));
     return new SessionData(new Promise<SessionDataLink | undefined>((resolve) => {
@@ -190,7 +207,7 @@ export class TunnelSessions {
         dialDataConnection(target, offer).then(
           (socket) => {
             this.conn.dataConnectionWorked();
-            resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError));
+            resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError, h.inputOutlivesOutput));
           },
           (e: Error) => {
             const pauseMs = this.conn.dataConnectionFailed();
@@ -273,11 +290,18 @@ export class TunnelSessions {
     const stdin = start.stdin
       ? new Writable({
           highWaterMark: SESSION_INPUT_BYTES,
-          write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { stdin: chunk }, 'exec', reqId, (e) => (stallError ??= e), () => cb()),
-          final: (cb) => {
-            call.write({ closeStdin: true });
-            cb();
-          },
+          // On the data connection when the relay takes input there (known before the first write goes).
+          write: (chunk: Buffer, _e, cb) =>
+            void data.input().then((link) => {
+              const send = link ? (taken: () => void) => link.write(chunk, taken) : (taken: () => void) => call.write({ stdin: chunk }, taken);
+              this.timedWrite(call, send, 'exec', reqId, (e) => (stallError ??= e), () => cb());
+            }),
+          final: (cb) =>
+            void data.input().then((link) => {
+              if (link) link.endInput();
+              else call.write({ closeStdin: true });
+              cb();
+            }),
         })
       : null;
     return {
@@ -317,11 +341,18 @@ export class TunnelSessions {
         flow.resume();
         data.resume();
       },
-      write: (chunk: Buffer, _e, cb) => this.timedWrite(call, { data: chunk }, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb()),
-      final: (cb) => {
-        call.write({ closeWrite: true });
-        cb();
-      },
+      // On the data connection when the relay takes input there (known before the first write goes).
+      write: (chunk: Buffer, _e, cb) =>
+        void data.input().then((link) => {
+          const send = link ? (taken: () => void) => link.write(chunk, taken) : (taken: () => void) => call.write({ data: chunk }, taken);
+          this.timedWrite(call, send, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb());
+        }),
+      final: (cb) =>
+        void data.input().then((link) => {
+          if (link) link.endInput();
+          else call.write({ closeWrite: true });
+          cb();
+        }),
     });
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
@@ -338,6 +369,7 @@ export class TunnelSessions {
         end.stallError ??= new TunnelError(grpc.status.UNAVAILABLE, `the session's data connection failed: ${e.message}`, reqId);
         call.cancel();
       },
+      inputOutlivesOutput: true,
     });
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {

@@ -20,7 +20,10 @@ type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortFor
 export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: ExecCall, guard: SessionGuard): Promise<void> {
   const stdinStream = new PassThrough({ highWaterMark: SESSION_INPUT_BYTES });
   const resize = new PassThrough({ objectMode: true, highWaterMark: 8 });
+  /** Set once the session's stdin is known to come on its data connection: stdin on the call is ignored. */
+  let stdinOnData = false;
   const start = await firstMessage<ExecInput__Output>(call, guard, 'start', (m) => {
+    if (stdinOnData && (m.msg === 'stdin' || m.msg === 'closeStdin')) return;
     if (m.msg === 'stdin' && m.stdin) {
       if (!stdinStream.write(m.stdin)) {
         call.pause();
@@ -32,7 +35,7 @@ export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: E
     } else if (m.msg === 'closeStdin') stdinStream.end();
   });
   call.on('end', () => {
-    stdinStream.end();
+    if (!stdinOnData) stdinStream.end();
     resize.end();
   });
   const req = start.start!;
@@ -40,6 +43,12 @@ export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: E
   if (kind === 'exec' && req.command.length === 0) throw new ValidationError('start.command is required for exec');
   // Output goes on the session's data connection when one came (proto/data-connection.ts), else on the call.
   const data = ctx.data ? await ctx.data : undefined;
+  if (data && ctx.dataInput) {
+    // stdin as it is, the agent's FIN closing it; a session without stdin drops what comes.
+    stdinOnData = true;
+    if (req.stdin && !stdinStream.writableEnded) data.pipe(stdinStream);
+    else data.resume();
+  }
   const frame = (channel: number) => (b: Buffer) => [dataFrameHeader(channel, b.length), b];
   const stdout = data ? guard.socketWritable(data, frame(DATA_CHANNEL.stdout)) : guard.writable((b) => ({ stdout: b }));
   const stderr = data ? guard.socketWritable(data, frame(DATA_CHANNEL.stderr)) : guard.writable((b) => ({ stderr: b }));
@@ -69,10 +78,13 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
   // The pod's bytes go on the session's data connection when one came (its FIN is the half-close), else on the call.
   const data = ctx.data ? await ctx.data : undefined;
   const toData = data && guard.socketWritable(data, (b) => [b]);
+  // The bytes to the pod come on the data connection too when both sides said so (the agent's FIN is the
+  // client's half-close); the call's data is then ignored.
+  const inputOnData = data && ctx.dataInput ? data : undefined;
   const bridge = new Duplex({
     readableHighWaterMark: SESSION_INPUT_BYTES,
     writableHighWaterMark: SESSION_OUTPUT_BYTES,
-    read: () => call.resume(),
+    read: () => (inputOnData ? inputOnData.resume() : call.resume()),
     write: (chunk: Buffer, _e, cb) => {
       guard.activity();
       if (toData) toData.write(chunk, () => cb());
@@ -86,12 +98,20 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
       }
     },
   });
+  if (inputOnData) {
+    inputOnData.on('data', (b: Buffer) => {
+      guard.activity();
+      if (!bridge.push(b)) inputOnData.pause();
+    });
+    inputOnData.on('end', () => bridge.push(null));
+  }
   const start = await firstMessage<PortForwardInput__Output>(call, guard, 'start', (m) => {
+    if (inputOnData) return;
     if (m.msg === 'data' && m.data) {
       if (!bridge.push(m.data)) call.pause();
     } else if (m.msg === 'closeWrite') bridge.push(null);
   });
-  call.on('end', () => bridge.push(null));
+  call.on('end', () => inputOnData || bridge.push(null));
   requireUid(start.start!.podUid, 'start.pod_uid');
   if (!start.start!.port || start.start!.port > 65535) throw new ValidationError(`start.port ${start.start!.port} is not a TCP port`);
   await ctx.provider.portForward(ctx.scope, start.start!, bridge, guard.abort.signal);

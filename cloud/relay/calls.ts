@@ -30,6 +30,8 @@ export interface CallContext {
   log: Logger;
   /** A session's data connection (proto/data-connection.ts), when the agent asked for one and the relay has them; undefined once it did not come. */
   data?: Promise<TLSSocket | undefined>;
+  /** The session's input comes on its data connection, not on the call (both sides said so). */
+  dataInput?: boolean;
 }
 
 interface CallDeps {
@@ -144,7 +146,9 @@ export class Calls {
       // Output on a data connection: offered to exec, attach and port-forward sessions of agents that ask.
       const dc = this.d.dataConnections;
       if (dc && kind !== 'watch' && kind !== 'logs' && first(call.metadata, METADATA.dataConnection) === '1') {
-        const expected = dc.expect(g.abort.signal);
+        const input = first(call.metadata, METADATA.dataInput) === '1' && kind !== 'attach';
+        const expected = dc.expect(g.abort.signal, input);
+        sctx.dataInput = input;
         headers.set(METADATA.dataToken, expected.token);
         headers.set(METADATA.dataPort, String(dc.port));
         sctx.data = expected.socket;

@@ -3,14 +3,14 @@
 // 32 random bytes, good for one connection, and only for `waitMs` after the session asked for it; it travels
 // only in the session's response headers, inside the authenticated tunnel, so holding it is the permission.
 // Before the hello: at most `maxPending` connections (`maxPendingPerSource` from one source), each closed
-// after `helloTimeoutMs`. Nothing else is
-// read from an agent here: the connection carries output one way.
+// after `helloTimeoutMs`. Nothing else is read from an agent here; the session reads the agent's input on
+// the connection when both sides said so (DATA_ACCEPTED_WITH_INPUT).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.js';
-import { DATA_ACCEPTED, DATA_HELLO_BYTES, DATA_TOKEN_BYTES, parseDataHello } from '../../proto/data-connection.js';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, DATA_HELLO_BYTES, DATA_TOKEN_BYTES, parseDataHello } from '../../proto/data-connection.js';
 import { sourceOf } from './connection-guard.js';
 
 export interface DataConnectionOptions {
@@ -32,6 +32,8 @@ type Outcome = 'claimed' | 'not_dialled' | 'bad_hello' | 'unknown_token' | 'hell
 interface Expected {
   resolve: (socket: TLSSocket | undefined) => void;
   timer: NodeJS.Timeout;
+  /** The session reads its input on the connection. */
+  input: boolean;
 }
 
 export class DataConnections {
@@ -51,7 +53,8 @@ export class DataConnections {
 
   async start(): Promise<number> {
     this.tlsFiles = { cert: readFileSync(this.o.certFile, 'utf8'), key: readFileSync(this.o.keyFile, 'utf8') };
-    const server = createServer({ ...this.tlsFiles, minVersion: 'TLSv1.2' }, (socket) => this.accept(socket));
+    // Half-open: the agent's FIN ends a session's input, not its output.
+    const server = createServer({ ...this.tlsFiles, minVersion: 'TLSv1.2', allowHalfOpen: true }, (socket) => this.accept(socket));
     server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; nothing to keep
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -79,7 +82,7 @@ export class DataConnections {
    * Reserves a token for one session. `socket` resolves with the connection that presents it, or with
    * undefined after waitMs or when `signal` aborts (the session then sends its output on the gRPC stream).
    */
-  expect(signal: AbortSignal): { token: string; socket: Promise<TLSSocket | undefined> } {
+  expect(signal: AbortSignal, input = false): { token: string; socket: Promise<TLSSocket | undefined> } {
     const token = randomBytes(DATA_TOKEN_BYTES).toString('base64url');
     const socket = new Promise<TLSSocket | undefined>((resolve) => {
       const done = (s: TLSSocket | undefined) => {
@@ -93,7 +96,7 @@ export class DataConnections {
       const timer = setTimeout(() => (this.outcomes.inc({ outcome: 'not_dialled' }), done(undefined)), this.o.waitMs);
       timer.unref();
       signal.addEventListener('abort', onAbort, { once: true });
-      this.expected.set(token, { resolve: done, timer });
+      this.expected.set(token, { resolve: done, timer, input });
     });
     return { token, socket };
   }
@@ -136,7 +139,7 @@ export class DataConnections {
       const waiting = this.expected.get(token);
       if (!waiting) return this.reject(socket, 'unknown_token');
       socket.pause();
-      socket.write(Buffer.of(DATA_ACCEPTED));
+      socket.write(Buffer.of(waiting.input ? DATA_ACCEPTED_WITH_INPUT : DATA_ACCEPTED));
       this.claimed.add(socket);
       socket.once('close', () => this.claimed.delete(socket));
       this.outcomes.inc({ outcome: 'claimed' });

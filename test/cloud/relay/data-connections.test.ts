@@ -3,10 +3,11 @@
 // (garbage, unknown or replayed tokens, silence, floods); and sessions of agents that do not use them.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { createServer, connect as tcpConnect, type AddressInfo } from 'node:net';
 import { text, buffer } from 'node:stream/consumers';
 import { Counter, Registry } from 'prom-client';
@@ -15,7 +16,9 @@ import { eventually } from '../../helpers/wait.js';
 import { createCa, issueCert } from '../../../common/pki.js';
 import { logger } from '../../../common/log.js';
 import { DataConnections } from '../../../cloud/relay/data-connections.js';
-import { DATA_ACCEPTED, dataHello } from '../../../proto/data-connection.js';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, dataHello } from '../../../proto/data-connection.js';
+import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
+import { TunnelServiceClient } from '../../../proto/load.js';
 
 let f: Fixture;
 const uid = randomUUID();
@@ -65,6 +68,78 @@ test.serial('an agent that does not take data connections gets its output on the
   t.is(await text(s.stdout), 'over grpc\n');
   t.is((await s.exit).code, 0);
   t.is(await outcome('claimed'), before);
+});
+
+/** A raw Exec call of agent-1 (c1) asking for a data connection, `input` saying it can send stdin on it too. */
+async function rawExec(t: ExecutionContext, input: boolean) {
+  const cert = await f.clientCert('agent-1');
+  const creds = grpc.credentials.createSsl(readFileSync(f.caFile), readFileSync(cert.keyFile), readFileSync(cert.certFile));
+  const raw = new TunnelServiceClient(`127.0.0.1:${f.relay.port}`, creds) as unknown as grpc.Client & { Exec(md: grpc.Metadata): grpc.ClientDuplexStream<object, { msg?: string; exit?: { code: number } }> };
+  t.teardown(() => raw.close());
+  const md = new grpc.Metadata();
+  md.set(METADATA.clusterId, 'c1');
+  md.set(METADATA.protocol, String(PROTOCOL_VERSION));
+  md.set(METADATA.dataConnection, '1');
+  if (input) md.set(METADATA.dataInput, '1');
+  const call = raw.Exec(md);
+  call.on('error', () => undefined); // a test that cancels the call does not care how it ends
+  const headers = await new Promise<grpc.Metadata>((r) => call.once('metadata', r));
+  const token = String(headers.get(METADATA.dataToken)[0]);
+  const socket = await new Promise<TLSSocket>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port: Number(headers.get(METADATA.dataPort)[0]), ca: readFileSync(f.caFile), ...certFiles(cert), allowHalfOpen: true } as ConnectionOptions, () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.write(dataHello(token));
+  return { call, socket };
+}
+const certFiles = (c: { certFile: string; keyFile: string }) => ({ cert: readFileSync(c.certFile), key: readFileSync(c.keyFile) });
+
+test.serial('stdin on the data connection when the agent asks: every byte reaches the command, none on the call, and the FIN closes it', async (t) => {
+  const c = await f.connectedClient('agent-1');
+  await c.apply(podIntent(uid));
+  const { call, socket } = await rawExec(t, true);
+  const exit = new Promise<{ code: number } | undefined>((resolve) => {
+    let status: { code: number } | undefined;
+    call.on('data', (m: { msg?: string; exit?: { code: number } }) => {
+      if (m.msg === 'exit') status = m.exit;
+    });
+    call.on('end', () => resolve(status));
+    call.on('error', () => resolve(undefined));
+  });
+  call.write({ start: { ...start(['cat']), stdin: true } });
+  const input = randomBytes(4 * 1024 * 1024);
+  const chunks: Buffer[] = [];
+  const accepted = new Promise<void>((resolve, reject) => {
+    socket.once('data', () => resolve());
+    socket.once('close', () => reject(new Error('the relay closed the data connection without taking it')));
+  });
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  const ended = new Promise<void>((r) => socket.once('end', () => r()));
+  await accepted; // an agent sends input only after the relay's first byte said it reads it
+  socket.end(input); // stdin as it is, then the FIN: nothing goes on the call but the start
+  await ended;
+  const got = Buffer.concat(chunks);
+  t.is(got[0], DATA_ACCEPTED_WITH_INPUT, 'the relay said it reads input here');
+  // Output frames: [channel 1][length u32][payload]...
+  const out: Buffer[] = [];
+  for (let at = 1; at < got.length; ) {
+    const len = got.readUInt32BE(at + 1);
+    t.is(got[at], 1);
+    out.push(got.subarray(at + 5, at + 5 + len));
+    at += 5 + len;
+  }
+  t.true(Buffer.concat(out).equals(input), 'cat gave back every byte sent on the data connection');
+  call.end();
+  t.is((await exit)?.code, 0);
+});
+
+test.serial('an agent that does not ask to send input there is accepted for output only', async (t) => {
+  const { call, socket } = await rawExec(t, false);
+  call.write({ start: { ...start(['echo', 'out']) } });
+  const first = await new Promise<Buffer>((r) => socket.once('data', r));
+  t.is(first[0], DATA_ACCEPTED);
+  socket.destroy();
+  call.cancel();
 });
 
 test.serial('garbage, an unknown token, silence and a flood are closed and counted; none is an agent\'s', async (t) => {
@@ -177,3 +252,4 @@ test('an agent whose data connections cannot get out stops asking for a while: o
   t.is(await metric('not_dialled'), 1, 'the second did not ask');
   t.is(await metric('claimed'), 0);
 });
+
