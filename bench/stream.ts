@@ -57,8 +57,10 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 
 const PROBE = fileURLToPath(new URL('./support/throughput-probe.ts', import.meta.url));
 
+type Rate = { bytes: number; bytesPerSec: number };
+
 /** Runs the throughput probe (a process of its own, see its header) and returns what it measured. */
-function probe(args: string[], timeoutMs: number): Promise<{ bytes: number; bytesPerSec: number }> {
+function probe(args: string[], timeoutMs: number): Promise<Rate> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PROBE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -82,7 +84,7 @@ const stdoutThroughput = (cmd: string, args: string[], timeoutMs: number) => pro
 const tcpThroughput = (port: number, timeoutMs: number) => probe(['tcp', String(port)], timeoutMs);
 
 /** The best of `rounds` runs (these machines are noisy; both sides of a ratio get the same number of tries). */
-async function best(rounds: number, run: () => Promise<{ bytes: number; bytesPerSec: number }>): Promise<{ bytes: number; bytesPerSec: number }> {
+async function best(rounds: number, run: () => Promise<Rate>): Promise<Rate> {
   let top = await run();
   for (let i = 1; i < rounds; i++) {
     const r = await run();
@@ -213,6 +215,26 @@ const bench: Bench = async (args) => {
       return r;
     };
     const metrics: Metrics = {};
+    /**
+     * One path's figures (`exec`, `portforward`): ours against the kubelet's and a direct copy, the CPU per GiB
+     * `accounted` measured for `<kind>_agent` and `<kind>_kubelet`, and the API server → node hop of each
+     * (1 = WebSocket: exec v5, port-forward SPDY tunnelled in WebSocket; 0 = SPDY).
+     */
+    const pathMetrics = async (kind: 'exec' | 'portforward', r: { agent: Rate; kubelet: Rate; direct: Rate; directName: string }): Promise<Metrics> => {
+      const hop = { agent: agentTransport(await gw.metrics('agent'), kind), kubelet: lastRequest(kind)?.transport ?? 'none' };
+      const mb = (x: Rate) => (x.bytesPerSec / 1e6).toFixed(1);
+      say(`${kind === 'exec' ? 'exec' : 'port-forward'} ${mb(r.agent)} MB/s (apiserver→agent ${hop.agent}) vs kubelet ${mb(r.kubelet)} MB/s (apiserver→kubelet ${hop.kubelet}) vs ${r.directName} ${mb(r.direct)} MB/s`);
+      return {
+        [`${kind}_throughput_ratio`]: r.agent.bytesPerSec / r.direct.bytesPerSec,
+        [`${kind}_mb_per_s`]: r.agent.bytesPerSec / 1e6,
+        [`${kind}_vs_kubelet_ratio`]: r.agent.bytesPerSec / r.kubelet.bytesPerSec,
+        [`${kind}_kubelet_mb_per_s`]: r.kubelet.bytesPerSec / 1e6,
+        [`${kind}_cpu_s_per_gib`]: cpu[`${kind}_agent`],
+        [`${kind}_kubelet_cpu_s_per_gib`]: cpu[`${kind}_kubelet`],
+        [`${kind}_agent_hop_websocket`]: Number(hop.agent.startsWith('websocket')),
+        [`${kind}_kubelet_hop_websocket`]: Number(hop.kubelet.startsWith('websocket')),
+      };
+    };
     if (only.has('sessions')) {
       // 100 concurrent exec sessions: memory of the agent and relay processes while all are open. First, before
       // the throughput sections: the memory those leave behind is reported on its own (rss_after_streams_mb).
@@ -268,19 +290,7 @@ const bench: Bench = async (args) => {
       };
       const viaExec = await accounted('exec_agent', rounds * bytes, () => best(rounds, execVia(NS)));
       const viaKubeletExec = await accounted('exec_kubelet', rounds * bytes, () => best(rounds, execVia(kubelet.namespace)));
-      const execHop = { agent: agentTransport(await gw.metrics('agent'), 'exec'), kubelet: lastRequest('exec')?.transport ?? 'none' };
-      say(`exec ${(viaExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${execHop.agent}) vs kubelet ${(viaKubeletExec.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${execHop.kubelet}) vs local pipe ${(direct.bytesPerSec / 1e6).toFixed(1)} MB/s`);
-      Object.assign(metrics, {
-        exec_throughput_ratio: viaExec.bytesPerSec / direct.bytesPerSec,
-        exec_mb_per_s: viaExec.bytesPerSec / 1e6,
-        exec_vs_kubelet_ratio: viaExec.bytesPerSec / viaKubeletExec.bytesPerSec,
-        exec_kubelet_mb_per_s: viaKubeletExec.bytesPerSec / 1e6,
-        exec_cpu_s_per_gib: cpu.exec_agent,
-        exec_kubelet_cpu_s_per_gib: cpu.exec_kubelet,
-        // The API server → node hop of each session: 1 = WebSocket (exec v5, port-forward SPDY tunnelled in WebSocket), 0 = SPDY.
-        exec_agent_hop_websocket: Number(execHop.agent.startsWith('websocket')),
-        exec_kubelet_hop_websocket: Number(execHop.kubelet.startsWith('websocket')),
-      });
+      Object.assign(metrics, await pathMetrics('exec', { agent: viaExec, kubelet: viaKubeletExec, direct, directName: 'local pipe' }));
     }
     if (only.has('portforward')) {
       // Port-forward: the same server program on 127.0.0.1 directly, then through kubectl port-forward.
@@ -306,18 +316,7 @@ const bench: Bench = async (args) => {
       };
       const viaPf = await accounted('portforward_agent', (rounds + 1) * bytes, () => pfVia(NS, 9000));
       const viaKubeletPf = await accounted('portforward_kubelet', (rounds + 1) * bytes, () => pfVia(kubelet.namespace, localPort));
-      const pfHop = { agent: agentTransport(await gw.metrics('agent'), 'portforward'), kubelet: lastRequest('portforward')?.transport ?? 'none' };
-      say(`port-forward ${(viaPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→agent ${pfHop.agent}) vs kubelet ${(viaKubeletPf.bytesPerSec / 1e6).toFixed(1)} MB/s (apiserver→kubelet ${pfHop.kubelet}) vs loopback TCP ${(directTcp.bytesPerSec / 1e6).toFixed(1)} MB/s`);
-      Object.assign(metrics, {
-        portforward_throughput_ratio: viaPf.bytesPerSec / directTcp.bytesPerSec,
-        portforward_mb_per_s: viaPf.bytesPerSec / 1e6,
-        portforward_vs_kubelet_ratio: viaPf.bytesPerSec / viaKubeletPf.bytesPerSec,
-        portforward_kubelet_mb_per_s: viaKubeletPf.bytesPerSec / 1e6,
-        portforward_cpu_s_per_gib: cpu.portforward_agent,
-        portforward_kubelet_cpu_s_per_gib: cpu.portforward_kubelet,
-        portforward_agent_hop_websocket: Number(pfHop.agent.startsWith('websocket')),
-        portforward_kubelet_hop_websocket: Number(pfHop.kubelet.startsWith('websocket')),
-      });
+      Object.assign(metrics, await pathMetrics('portforward', { agent: viaPf, kubelet: viaKubeletPf, direct: directTcp, directName: 'loopback TCP' }));
     }
     if (only.has('cp')) {
       // kubectl cp of random bytes into the pod and back out (tar over exec stdin, then stdout), wall time of each

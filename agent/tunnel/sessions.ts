@@ -22,7 +22,7 @@ import { InteractiveSlots, SessionLimitError } from './session-slots.js';
 import { SESSION_METHODS, sessionSpan } from './trace.js';
 import { METADATA } from '../../proto/wire.js';
 import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
-import { SessionData, SessionDataLink, dialDataConnection, offeredDataConnection } from './data-connection.js';
+import { SessionData, SessionDataLink, dialDataConnection, offeredDataConnection, type DataConnectionTarget } from './data-connection.js';
 
 /**
  * A session's buffers on the agent side; beyond them the relay is paused (HTTP/2 flow control or the data
@@ -133,6 +133,34 @@ export class TunnelSessions {
     });
   }
 
+  /**
+   * The `write` and `final` of a session's input: on the data connection when the relay takes input there
+   * (known before the first write goes), else as `piece` and `end` messages on the call; every piece under
+   * the stall timeout (timedWrite).
+   */
+  private inputSink<Req>(
+    call: { write(msg: Req, cb?: () => void): boolean; cancel(): void },
+    data: SessionData,
+    kind: string,
+    reqId: string,
+    onStall: (e: TunnelError) => void,
+    msg: { piece: (chunk: Buffer) => Req; end: Req },
+  ): { write: (chunk: Buffer, enc: BufferEncoding, cb: () => void) => void; final: (cb: () => void) => void } {
+    return {
+      write: (chunk, _enc, cb) =>
+        void data.input().then((link) => {
+          const send = link ? (taken: () => void) => link.write(chunk, taken) : (taken: () => void) => void call.write(msg.piece(chunk), taken);
+          this.timedWrite(call, send, kind, reqId, onStall, cb);
+        }),
+      final: (cb) =>
+        void data.input().then((link) => {
+          if (link) link.endInput();
+          else call.write(msg.end);
+          cb();
+        }),
+    };
+  }
+
   /** A failed call destroys the session's stream: with the stall error, quietly after a local cancel, else with the call's error. */
   private destroyOnError(call: grpc.ClientReadableStream<unknown>, stream: Readable, flow: { done(): void }, end: SessionEnd, reqId: string): void {
     call.on('error', (e) => {
@@ -143,21 +171,28 @@ export class TunnelSessions {
     });
   }
 
-  /** Opens a session's stream inside its client span (trace.ts): the span ends with the stream's status. */
-  private open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
+  /**
+   * Opens a session's stream inside its client span (trace.ts): the span ends with the stream's status. With
+   * it comes where the session's data connection goes when the call asked the relay for one (decided once
+   * here: the relay waits for a connection only when asked).
+   */
+  private async open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
     kind: 'exec' | 'attach' | 'logs' | 'portforward',
     pod: { namespace?: string; podName?: string; podUid?: string; container?: string },
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
-  ): Promise<C> {
+  ): Promise<{ call: C; dataTarget?: DataConnectionTarget }> {
     const attrs = podAttributes({ namespace: pod.namespace, name: pod.podName, uid: pod.podUid, container: pod.container });
-    return sessionSpan(SESSION_METHODS[kind], attrs, () => this.openCall(reqId, kind, open));
+    const dataTarget = kind === 'logs' ? undefined : this.conn.dataTarget();
+    const call = await sessionSpan(SESSION_METHODS[kind], attrs, () => this.openCall(reqId, kind, open, dataTarget));
+    return { call, dataTarget };
   }
 
   private async openCall<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
     kind: string,
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
+    dataTarget: DataConnectionTarget | undefined,
   ): Promise<C> {
     const client = await this.conn.ready(Date.now() + this.o.connectTimeoutMs, reqId);
     let release: () => void;
@@ -171,7 +206,7 @@ export class TunnelSessions {
     let call: C;
     try {
       const md = this.conn.metadata(reqId);
-      if (kind !== 'logs' && this.conn.dataTarget()) {
+      if (dataTarget) {
         md.set(METADATA.dataConnection, '1');
         md.set(METADATA.dataInput, '1');
       }
@@ -191,14 +226,14 @@ export class TunnelSessions {
 
   /**
    * The session's data link (data-connection.ts), up once the relay's response headers offer one and the dial
-   * succeeds; without it the output comes on the gRPC stream as it always can.
+   * to `target` (the call asked for one) succeeds; without it the output comes on the gRPC stream as it always can.
    */
   private dataLink(
     call: { once(event: string, fn: (...a: never[]) => void): unknown },
+    target: DataConnectionTarget | undefined,
     reqId: string,
     h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void; inputOutlivesOutput?: boolean },
   ): SessionData {
-    const target = this.conn.dataTarget();
     if (!target) return new SessionData(Promise.resolve(undefined));
     return new SessionData(new Promise<SessionDataLink | undefined>((resolve) => {
       call.once('metadata', (md: grpc.Metadata) => {
@@ -224,7 +259,7 @@ export class TunnelSessions {
   /** Opens an exec (command) or attach session. */
   async exec(start: ExecStart, o: { requestId?: string; attach?: boolean } = {}): Promise<ExecSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, o.attach ? 'attach' : 'exec', start, (c, md) =>
+    const { call, dataTarget } = await this.open(reqId, o.attach ? 'attach' : 'exec', start, (c, md) =>
       (o.attach ? c.Attach(md) : c.Exec(md)),
     );
     call.write({ start });
@@ -246,7 +281,7 @@ export class TunnelSessions {
         data.pause();
       }
     });
-    const data = this.dataLink(call, reqId, {
+    const data = this.dataLink(call, dataTarget, reqId, {
       onData: (b) => decoder.write(b),
       onEnd: () => {
         if (!decoder.atBoundary) stallError ??= new TunnelError(grpc.status.UNAVAILABLE, 'the data connection ended inside an output frame', reqId);
@@ -290,18 +325,7 @@ export class TunnelSessions {
     const stdin = start.stdin
       ? new Writable({
           highWaterMark: SESSION_INPUT_BYTES,
-          // On the data connection when the relay takes input there (known before the first write goes).
-          write: (chunk: Buffer, _e, cb) =>
-            void data.input().then((link) => {
-              const send = link ? (taken: () => void) => link.write(chunk, taken) : (taken: () => void) => call.write({ stdin: chunk }, taken);
-              this.timedWrite(call, send, 'exec', reqId, (e) => (stallError ??= e), () => cb());
-            }),
-          final: (cb) =>
-            void data.input().then((link) => {
-              if (link) link.endInput();
-              else call.write({ closeStdin: true });
-              cb();
-            }),
+          ...this.inputSink(call, data, 'exec', reqId, (e) => (stallError ??= e), { piece: (stdin) => ({ stdin }), end: { closeStdin: true } }),
         })
       : null;
     return {
@@ -317,7 +341,7 @@ export class TunnelSessions {
 
   async logs(req: LogsRequest, o: { requestId?: string } = {}): Promise<LogsSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'logs', req, (c, md) => c.Logs(req, md));
+    const { call } = await this.open(reqId, 'logs', req, (c, md) => c.Logs(req, md));
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'logs', (e) => (end.stallError = e), reqId);
     const stream = new Readable({ highWaterMark: SESSION_OUTPUT_BYTES, read: () => flow.resume() });
@@ -332,32 +356,12 @@ export class TunnelSessions {
 
   async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const call = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
+    const { call, dataTarget } = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
     call.write({ start });
-    const stream = new Duplex({
-      readableHighWaterMark: SESSION_OUTPUT_BYTES,
-      writableHighWaterMark: SESSION_INPUT_BYTES,
-      read: () => {
-        flow.resume();
-        data.resume();
-      },
-      // On the data connection when the relay takes input there (known before the first write goes).
-      write: (chunk: Buffer, _e, cb) =>
-        void data.input().then((link) => {
-          const send = link ? (taken: () => void) => link.write(chunk, taken) : (taken: () => void) => call.write({ data: chunk }, taken);
-          this.timedWrite(call, send, 'portforward', reqId, (e) => (end.stallError ??= e), () => cb());
-        }),
-      final: (cb) =>
-        void data.input().then((link) => {
-          if (link) link.endInput();
-          else call.write({ closeWrite: true });
-          cb();
-        }),
-    });
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
     // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
-    const data = this.dataLink(call, reqId, {
+    const data = this.dataLink(call, dataTarget, reqId, {
       onData: (b) => {
         if (!stream.push(b)) {
           flow.pause();
@@ -370,6 +374,15 @@ export class TunnelSessions {
         call.cancel();
       },
       inputOutlivesOutput: true,
+    });
+    const stream = new Duplex({
+      readableHighWaterMark: SESSION_OUTPUT_BYTES,
+      writableHighWaterMark: SESSION_INPUT_BYTES,
+      read: () => {
+        flow.resume();
+        data.resume();
+      },
+      ...this.inputSink(call, data, 'portforward', reqId, (e) => (end.stallError ??= e), { piece: (chunk) => ({ data: chunk }), end: { closeWrite: true } }),
     });
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
