@@ -18,6 +18,16 @@ import { errorMessage } from './kube/errors.js';
 import { NodeIdentity, type NodeIdentityOptions } from './kube/node-identity/node-identity.js';
 import { agentReadiness } from './readiness.js';
 import type { Readiness } from '../common/readiness.js';
+import { ServiceTrafficController } from './service-traffic/controller.js';
+import type { ListenerOptions, ConnectionOutcome } from './service-traffic/listeners.js';
+import { EventRecorder } from './kube/events.js';
+
+/**
+ * How burst pods are reached. `routed`: the datacenter reaches the VPC at L3 (private line, VPN); pod IPs
+ * are the container groups' VPC addresses. `tunnel`: nothing but the agent's outbound connection; pods get
+ * no pod IP and every Service that selects them gets EndpointSlices of the agent's own listeners.
+ */
+export type NetworkOptions = { mode: 'routed' } | ({ mode: 'tunnel'; advertiseAddress: string } & ListenerOptions);
 
 export interface AgentOptions {
   /**
@@ -42,6 +52,8 @@ export interface AgentOptions {
   registry?: Registry;
   /** Called when leadership is lost; the default exits the process (as client-go's elector does). */
   onLeadershipLost?: () => void;
+  /** Networking mode (default `routed`). */
+  network?: NetworkOptions;
   /** Optional extra components started after the controllers (e.g. the kubelet API server). */
   extras?: (ctx: { tunnel: TunnelClient; pods: PodController; node: NodeController; kubeConfig: KubeConfig }) => Promise<{ close(): Promise<void> }>;
 }
@@ -61,6 +73,8 @@ export class Agent {
   private started = false;
   private tunnelReason = 'TunnelConnecting';
   private readonly statusApplier: KeyedApplier;
+  private serviceTraffic?: ServiceTrafficController;
+  private serviceOutcomes?: (o: ConnectionOutcome) => void;
 
   constructor(private readonly o: AgentOptions) {
     this.tunnel = new TunnelClient(o.tunnel);
@@ -77,8 +91,10 @@ export class Agent {
           return q.queued + q.delayed + q.dirty;
         },
         events: () => this.pods.eventStats(),
+        serviceConnections: () => this.serviceTraffic?.listeners.connections ?? 0,
       });
       podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
+      this.serviceOutcomes = (outcome) => m.serviceConnections.inc({ outcome });
     }
     this.statusApplier = new KeyedApplier(o.statusWorkers ?? 32);
     this.pods = new PodController(this.nodeKubeConfig, podTunnel, {
@@ -88,6 +104,7 @@ export class Agent {
       workers: o.podWorkers ?? 64,
       pendingStatusDelayMs: o.pendingStatusDelayMs,
       events: o.events,
+      podIPs: o.network?.mode === 'tunnel' ? 'none' : 'cloud',
     });
   }
 
@@ -134,6 +151,19 @@ export class Agent {
     });
     this.tunnel.start();
     await this.pods.start();
+    const net = this.o.network;
+    if (net?.mode === 'tunnel') {
+      this.serviceTraffic = new ServiceTrafficController(
+        this.nodeKubeConfig,
+        this.o.kubeConfig,
+        this.pods,
+        this.tunnel,
+        new EventRecorder(this.nodeKubeConfig, this.o.node.name, this.o.events),
+        { ...net, nodeName: this.o.node.name },
+        { outcome: (x) => this.serviceOutcomes?.(x) },
+      );
+      await this.serviceTraffic.start();
+    }
     if (this.o.extras) this.extra = await this.o.extras({ tunnel: this.tunnel, pods: this.pods, node: this.node, kubeConfig: this.nodeKubeConfig });
     this.started = true;
     this.log.info({ node: this.o.node.name }, 'agent started');
@@ -145,6 +175,7 @@ export class Agent {
    */
   async stop(o: { releaseLease?: boolean } = {}): Promise<void> {
     this.unwatch?.();
+    await this.serviceTraffic?.stop().catch(() => undefined);
     await this.extra?.close().catch(() => undefined);
     await this.pods.stop();
     this.node.stop();

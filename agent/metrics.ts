@@ -1,5 +1,6 @@
 // The agent's own Prometheus metrics: tunnel state, pods on the virtual node by phase, pod work-queue
-// depth, the event queue (backlog, drops), and latency of the intents it sends through the tunnel.
+// depth, the event queue (backlog, drops), latency of the intents it sends through the tunnel, and the
+// Service connections of networking mode `tunnel`.
 // Gauges are computed at scrape time from the components' state, so nothing has to remember to update them.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PodTunnel } from './pods/tunnel-port.js';
@@ -10,12 +11,14 @@ interface AgentMetricSources {
   queueDepth: () => number;
   /** The event recorder's backlog and the events it dropped because the backlog was full. */
   events: () => { queued: number; dropped: number };
+  /** Service connections open now (networking mode `tunnel`; 0 otherwise). */
+  serviceConnections: () => number;
 }
 
 const TUNNEL_STATES = ['connecting', 'connected', 'disconnected'];
 const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
 
-export function registerAgentMetrics(registry: Registry, src: AgentMetricSources): { intentLatency: Histogram<'op' | 'result'> } {
+export function registerAgentMetrics(registry: Registry, src: AgentMetricSources): { intentLatency: Histogram<'op' | 'result'>; serviceConnections: Counter<'outcome'> } {
   new Gauge({
     name: 'ecigw_agent_tunnel_state',
     help: '1 for the tunnel state the agent is in (connecting, connected, disconnected)',
@@ -74,7 +77,21 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  return { intentLatency };
+  new Gauge({
+    name: 'ecigw_agent_service_connections_open',
+    help: 'Service connections to burst pods open through the tunnel (networking mode tunnel)',
+    registers: [registry],
+    collect() {
+      this.set(src.serviceConnections());
+    },
+  });
+  const serviceConnections = new Counter({
+    name: 'ecigw_agent_service_connections_total',
+    help: 'Connections accepted on the agent\'s Service listeners, by outcome: opened (through the tunnel), refused_cap (network.maxConnections reached), failed (the tunnel or the pod refused)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  return { intentLatency, serviceConnections };
 }
 
 /** A PodTunnel that times every intent into `h`. */

@@ -1,4 +1,4 @@
-// Kubernetes Events for pods, as the kubelet emits them: deduplicated by (object, type, reason, message)
+// Kubernetes Events for pods (and the Services the agent reports on), as the kubelet emits them: deduplicated by (object, type, reason, message)
 // with a count (a repeat patches the count), source component `virtual-kubelet` and the node as host.
 // The dedupe cache is bounded.
 // Like client-go's event broadcaster, events are written from a bounded queue by a few writers, so a
@@ -7,7 +7,7 @@
 // (the kubelet's --event-qps 50 / --event-burst 100), so a burst of pods leaves the API server's capacity
 // to bindings and status writes and its events follow at a steady rate.
 import { TokenBucket } from 'limiter';
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type CoreV1Event } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ObjectMeta, type CoreV1Event } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../common/log.js';
 import { errorMessage, isNotFound } from './errors.js';
@@ -16,6 +16,12 @@ import { rfc3339 } from './time.js';
 const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export type EventType = 'Normal' | 'Warning';
+
+/** What an Event is about: a pod (kind unset or `Pod`) or another core/v1 object such as a Service. */
+export interface EventSubject {
+  kind?: string;
+  metadata?: V1ObjectMeta;
+}
 
 export interface EventRecorderOptions {
   /** Deduplication entries kept. */
@@ -31,7 +37,7 @@ export interface EventRecorderOptions {
 }
 
 interface Pending {
-  pod: V1Pod;
+  pod: EventSubject;
   type: EventType;
   reason: string;
   message: string;
@@ -78,7 +84,7 @@ export class EventRecorder {
    * Queues an event; the promise settles once it is written (or given up on). Never throws. Events of
    * one caller that awaits each record are written in order.
    */
-  record(pod: V1Pod, type: EventType, reason: string, message: string, count = 1): Promise<void> {
+  record(pod: EventSubject, type: EventType, reason: string, message: string, count = 1): Promise<void> {
     if (this.queued >= this.maxQueued) {
       if (this.droppedCount++ % 100 === 0) this.log.warn({ dropped: this.droppedCount, reason, pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'event queue full; dropping events');
       return Promise.resolve();
@@ -106,7 +112,7 @@ export class EventRecorder {
     }
   }
 
-  private async write(pod: V1Pod, type: EventType, reason: string, message: string, count: number): Promise<void> {
+  private async write(pod: EventSubject, type: EventType, reason: string, message: string, count: number): Promise<void> {
     if (this.pace && !this.pace.tryRemoveTokens(1)) await this.pace.removeTokens(1);
     const ns = pod.metadata?.namespace ?? 'default';
     const key = `${pod.metadata?.uid}|${type}|${reason}|${message}`;
@@ -131,7 +137,7 @@ export class EventRecorder {
         metadata: { name, namespace: ns },
         involvedObject: {
           apiVersion: 'v1',
-          kind: 'Pod',
+          kind: pod.kind ?? 'Pod',
           name: pod.metadata?.name,
           namespace: ns,
           uid: pod.metadata?.uid,

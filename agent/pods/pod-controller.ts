@@ -34,6 +34,12 @@ export interface PodControllerOptions {
   pendingStatusDelayMs?: number;
   /** Pace of Event writes (see EventRecorderOptions.qps and burst). */
   events?: { qps?: number; burst?: number };
+  /**
+   * `cloud` (default, networking mode `routed`): status.podIP is the container group's VPC address.
+   * `none` (mode `tunnel`): on-prem nodes cannot reach that address, so no pod IP is written and the
+   * EndpointSlice controller leaves the pod out of Services (the agent publishes its own endpoints).
+   */
+  podIPs?: 'cloud' | 'none';
 }
 
 export class PodController {
@@ -69,7 +75,7 @@ export class PodController {
         requeue: (k) => this.queue.add(k),
         stopped: () => this.stopped,
       },
-      { hostIP: opts.hostIP, pendingStatusDelayMs: opts.pendingStatusDelayMs ?? 1000 },
+      { hostIP: opts.hostIP, pendingStatusDelayMs: opts.pendingStatusDelayMs ?? 1000, writePodIPs: opts.podIPs !== 'none' },
       this.log,
     );
     this.queue = new WorkQueue((k) => this.sync(k), {
@@ -139,6 +145,15 @@ export class PodController {
   /** Pods on this node as the informer sees them. */
   pods(): readonly V1Pod[] {
     return this.informer.list();
+  }
+
+  /** Calls `cb` after every add, update and delete of a pod bound to the node; returns the unsubscribe. */
+  onPodChange(cb: (pod: V1Pod) => void): () => void {
+    const verbs = ['add', 'update', 'delete'] as const;
+    for (const v of verbs) this.informer.on(v, cb);
+    return () => {
+      for (const v of verbs) this.informer.off(v, cb);
+    };
   }
 
   getPod(namespace: string, name: string): V1Pod | undefined {

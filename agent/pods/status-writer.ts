@@ -38,6 +38,8 @@ interface StatusWriterOptions {
   hostIP: string;
   /** See PodControllerOptions.pendingStatusDelayMs. */
   pendingStatusDelayMs: number;
+  /** See PodControllerOptions.podIPs: false leaves status.podIP and podIPs unset. */
+  writePodIPs: boolean;
 }
 
 export class StatusWriter {
@@ -98,7 +100,12 @@ export class StatusWriter {
       }
       const current = this.host.get(pod.metadata?.name ?? '', pod.metadata?.namespace);
       try {
-        await this.writeStatus(current?.metadata?.uid === uid ? current : pod, { ...last.status, hostIP: this.o.hostIP, hostIPs: [{ ip: this.o.hostIP }] });
+        const status = { ...last.status, hostIP: this.o.hostIP, hostIPs: [{ ip: this.o.hostIP }] };
+        if (!this.o.writePodIPs) {
+          delete status.podIP;
+          delete status.podIPs;
+        }
+        await this.writeStatus(current?.metadata?.uid === uid ? current : pod, status);
         r.unwritten = false;
       } catch (e) {
         r.unwritten = true;

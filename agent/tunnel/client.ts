@@ -141,7 +141,7 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
     return this.sessions.logs(req, o);
   }
 
-  portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
+  portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean } = {}): Promise<PortForwardSession> {
     return this.sessions.portForward(start, o);
   }
 }

@@ -1,7 +1,8 @@
-// The agent's own cap of interactive tunnel sessions (exec/attach, logs, port-forward). They share the
+// The agent's own caps of tunnel sessions. Interactive sessions (exec/attach, logs, port-forward) share the
 // agent's one HTTP/2 connection with pod intents and the status watch, so at most three quarters of the
-// relay's concurrent streams (and never more than the configured cap) may be sessions: a session beyond
-// that is refused here, before it reaches the wire, with an error that says why. Pure bookkeeping.
+// relay's concurrent streams (and never more than the configured cap) may be sessions. Service connections
+// (networking mode `tunnel`) have a budget of their own, the relay's maxServiceConnections. A session beyond
+// its cap is refused here, before it reaches the wire, with an error that says why. Pure bookkeeping.
 import * as grpc from '@grpc/grpc-js';
 
 /** Share of the connection's HTTP/2 streams interactive sessions may take; the rest is kept for intents and the watch. */
@@ -39,6 +40,26 @@ export class InteractiveSlots {
       throw new SessionLimitError(
         `${kind}: this agent already has ${this.open} interactive sessions open on its tunnel (cap ${cap}: maxInteractiveSessions=${this.configured}, at most ${INTERACTIVE_STREAM_SHARE * 100}% of the relay's ${relayStreams ?? '?'} streams per connection); the rest is kept for pod intents and the status watch. Close a session and retry.`,
       );
+    }
+    this.open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open--;
+    };
+  }
+}
+
+/** Service connections (networking mode `tunnel`): counted apart from interactive sessions, as the relay counts them. */
+export class ServiceSlots {
+  private open = 0;
+
+  /** Takes a slot under the relay's maxServiceConnections (0 or unknown: none); returns its idempotent release. */
+  acquire(relayCap: number | undefined): () => void {
+    const cap = relayCap ?? 0;
+    if (this.open >= cap) {
+      throw new SessionLimitError(`Service connection refused: the relay allows ${cap} per agent and ${this.open} are open${cap === 0 ? ' (it does not take Service connections)' : ''}`);
     }
     this.open++;
     let released = false;

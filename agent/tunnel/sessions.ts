@@ -18,7 +18,7 @@ import type { PortForwardOutput__Output } from '../../proto/gen/ecigw/tunnel/v1/
 import type { TunnelConnection } from './connection.js';
 import { TunnelError, toTunnelError } from './errors.js';
 import type { ResolvedTunnelOptions } from './options.js';
-import { InteractiveSlots, SessionLimitError } from './session-slots.js';
+import { InteractiveSlots, ServiceSlots, SessionLimitError } from './session-slots.js';
 import { SESSION_METHODS, sessionSpan } from './trace.js';
 import { METADATA } from '../../proto/wire.js';
 import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
@@ -68,6 +68,8 @@ type SessionOptions = Pick<ResolvedTunnelOptions, 'connectTimeoutMs' | 'firstByt
 
 export class TunnelSessions {
   private readonly slots: InteractiveSlots;
+  /** Service connections (networking mode `tunnel`): their own cap, as the relay counts them apart. */
+  private readonly serviceSlots = new ServiceSlots();
 
   constructor(
     private readonly conn: TunnelConnection,
@@ -178,7 +180,7 @@ export class TunnelSessions {
    */
   private async open<C extends grpc.ClientDuplexStream<unknown, unknown> | grpc.ClientReadableStream<unknown>>(
     reqId: string,
-    kind: 'exec' | 'attach' | 'logs' | 'portforward',
+    kind: keyof typeof SESSION_METHODS,
     pod: { namespace?: string; podName?: string; podUid?: string; container?: string },
     open: (client: GrpcTunnelClient, md: grpc.Metadata) => C,
   ): Promise<{ call: C; dataTarget?: DataConnectionTarget }> {
@@ -197,7 +199,7 @@ export class TunnelSessions {
     const client = await this.conn.ready(Date.now() + this.o.connectTimeoutMs, reqId);
     let release: () => void;
     try {
-      release = this.slots.acquire(kind, this.conn.relay?.limits?.maxConcurrentStreams);
+      release = kind === 'service' ? this.serviceSlots.acquire(this.conn.relay?.limits?.maxServiceConnections) : this.slots.acquire(kind, this.conn.relay?.limits?.maxConcurrentStreams);
     } catch (e) {
       if (!(e instanceof SessionLimitError)) throw e;
       this.log.warn({ reqId, kind, open: this.slots.count }, 'interactive session refused locally: tunnel session cap reached');
@@ -354,12 +356,17 @@ export class TunnelSessions {
     return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
   }
 
-  async portForward(start: PortForwardStart, o: { requestId?: string } = {}): Promise<PortForwardSession> {
+  /**
+   * A port-forward session, or with `service` one Service connection to a burst pod (networking mode
+   * `tunnel`): the same bytes, counted against the relay's Service connection cap instead.
+   */
+  async portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const { call, dataTarget } = await this.open(reqId, 'portforward', start, (c, md) => c.PortForward(md));
+    const kind = o.service ? 'service' : 'portforward';
+    const { call, dataTarget } = await this.open(reqId, kind, start, (c, md) => (o.service ? c.ServiceConnection(md) : c.PortForward(md)));
     call.write({ start });
     const end: SessionEnd = { cancelled: false };
-    const flow = this.flow(call, 'portforward', (e) => (end.stallError = e), reqId);
+    const flow = this.flow(call, kind, (e) => (end.stallError = e), reqId);
     // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
     const data = this.dataLink(call, dataTarget, reqId, {
       onData: (b) => {
@@ -382,7 +389,7 @@ export class TunnelSessions {
         flow.resume();
         data.resume();
       },
-      ...this.inputSink(call, data, 'portforward', reqId, (e) => (end.stallError ??= e), { piece: (chunk) => ({ data: chunk }), end: { closeWrite: true } }),
+      ...this.inputSink(call, data, kind, reqId, (e) => (end.stallError ??= e), { piece: (chunk) => ({ data: chunk }), end: { closeWrite: true } }),
     });
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {

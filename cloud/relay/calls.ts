@@ -167,7 +167,9 @@ export class Calls {
         log: sctx.log,
         end: (code, details) => g.fail(code, details),
       });
-      sctx.log.info({ kind }, 'session opened');
+      // Service connections come and go with every client connection: debug, not info.
+      const level = kind === 'service' ? 'debug' : 'info';
+      sctx.log[level]({ kind }, 'session opened');
       // The status watch is the agent's background stream, not work anyone traces: no span.
       const traced = kind === 'watch' ? undefined : serverSpan(method, call.metadata, sctx.scope);
       (traced ? runIn(traced.context, () => fn(sctx, call, g)) : fn(sctx, call, g))
@@ -187,7 +189,7 @@ export class Calls {
           unregister();
           release();
           this.d.metrics.sessionsActive.dec({ kind });
-          sctx.log.info({ kind }, 'session closed');
+          sctx.log[level]({ kind }, 'session closed');
         });
     };
   }

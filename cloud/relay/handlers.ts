@@ -42,7 +42,7 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
         capabilities: [...capabilities],
         tenantId: ctx.scope.tenantId,
         relayEpoch: hub.epoch,
-        limits: { maxMessageBytes: limits.maxMessageBytes, maxConcurrentStreams: limits.maxConcurrentStreams, requestsPerSecond: limits.requestsPerSecond, burst: limits.burst },
+        limits: { maxMessageBytes: limits.maxMessageBytes, maxConcurrentStreams: limits.maxConcurrentStreams, requestsPerSecond: limits.requestsPerSecond, burst: limits.burst, maxServiceConnections: limits.maxServiceConnectionsPerAgent },
       };
     }),
 
@@ -118,5 +118,6 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
     Attach: session('Attach', 'attach', (ctx, call, guard) => runExec('attach', ctx, call, guard)),
     Logs: session('Logs', 'logs', runLogs),
     PortForward: session('PortForward', 'portforward', runPortForward),
+    ServiceConnection: session('ServiceConnection', 'service', runPortForward),
   };
 }

@@ -15,6 +15,14 @@ export interface RelayLimits {
   maxExecSessionsPerAgent: number;
   maxLogSessionsPerAgent: number;
   maxPortForwardSessionsPerAgent: number;
+  /**
+   * Service connections (networking mode `tunnel`: one stream per TCP connection to a burst pod) per agent,
+   * apart from interactive sessions; the HTTP/2 stream limit is maxConcurrentStreams plus this.
+   */
+  maxServiceConnectionsPerAgent: number;
+  /** Service connection opens per agent: a bucket of their own (refill per second and size). */
+  serviceConnectionsPerSecond: number;
+  serviceConnectionBurst: number;
   /** Status watches per agent, apart from sessions; a new watch beyond it ends the agent's oldest one. */
   maxWatchesPerAgent: number;
   /** Intents, reads, handshakes and watch opens per agent: token bucket refill per second and size. */
@@ -52,6 +60,9 @@ const BASE = {
   maxConcurrentStreams: 256,
   maxSessionsPerAgent: 192,
   maxWatchesPerAgent: 4,
+  maxServiceConnectionsPerAgent: 1024,
+  serviceConnectionsPerSecond: 1000,
+  serviceConnectionBurst: 2000,
   requestsPerSecond: 500,
   burst: 1000,
   sessionsPerSecond: 50,
@@ -84,7 +95,7 @@ export const LIMIT_KEYS = [...Object.keys(BASE), ...Object.keys(DERIVED)] as (ke
 /** Counts (streams, sessions, connections, bucket sizes) must be whole numbers. */
 const INTEGER_KEYS = new Set<keyof RelayLimits>([
   'maxConcurrentStreams', 'reservedStreams', 'maxSessionsPerAgent', 'maxExecSessionsPerAgent', 'maxLogSessionsPerAgent', 'maxPortForwardSessionsPerAgent',
-  'maxWatchesPerAgent', 'burst', 'sessionBurst', 'statusHistory', 'maxConnections', 'maxConnectionsPerSource', 'connectionBurstPerSource', 'authFailureBurstPerSource',
+  'maxWatchesPerAgent', 'maxServiceConnectionsPerAgent', 'serviceConnectionBurst', 'burst', 'sessionBurst', 'statusHistory', 'maxConnections', 'maxConnectionsPerSource', 'connectionBurstPerSource', 'authFailureBurstPerSource',
 ]);
 
 export function parseLimits(raw: Record<string, unknown>): RelayLimits {
@@ -106,5 +117,8 @@ export function parseLimits(raw: Record<string, unknown>): RelayLimits {
 
 /** Interactive sessions one agent may hold: maxSessionsPerAgent, but never the streams reserved for intents and the watch. */
 export const interactiveCap = (l: RelayLimits): number => Math.min(l.maxSessionsPerAgent, l.maxConcurrentStreams - l.reservedStreams);
+
+/** The relay's HTTP/2 concurrent-stream limit per connection: the shared streams plus the Service connections'. */
+export const http2StreamLimit = (l: RelayLimits): number => l.maxConcurrentStreams + l.maxServiceConnectionsPerAgent;
 
 export const DEFAULT_LIMITS: RelayLimits = parseLimits({});

@@ -26,6 +26,7 @@ import { StatusHub } from './status-hub.js';
 import { relayReadiness } from './readiness.js';
 import type { Readiness } from '../../common/readiness.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
+import { http2StreamLimit } from './limits.js';
 
 interface StartRelayOptions {
   host?: string;
@@ -142,7 +143,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits.maxMessageBytes,
     'grpc.max_send_message_length': limits.maxMessageBytes,
-    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.max_concurrent_streams': http2StreamLimit(limits),
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,

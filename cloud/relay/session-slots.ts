@@ -7,11 +7,11 @@ import { fullBucket, type MonotonicNow } from './bucket.js';
 import { RpcError } from './errors.js';
 import { interactiveCap, type RelayLimits } from './limits.js';
 
-export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'watch';
+export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'service' | 'watch';
 type Interactive = 'exec' | 'logs' | 'portforward';
 
 /** exec and attach share a cap (both are a process's stdio). */
-const classOf = (kind: Exclude<SessionKind, 'watch'>): Interactive => (kind === 'attach' ? 'exec' : kind);
+const classOf = (kind: Exclude<SessionKind, 'watch' | 'service'>): Interactive => (kind === 'attach' ? 'exec' : kind);
 
 const KIND_LIMIT: Record<Interactive, keyof RelayLimits> = {
   exec: 'maxExecSessionsPerAgent',
@@ -23,6 +23,9 @@ interface AgentState {
   control: TokenBucket;
   sessions: TokenBucket;
   open: Record<Interactive, number>;
+  /** Service connections: their own bucket and count, never an interactive slot. */
+  service: TokenBucket;
+  openService: number;
   /** Open watches, oldest first, each with the function that ends it. */
   watches: { end: (why: string) => void }[];
 }
@@ -44,6 +47,8 @@ export class SessionSlots {
         control: fullBucket(this.limits.burst, this.limits.requestsPerSecond, 'second', this.now),
         sessions: fullBucket(this.limits.sessionBurst, this.limits.sessionsPerSecond, 'second', this.now),
         open: { exec: 0, logs: 0, portforward: 0 },
+        service: fullBucket(this.limits.serviceConnectionBurst, this.limits.serviceConnectionsPerSecond, 'second', this.now),
+        openService: 0,
         watches: [],
       };
       this.agents.set(agent, s);
@@ -63,6 +68,7 @@ export class SessionSlots {
    * token of the sessions bucket. Returns the release function; throws RESOURCE_EXHAUSTED naming the limit.
    */
   openSession(agent: string, kind: Exclude<SessionKind, 'watch'>, who: string): () => void {
+    if (kind === 'service') return this.openService(agent, who);
     const s = this.state(agent);
     const cls = classOf(kind);
     const total = s.open.exec + s.open.logs + s.open.portforward;
@@ -84,6 +90,23 @@ export class SessionSlots {
       if (released) return;
       released = true;
       s.open[cls]--;
+    };
+  }
+
+  /** Admits a Service connection against maxServiceConnectionsPerAgent and its own open-rate bucket. */
+  private openService(agent: string, who: string): () => void {
+    const s = this.state(agent);
+    const cap = this.limits.maxServiceConnectionsPerAgent;
+    if (s.openService >= cap) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `agent ${who} already has ${s.openService} open Service connections (limit maxServiceConnectionsPerAgent=${cap})`);
+    if (!s.service.tryRemoveTokens(1)) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `Service connection open rate of ${this.limits.serviceConnectionsPerSecond}/s (burst ${this.limits.serviceConnectionBurst}) exceeded for agent ${who}`);
+    }
+    s.openService++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      s.openService--;
     };
   }
 

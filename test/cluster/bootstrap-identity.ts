@@ -22,6 +22,8 @@ export function bootstrapClusterRules(nodeClient: boolean): V1PolicyRule[] {
   return [
     { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] },
     ...(nodeClient ? [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/nodeclient'], verbs: ['create'] }] : []),
+    // networking mode `tunnel`: the agent's own EndpointSlices for burst pods (network.mode in the chart).
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['create', 'get', 'list', 'watch', 'update', 'delete'] },
   ];
 }
 /** In its own namespace. Lease names are not pinned here: tests use a Lease per stack. */
@@ -47,7 +49,11 @@ export async function bootstrapCredential(admin: KubeConfig, o: { dir: string; n
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch(ignoreExists);
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch(ignoreExists);
   const clusterRole = `ecigw-test-${name}`;
-  await rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: bootstrapClusterRules(nodeClient) } }).catch(ignoreExists);
+  // Replaced when it exists, so a cluster kept between runs gets the rules of this checkout.
+  await rbac.createClusterRole({ body: { metadata: { name: clusterRole }, rules: bootstrapClusterRules(nodeClient) } }).catch(async (e: unknown) => {
+    ignoreExists(e);
+    await rbac.replaceClusterRole({ name: clusterRole, body: { metadata: { name: clusterRole }, rules: bootstrapClusterRules(nodeClient) } });
+  });
   await rbac
     .createClusterRoleBinding({
       body: { metadata: { name: clusterRole }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole }, subjects: [{ kind: 'ServiceAccount', name, namespace }] },

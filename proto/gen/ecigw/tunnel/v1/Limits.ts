@@ -9,6 +9,10 @@ export interface Limits {
   'maxConcurrentStreams'?: (number);
   'requestsPerSecond'?: (number | string);
   'burst'?: (number);
+  /**
+   * ServiceConnection streams per agent (beside max_concurrent_streams)
+   */
+  'maxServiceConnections'?: (number);
 }
 
 /**
@@ -19,4 +23,8 @@ export interface Limits__Output {
   'maxConcurrentStreams': (number);
   'requestsPerSecond': (number);
   'burst': (number);
+  /**
+   * ServiceConnection streams per agent (beside max_concurrent_streams)
+   */
+  'maxServiceConnections': (number);
 }

@@ -143,6 +143,19 @@ export interface TunnelClient extends grpc.Client {
   reconcile(argument: _ecigw_tunnel_v1_ReconcileRequest, callback: grpc.requestCallback<_ecigw_tunnel_v1_ReconcileResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * One TCP connection of Service traffic to a burst pod (networking mode `tunnel`): the same messages as
+   * PortForward, admitted against the caps of Service connections instead of interactive sessions.
+   */
+  ServiceConnection(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  ServiceConnection(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  /**
+   * One TCP connection of Service traffic to a burst pod (networking mode `tunnel`): the same messages as
+   * PortForward, admitted against the caps of Service connections instead of interactive sessions.
+   */
+  serviceConnection(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  serviceConnection(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  
+  /**
    * Resource usage for the kubelet stats summary.
    */
   Stats(argument: _ecigw_tunnel_v1_StatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_StatsResponse__Output>): grpc.ClientUnaryCall;
@@ -213,6 +226,12 @@ export interface TunnelHandlers extends grpc.UntypedServiceImplementation {
   Reconcile: grpc.handleUnaryCall<_ecigw_tunnel_v1_ReconcileRequest__Output, _ecigw_tunnel_v1_ReconcileResponse>;
   
   /**
+   * One TCP connection of Service traffic to a burst pod (networking mode `tunnel`): the same messages as
+   * PortForward, admitted against the caps of Service connections instead of interactive sessions.
+   */
+  ServiceConnection: grpc.handleBidiStreamingCall<_ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput>;
+  
+  /**
    * Resource usage for the kubelet stats summary.
    */
   Stats: grpc.handleUnaryCall<_ecigw_tunnel_v1_StatsRequest__Output, _ecigw_tunnel_v1_StatsResponse>;
@@ -235,6 +254,7 @@ export interface TunnelDefinition extends grpc.ServiceDefinition {
   Logs: MethodDefinition<_ecigw_tunnel_v1_LogsRequest, _ecigw_tunnel_v1_LogChunk, _ecigw_tunnel_v1_LogsRequest__Output, _ecigw_tunnel_v1_LogChunk__Output>
   PortForward: MethodDefinition<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput, _ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput__Output>
   Reconcile: MethodDefinition<_ecigw_tunnel_v1_ReconcileRequest, _ecigw_tunnel_v1_ReconcileResponse, _ecigw_tunnel_v1_ReconcileRequest__Output, _ecigw_tunnel_v1_ReconcileResponse__Output>
+  ServiceConnection: MethodDefinition<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput, _ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput__Output>
   Stats: MethodDefinition<_ecigw_tunnel_v1_StatsRequest, _ecigw_tunnel_v1_StatsResponse, _ecigw_tunnel_v1_StatsRequest__Output, _ecigw_tunnel_v1_StatsResponse__Output>
   WatchStatus: MethodDefinition<_ecigw_tunnel_v1_WatchStatusRequest, _ecigw_tunnel_v1_StatusEvent, _ecigw_tunnel_v1_WatchStatusRequest__Output, _ecigw_tunnel_v1_StatusEvent__Output>
 }

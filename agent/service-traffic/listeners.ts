@@ -1,0 +1,168 @@
+// The agent's listeners for inbound Service traffic (networking mode `tunnel`): one TCP listener per burst
+// pod and container port that a Service reaches, each published as that pod's endpoint. Every accepted
+// connection becomes one Service connection through the tunnel (the relay dials the container group's VPC
+// address and port); bytes, half-close and back-pressure pass through by piping, and a failure on either
+// side resets the other, so a client never waits on a connection that is already gone.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../../common/log.js';
+
+/** The tunnel as Service connections see it (TunnelClient.portForward with `service: true`). */
+export interface ServiceTunnel {
+  portForward(start: { namespace: string; podName: string; podUid: string; port: number }, o: { service: true }): Promise<{ stream: Duplex; cancel(): void }>;
+}
+
+export interface ListenerOptions {
+  /** Bind address of every listener (e.g. 0.0.0.0, or the pod IP). */
+  host: string;
+  /** Ports to take listeners from, inclusive; undefined = any free port the system gives. */
+  portRange?: { first: number; last: number };
+  /** Service connections open at once over all listeners; beyond it new ones are reset. */
+  maxConnections: number;
+}
+
+/** Outcomes of accepted connections, for metrics. */
+export type ConnectionOutcome = 'opened' | 'refused_cap' | 'failed';
+
+interface Listener {
+  key: string;
+  pod: V1Pod;
+  targetPort: number;
+  server: Server;
+  port: number;
+  sockets: Set<Socket>;
+}
+
+/** The key of one pod's target port. */
+export const listenerKey = (podUid: string, targetPort: number): string => `${podUid}/${targetPort}`;
+
+export class ServiceListeners {
+  private readonly listeners = new Map<string, Listener>();
+  private nextPort: number;
+  private open = 0;
+
+  constructor(
+    private readonly tunnel: ServiceTunnel,
+    private readonly o: ListenerOptions,
+    private readonly log: Logger,
+    private readonly observe: { outcome(o: ConnectionOutcome): void } = { outcome: () => undefined },
+  ) {
+    this.nextPort = o.portRange?.first ?? 0;
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.open;
+  }
+
+  /** The listening port of a pod's target port, if there is a listener. */
+  portOf(podUid: string, targetPort: number): number | undefined {
+    return this.listeners.get(listenerKey(podUid, targetPort))?.port;
+  }
+
+  /**
+   * Makes the set of listeners exactly `wanted` (key → the pod and its target port): opens what is missing,
+   * closes (with their connections) what is no longer wanted, and keeps each listener's pod object current.
+   * A listener that cannot be opened is logged and left out (its pod gets no endpoint until the next sync).
+   */
+  async sync(wanted: ReadonlyMap<string, { pod: V1Pod; targetPort: number }>): Promise<void> {
+    for (const [key, l] of this.listeners) if (!wanted.has(key)) this.closeListener(l);
+    for (const [key, w] of wanted) {
+      const have = this.listeners.get(key);
+      if (have) {
+        have.pod = w.pod;
+        continue;
+      }
+      try {
+        const { server, port } = await this.bind((s) => this.accept(key, s));
+        this.listeners.set(key, { key, pod: w.pod, targetPort: w.targetPort, server, port, sockets: new Set() });
+      } catch (e) {
+        this.log.warn({ pod: `${w.pod.metadata?.namespace}/${w.pod.metadata?.name}`, targetPort: w.targetPort, err: (e as Error).message }, 'no listener for a burst pod port');
+      }
+    }
+  }
+
+  /** Closes every listener and resets its connections. */
+  close(): void {
+    for (const l of this.listeners.values()) this.closeListener(l);
+  }
+
+  private closeListener(l: Listener): void {
+    this.listeners.delete(l.key);
+    l.server.close();
+    for (const s of l.sockets) s.resetAndDestroy();
+  }
+
+  /** A listener on the next free port of the range (or any port without one). */
+  private async bind(onConnection: (s: Socket) => void): Promise<{ server: Server; port: number }> {
+    const range = this.o.portRange;
+    const tries = range ? range.last - range.first + 1 : 1;
+    let lastError: Error | undefined;
+    for (let i = 0; i < tries; i++) {
+      const port = range ? this.takePort(range) : 0;
+      if (range && [...this.listeners.values()].some((l) => l.port === port)) continue;
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, onConnection);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, this.o.host, () => (server.off('error', reject), resolve()));
+        });
+        server.on('error', (e) => this.log.warn({ err: e.message }, 'Service listener failed'));
+        return { server, port: (server.address() as { port: number }).port };
+      } catch (e) {
+        lastError = e as Error;
+      }
+    }
+    throw new Error(range ? `no free port in ${range.first}-${range.last} on ${this.o.host}: ${lastError?.message ?? 'all taken by listeners'}` : `cannot listen on ${this.o.host}: ${lastError?.message}`);
+  }
+
+  private takePort(range: { first: number; last: number }): number {
+    const port = this.nextPort;
+    this.nextPort = port >= range.last ? range.first : port + 1;
+    return port;
+  }
+
+  private accept(key: string, socket: Socket): void {
+    socket.on('error', () => undefined);
+    const l = this.listeners.get(key);
+    if (!l) return void socket.resetAndDestroy();
+    if (this.open >= this.o.maxConnections) {
+      this.observe.outcome('refused_cap');
+      this.log.warn({ open: this.open, max: this.o.maxConnections }, 'Service connection refused: network.maxConnections reached');
+      return void socket.resetAndDestroy();
+    }
+    this.open++;
+    l.sockets.add(socket);
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      this.open--;
+      l.sockets.delete(socket);
+    };
+    socket.once('close', done);
+    socket.setKeepAlive(true, 30_000);
+    const pod = l.pod;
+    this.tunnel
+      .portForward({ namespace: pod.metadata?.namespace ?? '', podName: pod.metadata?.name ?? '', podUid: pod.metadata?.uid ?? '', port: l.targetPort }, { service: true })
+      .then(
+        (session) => {
+          if (socket.destroyed) return session.cancel();
+          this.observe.outcome('opened');
+          const stream = session.stream;
+          // The pod side failed (refused, reset, tunnel lost): reset the client, as a dead endpoint would.
+          stream.on('error', () => socket.resetAndDestroy());
+          socket.on('close', () => (stream.writableFinished && stream.readableEnded ? undefined : session.cancel()));
+          socket.pipe(stream);
+          stream.pipe(socket);
+          socket.resume();
+        },
+        (e: Error) => {
+          this.observe.outcome('failed');
+          this.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, port: l.targetPort, err: e.message }, 'Service connection could not be opened');
+          socket.resetAndDestroy();
+        },
+      );
+  }
+}
