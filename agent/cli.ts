@@ -4,6 +4,7 @@
 // drains and exits.
 import { readFileSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { V1Taint } from '@kubernetes/client-node';
 import { PooledKubeConfig } from './kube/pooled-kubeconfig.js';
@@ -13,7 +14,7 @@ import { newRegistry } from '../common/metrics.js';
 import { startOpsServer } from '../common/ops-server.js';
 import { logger } from '../common/log.js';
 import { startTracing, tracingSettings } from '../common/tracing.js';
-import { Agent } from './agent.js';
+import { Agent, type NetworkOptions } from './agent.js';
 import { BUILD_VERSION } from '../common/version.js';
 import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
 import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
@@ -72,6 +73,11 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'pods.pendingStatusDelayMs', type: 'number', env: 'ECIGW_PENDING_STATUS_DELAY_MS', flag: 'pending-status-delay-ms', default: 1000, describe: 'a Pending status is written this long after it arrives, newest wins (0 = at once)', check: (n) => (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 60_000 ? undefined : 'must be a whole number of ms from 0 to 60000') },
   { path: 'events.qps', type: 'number', env: 'ECIGW_EVENT_QPS', flag: 'event-qps', default: 50, describe: 'Events written per second at most, as the kubelet\'s --event-qps (0 = unlimited)', check: (n) => (typeof n === 'number' && n >= 0 && n <= 10_000 ? undefined : 'must be from 0 to 10000') },
   { path: 'events.burst', type: 'number', env: 'ECIGW_EVENT_BURST', flag: 'event-burst', default: 100, describe: 'Events written at once after a quiet period, as the kubelet\'s --event-burst', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000 ? undefined : 'must be a whole number from 1 to 10000') },
+  { path: 'network.mode', type: 'string', env: 'ECIGW_NETWORK_MODE', flag: 'network-mode', default: 'routed', describe: 'how burst pods are reached: routed (the datacenter reaches the VPC at L3 through a private line or VPN; pod IP = the ECI address) or tunnel (only the agent\'s outbound connection: Services reach burst pods through agent listeners it publishes as EndpointSlices; burst pods get no pod IP)', check: checks.oneOf('routed', 'tunnel') },
+  { path: 'network.listen', type: 'string', env: 'ECIGW_NETWORK_LISTEN', flag: 'network-listen', default: '0.0.0.0', describe: 'tunnel mode: bind address of the Service listeners (one per burst pod and target port)' },
+  { path: 'network.advertiseAddress', type: 'string', env: 'ECIGW_NETWORK_ADVERTISE_ADDRESS', flag: 'network-advertise-address', describe: 'tunnel mode: the address published in the EndpointSlices, where on-prem nodes reach the listeners (default node.internalIP, the agent pod IP); not loopback or link-local (the API server refuses those)' },
+  { path: 'network.portRange', type: 'string', env: 'ECIGW_NETWORK_PORT_RANGE', flag: 'network-port-range', default: '20000-29999', describe: 'tunnel mode: listener ports, first-last inclusive (\'any\' = any free port the system gives)', check: (v) => (parsePortRange(String(v)) === null ? 'must be first-last with 1 <= first <= last <= 65535, or any' : undefined) },
+  { path: 'network.maxConnections', type: 'number', env: 'ECIGW_NETWORK_MAX_CONNECTIONS', flag: 'network-max-connections', default: 1024, describe: 'tunnel mode: Service connections open at once (beyond it new ones are reset; the relay\'s maxServiceConnectionsPerAgent caps them too)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 100_000 ? undefined : 'must be a whole number from 1 to 100000') },
   { path: 'ops.listen', type: 'string', env: 'ECIGW_OPS_LISTEN', flag: 'ops-listen', default: '0.0.0.0', describe: 'bind address of /healthz, /readyz, /metrics' },
   { path: 'ops.port', type: 'number', env: 'ECIGW_OPS_PORT', flag: 'ops-port', default: 9095, describe: 'port of /healthz, /readyz, /metrics', check: checks.port },
 ];
@@ -100,12 +106,50 @@ export function validateAgentConfig(v: ConfigValues): void {
   if (!!v['kubelet.certFile'] !== !!v['kubelet.keyFile']) throw new ConfigError('kubelet.certFile', 'kubelet.certFile and kubelet.keyFile go together');
   const platform = Object.keys({ ...(v['node.labels'] as Record<string, string> | undefined) }).filter((k) => PLATFORM_LABELS.includes(k));
   if (platform.length > 0) throw new ConfigError('node.labels', `${platform.join(', ')} must say what the node reports in status.nodeInfo: remove it from node.labels and set node.arch (${howToSet(AGENT_FIELDS.find((f) => f.path === 'node.arch') as Field)}) instead`);
+  if (v['network.mode'] === 'tunnel') {
+    const net = networkFrom(v);
+    const problem = net.mode === 'tunnel' ? advertiseProblem(net.advertiseAddress) : undefined;
+    if (problem) {
+      const field = v['network.advertiseAddress'] ? 'network.advertiseAddress' : 'node.internalIP';
+      throw new ConfigError(field, `network.mode=tunnel publishes this address as every burst pod's endpoint, and ${problem}; set network.advertiseAddress (${howToSet(AGENT_FIELDS.find((f) => f.path === 'network.advertiseAddress') as Field)}) to the agent pod's IP`);
+    }
+  }
   if (v['nodeIdentity.enabled']) {
     const forbidden = forbiddenNodeLabels(Object.keys({ ...(v['node.labels'] as Record<string, string> | undefined) }));
     if (forbidden.length > 0) {
       throw new ConfigError('node.labels', `a node may not set ${forbidden.join(', ')} on itself (NodeRestriction allows only the kubelet's own kubernetes.io/k8s.io labels: hostname, topology, instance type, os, arch, node.kubernetes.io/* and kubelet.kubernetes.io/*); use a prefix of your own, e.g. example.com/${forbidden[0].split('/').pop()}`);
     }
   }
+}
+
+/** `first-last` as numbers; `any` as undefined (any free port); null when malformed. */
+export function parsePortRange(v: string): { first: number; last: number } | undefined | null {
+  if (v === 'any') return undefined;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+  if (!m) return null;
+  const [first, last] = [Number(m[1]), Number(m[2])];
+  return first >= 1 && first <= last && last <= 65535 ? { first, last } : null;
+}
+
+/** Why an address cannot be published in an EndpointSlice (the API server's own rules), or undefined. */
+export function advertiseProblem(address: string): string | undefined {
+  const family = isIP(address);
+  if (family === 0) return `${JSON.stringify(address)} is not an IP address`;
+  if (family === 4 && (address.startsWith('127.') || address.startsWith('169.254.') || address === '0.0.0.0')) return `${address} is loopback, link-local or unspecified, which EndpointSlices may not hold`;
+  if (family === 6 && (address === '::1' || address === '::' || /^fe[89ab]/i.test(address))) return `${address} is loopback, link-local or unspecified, which EndpointSlices may not hold`;
+  return undefined;
+}
+
+/** The networking mode as the validated configuration describes it. */
+export function networkFrom(v: ConfigValues): NetworkOptions {
+  if (v['network.mode'] !== 'tunnel') return { mode: 'routed' };
+  return {
+    mode: 'tunnel',
+    advertiseAddress: ((v['network.advertiseAddress'] as string | undefined) || (v['node.internalIP'] as string)).trim(),
+    host: v['network.listen'] as string,
+    portRange: parsePortRange(v['network.portRange'] as string) ?? undefined,
+    maxConnections: v['network.maxConnections'] as number,
+  };
 }
 
 /** The virtual node as the validated configuration describes it (what buildNode/buildNodeStatus report). */
@@ -201,6 +245,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     statusWorkers: v['pods.statusWorkers'] as number,
     pendingStatusDelayMs: v['pods.pendingStatusDelayMs'] as number,
     events: { qps: v['events.qps'] as number, burst: v['events.burst'] as number },
+    network: networkFrom(v),
     tunnel: {
       target: v['relay.address'] as string,
       tls: {
