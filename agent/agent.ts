@@ -162,6 +162,7 @@ export class Agent {
         { ...net, nodeName: this.o.node.name },
         { outcome: (x) => this.serviceOutcomes?.(x) },
       );
+      this.serviceTraffic.setTunnelUp(this.tunnel.state === 'connected');
       await this.serviceTraffic.start();
     }
     if (this.o.extras) this.extra = await this.o.extras({ tunnel: this.tunnel, pods: this.pods, node: this.node, kubeConfig: this.nodeKubeConfig });
@@ -190,6 +191,7 @@ export class Agent {
     // "disconnected" (one condition transition per outage, not two node status writes per attempt).
     if (s === 'connecting' && this.tunnelReason === 'TunnelDisconnected') return;
     const message = detail instanceof Error ? detail.message : typeof detail === 'string' ? detail : (this.tunnel.lastError?.message ?? '');
+    this.serviceTraffic?.setTunnelUp(s === 'connected');
     if (s === 'connected') {
       this.tunnelReason = 'TunnelConnected';
       this.node.setTunnelHealth({ connected: true, reason: 'TunnelConnected', message: 'connected to the relay' });

@@ -17,6 +17,8 @@ export interface ServiceTrafficOptions extends ListenerOptions {
   advertiseAddress: string;
   /** Pause after a failed reconcile before the next (ms; default 1000). */
   retryMs?: number;
+  /** A tunnel down this long marks every endpoint not ready (ms; default 3000, so a quick reconnect does not flap). */
+  unreachableAfterMs?: number;
 }
 
 /** The pods of the virtual node as the pod controller sees them. */
@@ -37,6 +39,8 @@ export class ServiceTrafficController {
   private running?: Promise<void>;
   private dirty = false;
   private stopped = false;
+  private reachable = true;
+  private downTimer?: NodeJS.Timeout;
 
   constructor(
     nodeKc: KubeConfig,
@@ -77,9 +81,35 @@ export class ServiceTrafficController {
     await this.running;
   }
 
+  /**
+   * The tunnel's state: when it has been down for unreachableAfterMs every endpoint turns not ready (the
+   * listeners could only reset what they accept); when it is back they follow their pods again.
+   */
+  setTunnelUp(up: boolean): void {
+    if (up) {
+      clearTimeout(this.downTimer);
+      this.downTimer = undefined;
+      if (!this.reachable) {
+        this.reachable = true;
+        this.log.info('tunnel back: burst endpoints follow their pods again');
+        this.schedule(0);
+      }
+      return;
+    }
+    if (!this.reachable || this.downTimer) return;
+    this.downTimer = setTimeout(() => {
+      this.downTimer = undefined;
+      this.reachable = false;
+      this.log.warn('tunnel down: every burst endpoint marked not ready');
+      this.schedule(0);
+    }, this.o.unreachableAfterMs ?? 3000);
+    this.downTimer.unref();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.downTimer);
     this.unsubscribe?.();
     await this.services.stop();
     await this.slices.stop();
@@ -126,7 +156,7 @@ export class ServiceTrafficController {
     await this.listeners.sync(wanted);
     const desired = new Map<string, V1EndpointSlice>();
     for (const svc of selecting) {
-      for (const s of desiredSlices(svc, pods, { nodeName: this.o.nodeName, address: this.o.advertiseAddress, listenerPort: (uid, port) => this.listeners.portOf(uid, port) })) {
+      for (const s of desiredSlices(svc, pods, { nodeName: this.o.nodeName, address: this.o.advertiseAddress, reachable: this.reachable, listenerPort: (uid, port) => this.listeners.portOf(uid, port) })) {
         desired.set(`${s.metadata?.namespace}/${s.metadata?.name}`, s);
       }
     }

@@ -94,9 +94,11 @@ export function sliceName(serviceName: string, podUid: string): string {
 
 /**
  * The slices the agent wants for one Service: one per eligible burst pod the Service selects whose carried
- * ports all have listeners. Endpoints are the advertised address; readiness follows the pod.
+ * ports all have listeners. Endpoints are the advertised address; readiness follows the pod, and while the
+ * tunnel is down (`reachable: false`) no endpoint is ready or serving, so clients go to on-prem pods.
  */
-export function desiredSlices(service: V1Service, pods: readonly V1Pod[], o: { nodeName: string; address: string; listenerPort: ListenerPortOf }): V1EndpointSlice[] {
+export function desiredSlices(service: V1Service, pods: readonly V1Pod[], o: { nodeName: string; address: string; listenerPort: ListenerPortOf; reachable?: boolean }): V1EndpointSlice[] {
+  const reachable = o.reachable ?? true;
   if (unsupportedFeatures(service).some((f) => f.startsWith('headless'))) return [];
   const out: V1EndpointSlice[] = [];
   const svcName = service.metadata?.name ?? '';
@@ -106,7 +108,7 @@ export function desiredSlices(service: V1Service, pods: readonly V1Pod[], o: { n
     const uid = pod.metadata?.uid as string;
     const ports = carriedPorts(service, pod).map((p) => ({ ...p, listener: o.listenerPort(uid, p.targetPort) }));
     if (ports.length === 0 || ports.some((p) => p.listener === undefined)) continue;
-    const ready = podReady(pod);
+    const ready = reachable && podReady(pod);
     const terminating = !!pod.metadata?.deletionTimestamp;
     out.push({
       apiVersion: 'discovery.k8s.io/v1',
@@ -121,7 +123,7 @@ export function desiredSlices(service: V1Service, pods: readonly V1Pod[], o: { n
       endpoints: [
         {
           addresses: [o.address],
-          conditions: { ready, serving: hasReadyCondition(pod), terminating },
+          conditions: { ready, serving: reachable && hasReadyCondition(pod), terminating },
           nodeName: o.nodeName,
           targetRef: { kind: 'Pod', namespace, name: pod.metadata?.name, uid },
         },

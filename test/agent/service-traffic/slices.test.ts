@@ -89,6 +89,8 @@ test('desiredSlices: one slice per selected pod, endpoint = advertised address +
   t.deepEqual(a.metadata?.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]), [['Service', 'svc-uid', true]]);
   t.is(desiredSlices(service({ clusterIP: 'None' }), pods, { nodeName: 'vn', address: '192.0.2.10', listenerPort }).length, 0, 'headless: none');
   t.is(desiredSlices(service(), pods, { nodeName: 'vn', address: '2001:db8::1', listenerPort })[0].addressType, 'IPv6');
+  const down = desiredSlices(service({ ports: [{ name: 'web', port: 80, targetPort: 'http' }] }), pods, { nodeName: 'vn', address: '192.0.2.10', listenerPort, reachable: false });
+  t.deepEqual(down.map((s) => s.endpoints?.[0]?.conditions), [0, 1, 2].map((i) => ({ ready: false, serving: false, terminating: i === 2 })), 'tunnel down: nothing ready or serving');
 });
 
 test('sliceUpToDate sees changes of address, port, readiness and labels, and ignores server fields', (t) => {
