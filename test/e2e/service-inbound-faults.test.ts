@@ -60,7 +60,9 @@ async function echo(s: Socket, line: string): Promise<string> {
     let got = '';
     const onData = (d: string) => {
       got += d;
-      if (got.endsWith(`${line}\n`)) (s.off('data', onData), resolve(got.slice(0, -line.length - 2)));
+      if (!got.endsWith(`${line}\n`)) return;
+      s.off('data', onData);
+      resolve(got.slice(0, -line.length - 2));
     };
     s.on('data', onData);
     s.once('error', reject);
