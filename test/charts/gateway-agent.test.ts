@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ClusterRole, V1Deployment, V1NetworkPolicy, V1PodDisruptionBudget, V1PolicyRule, V1Role, V1RoleBinding, V1Secret, V1Service, V1ConfigMap } from '@kubernetes/client-node';
-import { AGENT_FIELDS, validateAgentConfig } from '../../agent/cli.js';
+import { AGENT_FIELDS, networkFrom, validateAgentConfig } from '../../agent/cli.js';
 import { loadConfig } from '../../common/config.js';
 import { all, chartDir, containerEnv, helm, materializeMounts, one, render, template, type KubeObject } from './helm.js';
 
@@ -302,7 +302,115 @@ test('ServiceMonitor (and the ops Service it scrapes) only when enabled', async 
   t.is(svc.metadata?.labels?.['app.kubernetes.io/part-of'], 'eci-hybrid-gateway', 'part-of names the application, not a role');
 });
 
+/** A ValidatingAdmissionPolicy and its binding as far as these tests read them. */
+interface AdmissionPolicy extends KubeObject {
+  spec: {
+    failurePolicy?: string;
+    matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[] };
+    matchConditions: { name: string; expression: string }[];
+    validations: { expression: string; reason?: string; message?: string }[];
+  };
+}
+interface AdmissionPolicyBinding extends KubeObject {
+  spec: { policyName: string; validationActions: string[]; paramRef?: unknown; matchResources?: unknown };
+}
+
+const ENDPOINTSLICE_RULE = { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], resourceNames: undefined, verbs: ['create', 'delete', 'get', 'list', 'update', 'watch'] };
+const TUNNEL = { network: { mode: 'tunnel' } };
+
+test('network.mode routed (the default): no EndpointSlice rule, no admission policy, and the config says routed', async (t) => {
+  const objs = await render(CHART);
+  t.false((one<V1ClusterRole>(objs, 'ClusterRole').rules ?? []).some((r) => r.resources?.includes('endpointslices')));
+  t.is(all(objs, 'ValidatingAdmissionPolicy').length + all(objs, 'ValidatingAdmissionPolicyBinding').length, 0);
+  const { values: v } = loadAsAgent(objs, t);
+  t.like(v, { 'network.mode': 'routed', 'network.listen': '0.0.0.0', 'network.portRange': '20000-29999', 'network.maxConnections': 1024, 'network.advertiseAddress': undefined });
+  t.deepEqual(networkFrom(v), { mode: 'routed' });
+  // An empty advertiseAddress is left out of the config (the agent then takes node.internalIP, the pod IP).
+  t.false(one<V1ConfigMap>(objs, 'ConfigMap').data?.['agent.yaml']?.includes('advertiseAddress'));
+});
+
+test('network.mode tunnel: the ServiceAccount may write EndpointSlices cluster-wide, nothing else changes in RBAC, and the agent loads tunnel mode with the pod IP as its endpoint', async (t) => {
+  const objs = await render(CHART, [TUNNEL], { release: 'prod' });
+  assertNoWildcards(t, objs);
+  t.deepEqual(sortRules(one<V1ClusterRole>(objs, 'ClusterRole').rules), [...expectedClusterRules(), ENDPOINTSLICE_RULE]);
+  t.deepEqual(sortRules(one<V1Role>(objs, 'Role').rules), namespaceRules('gateway-agent-eci-virtual-node'), 'the namespaced rules stay as they were');
+  const { values: v } = loadAsAgent(objs, t);
+  t.like(v, { 'network.mode': 'tunnel', 'network.listen': '0.0.0.0', 'network.portRange': '20000-29999', 'network.maxConnections': 1024, 'node.internalIP': '10.1.2.3' });
+  // advertiseAddress "" is left out of the config, so the agent publishes its pod IP (POD_IP, downward API).
+  t.deepEqual(networkFrom(v), { mode: 'tunnel', advertiseAddress: '10.1.2.3', host: '0.0.0.0', portRange: { first: 20000, last: 29999 }, maxConnections: 1024 });
+  const env = one<V1Deployment>(objs, 'Deployment').spec!.template.spec!.containers[0].env ?? [];
+  t.is(env.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
+});
+
+test('network.mode tunnel: non-default listen, advertiseAddress, portRange and maxConnections reach the loaded config', async (t) => {
+  const objs = await render(CHART, [{ network: { mode: 'tunnel', listen: '10.1.2.3', advertiseAddress: '192.0.2.10', portRange: '31000-31999', maxConnections: 5000 } }]);
+  const { values: v } = loadAsAgent(objs, t);
+  t.like(v, { 'network.mode': 'tunnel', 'network.listen': '10.1.2.3', 'network.advertiseAddress': '192.0.2.10', 'network.portRange': '31000-31999', 'network.maxConnections': 5000 });
+  t.deepEqual(networkFrom(v), { mode: 'tunnel', advertiseAddress: '192.0.2.10', host: '10.1.2.3', portRange: { first: 31000, last: 31999 }, maxConnections: 5000 });
+  const any = loadAsAgent(await render(CHART, [{ network: { mode: 'tunnel', portRange: 'any' } }]), t).values;
+  t.like(networkFrom(any), { mode: 'tunnel', portRange: undefined }, 'any free port');
+  // A changed network value rolls the pods (it is part of the config checksum).
+  const checksum = (o: KubeObject[]) => one<V1Deployment>(o, 'Deployment').spec?.template.metadata?.annotations?.['checksum/config'];
+  t.not(checksum(objs), checksum(await render(CHART, [TUNNEL])));
+});
+
+test('network.mode tunnel: a ValidatingAdmissionPolicy lets only the agent ServiceAccount\'s writes of its own EndpointSlices through', async (t) => {
+  const objs = await render(CHART, [{ network: { mode: 'tunnel' }, node: { name: 'burst-1' }, serviceAccount: { name: 'agent-sa' } }], { release: 'prod', namespace: 'gw' });
+  const vap = one<AdmissionPolicy>(objs, 'ValidatingAdmissionPolicy');
+  const binding = one<AdmissionPolicyBinding>(objs, 'ValidatingAdmissionPolicyBinding');
+  t.is(vap.apiVersion, 'admissionregistration.k8s.io/v1');
+  t.is(binding.apiVersion, 'admissionregistration.k8s.io/v1');
+  t.is(vap.metadata.name, 'gw-prod-gateway-agent-endpointslices');
+  t.is(vap.metadata.namespace, undefined, 'cluster-scoped');
+  t.is(vap.metadata.labels?.['app.kubernetes.io/part-of'], 'eci-hybrid-gateway');
+  t.is(vap.spec.failurePolicy, 'Fail');
+  t.deepEqual(vap.spec.matchConstraints.resourceRules, [{ apiGroups: ['discovery.k8s.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE', 'DELETE'], resources: ['endpointslices'] }]);
+  t.is(one<KubeObject>(objs, 'ServiceAccount').metadata.name, 'agent-sa');
+  t.deepEqual(vap.spec.matchConditions, [{ name: 'gateway-agent-service-account', expression: 'request.userInfo.username == "system:serviceaccount:gw:agent-sa"' }]);
+  // The old object (update, delete) and the new one (create, update) must both carry the agent's labels.
+  const [old, updated] = vap.spec.validations;
+  t.is(vap.spec.validations.length, 2);
+  for (const [v, obj] of [
+    [old, 'oldObject'],
+    [updated, 'object'],
+  ] as const) {
+    t.true(v.expression.startsWith(`${obj} == null || (`), v.expression);
+    t.true(v.expression.includes(`${obj}.metadata.labels[?'endpointslice.kubernetes.io/managed-by'] == optional.of('gateway-agent.ecigw.io')`), v.expression);
+    t.true(v.expression.includes(`${obj}.metadata.labels[?'ecigw.io/node'] == optional.of('burst-1')`), v.expression);
+    t.is(v.reason, 'Forbidden');
+    t.regex(v.message ?? '', /system:serviceaccount:gw:agent-sa.*managed-by=gateway-agent\.ecigw\.io and ecigw\.io\/node=burst-1/);
+  }
+  t.deepEqual(binding.spec, { policyName: vap.metadata.name, validationActions: ['Deny'] }, 'every namespace, no parameters');
+  t.is(binding.metadata.name, vap.metadata.name);
+});
+
+test('network.admissionPolicy.enabled=false: tunnel mode without the policy (the EndpointSlice rule stays)', async (t) => {
+  const objs = await render(CHART, [{ network: { mode: 'tunnel', admissionPolicy: { enabled: false } } }]);
+  t.is(all(objs, 'ValidatingAdmissionPolicy').length + all(objs, 'ValidatingAdmissionPolicyBinding').length, 0);
+  t.deepEqual(sortRules(one<V1ClusterRole>(objs, 'ClusterRole').rules), [...expectedClusterRules(), ENDPOINTSLICE_RULE]);
+  // Without tunnel mode the toggle changes nothing.
+  t.deepEqual((await render(CHART, [{ network: { admissionPolicy: { enabled: true } } }])).map((o) => o.kind).sort(), (await render(CHART)).map((o) => o.kind).sort());
+});
+
+test('network.mode tunnel with rbac.create=false: no RBAC, but the policy still guards the ServiceAccount you bind yourself', async (t) => {
+  const objs = await render(CHART, [{ network: { mode: 'tunnel' }, rbac: { create: false } }]);
+  t.is(all(objs, 'ClusterRole').length + all(objs, 'Role').length, 0);
+  t.is(one<AdmissionPolicy>(objs, 'ValidatingAdmissionPolicy').spec.matchConditions[0].expression, 'request.userInfo.username == "system:serviceaccount:ecigw:rel-gateway-agent"');
+});
+
+test('network.mode tunnel with the NetworkPolicy: ingress stays unrestricted, so the Service listeners are reachable', async (t) => {
+  const np = one<V1NetworkPolicy>(await render(CHART, [TUNNEL, { networkPolicy: { enabled: true, relayCIDRs: ['198.51.100.7/32'], apiServerCIDRs: ['10.96.0.1/32'] } }]), 'NetworkPolicy');
+  t.deepEqual(np.spec?.policyTypes, ['Egress'], 'no Ingress policy type: nothing blocks connections to network.portRange');
+  t.is(np.spec?.ingress, undefined);
+});
+
 const rejected: [string, object, RegExp][] = [
+  ['an unknown network mode', { network: { mode: 'bridged' } }, /\/network\/mode/],
+  ['a malformed port range', { network: { portRange: '20000:29999' } }, /\/network\/portRange/],
+  ['zero Service connections', { network: { maxConnections: 0 } }, /\/network\/maxConnections/],
+  ['an advertise address that is a host name', { network: { advertiseAddress: 'agent.example.com' } }, /\/network\/advertiseAddress/],
+  ['an unknown network key', { network: { bogus: true } }, /\/network/],
+  ['a non-boolean admission policy toggle', { network: { admissionPolicy: { enabled: 'yes' } } }, /\/network\/admissionPolicy\/enabled/],
   ['several replicas without leader election', { replicaCount: 2, leaderElection: { enabled: false } }, /\/leaderElection\/enabled/],
   ['a bad taint effect', { node: { taints: [{ key: 'a', effect: 'Sometimes' }] } }, /\/node\/taints\/0\/effect/],
   ['a capacity that is not a quantity', { node: { capacity: { cpu: 'lots', memory: '1Gi', pods: '10' } } }, /\/node\/capacity\/cpu/],

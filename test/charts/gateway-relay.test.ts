@@ -116,7 +116,7 @@ const custom = {
   },
   certificateIdentities: { 'agent-onprem-1': { tenant: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': 'globex' },
   tokens: { hashes: { [tokenHash]: 'globex' } },
-  limits: { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000 },
+  limits: { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000, maxServiceConnectionsPerAgent: 4096, serviceConnectionsPerSecond: 250.5, serviceConnectionBurst: 500 },
   extraEnv: [
     { name: 'GLOBEX_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'id' } } },
     { name: 'GLOBEX_ACCESS_KEY_SECRET', valueFrom: { secretKeyRef: { name: 'globex-ak', key: 'secret' } } },
@@ -151,6 +151,8 @@ test('non-default values: ClusterIP, tenants, token file, limits, env credential
   t.is(cfg.tenants.globex.credentialsRef, 'env:GLOBEX');
   t.deepEqual(cfg.certificateIdentities, { 'agent-onprem-1': { tenantId: 'acme', clusterIds: ['onprem-1'] }, 'spiffe://dc-9/agent': { tenantId: 'globex', clusterIds: ['dc-9'] } });
   t.like(cfg.limits, { maxSessionsPerAgent: 50, requestsPerSecond: 100, maxMessageBytes: 8388608, maxLogSessionsPerAgent: 10, maxConnectionsPerSource: 32, handshakeTimeoutMs: 5000, burst: DEFAULT_LIMITS.burst });
+  // Service connections of tunnel-mode agents (their own cap and open-rate bucket).
+  t.like(cfg.limits, { maxServiceConnectionsPerAgent: 4096, serviceConnectionsPerSecond: 250.5, serviceConnectionBurst: 500 });
   t.is(cfg.tokenFile, `${root}/etc/ecigw/tokens/tokens.json`);
   t.deepEqual(JSON.parse(readFileSync(cfg.tokenFile!, 'utf8')), { [tokenHash]: 'globex' });
   // globex reads env credentials: the credentials Secret holds acme's file only.
@@ -237,6 +239,8 @@ const rejected: [string, object, RegExp][] = [
   ['an identity grant without clusterIds', { certificateIdentities: { 'agent-x': { tenant: 'acme' } } }, /\/certificateIdentities\/agent-x/],
   ['a token grant with an unknown field', { tokens: { hashes: { [tokenHash]: { tenant: 'acme', clusterIds: ['onprem-1'], admin: true } } } }, /\/tokens\/hashes/],
   ['a fractional session cap', { limits: { maxSessionsPerAgent: 2.5 } }, /\/limits\/maxSessionsPerAgent/],
+  ['a fractional Service connection cap', { limits: { maxServiceConnectionsPerAgent: 10.5 } }, /\/limits\/maxServiceConnectionsPerAgent/],
+  ['a zero Service connection rate', { limits: { serviceConnectionsPerSecond: 0 } }, /\/limits\/serviceConnectionsPerSecond/],
   ['a credentialsRef of an unknown kind', { tenants: { acme: { credentialsRef: 'vault:acme' } } }, /\/tenants\/acme\/credentialsRef/],
   ['a token hash that is not sha256 hex', { tokens: { hashes: { 'plain-token': 'acme' } } }, /\/tokens\/hashes.*plain-token/s],
   ['an ECI protocol other than http/https', { eci: { protocol: 'ftp' } }, /\/eci\/protocol/],

@@ -2,17 +2,20 @@
 // objects are verified through the API), the agent ServiceAccount's effective permissions checked with
 // `kubectl auth can-i --as` against a table of what it must and must not be able to do, and the agent run
 // with that ServiceAccount's token as its bootstrap credential: it gets its node identity and a burst works.
+// In network.mode=tunnel, that token writes the agent's own EndpointSlices and the chart's
+// ValidatingAdmissionPolicy refuses it any other.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CertificatesV1Api, CoordinationV1Api, CoreV1Api, PolicyV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, AppsV1Api, CertificatesV1Api, CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, PolicyV1Api, RbacAuthorizationV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { useCluster, type ClusterHandle } from '../cluster/fixture.js';
 import { tokenKubeconfig } from '../cluster/bootstrap-identity.js';
 import { startLocalGateway } from '../../demo/local-gateway.js';
 import { RecordingProvider, projectedToken } from '../helpers/recording-provider.js';
 import { schedulable, eventually } from '../helpers/stack.js';
+import { errorMessage, httpStatus } from '../../agent/kube/errors.js';
 import { chartDir, ciValues, helm } from './helm.js';
 
 const suffix = () => randomBytes(3).toString('hex');
@@ -114,6 +117,9 @@ test('the agent ServiceAccount can do only what a node identity cannot (kubectl 
     ['create', 'subjectaccessreviews.authorization.k8s.io', '', [], false],
     ['create', 'deployments.apps', ns, [], false],
     ['create', 'clusterrolebindings.rbac.authorization.k8s.io', '', [], false],
+    // EndpointSlices only in network.mode=tunnel (the default is routed).
+    ['create', 'endpointslices.discovery.k8s.io', 'default', [], false],
+    ['list', 'endpointslices.discovery.k8s.io', '', ['--all-namespaces'], false],
     ['*', '*', '', ['--all-namespaces'], false],
   ];
   const results = await Promise.all(
@@ -184,6 +190,93 @@ test('the agent bootstrapped from the installed chart\'s ServiceAccount token ge
   const intent = provider.intents.get(pod.metadata?.uid ?? '');
   t.is(intent?.env?.app?.values?.DB_PASSWORD, 'burst-secret', 'its Secret, read with the node identity');
   t.is(projectedToken(intent)?.claims['kubernetes.io']?.pod?.uid, pod.metadata?.uid, 'its token, bound to it');
+});
+
+/** The HTTP status of a request (200 when it succeeds) and the API server's message. */
+async function answer(call: () => Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await call();
+    return { code: 200, message: '' };
+  } catch (e) {
+    return { code: httpStatus(e) ?? -1, message: errorMessage(e) };
+  }
+}
+
+test('network.mode=tunnel: the ServiceAccount\'s own token writes EndpointSlices labelled as the agent\'s and is refused any other (ValidatingAdmissionPolicy)', async (t) => {
+  const c = await useCluster();
+  const node = `vn-${suffix()}`;
+  const { ns, release, id } = await install(t, c, 'gateway-agent', [`node.name=${node}`, 'network.mode=tunnel']);
+  const sa = `${release}-gateway-agent`;
+  const policyName = `${ns}-${sa}-endpointslices`;
+
+  // The rights as RBAC sees them: the six verbs everywhere, no patch, no deletecollection.
+  const as = `--as=system:serviceaccount:${ns}:${sa}`;
+  const rows: [string, string[], boolean][] = [
+    ['create', ['-n', 'default'], true],
+    ['update', ['-n', 'kube-system'], true],
+    ['delete', ['-n', 'default'], true],
+    ['watch', ['--all-namespaces'], true],
+    ['patch', ['-n', 'default'], false],
+    ['deletecollection', ['-n', 'default'], false],
+  ];
+  for (const [verb, where, want] of rows) {
+    const r = await c.kubectl(['auth', 'can-i', verb, 'endpointslices.discovery.k8s.io', as, ...where]);
+    t.is(r.stdout.trim(), want ? 'yes' : 'no', `${verb} endpointslices ${where.join(' ')}`);
+  }
+
+  // Act as the agent's pod would: with a token of the chart's ServiceAccount (an ordinary, non-admin user).
+  const minted = await c.kubectl(['create', 'token', sa, '-n', ns, '--duration=1h']);
+  t.is(minted.code, 0, minted.stderr);
+  const saKc = new KubeConfig();
+  saKc.loadFromString(tokenKubeconfig(c.kc, minted.stdout.trim()));
+  const asAgent = saKc.makeApiClient(DiscoveryV1Api);
+  const asAdmin = c.kc.makeApiClient(DiscoveryV1Api);
+  const core = c.kc.makeApiClient(CoreV1Api);
+  const app = `chart-slices-${id}`;
+  await core.createNamespace({ body: { metadata: { name: app } } });
+  t.teardown(() => core.deleteNamespace({ name: app }).then(() => undefined, () => undefined));
+
+  const slice = (name: string, labels: Record<string, string>, port = 20001): V1EndpointSlice => ({
+    metadata: { name, namespace: app, labels: { 'kubernetes.io/service-name': 'web', ...labels } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.1.2.3'], conditions: { ready: true } }],
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
+  });
+  const ours = { 'endpointslice.kubernetes.io/managed-by': 'gateway-agent.ecigw.io', 'ecigw.io/node': node };
+  const refusedByPolicy = (r: { code: number; message: string }) => r.code === 403 && r.message.includes(`ValidatingAdmissionPolicy '${policyName}'`);
+
+  // The API server enforces a new policy once its informer has it: wait until a dry run is refused by it.
+  await eventually('the admission policy in force', async () => refusedByPolicy(await answer(() => asAgent.createNamespacedEndpointSlice({ namespace: app, body: slice('probe', {}), dryRun: 'All' }))), 30_000);
+  const vap = await c.kc.makeApiClient(AdmissionregistrationV1Api).readValidatingAdmissionPolicy({ name: policyName });
+  t.deepEqual(vap.status?.typeChecking?.expressionWarnings ?? [], [], 'its expressions type-check against EndpointSlice');
+
+  // Its own slices: create, update, delete.
+  t.is((await answer(() => asAgent.createNamespacedEndpointSlice({ namespace: app, body: slice('own', ours) }))).code, 200, 'a slice with the agent\'s labels');
+  const own = await asAgent.readNamespacedEndpointSlice({ name: 'own', namespace: app });
+  t.is((await answer(() => asAgent.replaceNamespacedEndpointSlice({ name: 'own', namespace: app, body: { ...slice('own', ours, 20002), metadata: { ...slice('own', ours).metadata, resourceVersion: own.metadata?.resourceVersion } } }))).code, 200, 'its port changed');
+
+  // Anything else is refused by the policy (RBAC alone would allow it).
+  const noLabel = await answer(() => asAgent.createNamespacedEndpointSlice({ namespace: app, body: slice('unlabelled', {}) }));
+  t.true(refusedByPolicy(noLabel), `a slice without the agent's labels: ${noLabel.code} ${noLabel.message}`);
+  t.true(refusedByPolicy(await answer(() => asAgent.createNamespacedEndpointSlice({ namespace: app, body: slice('controller', { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }) }))), 'one claiming the EndpointSlice controller');
+  t.true(refusedByPolicy(await answer(() => asAgent.createNamespacedEndpointSlice({ namespace: app, body: slice('other-node', { ...ours, 'ecigw.io/node': `${node}-other` }) }))), 'one of another virtual node\'s agent');
+  const current = await asAgent.readNamespacedEndpointSlice({ name: 'own', namespace: app });
+  const stripped = await answer(() => asAgent.replaceNamespacedEndpointSlice({ name: 'own', namespace: app, body: { ...current, metadata: { ...current.metadata, labels: { 'kubernetes.io/service-name': 'web' } } } }));
+  t.true(refusedByPolicy(stripped), 'its own slice with the labels dropped');
+
+  // A slice of the EndpointSlice controller (another Service's endpoints, written by the admin here).
+  await asAdmin.createNamespacedEndpointSlice({ namespace: app, body: slice('foreign', { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' }) });
+  const foreign = await asAgent.readNamespacedEndpointSlice({ name: 'foreign', namespace: app });
+  t.is(foreign.metadata?.name, 'foreign', 'it may read it');
+  const takeover = await answer(() => asAgent.replaceNamespacedEndpointSlice({ name: 'foreign', namespace: app, body: { ...foreign, metadata: { ...foreign.metadata, labels: { ...foreign.metadata?.labels, ...ours } } } }));
+  t.true(refusedByPolicy(takeover), `relabelled as its own: ${takeover.code} ${takeover.message}`);
+  const rewrite = await answer(() => asAgent.replaceNamespacedEndpointSlice({ name: 'foreign', namespace: app, body: { ...foreign, endpoints: [{ addresses: ['10.6.6.6'] }] } }));
+  t.true(refusedByPolicy(rewrite), 'its endpoints rewritten');
+  t.true(refusedByPolicy(await answer(() => asAgent.deleteNamespacedEndpointSlice({ name: 'foreign', namespace: app }))), 'deleted');
+  t.deepEqual((await asAdmin.readNamespacedEndpointSlice({ name: 'foreign', namespace: app })).endpoints?.map((e) => e.addresses), [['10.1.2.3']], 'untouched');
+
+  t.is((await answer(() => asAgent.deleteNamespacedEndpointSlice({ name: 'own', namespace: app }))).code, 200, 'its own slice deleted');
+  t.deepEqual((await asAdmin.listNamespacedEndpointSlice({ namespace: app })).items.map((s) => s.metadata?.name), ['foreign'], 'nothing the agent was refused exists');
 });
 
 test('gateway-relay installs; Deployment, Service, Secrets, ConfigMap and PDB exist as rendered', async (t) => {

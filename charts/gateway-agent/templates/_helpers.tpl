@@ -85,7 +85,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- toYaml $out -}}
 {{- end -}}
 
-{{/* The agent's config file (keys of AGENT_FIELDS in agent/cli.ts). Downward-API values come from env. */}}
+{{/* The agent's config file (keys of AGENT_FIELDS in agent/cli.ts). Downward-API values come from env (POD_IP
+     is node.internalIP, which network.advertiseAddress defaults to). */}}
 {{- define "gateway-agent.config" -}}
 {{- $relay := dict "address" .Values.relay.address "caFile" "/etc/ecigw/relay/ca.crt" -}}
 {{- if eq .Values.relay.credentials.type "mtls" -}}
@@ -116,9 +117,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if ne .Values.nodeIdentity.keyStorage "memory" -}}
 {{- $_ := set $identity "certDir" "/var/lib/ecigw/node-identity/pki" -}}
 {{- end -}}
-{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "nodeIdentity" $identity "kubelet" $kubelet "ops" (dict "port" .Values.ops.port) -}}
+{{- $network := dict "mode" .Values.network.mode "listen" .Values.network.listen "portRange" .Values.network.portRange "maxConnections" .Values.network.maxConnections -}}
+{{- if .Values.network.advertiseAddress -}}
+{{- $_ := set $network "advertiseAddress" .Values.network.advertiseAddress -}}
+{{- end -}}
+{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "nodeIdentity" $identity "kubelet" $kubelet "network" $network "ops" (dict "port" .Values.ops.port) -}}
 {{- if .Values.leaderElection.enabled -}}
 {{- $_ := set $cfg "leaderElection" (dict "name" (include "gateway-agent.leaseName" .)) -}}
 {{- end -}}
 {{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* Cluster-scoped objects are named after the namespace and the release's full name. */}}
+{{- define "gateway-agent.clusterName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "gateway-agent.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
