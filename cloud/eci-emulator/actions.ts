@@ -113,6 +113,10 @@ export const actions: Record<ActionName, ActionHandler> = {
       if (!p.Volume) next.volumes = g.spec.volumes;
       if (!p.InitContainer) next.initContainers = g.spec.initContainers;
       if (!p.RestartPolicy) next.restartPolicy = g.spec.restartPolicy;
+      // UpdateContainerGroup has no HostAliase or DnsPolicy: they stay; DnsConfig only if sent.
+      next.hostAliases = g.spec.hostAliases;
+      next.dnsPolicy = g.spec.dnsPolicy;
+      if (!p.DnsConfig) next.dnsConfig = g.spec.dnsConfig;
     } else {
       next = mergeIncremental(g.spec, p);
     }

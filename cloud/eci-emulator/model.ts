@@ -81,7 +81,9 @@ export interface GroupSpec {
   volumes: VolumeSpec[];
   tags: { key: string; value: string }[];
   hostAliases: { ip: string; hostnames: string[] }[];
-  dnsConfig?: { nameServers: string[]; searches: string[]; options: { name: string; value?: string }[] };
+  dnsConfig?: DnsConfigSpec;
+  /** `Default` (the VPC resolver, DnsConfig appended) when not sent; `None`: DnsConfig only. */
+  dnsPolicy?: DnsPolicy;
   resourceGroupId?: string;
   /** What the create asked for beyond the containers: recorded as sent, rendered where DescribeContainerGroups has a field. */
   ramRoleName?: string;
@@ -97,6 +99,14 @@ export interface GroupSpec {
   autoMatchImageCache?: boolean;
   acrInstanceIds: string[];
   scheduleStrategy?: string;
+}
+
+export const DNS_POLICIES = ['Default', 'None'] as const;
+export type DnsPolicy = (typeof DNS_POLICIES)[number];
+export interface DnsConfigSpec {
+  nameServers: string[];
+  searches: string[];
+  options: { name: string; value?: string }[];
 }
 
 export const SPOT_STRATEGIES = ['NoSpot', 'SpotAsPriceGo', 'SpotWithPriceLimit'] as const;

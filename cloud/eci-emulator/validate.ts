@@ -1,9 +1,10 @@
 // Parameter validation: turns the un-flattened request tree into typed values and specs, raising ECI's
 // MissingParameter / InvalidParameter errors named after the wire parameter (e.g. `Container.2.Image`).
 // Pure; knows nothing about HTTP or state.
+import { isIP } from 'node:net';
 import { invalidParameter, missingParameter } from './errors.js';
 import type { FlatTree } from './unflatten.js';
-import { SPOT_STRATEGIES, type ContainerSpec, type EnvVarSpec, type GroupSpec, type ProbeSpec, type RestartPolicy, type SpotStrategy, type VolumeSpec, type VolumeMountSpec } from './model.js';
+import { DNS_POLICIES, SPOT_STRATEGIES, type ContainerSpec, type DnsConfigSpec, type DnsPolicy, type EnvVarSpec, type GroupSpec, type ProbeSpec, type RestartPolicy, type SpotStrategy, type VolumeSpec, type VolumeMountSpec } from './model.js';
 
 export type Params = { [key: string]: FlatTree };
 
@@ -251,6 +252,49 @@ function acrInstances(p: Params): string[] {
   return list(p, 'AcrRegistryInfo').map((a, i) => reqStr(item(a, `AcrRegistryInfo.${i + 1}`), 'InstanceId', { pattern: /^cri-[a-z0-9]+$/ }, `AcrRegistryInfo.${i + 1}`));
 }
 
+// What goes into the group's /etc/hosts and /etc/resolv.conf must not break their lines: names are single
+// whitespace-free tokens (and no `#`, which starts a comment in /etc/hosts), addresses are IPs.
+const HOST_NAME = /^[^\s\p{Cc}#]{1,253}$/u;
+const RESOLV_TOKEN = /^[^\s\p{Cc}]+$/u;
+
+function ipAddress(v: string, name: string): string {
+  if (!isIP(v)) throw invalidParameter(name, `"${v}" is not an IP address`);
+  return v;
+}
+
+/** `HostAliase.N` {Ip, Hostname.M}: lines of the group's /etc/hosts. */
+function hostAliases(p: Params): GroupSpec['hostAliases'] {
+  return list(p, 'HostAliase').map((h, i) => {
+    const at = `HostAliase.${i + 1}`;
+    const hp = item(h, at);
+    const hostnames = strList(hp, 'Hostname', at);
+    hostnames.forEach((n, j) => {
+      if (!HOST_NAME.test(n)) throw invalidParameter(`${at}.Hostname.${j + 1}`, `"${n}" is not a host name`);
+    });
+    return { ip: ipAddress(reqStr(hp, 'Ip', {}, at), `${at}.Ip`), hostnames };
+  });
+}
+
+/** `DnsConfig` {NameServer.N, Search.N, Option.N {Name, Value}}: what the group's /etc/resolv.conf adds. */
+function dnsConfig(p: Params): DnsConfigSpec | undefined {
+  const dns = obj(p, 'DnsConfig');
+  if (!dns) return undefined;
+  const token = (v: string, name: string): string => {
+    if (!RESOLV_TOKEN.test(v)) throw invalidParameter(name, `"${v}" must be one word without spaces or control characters`);
+    return v;
+  };
+  return {
+    nameServers: strList(dns, 'NameServer', 'DnsConfig').map((v, i) => ipAddress(v, `DnsConfig.NameServer.${i + 1}`)),
+    searches: strList(dns, 'Search', 'DnsConfig').map((v, i) => token(v, `DnsConfig.Search.${i + 1}`)),
+    options: list(dns, 'Option', 'DnsConfig').map((o, i) => {
+      const at = `DnsConfig.Option.${i + 1}`;
+      const op = item(o, at);
+      const value = str(op, 'Value', {}, at);
+      return { name: token(reqStr(op, 'Name', {}, at), `${at}.Name`), value: value === undefined ? undefined : token(value, `${at}.Value`) };
+    }),
+  };
+}
+
 /** Validates CreateContainerGroup (and RenewUpdate) parameters. */
 export function groupSpec(p: Params, regionId: string, requireName = true): GroupSpec {
   const containers = list(p, 'Container').map((c, i) => container(c, `Container.${i + 1}`, false));
@@ -266,7 +310,6 @@ export function groupSpec(p: Params, regionId: string, requireName = true): Grou
       if (!volumeNames.has(m.name)) throw invalidParameter(`VolumeMount.Name`, `container "${c.name}" mounts unknown volume "${m.name}"`);
     }),
   );
-  const dns = obj(p, 'DnsConfig');
   const sumCpu = containers.reduce((s, c) => s + (c.cpu ?? 0), 0);
   const sumMem = containers.reduce((s, c) => s + (c.memory ?? 0), 0);
   return {
@@ -285,20 +328,9 @@ export function groupSpec(p: Params, regionId: string, requireName = true): Grou
     initContainers,
     volumes,
     tags: tags(p),
-    hostAliases: list(p, 'HostAliase').map((h, i) => {
-      const hp = item(h, `HostAliase.${i + 1}`);
-      return { ip: reqStr(hp, 'Ip', {}, `HostAliase.${i + 1}`), hostnames: strList(hp, 'Hostname', `HostAliase.${i + 1}`) };
-    }),
-    dnsConfig: dns
-      ? {
-          nameServers: strList(dns, 'NameServer', 'DnsConfig'),
-          searches: strList(dns, 'Search', 'DnsConfig'),
-          options: list(dns, 'Option', 'DnsConfig').map((o, i) => {
-            const op = item(o, `DnsConfig.Option.${i + 1}`);
-            return { name: reqStr(op, 'Name', {}, `DnsConfig.Option.${i + 1}`), value: str(op, 'Value') };
-          }),
-        }
-      : undefined,
+    hostAliases: hostAliases(p),
+    dnsConfig: dnsConfig(p),
+    dnsPolicy: str(p, 'DnsPolicy', { oneOf: DNS_POLICIES }) as DnsPolicy | undefined,
     resourceGroupId: str(p, 'ResourceGroupId', { pattern: /^rg-[a-z0-9]{4,64}$/ }),
     ramRoleName: str(p, 'RamRoleName', { max: 64, pattern: /^[A-Za-z0-9.-]+$/ }),
     ...spot(p),
@@ -333,6 +365,7 @@ export function mergeIncremental(base: GroupSpec, p: Params): GroupSpec {
   next.memory = num(p, 'Memory', { min: 0.5, max: 2048 }) ?? next.memory;
   const newTags = tags(p);
   if (newTags.length) next.tags = newTags;
+  next.dnsConfig = dnsConfig(p) ?? next.dnsConfig;
   const vols = list(p, 'Volume').map((v, i) => volume(v, `Volume.${i + 1}`));
   for (const v of vols) {
     const idx = next.volumes.findIndex((x) => x.name === v.name);

@@ -22,9 +22,12 @@ export function spawnExec(ce: ContainerEnvironment, command: string[], opts: Exe
   const argv = execArgv(command, ce.rewrite, ce.groupRoot);
   let child: ChildProcess;
   if (opts.tty) {
-    child = spawn('python3', [PTY_HELPER, String(opts.cols ?? 80), String(opts.rows ?? 24), ...argv], { cwd: ce.cwd, env: ce.env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const cmd = ['python3', PTY_HELPER, String(opts.cols ?? 80), String(opts.rows ?? 24), ...argv];
+    const run = ce.wrap?.(cmd) ?? cmd;
+    child = spawn(run[0], run.slice(1), { cwd: ce.cwd, env: ce.env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   } else {
-    child = spawn(argv[0], argv.slice(1), { cwd: ce.cwd, env: ce.env, detached: true, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const run = ce.wrap?.(argv) ?? argv;
+    child = spawn(run[0], run.slice(1), { cwd: ce.cwd, env: ce.env, detached: true, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   }
   tracker.started(child);
   // The process's own pipes, so a paused reader stops the process (the pipe fills) instead of buffering here.

@@ -11,7 +11,8 @@ import type { ContainerEnvironment } from './sandbox.js';
 export async function probeOnce(p: ProbeSpec, ip: string, ce: ContainerEnvironment): Promise<{ ok: boolean; detail: string }> {
   const timeoutMs = p.timeoutSeconds * 1000;
   if (p.exec) {
-    const argv = p.exec.map(ce.rewrite);
+    const cmd = p.exec.map(ce.rewrite);
+    const argv = ce.wrap?.(cmd) ?? cmd;
     return await new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: ce.cwd, env: ce.env, stdio: 'ignore', detached: true });
       const timer = setTimeout(() => {

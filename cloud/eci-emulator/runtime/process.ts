@@ -4,6 +4,7 @@
 // container's environment (exec.ts) and reports every state change to the controller through RuntimeSink.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { logger } from '../../../common/log.js';
 import type { EmulatorConfig } from '../config.js';
 import { backoffMs, shouldRestart } from '../lifecycle.js';
 import { isoNow, type ContainerSpec, type ContainerState, type GroupRecord } from '../model.js';
@@ -13,7 +14,8 @@ import { spawnExec } from './exec.js';
 import { probeOnce } from './probes.js';
 import { killGroup, signalNumber } from './process-group.js';
 import { processGroupUsage } from './proc-stats.js';
-import { containerEnvironment, prepareSandbox, removeSandbox, type Sandbox } from './sandbox.js';
+import { hostNameServers, nameFiles, nameNamespace, wantsOwnNames, writeNameFiles } from './names.js';
+import { containerEnvironment, prepareSandbox, removeSandbox, type OwnNames, type Sandbox } from './sandbox.js';
 import type { ContainerMetrics, ExecOptions, ExecSession, LogLine, Runtime, RuntimeSink } from './types.js';
 
 interface Instance {
@@ -39,7 +41,15 @@ interface Run {
   instances: Map<string, Instance>;
   stopped: boolean;
   execs: Set<ChildProcess>;
+  /** Set while the group has names of its own and this host can show them (names.ts): every spawn goes through it. */
+  names?: OwnNames;
+  /** The name-related spec the files were last written for. */
+  namesFor?: string;
+  /** The "resolution is the host's" warning was logged for this group. */
+  hostNamesLogged?: boolean;
 }
+
+const log = logger('eci-emulator', { runtime: 'process' });
 
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
@@ -63,11 +73,37 @@ export class ProcessRuntime implements Runtime {
       run = { group, sandbox, instances: new Map(), stopped: false, execs: new Set() };
       this.runs.set(group.id, run);
     }
+    this.applyNames(run, group);
     run.stopped = false;
     run.group = group;
     for (const spec of group.spec.initContainers) this.instance(run, spec, 'init');
     for (const spec of group.spec.containers) this.instance(run, spec, 'app');
     this.runInit(run, 0);
+  }
+
+  /**
+   * Writes the group's /etc/hosts and /etc/resolv.conf (again only when what they are made of changed) and decides
+   * whether its processes run in the private mount namespace that shows them (names.ts).
+   */
+  private applyNames(run: Run, g: GroupRecord): void {
+    const s = g.spec;
+    const key = JSON.stringify([s.name, s.hostName, s.hostAliases, s.dnsConfig, s.dnsPolicy, g.intranetIp]);
+    if (run.namesFor === key) return;
+    run.namesFor = key;
+    const content = nameFiles(s, g.intranetIp, hostNameServers());
+    const files = writeNameFiles(run.sandbox.root, content);
+    for (const w of content.warnings) {
+      log.warn({ groupId: g.id }, w);
+      this.sink.event(g.id, 'Warning', 'DNSConfigForming', w);
+    }
+    run.names = undefined;
+    if (!wantsOwnNames(s)) return;
+    const ns = nameNamespace();
+    if (ns.ok) run.names = { ns, files };
+    else if (!run.hostNamesLogged) {
+      run.hostNamesLogged = true;
+      log.warn({ groupId: g.id, hostsFile: files.hosts, resolvFile: files.resolv }, `group asks for HostAliases/DnsConfig/DnsPolicy None, but ${ns.reason}: its processes resolve names through the host's /etc/hosts and /etc/resolv.conf`);
+    }
   }
 
   private instance(run: Run, spec: ContainerSpec, kind: 'app' | 'init'): Instance {
@@ -105,8 +141,9 @@ export class ProcessRuntime implements Runtime {
       return;
     }
     this.sink.event(g.id, 'Normal', 'Pulled', `Successfully pulled image "${spec.image}"`, spec.name);
-    const ce = containerEnvironment(run.sandbox, g, spec);
-    const argv = plan.argv.map((a, i) => (plan.web && i < 2 ? a : ce.rewrite(a)));
+    const ce = containerEnvironment(run.sandbox, g, spec, run.names);
+    const plain = plan.argv.map((a, i) => (plan.web && i < 2 ? a : ce.rewrite(a)));
+    const argv = ce.wrap?.(plain) ?? plain;
     this.sink.event(g.id, 'Normal', 'Created', `Created container ${spec.name}`, spec.name);
     const startedAt = Date.now();
     const generation = ++inst.generation;
@@ -199,7 +236,7 @@ export class ProcessRuntime implements Runtime {
   private startProbes(run: Run, inst: Inst, generation: number): void {
     const spec = inst.spec;
     const g = run.group;
-    const ce = containerEnvironment(run.sandbox, g, spec);
+    const ce = containerEnvironment(run.sandbox, g, spec, run.names);
     const loop = (kind: 'Readiness' | 'Liveness', p = kind === 'Readiness' ? spec.readinessProbe : spec.livenessProbe): void => {
       if (!p) return;
       let ok = 0;
@@ -292,6 +329,7 @@ export class ProcessRuntime implements Runtime {
   async update(group: GroupRecord, changed: string[], graceSeconds: number): Promise<void> {
     const run = this.runs.get(group.id);
     if (!run) return;
+    this.applyNames(run, group);
     const names = new Set(group.spec.containers.map((c) => c.name));
     for (const [name, inst] of run.instances) {
       if (inst.kind === 'app' && !names.has(name)) {
@@ -323,7 +361,7 @@ export class ProcessRuntime implements Runtime {
     const run = this.runs.get(group.id);
     const spec = group.spec.containers.find((c) => c.name === container) ?? group.spec.initContainers.find((c) => c.name === container);
     if (!run || !spec) throw new Error(`container ${container} is not running`);
-    return spawnExec(containerEnvironment(run.sandbox, group, spec), command, opts, {
+    return spawnExec(containerEnvironment(run.sandbox, group, spec, run.names), command, opts, {
       started: (child) => {
         run.execs.add(child);
         if (child.pid) this.livePgids.add(child.pid);

@@ -1,10 +1,12 @@
 // Per-group filesystem and environment of the process runtime. Layout under <dataDir>/<groupId>/:
-//   volumes/<name>/ (emptyDir and config-file volumes), fs/ (the group root: every absolute mount path and
+//   volumes/<name>/ (emptyDir and config-file volumes), etc/hosts and etc/resolv.conf (the group's names, written
+//   by names.ts), fs/ (the group root: every absolute mount path and
 //   working dir is materialised as fs/<path>, mounts as symlinks to their volume). Absolute mount paths in a
 //   container's command, args and env values are rewritten to fs/<path>; env ECI_GROUP_ROOT points at fs/.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ContainerSpec, GroupRecord } from '../model.js';
+import { findExecutable, inOwnNames, type NameFilePaths } from './names.js';
 
 export interface Sandbox {
   root: string;
@@ -71,9 +73,20 @@ export interface ContainerEnvironment {
   cwd: string;
   env: Record<string, string>;
   rewrite: (s: string) => string;
+  /**
+   * Set for a group with names of its own (names.ts): what to spawn for an argv, so that it runs in a private mount
+   * namespace with the group's /etc/hosts and /etc/resolv.conf. Unset: spawn the argv itself.
+   */
+  wrap?: (argv: string[]) => string[];
 }
 
-export function containerEnvironment(sb: Sandbox, g: GroupRecord, c: ContainerSpec): ContainerEnvironment {
+/** The group's name files and the programs that mount them (see names.ts). */
+export interface OwnNames {
+  ns: { unshare: string; mount: string; sh: string };
+  files: NameFilePaths;
+}
+
+export function containerEnvironment(sb: Sandbox, g: GroupRecord, c: ContainerSpec, names?: OwnNames): ContainerEnvironment {
   const paths = c.volumeMounts.map((m) => m.mountPath);
   const rewrite = (s: string): string => rewritePaths(s, paths, sb.fsRoot);
   const env: Record<string, string> = {
@@ -93,7 +106,10 @@ export function containerEnvironment(sb: Sandbox, g: GroupRecord, c: ContainerSp
     else env[e.key] = rewrite(e.value ?? '');
   }
   const cwd = c.workingDir ? join(sb.fsRoot, c.workingDir) : sb.fsRoot;
-  return { groupRoot: sb.fsRoot, cwd, env, rewrite };
+  // A command that cannot be found is spawned as is, so it fails to start exactly as it would without the
+  // namespace (spawn's ENOENT/EACCES: StartError), not as the shell's "not found" exit 127.
+  const wrap = names && ((argv: string[]): string[] => (argv.length > 0 && findExecutable(argv[0], cwd, env.PATH) ? inOwnNames(names.ns, names.files, argv) : argv));
+  return { groupRoot: sb.fsRoot, cwd, env, rewrite, ...(wrap ? { wrap } : {}) };
 }
 
 function fieldValue(g: GroupRecord, path: string): string {
