@@ -4,7 +4,7 @@
 // The ECI emulator can run as a process of its own too (startEmulatorProcess), as ECI is a remote service:
 // in the bench's process it would answer only when the load generator's event loop lets it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync, readFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareGatewayCli, type GatewayCliOptions } from '../test/helpers/gateway-cli.js';
@@ -69,6 +69,8 @@ export interface GatewayProcessOptions extends Omit<GatewayCliOptions, 'tenant' 
   agentArgs?: string[];
   /** Extra Node flags (e.g. --cpu-prof) per process. */
   nodeFlags?: { agent?: string[]; relay?: string[] };
+  /** The relay config's `limits` section (cloud/relay/limits.ts keys); absent: the relay's defaults. */
+  relayLimits?: Record<string, number>;
 }
 
 export interface MemoryFigures {
@@ -119,6 +121,7 @@ async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 
 export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<GatewayProcesses> {
   const cli = await prepareGatewayCli({ ...o, tenant: 'bench', maxPods: 20000 });
+  if (o.relayLimits) appendFileSync(cli.relay.args[cli.relay.args.indexOf('--config') + 1], `limits: ${JSON.stringify(o.relayLimits)}\n`);
   const children: ChildProcess[] = [];
   ensureDist();
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {

@@ -1,0 +1,508 @@
+// Bench: the data plane of networking mode `tunnel`. A Deployment of burst pods runs a small server of its own
+// (support/dataplane-server.ts) under the emulator's process runtime; a ClusterIP Service selects them, and the
+// agent (a real process, the images' V8 flags, `--network-mode tunnel`) publishes one listener per pod and port
+// in its EndpointSlices, at the address of a test host in a network namespace (the API server refuses loopback
+// endpoints). The bench connects to those listeners on 127.0.0.1 (as kube-proxy would after its DNAT); each
+// connection is a ServiceConnection stream to the relay (plus a data connection when the relay has a data
+// port), and the relay dials the pod's own address. Every figure has its baseline in the same run: the same
+// pod server reached directly on its address (127.10.x.y), or the same measurement without the load.
+//
+// Sections (`--only`): in-rtt, conns, in-throughput, hol. Inbound metrics are `dp_in_*`, `dp_conns_*` and
+// `dp_hol_*`. Outbound (burst pods reaching on-prem Services) is not built yet: its sections will be `out-*`
+// with `dp_out_*` metrics and their own targets, appended to SECTIONS below.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import type { Bench, Metrics, Target } from './lib.js';
+import { LocalCluster, ensureBinaries, type ClusterInfo } from '../test/cluster/cluster.js';
+import { startNetnsHost } from '../test/helpers/netns-host.js';
+import { SLICE_MANAGER } from '../agent/service-traffic/slices.js';
+import { startEmulatorProcess, startGatewayProcesses, type GatewayProcesses } from './gateway-processes.js';
+import { cpuPerGiB, cpuSnapshot, formatCpu } from './support/cpu-account.js';
+import { BULK_PORT, ECHO_PORT, POD_MARKER, POD_SERVER } from './support/dataplane-server.js';
+import { runClient, startBulk, startHold, type Address, type Latency, type Transfer } from './support/dataplane-load.js';
+
+const say = (m: string) => process.stderr.write(`[dataplane ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const SERVICE = 'dp';
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** A pod as the bench reaches it: through the agent's listeners (`via`) and on its own address (`direct`). */
+interface PodPaths {
+  name: string;
+  address: string;
+  via: { echo: Address; bulk: Address };
+  direct: { echo: Address; bulk: Address };
+}
+
+interface Context {
+  gw: GatewayProcesses;
+  pods: PodPaths[];
+  opts: { mb: number; rounds: number; conns: number; connsConcurrency: number; rttCount: number; bulkStop: 'fin' | 'reset' };
+}
+
+/** One part of the bench: its metrics, and the targets that hold whether or not it ran (a partial run fails). */
+interface Section {
+  name: string;
+  run(ctx: Context): Promise<Metrics>;
+  targets(ctx: Pick<Context, 'opts'>): Record<string, Target>;
+}
+
+/** A sample (Prometheus text format) without labels or with exactly `labels`; NaN when absent. */
+function sample(text: string, name: string, labels = ''): number {
+  const m = new RegExp(`^${name}${labels ? `\\{${labels.replace(/[{}]/g, '\\$&')}\\}` : '(?:\\{\\})?'} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** The relay's data connections by outcome (claimed, source_pending, ...). */
+function dataOutcomes(relayMetrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of relayMetrics.matchAll(/^ecigw_relay_data_connections_total\{outcome="([^"]+)"\} (\S+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/**
+ * The agent's and relay's event-loop delay since the previous call (prom-client resets its histogram at each
+ * scrape: call once to start a period) and their major GC seconds so far.
+ */
+async function vitals(gw: GatewayProcesses): Promise<{ agentLoopMaxMs: number; relayLoopMaxMs: number; agentMajorGcS: number; relayMajorGcS: number }> {
+  const [a, r] = [await gw.metrics('agent'), await gw.metrics('relay')];
+  const gc = (t: string) => sample(t, 'nodejs_gc_duration_seconds_sum', 'kind="major"') || 0; // absent before the first
+  return { agentLoopMaxMs: sample(a, 'nodejs_eventloop_lag_max_seconds') * 1000, relayLoopMaxMs: sample(r, 'nodejs_eventloop_lag_max_seconds') * 1000, agentMajorGcS: gc(a), relayMajorGcS: gc(r) };
+}
+
+const openServiceConnections = async (gw: GatewayProcesses) => sample(await gw.metrics('agent'), 'ecigw_agent_service_connections_open');
+
+/** Waits until the agent holds no Service connection (the previous section's are gone). */
+async function drained(gw: GatewayProcesses): Promise<void> {
+  await until('the agent to hold no Service connection', async () => (await openServiceConnections(gw)) === 0, 60_000);
+}
+
+/** What the pod behind a bulk port says its address is. */
+function whoami(t: Address): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: t.host, port: t.port });
+    let text = '';
+    s.setTimeout(10_000, () => s.destroy(new Error(`whoami on ${t.host}:${t.port}: no answer`)));
+    s.on('connect', () => s.write('whoami\n'));
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.on('end', () => (s.destroy(), resolve(text.trim())));
+    s.on('error', reject);
+  });
+}
+
+const mbs = (t: Transfer) => t.bytes / t.seconds / 1e6;
+const f1 = (n: number) => n.toFixed(1);
+const lat = (l: Latency) => `p50 ${l.p50.toFixed(3)} p99 ${l.p99.toFixed(3)} max ${l.max.toFixed(1)} ms (n=${l.n})`;
+
+/** The best of `rounds` transfers (these machines are noisy; both sides of a ratio get the same number of tries). */
+async function best(rounds: number, run: () => Promise<Transfer>): Promise<Transfer> {
+  let top = await run();
+  for (let i = 1; i < rounds; i++) {
+    const r = await run();
+    if (mbs(r) > mbs(top)) top = r;
+  }
+  return top;
+}
+
+/** The pod servers' processes (their command line carries POD_MARKER). */
+function podPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(POD_MARKER)) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` (moving `bytes`) and returns the CPU seconds per GiB of the processes on the path: agent, relay, pod
+ * servers and the bench with its reaped load generators (other work on a shared machine is left out).
+ */
+async function accounted<T>(gw: GatewayProcesses, label: string, bytes: number, fn: () => Promise<T>): Promise<{ result: T; cpuPerGiB: number }> {
+  const roles = new Map<number, string>([[gw.agentPid, 'agent'], [gw.relayPid, 'relay'], [process.pid, 'load generator'], ...podPids().map((p) => [p, 'pod server'] as [number, string])]);
+  const ours = (snap: ReturnType<typeof cpuSnapshot>) => {
+    const kept: ReturnType<typeof cpuSnapshot> = new Map();
+    for (const [pid, v] of snap) if (roles.has(pid)) kept.set(pid, { ...v, role: roles.get(pid) as string });
+    return kept;
+  };
+  const before = ours(cpuSnapshot());
+  const result = await fn();
+  const rows = cpuPerGiB(before, ours(cpuSnapshot()), bytes);
+  const total = rows.reduce((a, r) => a + r.secondsPerGiB, 0);
+  say(`  CPU s/GiB ${label}: ${formatCpu(rows)} (total ${total.toFixed(2)})`);
+  return { result, cpuPerGiB: total };
+}
+
+const rttJob = (target: Address, count: number, maxMs: number) => ({ mode: 'rtt' as const, target, size: 64, count, warmup: 100, maxMs });
+
+const SECTIONS: Section[] = [
+  {
+    // Small request/response round trips on one persistent connection, and new connections (connect + one
+    // echo), through the listener and to the pod's own address.
+    name: 'in-rtt',
+    async run({ pods, opts }) {
+      const p = pods[0];
+      const direct = await runClient(rttJob(p.direct.echo, opts.rttCount, 10_000));
+      const via = await runClient(rttJob(p.via.echo, opts.rttCount, 10_000));
+      say(`round trip of 64 bytes: through the agent ${lat(via)}; direct ${lat(direct)}`);
+      const connDirect = await runClient({ mode: 'connect', target: p.direct.echo, count: 200, maxMs: 10_000 });
+      const connVia = await runClient({ mode: 'connect', target: p.via.echo, count: 200, maxMs: 10_000 });
+      say(`new connection + first echo: through the agent ${lat(connVia)}; direct ${lat(connDirect)}`);
+      return {
+        dp_in_rtt_p50_ms: via.p50,
+        dp_in_rtt_p99_ms: via.p99,
+        dp_in_direct_rtt_p50_ms: direct.p50,
+        dp_in_direct_rtt_p99_ms: direct.p99,
+        dp_in_rtt_samples: via.n,
+        dp_in_connect_p50_ms: connVia.p50,
+        dp_in_connect_p99_ms: connVia.p99,
+        dp_in_direct_connect_p50_ms: connDirect.p50,
+        dp_in_direct_connect_p99_ms: connDirect.p99,
+      };
+    },
+    targets: () => ({}),
+  },
+  {
+    // N idle connections open at once through the listeners (round robin over the pods), each checked end to
+    // end by one echo when it opens and one more after the memory is read; agent + relay RSS before and with them.
+    name: 'conns',
+    async run({ gw, pods, opts }) {
+      const n = opts.conns;
+      await drained(gw);
+      const rss = () => ({ agent: gw.memory('agent').rssMb, relay: gw.memory('relay').rssMb });
+      const before = rss();
+      const dataBefore = dataOutcomes(await gw.metrics('relay'));
+      let peak = before.agent + before.relay;
+      const sampler = setInterval(() => (peak = Math.max(peak, gw.memory('agent').rssMb + gw.memory('relay').rssMb)), 250);
+      let held: Awaited<ReturnType<typeof startHold>>;
+      try {
+        held = await startHold({ mode: 'hold', targets: pods.map((p) => p.via.echo), count: n, concurrency: opts.connsConcurrency, maxMs: 120_000 });
+      } finally {
+        clearInterval(sampler);
+      }
+      const after = rss();
+      peak = Math.max(peak, after.agent + after.relay);
+      const agentOpen = await openServiceConnections(gw);
+      const relaySessions = sample(await gw.metrics('relay'), 'ecigw_relay_sessions_active', 'kind="service"');
+      const end = await held.stop();
+      const dataAfter = dataOutcomes(await gw.metrics('relay'));
+      const refused = Object.entries(dataAfter).filter(([k]) => k !== 'claimed').reduce((a, [k, v]) => a + v - (dataBefore[k] ?? 0), 0);
+      const claimed = (dataAfter.claimed ?? 0) - (dataBefore.claimed ?? 0);
+      const growth = after.agent + after.relay - (before.agent + before.relay);
+      say(
+        `${held.up.up}/${n} connections up in ${(held.up.ms / 1000).toFixed(1)} s (${held.up.failed} failed${held.up.failed ? `: ${JSON.stringify(held.up.errors)}` : ''}); ` +
+          `agent counts ${agentOpen} open, relay ${relaySessions} Service sessions; data connections claimed ${claimed}, refused or unused ${refused} (${JSON.stringify(dataAfter)})`,
+      );
+      say(`RSS agent ${f1(before.agent)} -> ${f1(after.agent)} MB, relay ${f1(before.relay)} -> ${f1(after.relay)} MB (peak together ${f1(peak)}); ${end.alive}/${held.up.up} answered again, ${end.closedEarly} closed while held`);
+      await drained(gw);
+      return {
+        [`dp_conns_${n}_rss_mb`]: growth,
+        [`dp_conns_${n}_rss_before_mb`]: before.agent + before.relay,
+        [`dp_conns_${n}_rss_after_mb`]: after.agent + after.relay,
+        [`dp_conns_${n}_rss_peak_mb`]: peak,
+        [`dp_conns_${n}_agent_rss_mb`]: after.agent - before.agent,
+        [`dp_conns_${n}_relay_rss_mb`]: after.relay - before.relay,
+        [`dp_conns_${n}_kb_per_conn`]: held.up.up ? (growth * 1024) / held.up.up : NaN,
+        [`dp_conns_${n}_connected`]: held.up.up,
+        [`dp_conns_${n}_alive`]: end.alive,
+        [`dp_conns_${n}_open_s`]: held.up.ms / 1000,
+        [`dp_conns_${n}_data_refused`]: refused,
+      };
+    },
+    targets: ({ opts }) => ({ [`dp_conns_${opts.conns}_connected`]: { min: opts.conns }, [`dp_conns_${opts.conns}_alive`]: { min: opts.conns } }),
+  },
+  {
+    // Bulk bytes: one connection downloading (pod → client) and uploading, then 8 connections downloading at
+    // once over the pods; through the listeners and directly to the same pod servers.
+    name: 'in-throughput',
+    async run({ gw, pods, opts }) {
+      const bytes = opts.mb * 2 ** 20;
+      const p = pods[0];
+      const one = (direction: 'down' | 'up', t: Address, n = bytes) => () => runClient({ mode: 'transfer', direction, targets: [t], bytes: n, maxMs: 120_000 });
+      await drained(gw);
+      // Warm-up (TCP windows, JIT on both paths), not counted.
+      await one('down', p.direct.bulk, 32 << 20)();
+      await one('down', p.via.bulk, 32 << 20)();
+      const direct = await accounted(gw, 'download direct', opts.rounds * bytes, () => best(opts.rounds, one('down', p.direct.bulk)));
+      const via = await accounted(gw, 'download through the agent', opts.rounds * bytes, () => best(opts.rounds, one('down', p.via.bulk)));
+      say(`one connection, download ${opts.mb} MiB: through the agent ${f1(mbs(via.result))} MB/s vs direct ${f1(mbs(direct.result))} MB/s`);
+      const upDirect = await best(opts.rounds, one('up', p.direct.bulk));
+      const upVia = await best(opts.rounds, one('up', p.via.bulk));
+      say(`one connection, upload ${opts.mb} MiB: through the agent ${f1(mbs(upVia))} MB/s vs direct ${f1(mbs(upDirect))} MB/s`);
+      const eight = (path: 'via' | 'direct') => () =>
+        runClient({ mode: 'transfer', direction: 'down', targets: Array.from({ length: 8 }, (_, i) => pods[i % pods.length][path].bulk), bytes: bytes / 4, maxMs: 120_000 });
+      const aggDirect = await best(opts.rounds, eight('direct'));
+      const aggVia = await best(opts.rounds, eight('via'));
+      say(`8 connections over ${pods.length} pods, ${opts.mb / 4} MiB each: through the agent ${f1(mbs(aggVia))} MB/s vs direct ${f1(mbs(aggDirect))} MB/s`);
+      return {
+        dp_in_throughput_ratio: mbs(via.result) / mbs(direct.result),
+        dp_in_mb_s: mbs(via.result),
+        dp_in_direct_mb_s: mbs(direct.result),
+        dp_in_cpu_s_per_gib: via.cpuPerGiB,
+        dp_in_direct_cpu_s_per_gib: direct.cpuPerGiB,
+        dp_in_upload_ratio: mbs(upVia) / mbs(upDirect),
+        dp_in_upload_mb_s: mbs(upVia),
+        dp_in_direct_upload_mb_s: mbs(upDirect),
+        dp_in_aggregate_mb_s: mbs(aggVia),
+        dp_in_direct_aggregate_mb_s: mbs(aggDirect),
+        dp_in_aggregate_ratio: mbs(aggVia) / mbs(aggDirect),
+      };
+    },
+    // Five hops (client → listener, agent, data connection or tunnel, relay, relay → pod) against one loopback copy.
+    targets: () => ({ dp_in_throughput_ratio: { min: 0.3 } }),
+  },
+  {
+    // Head-of-line blocking: the small round trip's p99 on one connection, quiet and while another connection
+    // through the same agent (to another pod when there is one) downloads or uploads as fast as it can. The
+    // same on the direct path says what the machine's CPU alone adds (everything shares 2 cores here).
+    name: 'hol',
+    async run({ gw, pods, opts }) {
+      const echo = pods[0];
+      const bulkPod = pods[1 % pods.length];
+      const count = opts.rttCount * 2;
+      const measure = async (path: 'via' | 'direct', direction: 'down' | 'up') => {
+        await vitals(gw); // starts the quiet period's event-loop figures
+        const quiet = await runClient(rttJob(echo[path].echo, count, 5_000));
+        const calm = await vitals(gw);
+        const bulk = await startBulk({ mode: 'bulk', direction, target: bulkPod[path].bulk, warmBytes: 16 << 20, maxMs: 60_000, stop: opts.bulkStop });
+        const start = await vitals(gw).catch(async (e: unknown) => {
+          await bulk.stop().catch(() => undefined);
+          throw e;
+        });
+        const loaded = await runClient(rttJob(echo[path].echo, count, 5_000)).catch(async (e: unknown) => {
+          await bulk.stop().catch(() => undefined);
+          throw e;
+        });
+        const busy = await vitals(gw);
+        const moved = await bulk.stop();
+        const gcMs = { agent: (busy.agentMajorGcS - start.agentMajorGcS) * 1000, relay: (busy.relayMajorGcS - start.relayMajorGcS) * 1000 };
+        say(`${path === 'via' ? 'through the agent' : 'direct'}, bulk ${direction} at ${f1(mbs(moved))} MB/s: quiet ${lat(quiet)}; loaded ${lat(loaded)}`);
+        say(
+          `  event-loop delay max quiet/loaded: agent ${f1(calm.agentLoopMaxMs)}/${f1(busy.agentLoopMaxMs)} ms, relay ${f1(calm.relayLoopMaxMs)}/${f1(busy.relayLoopMaxMs)} ms; ` +
+            `major GC while loaded: agent ${f1(gcMs.agent)} ms, relay ${f1(gcMs.relay)} ms`,
+        );
+        return { quiet, loaded, bulkMbs: mbs(moved), loop: busy, gcMs };
+      };
+      await drained(gw);
+      const direct = await measure('direct', 'down');
+      const via = await measure('via', 'down');
+      const upDirect = await measure('direct', 'up');
+      const upVia = await measure('via', 'up');
+      return {
+        dp_hol_p99_ms: via.loaded.p99 - via.quiet.p99,
+        dp_hol_p50_ms: via.loaded.p50 - via.quiet.p50,
+        dp_hol_quiet_p99_ms: via.quiet.p99,
+        dp_hol_loaded_p99_ms: via.loaded.p99,
+        dp_hol_bulk_mb_s: via.bulkMbs,
+        dp_hol_direct_p99_ms: direct.loaded.p99 - direct.quiet.p99,
+        dp_hol_direct_bulk_mb_s: direct.bulkMbs,
+        dp_hol_upload_p99_ms: upVia.loaded.p99 - upVia.quiet.p99,
+        dp_hol_upload_bulk_mb_s: upVia.bulkMbs,
+        dp_hol_direct_upload_p99_ms: upDirect.loaded.p99 - upDirect.quiet.p99,
+        // Where a loaded round trip waits: the processes' longest event-loop delay and major GC time meanwhile.
+        dp_hol_agent_loop_max_ms: via.loop.agentLoopMaxMs,
+        dp_hol_relay_loop_max_ms: via.loop.relayLoopMaxMs,
+        dp_hol_upload_agent_loop_max_ms: upVia.loop.agentLoopMaxMs,
+        dp_hol_upload_relay_loop_max_ms: upVia.loop.relayLoopMaxMs,
+        dp_hol_major_gc_ms: via.gcMs.agent + via.gcMs.relay,
+        dp_hol_upload_major_gc_ms: upVia.gcMs.agent + upVia.gcMs.relay,
+      };
+    },
+    targets: () => ({ dp_hol_p99_ms: { max: 50 } }),
+  },
+];
+
+const bench: Bench = async (args) => {
+  const { values } = parseArgs({
+    args,
+    options: {
+      replicas: { type: 'string', default: '2' },
+      mb: { type: 'string', default: '256' },
+      rounds: { type: 'string', default: '3' },
+      conns: { type: 'string', default: '1000' },
+      'conns-concurrency': { type: 'string', default: '32' },
+      'rtt-count': { type: 'string', default: '2000' },
+      // How the HOL section's bulk client stops: fin (as a finished transfer ends) or reset (as a client that
+      // goes away mid-transfer).
+      'bulk-stop': { type: 'string', default: 'fin' },
+      // Service bytes on data connections beside the tunnel (the relay's --data-port, as the chart sets);
+      // --no-data carries them on the gRPC tunnel.
+      data: { type: 'boolean', default: true },
+      keep: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      only: { type: 'string', default: SECTIONS.map((s) => s.name).join(',') },
+      help: { type: 'boolean', default: false },
+    },
+    allowNegative: true,
+  });
+  if (values.help) {
+    process.stderr.write(
+      `npm run bench -- dataplane [--replicas 2] [--mb 256] [--rounds 3] [--conns 1000] [--conns-concurrency 32] [--rtt-count 2000] [--bulk-stop fin|reset] [--no-data] [--keep] [--cpu-prof] [--only ${SECTIONS.map((s) => s.name).join(',')}]\n` +
+        'ECIGW_CLUSTER_INFO=<info.json> runs against that (shared) cluster; otherwise the bench starts its own.\n',
+    );
+    process.exit(0);
+  }
+  const only = new Set(values.only.split(','));
+  for (const s of only) if (!SECTIONS.some((x) => x.name === s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.map((x) => x.name).join(', ')})`);
+  const opts: Context['opts'] = {
+    mb: Number(values.mb),
+    rounds: Number(values.rounds),
+    conns: Number(values.conns),
+    connsConcurrency: Number(values['conns-concurrency']),
+    rttCount: Number(values['rtt-count']),
+    bulkStop: values['bulk-stop'] === 'reset' ? 'reset' : 'fin',
+  };
+  if (!['fin', 'reset'].includes(values['bulk-stop'])) throw new Error(`--bulk-stop: fin or reset, not ${values['bulk-stop']}`);
+  const replicas = Number(values.replicas);
+  // A shared cluster may hold other runs: a node and namespace of this run's own.
+  const shared = !!process.env.ECIGW_CLUSTER_INFO;
+  const nodeName = shared ? `eci-dataplane-${process.pid}` : 'eci-dataplane-bench';
+  const ns = shared ? `dataplane-${process.pid}` : 'dataplane';
+  const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-dataplane-'));
+  /** Undone in reverse order; each may be sync or async, and a failing one does not stop the rest. */
+  const cleanups: (() => unknown)[] = [];
+  try {
+    let info: ClusterInfo;
+    if (shared) {
+      info = JSON.parse(readFileSync(process.env.ECIGW_CLUSTER_INFO as string, 'utf8')) as ClusterInfo;
+      say(`shared cluster at ${info.server}`);
+    } else {
+      const bin = await ensureBinaries();
+      const cluster = new LocalCluster();
+      cleanups.push(() => cluster.stop({ keepDir: true }));
+      info = await cluster.start({ dir: join(dir, 'cluster'), bin });
+      say(`cluster up at ${info.server}`);
+    }
+    const kc = new KubeConfig();
+    kc.loadFromFile(info.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    // The address the agent advertises: a test host in a network namespace (nothing listens there; the bench
+    // connects to the listeners on 127.0.0.1 as kube-proxy would after its DNAT).
+    const host = await startNetnsHost();
+    cleanups.push(() => host.close());
+    const emu = await startEmulatorProcess(join(dir, 'emulator'), ['--runtime', 'process']);
+    cleanups.push(() => emu.close());
+    // Room for the held connections and the other sections' (a closed connection may take a moment to go).
+    const cap = opts.conns + 200;
+    const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
+    const gw = await startGatewayProcesses({
+      dir: join(dir, 'gateway'),
+      kubeconfigPath: info.kubeconfigPath,
+      clusterCaFile: info.pki.caCertPath,
+      eci: { endpoint: emu.endpoint, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret },
+      nodeName,
+      clusterId: 'dataplane',
+      nodeFlags: { agent: prof, relay: prof },
+      dataConnections: values.data,
+      agentArgs: ['--network-mode', 'tunnel', '--network-listen', '127.0.0.1', '--network-advertise-address', host.address, '--network-port-range', 'any', '--network-max-connections', String(cap)],
+      relayLimits: { maxServiceConnectionsPerAgent: cap },
+    });
+    cleanups.push(async () => {
+      await gw.close();
+      if (!shared) return;
+      await core.deleteNode({ name: nodeName }).catch(() => undefined);
+      // Pods the agent could not finish (the relay gone, say) would keep the namespace Terminating.
+      for (const p of (await core.listNamespacedPod({ namespace: ns }).catch(() => ({ items: [] }))).items) {
+        await core.deleteNamespacedPod({ name: p.metadata?.name as string, namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
+      }
+    });
+    await until('virtual node Ready', async () => (await core.readNode({ name: nodeName })).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), 60_000);
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    cleanups.push(async () => {
+      // While the agent runs, so the pods go through it and the emulator.
+      await core.deleteNamespace({ name: ns }).catch(() => undefined);
+      await until('the bench namespace to go', async () => !(await core.readNamespace({ name: ns }).then(() => true, () => false)), 30_000);
+    });
+    await until('default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: ns })), 60_000);
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: SERVICE },
+        spec: {
+          replicas,
+          selector: { matchLabels: { app: SERVICE } },
+          template: {
+            metadata: { labels: { app: SERVICE } },
+            spec: {
+              nodeSelector: { 'kubernetes.io/hostname': nodeName },
+              tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+              containers: [
+                {
+                  name: 'server',
+                  image: 'busybox',
+                  command: [process.execPath, '-e', POD_SERVER],
+                  ports: [
+                    { name: 'echo', containerPort: ECHO_PORT },
+                    { name: 'bulk', containerPort: BULK_PORT },
+                  ],
+                  readinessProbe: { tcpSocket: { port: ECHO_PORT }, periodSeconds: 1, failureThreshold: 1 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: {
+        metadata: { name: SERVICE },
+        spec: { selector: { app: SERVICE }, ports: [{ name: 'echo', port: ECHO_PORT, targetPort: 'echo' }, { name: 'bulk', port: BULK_PORT, targetPort: 'bulk' }] },
+      },
+    });
+    const slices = await until(
+      `${replicas} ready agent endpoints for Service ${SERVICE}`,
+      async () => {
+        const items = (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${SERVICE},endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER}` })).items;
+        const ready = items.filter((s: V1EndpointSlice) => s.endpoints?.[0]?.conditions?.ready);
+        return ready.length === replicas && items.length === replicas ? ready : undefined;
+      },
+      180_000,
+    );
+    const pods: PodPaths[] = [];
+    for (const s of slices) {
+      const port = (name: string) => s.ports?.find((p) => p.name === name)?.port as number;
+      const via = { echo: { host: '127.0.0.1', port: port('echo') }, bulk: { host: '127.0.0.1', port: port('bulk') } };
+      const address = await whoami(via.bulk);
+      pods.push({ name: s.endpoints?.[0]?.targetRef?.name ?? '?', address, via, direct: { echo: { host: address, port: ECHO_PORT }, bulk: { host: address, port: BULK_PORT } } });
+    }
+    if (new Set(pods.map((p) => p.address)).size !== replicas) throw new Error(`the listeners do not reach ${replicas} different pods: ${JSON.stringify(pods)}`);
+    say(`${replicas} pods behind the agent's listeners (advertised at ${host.address}): ${pods.map((p) => `${p.name} ${p.address} echo :${p.via.echo.port} bulk :${p.via.bulk.port}`).join('; ')}`);
+
+    const ctx: Context = { gw, pods, opts };
+    const metrics: Metrics = { dp_data_connections: Number(values.data) };
+    for (const s of SECTIONS) {
+      if (!only.has(s.name)) continue;
+      say(`section ${s.name}`);
+      Object.assign(metrics, await s.run(ctx));
+    }
+    const data = dataOutcomes(await gw.metrics('relay'));
+    say(`relay data connections over the run: ${JSON.stringify(data)}`);
+    metrics.dp_rss_end_mb = gw.memory('agent').rssMb + gw.memory('relay').rssMb;
+    return { metrics, targets: Object.assign({}, ...SECTIONS.map((s) => s.targets(ctx))) as Record<string, Target> };
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => say(`cleanup: ${String(e)}`));
+    if (values.keep) say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;
