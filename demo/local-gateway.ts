@@ -3,6 +3,7 @@
 // as in production: it bootstraps a node client certificate with the given (bootstrap) kubeconfig and does
 // everything kubelet-like with it. Used by the demo and by the end-to-end tests; production runs the same
 // parts through gateway-relay/gateway-agent.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,10 +55,18 @@ export interface LocalGatewayOptions {
   relayReadiness?: { minAgents: number };
   /** Where agents dial the relay (default `127.0.0.1:<relay port>`); tests put a forwarder in between. */
   tunnelTarget?: (relayPort: number) => string;
+  /**
+   * Networking mode `tunnel`, outbound: the relay opens its egress listener and the tenant's burst pods get the
+   * egress sidecar, run as `command` (the emulator's process runtime runs a command as is), resolving other
+   * names with `upstreamDns`.
+   */
+  egress?: { command: string[]; upstreamDns: string[] };
 }
 
 export interface LocalGateway {
   relay: RelayHandle;
+  /** The CA bundle that signs the relay's serving certificate (and the agents' client certificates). */
+  relayCaFile: string;
   agent: Agent;
   kubeletPort: number;
   /** The kubelet API servers the agents started (their metrics show which transport the API server used). */
@@ -111,7 +120,11 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     readiness: o.relayReadiness,
   });
   const data = o.relayDataConnections === false ? undefined : { port: 0 };
-  let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider, data });
+  const egress = o.egress ? { port: await freeLoopbackPort(), tokenKeyFile: file('egress.key', randomBytes(32).toString('base64')), caFile: tls.clientCaFile } : undefined;
+  if (o.egress && egress) {
+    config.tenants.tenant.egress = { relayAddress: `127.0.0.1:${egress.port}`, serverName: 'localhost', image: 'eci-hybrid-gateway/egress', command: o.egress.command, clusterDomain: 'cluster.local', upstreamDns: o.egress.upstreamDns };
+  }
+  let relay = await startRelay({ host: '127.0.0.1', tls, config, provider: o.provider, data, egress });
   const kc = new PooledKubeConfig();
   kc.loadFromFile(o.kubeconfigPath);
   const kubeletPort = await freeLoopbackPort();
@@ -176,13 +189,14 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
       return relay;
     },
     agent,
+    relayCaFile: tls.clientCaFile,
     kubeletPort,
     kubeletServers,
     newAgent,
     async restartRelay() {
       const port = relay.port;
       await relay.close();
-      relay = await startRelay({ host: '127.0.0.1', port, tls, config, provider: o.provider, data });
+      relay = await startRelay({ host: '127.0.0.1', port, tls, config, provider: o.provider, data, egress });
       return relay;
     },
     async close() {

@@ -3,12 +3,14 @@
 // (slices.ts) whose endpoint is the agent's advertised address and that listener's port. Runs on the leader
 // only; a new leader rewrites the slices with its own address. Watches Services (node identity: the Node
 // authorizer lets a node read them), its own slices (bootstrap credential, which also writes them) and the
-// pod controller's pods; every change schedules one full reconcile, and reconciles never overlap.
+// pod controller's pods; every change schedules one full reconcile, and reconciles never overlap. The
+// outbound half (egress.ts) publishes the exported Services from the same Service watch.
 import { CoreV1Api, DiscoveryV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { logger } from '../../common/log.js';
 import { errorMessage, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import { ServiceListeners, listenerKey, type ListenerOptions, type ServiceTunnel, type ConnectionOutcome } from './listeners.js';
+import { EgressPublisher, type EgressTunnel } from './egress.js';
 import { SLICE_MANAGER, SLICE_NODE_LABEL, carriedPorts, desiredSlices, podEligible, selects, sliceUpToDate, unsupportedFeatures } from './slices.js';
 
 export interface ServiceTrafficOptions extends ListenerOptions {
@@ -33,6 +35,7 @@ export class ServiceTrafficController {
   private readonly slices: ListWatch<V1EndpointSlice>;
   private readonly discovery: DiscoveryV1Api;
   readonly listeners: ServiceListeners;
+  private readonly egress: EgressPublisher;
   private readonly reported = new Set<string>();
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
@@ -46,7 +49,7 @@ export class ServiceTrafficController {
     nodeKc: KubeConfig,
     bootstrapKc: KubeConfig,
     private readonly pods: BurstPods,
-    tunnel: ServiceTunnel,
+    tunnel: ServiceTunnel & EgressTunnel,
     private readonly events: Pick<EventRecorder, 'record'>,
     private readonly o: ServiceTrafficOptions,
     observe?: { outcome(o: ConnectionOutcome): void },
@@ -54,6 +57,7 @@ export class ServiceTrafficController {
     const core = nodeKc.makeApiClient(CoreV1Api);
     this.discovery = bootstrapKc.makeApiClient(DiscoveryV1Api);
     this.listeners = new ServiceListeners(tunnel, o, this.log, observe);
+    this.egress = new EgressPublisher(bootstrapKc, tunnel, this.log, (svc, problem) => this.warn(svc, 'BurstExportInvalid', problem));
     this.services = new ListWatch<V1Service>('/api/v1/services', new Watch(nodeKc), () => core.listServiceForAllNamespaces(), false);
     const labelSelector = `endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER},${SLICE_NODE_LABEL}=${o.nodeName}`;
     this.slices = new ListWatch<V1EndpointSlice>(
@@ -76,6 +80,8 @@ export class ServiceTrafficController {
   async start(): Promise<void> {
     await Promise.all([this.services.start(), this.slices.start()]);
     this.unsubscribe = this.pods.onPodChange(() => this.schedule());
+    this.egress.servicesChanged(this.services.list());
+    this.egress.start();
     this.log.info({ advertise: this.o.advertiseAddress, listen: this.o.host }, 'publishing burst pods as Service endpoints');
     this.schedule(0);
     await this.running;
@@ -111,6 +117,7 @@ export class ServiceTrafficController {
     clearTimeout(this.timer);
     clearTimeout(this.downTimer);
     this.unsubscribe?.();
+    this.egress.stop();
     await this.services.stop();
     await this.slices.stop();
     await this.running?.catch(() => undefined);
@@ -142,6 +149,7 @@ export class ServiceTrafficController {
   }
 
   private async reconcile(): Promise<void> {
+    this.egress.servicesChanged(this.services.list());
     const services = this.services.list().filter((s) => s.spec?.selector && Object.keys(s.spec.selector).length > 0);
     const pods = this.pods.pods().filter(podEligible);
     const wanted = new Map<string, { pod: V1Pod; targetPort: number }>();
@@ -181,12 +189,15 @@ export class ServiceTrafficController {
 
   /** One Warning Event per Service and feature the tunnel cannot give (once per agent process). */
   private report(svc: V1Service): void {
-    for (const why of unsupportedFeatures(svc)) {
-      const key = `${svc.metadata?.uid}|${why}`;
-      if (this.reported.has(key)) continue;
-      this.reported.add(key);
-      if (this.reported.size > 10_000) this.reported.delete(this.reported.values().next().value as string);
-      void this.events.record({ kind: 'Service', metadata: svc.metadata }, 'Warning', 'BurstTrafficUnsupported', `burst pods on ${this.o.nodeName}: ${why}`);
-    }
+    for (const why of unsupportedFeatures(svc)) this.warn(svc, 'BurstTrafficUnsupported', `burst pods on ${this.o.nodeName}: ${why}`);
+  }
+
+  /** A Warning Event on the Service, once per Service, reason and message in this agent process. */
+  private warn(svc: V1Service, reason: string, message: string): void {
+    const key = `${svc.metadata?.uid}|${reason}|${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    if (this.reported.size > 10_000) this.reported.delete(this.reported.values().next().value as string);
+    void this.events.record({ kind: 'Service', metadata: svc.metadata }, 'Warning', reason, message);
   }
 }

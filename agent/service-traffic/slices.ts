@@ -117,7 +117,7 @@ export function desiredSlices(service: V1Service, pods: readonly V1Pod[], o: { n
         name: sliceName(svcName, uid),
         namespace,
         labels: { [MANAGED_BY_LABEL]: SLICE_MANAGER, [SERVICE_NAME_LABEL]: svcName, [SLICE_NODE_LABEL]: o.nodeName },
-        ownerReferences: service.metadata?.uid ? [{ apiVersion: 'v1', kind: 'Service', name: svcName, uid: service.metadata.uid, blockOwnerDeletion: true, controller: true }] : undefined,
+        ownerReferences: service.metadata?.uid ? [{ apiVersion: 'v1', kind: 'Service', name: svcName, uid: service.metadata.uid, controller: true }] : undefined,
       },
       addressType: isIPv6(o.address) ? 'IPv6' : 'IPv4',
       endpoints: [

@@ -24,6 +24,7 @@ import { unarySpan } from './trace.js';
 import { TunnelSessions, type ExecSession, type LogsSession, type PortForwardSession } from './sessions.js';
 import type { Cursor } from './status-tracker.js';
 import { StatusWatch, type StatusHandler } from './watch.js';
+import { EgressStream } from './egress.js';
 
 export { TunnelError } from './errors.js';
 export type { TunnelState } from './connection.js';
@@ -36,6 +37,8 @@ const GRPC_DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export class TunnelClient extends TunnelConnection implements PodTunnel {
   private readonly watch: StatusWatch;
   private readonly sessions: TunnelSessions;
+  /** Networking mode `tunnel`, outbound: exports out, dial requests in. */
+  readonly egress: EgressStream;
 
   constructor(opts: TunnelClientOptions) {
     const o = resolveTunnelOptions(opts);
@@ -43,6 +46,7 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
     super(o, log);
     this.watch = new StatusWatch(this, o.watchIdleTimeoutMs, log);
     this.sessions = new TunnelSessions(this, o, log);
+    this.egress = new EgressStream(this, log);
   }
 
   /** Interactive sessions open now (bounded by maxInteractiveSessions and the relay's streams). */
@@ -57,10 +61,12 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
 
   protected override onConnected(client: GrpcTunnelClient): void {
     this.watch.connected(client);
+    this.egress.connected(client);
   }
 
   protected override onLost(): void {
     this.watch.cancel();
+    this.egress.cancel();
   }
 
   // ---- unary ----
@@ -141,7 +147,7 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
     return this.sessions.logs(req, o);
   }
 
-  portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean } = {}): Promise<PortForwardSession> {
+  portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string } } = {}): Promise<PortForwardSession> {
     return this.sessions.portForward(start, o);
   }
 }

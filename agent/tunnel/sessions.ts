@@ -199,7 +199,7 @@ export class TunnelSessions {
     const client = await this.conn.ready(Date.now() + this.o.connectTimeoutMs, reqId);
     let release: () => void;
     try {
-      release = kind === 'service' ? this.serviceSlots.acquire(this.conn.relay?.limits?.maxServiceConnections) : this.slots.acquire(kind, this.conn.relay?.limits?.maxConcurrentStreams);
+      release = kind === 'service' || kind === 'egress' ? this.serviceSlots.acquire(this.conn.relay?.limits?.maxServiceConnections) : this.slots.acquire(kind, this.conn.relay?.limits?.maxConcurrentStreams);
     } catch (e) {
       if (!(e instanceof SessionLimitError)) throw e;
       this.log.warn({ reqId, kind, open: this.slots.count }, 'interactive session refused locally: tunnel session cap reached');
@@ -357,14 +357,15 @@ export class TunnelSessions {
   }
 
   /**
-   * A port-forward session, or with `service` one Service connection to a burst pod (networking mode
-   * `tunnel`): the same bytes, counted against the relay's Service connection cap instead.
+   * A port-forward session; with `service` one Service connection to a burst pod, with `egressOpen` one
+   * burst pod's connection to an exported on-prem Service (the agent's answer to a dial; `start` unused).
+   * The same bytes; the last two count against the relay's Service connection cap.
    */
-  async portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean } = {}): Promise<PortForwardSession> {
+  async portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string } } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
-    const kind = o.service ? 'service' : 'portforward';
-    const { call, dataTarget } = await this.open(reqId, kind, start, (c, md) => (o.service ? c.ServiceConnection(md) : c.PortForward(md)));
-    call.write({ start });
+    const kind = o.egressOpen ? 'egress' : o.service ? 'service' : 'portforward';
+    const { call, dataTarget } = await this.open(reqId, kind, start, (c, md) => (o.egressOpen ? c.EgressConnection(md) : o.service ? c.ServiceConnection(md) : c.PortForward(md)));
+    call.write(o.egressOpen ? { egressOpen: o.egressOpen } : { start });
     const end: SessionEnd = { cancelled: false };
     const flow = this.flow(call, kind, (e) => (end.stallError = e), reqId);
     // The pod's bytes on the data connection, when there is one; its FIN is the pod's half-close.
@@ -394,8 +395,9 @@ export class TunnelSessions {
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
         if (!stream.push(m.data)) flow.pause();
-      } else if (m.msg === 'closeWrite') stream.push(null);
+      } else if (m.msg === 'closeWrite') { if (process.env.SCRATCH_FP) console.error('AGENT closeWrite'); stream.push(null); }
     });
+    if (process.env.SCRATCH_FP) { call.on('status', (s) => console.error('AGENT status', s.code, s.details)); call.on('end', () => console.error('AGENT end')); call.on('error', (e) => console.error('AGENT error', e.message)); stream.on('end', () => console.error('AGENT stream end')); stream.on('finish', () => console.error('AGENT stream finish')); }
     this.destroyOnError(call, stream, flow, end, reqId);
     call.on('error', () => data.destroy());
     call.on('end', () => {

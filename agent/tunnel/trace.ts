@@ -6,7 +6,7 @@ import { endRpcSpan, grpcSpan, runIn, SpanKind, startSpan, type Attributes } fro
 import { TUNNEL_SERVICE } from '../../proto/wire.js';
 
 /** The tunnel method of each kind of interactive session. */
-export const SESSION_METHODS = { exec: 'Exec', attach: 'Attach', logs: 'Logs', portforward: 'PortForward', service: 'ServiceConnection' } as const;
+export const SESSION_METHODS = { exec: 'Exec', attach: 'Attach', logs: 'Logs', portforward: 'PortForward', service: 'ServiceConnection', egress: 'EgressConnection' } as const;
 
 const codeName = (e: unknown): string => {
   const code = (e as { code?: unknown }).code;

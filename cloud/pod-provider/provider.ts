@@ -52,6 +52,31 @@ export interface TenantConfig {
    * actions not named keep the relay's conservative defaults.
    */
   eciRates?: Record<string, { perSecond: number; burst?: number }>;
+  /** Networking mode `tunnel`: burst pods get an egress sidecar and reach exported on-prem Services. */
+  egress?: TenantEgress;
+}
+
+/** Networking mode `tunnel`, outbound: how this tenant's burst pods reach the relay's egress listener. */
+interface TenantEgress {
+  /** host:port of the relay's egress listener as container groups reach it (inside the VPC, or through NAT). */
+  relayAddress: string;
+  /** TLS server name to verify (default: the host of relayAddress). */
+  serverName?: string;
+  /** The egress sidecar's image, and its command when the image's entrypoint is not it. */
+  image: string;
+  command?: string[];
+  /** The on-prem cluster's DNS domain (default cluster.local). */
+  clusterDomain: string;
+  /** Resolvers for every other name: the VPC's (Alibaba Cloud: 100.100.2.136, 100.100.2.138). */
+  upstreamDns: string[];
+}
+
+/** What one pod's egress sidecar is given, set by the relay when it applies the pod (never by an agent). */
+export interface EgressSidecar extends TenantEgress {
+  /** The pod's egress credential (cloud/relay/egress/token.ts). */
+  token: string;
+  /** CA bundle (PEM) that signs the relay's serving certificate. */
+  caPem: string;
 }
 
 export interface TenantScope {
@@ -111,8 +136,11 @@ export class ProviderError extends Error {
 export type PodStateListener = (state: PodState) => void;
 
 export interface PodProvider {
-  /** Create or update; idempotent by (uid, generation). PERMISSION_DENIED if the uid belongs to another scope. */
-  apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult>;
+  /**
+   * Create or update; idempotent by (uid, generation). PERMISSION_DENIED if the uid belongs to another scope.
+   * With `egress` the pod gets the egress sidecar and its DNS (networking mode `tunnel`).
+   */
+  apply(scope: TenantScope, intent: PodIntent, o?: { egress?: EgressSidecar }): Promise<ApplyResult>;
   delete(scope: TenantScope, uid: string, gracePeriodSeconds: number): Promise<DeleteResult>;
   get(scope: TenantScope, uid: string): Promise<PodState | undefined>;
   list(scope: TenantScope): Promise<PodState[]>;

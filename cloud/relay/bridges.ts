@@ -15,7 +15,7 @@ import { ValidationError, requireUid } from './validate.js';
 import { DATA_CHANNEL, dataFrameHeader } from '../../proto/data-connection.js';
 
 type ExecCall = grpc.ServerDuplexStream<ExecInput__Output, ExecOutput>;
-type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortForwardOutput>;
+export type PortForwardCall = grpc.ServerDuplexStream<PortForwardInput__Output, PortForwardOutput>;
 
 export async function runExec(kind: 'exec' | 'attach', ctx: CallContext, call: ExecCall, guard: SessionGuard): Promise<void> {
   const stdinStream = new PassThrough({ highWaterMark: SESSION_INPUT_BYTES });
@@ -75,11 +75,29 @@ export async function runLogs(ctx: CallContext, call: grpc.ServerWritableStream<
 }
 
 export async function runPortForward(ctx: CallContext, call: PortForwardCall, guard: SessionGuard): Promise<void> {
-  // The pod's bytes go on the session's data connection when one came (its FIN is the half-close), else on the call.
+  const { bridge, first, finish } = await byteBridge(ctx, call, guard, 'start');
+  const start = first.start!;
+  requireUid(start.podUid, 'start.pod_uid');
+  if (!start.port || start.port > 65535) throw new ValidationError(`start.port ${start.port} is not a TCP port`);
+  await ctx.provider.portForward(ctx.scope, start, bridge, guard.abort.signal);
+  await finish();
+}
+
+/**
+ * The agent's side of a byte session (port-forward, Service and egress connections) as one Duplex: what the
+ * agent sends is its readable side, what is written goes to the agent; the half-close passes both ways. The
+ * bytes to the agent go on the session's data connection when one came (its FIN is the half-close), else on
+ * the call; the agent's bytes come on the data connection too when both sides said so. Resolves once the
+ * first message (`want`) came; `finish` ends the data connection and the call after the bytes are done.
+ */
+export async function byteBridge(
+  ctx: CallContext,
+  call: PortForwardCall,
+  guard: SessionGuard,
+  want: 'start' | 'egressOpen',
+): Promise<{ bridge: Duplex; first: PortForwardInput__Output; finish: () => Promise<void> }> {
   const data = ctx.data ? await ctx.data : undefined;
   const toData = data && guard.socketWritable(data, (b) => [b]);
-  // The bytes to the pod come on the data connection too when both sides said so (the agent's FIN is the
-  // client's half-close); the call's data is then ignored.
   const inputOnData = data && ctx.dataInput ? data : undefined;
   const bridge = new Duplex({
     readableHighWaterMark: SESSION_INPUT_BYTES,
@@ -105,18 +123,18 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
     });
     inputOnData.on('end', () => bridge.push(null));
   }
-  const start = await firstMessage<PortForwardInput__Output>(call, guard, 'start', (m) => {
+  const first = await firstMessage<PortForwardInput__Output>(call, guard, want, (m) => {
     if (inputOnData) return;
     if (m.msg === 'data' && m.data) {
       if (!bridge.push(m.data)) call.pause();
     } else if (m.msg === 'closeWrite') bridge.push(null);
   });
   call.on('end', () => inputOnData || bridge.push(null));
-  requireUid(start.start!.podUid, 'start.pod_uid');
-  if (!start.start!.port || start.start!.port > 65535) throw new ValidationError(`start.port ${start.start!.port} is not a TCP port`);
-  await ctx.provider.portForward(ctx.scope, start.start!, bridge, guard.abort.signal);
-  if (data) await endWritable(data);
-  if (!guard.isClosed) call.end();
+  const finish = async () => {
+    if (data) await endWritable(data);
+    if (!guard.isClosed) call.end();
+  };
+  return { bridge, first, finish };
 }
 
 /** The first message of a bidi session, or an error if it is malformed or of the wrong kind. */

@@ -127,12 +127,12 @@ export class Calls {
         const c = this.context(call, method, reqId);
         ctx = c.ctx;
         registered = { agent: c.agent, credential: c.credential };
-        if (kind === 'watch') {
+        if (kind === 'watch' || kind === 'egress') {
           this.d.slots.takeRequest(c.agent, ctx.identity.id);
           release = this.d.slots.openWatch(c.agent, (why) => {
             this.d.metrics.sessionAborts.inc({ kind, reason: 'superseded' });
             admitted.guard?.fail(grpc.status.RESOURCE_EXHAUSTED, why);
-          });
+          }, kind);
         } else release = this.d.slots.openSession(c.agent, kind, ctx.identity.id);
       } catch (e) {
         this.record(method, e, ctx);
@@ -145,7 +145,7 @@ export class Calls {
       const g = new SessionGuard(call, kind, this.d.limits, sctx.log, (reason) => this.d.metrics.sessionAborts.inc({ kind, reason }));
       // Output on a data connection: offered to exec, attach and port-forward sessions of agents that ask.
       const dc = this.d.dataConnections;
-      if (dc && kind !== 'watch' && kind !== 'logs' && first(call.metadata, METADATA.dataConnection) === '1') {
+      if (dc && kind !== 'watch' && kind !== 'egress' && kind !== 'logs' && first(call.metadata, METADATA.dataConnection) === '1') {
         const input = first(call.metadata, METADATA.dataInput) === '1' && kind !== 'attach';
         const expected = dc.expect(g.abort.signal, input);
         sctx.dataInput = input;
@@ -171,7 +171,7 @@ export class Calls {
       const level = kind === 'service' ? 'debug' : 'info';
       sctx.log[level]({ kind }, 'session opened');
       // The status watch is the agent's background stream, not work anyone traces: no span.
-      const traced = kind === 'watch' ? undefined : serverSpan(method, call.metadata, sctx.scope);
+      const traced = kind === 'watch' || kind === 'egress' ? undefined : serverSpan(method, call.metadata, sctx.scope);
       (traced ? runIn(traced.context, () => fn(sctx, call, g)) : fn(sctx, call, g))
         .then(
           () => (traced?.end(null), this.record(method, null, sctx)),

@@ -19,6 +19,10 @@ export const RELAY_FIELDS: Field[] = [
   { path: 'listen', type: 'string', env: 'ECIGW_RELAY_LISTEN', flag: 'listen', default: '0.0.0.0', describe: 'gRPC bind address' },
   { path: 'port', type: 'number', env: 'ECIGW_RELAY_PORT', flag: 'port', default: 8443, describe: 'gRPC (TLS) port', check: checks.port },
   { path: 'dataPort', type: 'number', env: 'ECIGW_RELAY_DATA_PORT', flag: 'data-port', describe: 'TLS port for session data connections (exec/attach/port-forward output beside the tunnel, on the same bind address); unset: off, output goes on the tunnel', check: checks.port },
+  { path: 'egress.port', type: 'number', env: 'ECIGW_RELAY_EGRESS_PORT', flag: 'egress-port', describe: 'networking mode tunnel: TLS port where burst pods\' egress sidecars reach exported on-prem Services (same bind address); unset: off', check: checks.port },
+  { path: 'egress.tokenKeyFile', type: 'string', env: 'ECIGW_RELAY_EGRESS_TOKEN_KEY_FILE', flag: 'egress-token-key-file', describe: 'with egress.port: at least 32 random bytes that sign pods\' egress credentials (the same file on every relay replica)' },
+  { path: 'egress.caFile', type: 'string', env: 'ECIGW_RELAY_EGRESS_CA_FILE', flag: 'egress-ca-file', describe: 'with egress.port: CA bundle that signs the serving certificate, given to sidecars to verify the relay' },
+  { path: 'egress.checkSourceAddress', type: 'boolean', env: 'ECIGW_RELAY_EGRESS_CHECK_SOURCE', flag: 'egress-check-source', default: true, describe: 'refuse an egress credential presented from any address but its pod\'s own (turn off only when pods reach the relay through NAT; credentials are then bearer tokens bound to one pod)' },
   { path: 'tls.certFile', type: 'string', env: 'ECIGW_RELAY_TLS_CERT_FILE', flag: 'tls-cert-file', required: true, describe: 'serving certificate (re-read when it changes)' },
   { path: 'tls.keyFile', type: 'string', env: 'ECIGW_RELAY_TLS_KEY_FILE', flag: 'tls-key-file', required: true, describe: 'serving key' },
   { path: 'tls.clientCaFile', type: 'string', env: 'ECIGW_RELAY_CLIENT_CA_FILE', flag: 'client-ca-file', required: true, describe: 'CA that issues agent client certificates' },
@@ -60,6 +64,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
       }
       for (const f of ['tls.certFile', 'tls.keyFile', 'tls.clientCaFile']) checkFileField(RELAY_FIELDS, f, loaded.values[f] as string);
+      if (loaded.values['egress.port'] !== undefined) {
+        for (const f of ['egress.tokenKeyFile', 'egress.caFile']) {
+          if (!loaded.values[f]) throw new ConfigError(f, 'egress.port is set, so this file is needed');
+          checkFileField(RELAY_FIELDS, f, loaded.values[f] as string);
+        }
+      }
       tracingSettings(env); // OTEL_* that this build cannot honour: exit 2 naming the variable
     }
   } catch (e) {
@@ -87,6 +97,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       host: v.listen as string,
       port: v.port as number,
       ...(v.dataPort === undefined ? {} : { data: { port: v.dataPort as number } }),
+      ...(v['egress.port'] === undefined
+        ? {}
+        : { egress: { port: v['egress.port'] as number, tokenKeyFile: v['egress.tokenKeyFile'] as string, caFile: v['egress.caFile'] as string, checkSourceAddress: v['egress.checkSourceAddress'] as boolean } }),
       tls: { certFile: v['tls.certFile'] as string, keyFile: v['tls.keyFile'] as string, clientCaFile: v['tls.clientCaFile'] as string },
       config: relayConfig,
       configFile: loaded.configFile,

@@ -114,6 +114,33 @@ function tenant(id: string, v: unknown): TenantConfig {
     policy,
     clusterIds: clusterIds as string[],
     ...(o.eciRates === undefined ? {} : { eciRates: eciRates(o.eciRates, `${path}.eciRates`) }),
+    ...(o.egress === undefined ? {} : { egress: tenantEgress(o.egress, `${path}.egress`) }),
+  };
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+function tenantEgress(v: unknown, path: string): NonNullable<TenantConfig['egress']> {
+  const o = obj(v, path);
+  const known = ['relayAddress', 'serverName', 'image', 'command', 'clusterDomain', 'upstreamDns'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`${path}.${k}`, `unknown key (known: ${known.join(', ')})`);
+  const relayAddress = str(o, 'relayAddress', path);
+  if (!/^[^\s/:]+:\d{1,5}$/.test(relayAddress)) throw new ConfigError(`${path}.relayAddress`, 'must be host:port (the relay\'s egress listener as container groups reach it)');
+  const command = o.command;
+  if (command !== undefined && (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string' && c))) throw new ConfigError(`${path}.command`, 'must be a non-empty list of strings');
+  const clusterDomain = o.clusterDomain === undefined ? 'cluster.local' : str(o, 'clusterDomain', path);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(clusterDomain)) throw new ConfigError(`${path}.clusterDomain`, 'must be a DNS domain such as cluster.local');
+  const upstreamDns = o.upstreamDns === undefined ? ['100.100.2.136', '100.100.2.138'] : o.upstreamDns;
+  if (!Array.isArray(upstreamDns) || upstreamDns.length === 0 || upstreamDns.length > 3 || !upstreamDns.every((a) => typeof a === 'string' && IPV4.test(a))) {
+    throw new ConfigError(`${path}.upstreamDns`, 'must be 1 to 3 IPv4 resolver addresses (the VPC\'s: 100.100.2.136, 100.100.2.138)');
+  }
+  return {
+    relayAddress,
+    ...(o.serverName === undefined ? {} : { serverName: str(o, 'serverName', path) }),
+    image: str(o, 'image', path),
+    ...(command === undefined ? {} : { command: command as string[] }),
+    clusterDomain,
+    upstreamDns: upstreamDns as string[],
   };
 }
 

@@ -5,10 +5,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { TunnelHandlers } from '../../proto/load.js';
 import { METADATA, PROTOCOL_VERSION, missingCapabilities, protocolProblem } from '../../proto/wire.js';
-import type { PodState } from '../pod-provider/provider.js';
+import type { EgressSidecar, PodIntent, PodState, TenantScope } from '../pod-provider/provider.js';
 import type { StatusEvent } from '../../proto/gen/ecigw/tunnel/v1/StatusEvent.js';
 import { runExec, runLogs, runPortForward } from './bridges.js';
 import type { Calls } from './calls.js';
+import type { EgressRegistry } from './egress/registry.js';
+import { runEgressConnection, runEgressStream } from './egress/tunnel-side.js';
 import { isMalformed, malformedReason, type Malformed } from './decode.js';
 import { RpcError } from './errors.js';
 import type { RelayLimits } from './limits.js';
@@ -18,6 +20,10 @@ import { ValidationError, requireUid, validateIntent } from './validate.js';
 
 interface HandlerDeps {
   calls: Calls;
+  /** Networking mode `tunnel`'s outbound state; absent when the relay has no egress listener. */
+  egress?: EgressRegistry;
+  /** The egress sidecar of a pod being applied, when its tenant has one (egress/setup.ts). */
+  egressPod?: (scope: TenantScope, intent: PodIntent) => EgressSidecar | undefined;
   hub: StatusHub;
   limits: RelayLimits;
   /** This relay's version and capabilities, as the handshake reports them. */
@@ -25,7 +31,7 @@ interface HandlerDeps {
   capabilities: readonly string[];
 }
 
-export function tunnelHandlers({ calls, hub, limits, version, capabilities }: HandlerDeps): TunnelHandlers {
+export function tunnelHandlers({ calls, hub, limits, version, capabilities, egress, egressPod }: HandlerDeps): TunnelHandlers {
   const unary = calls.unary.bind(calls);
   const session = calls.session.bind(calls);
   return {
@@ -48,7 +54,8 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
 
     ApplyPod: unary('ApplyPod', async (ctx, req) => {
       const intent = validateIntent(req.intent);
-      const r = await providerSpan('apply', ctx.scope, { uid: intent.uid }, () => ctx.provider.apply(ctx.scope, intent));
+      const sidecar = egressPod?.(ctx.scope, intent);
+      const r = await providerSpan('apply', ctx.scope, { uid: intent.uid }, () => ctx.provider.apply(ctx.scope, intent, sidecar ? { egress: sidecar } : undefined));
       ctx.log.info({ uid: r.uid, generation: r.generation, providerId: r.providerId, changed: r.changed }, 'pod applied');
       return r;
     }),
@@ -119,5 +126,7 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities }: Ha
     Logs: session('Logs', 'logs', runLogs),
     PortForward: session('PortForward', 'portforward', runPortForward),
     ServiceConnection: session('ServiceConnection', 'service', runPortForward),
+    Egress: session('Egress', 'egress', (ctx, call: Parameters<typeof runEgressStream>[3], guard) => runEgressStream(egress, limits.idleTimeoutMs, ctx, call, guard)),
+    EgressConnection: session('EgressConnection', 'service', (ctx, call: Parameters<typeof runEgressConnection>[2], guard) => runEgressConnection(egress, ctx, call, guard)),
   };
 }

@@ -14,6 +14,7 @@ export function relayMetrics(registry: Registry) {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    egressDenied: new Counter({ name: 'ecigw_relay_egress_denied_total', help: 'Burst pods\' egress calls refused, by reason (bad_token, unknown_scope, source, bad_start, not_exported, no_agent, agent_timeout, agent_error, too_many)', labelNames: ['reason'], registers }),
     dataConnections: new Counter({ name: 'ecigw_relay_data_connections_total', help: 'Session data connections by outcome (claimed; not_dialled: the agent asked for one and none came within the wait; or why one was closed before its session took it)', labelNames: ['outcome'], registers }),
     sessionAborts: new Counter({ name: 'ecigw_relay_session_aborts_total', help: 'Sessions ended by a timeout or overflow', labelNames: ['kind', 'reason'], registers }),
     revoked: new Counter({ name: 'ecigw_relay_streams_revoked_total', help: 'Open streams ended because their credential was revoked, rotated out, expired or lost its grant', labelNames: ['kind'], registers }),

@@ -27,10 +27,18 @@ import { relayReadiness } from './readiness.js';
 import type { Readiness } from '../../common/readiness.js';
 import { relayServerCredentials, type RelayTlsFiles } from './tls.js';
 import { http2StreamLimit } from './limits.js';
+import { egressSetup } from './egress/setup.js';
+import { startEgressServer } from './egress/server.js';
 
 interface StartRelayOptions {
   host?: string;
   port?: number;
+  /**
+   * Networking mode `tunnel`, outbound: the egress listener burst pods' sidecars call (egress/server.ts) on
+   * this port of `host`, with the key that signs pod credentials and the CA bundle sidecars verify the relay
+   * with. Absent: off (agents' Egress streams are refused, and no pod gets a sidecar).
+   */
+  egress?: { port: number; tokenKeyFile: string; caFile: string; checkSourceAddress?: boolean; dialTimeoutMs?: number };
   /** Session data connections (data-connections.ts) on this port of `host`; absent: off. */
   data?: { port: number; waitMs?: number; helloTimeoutMs?: number; maxPending?: number; maxPendingPerSource?: number };
   tls: RelayTlsFiles;
@@ -49,6 +57,8 @@ interface StartRelayOptions {
 
 export interface RelayHandle {
   port: number;
+  /** The egress listener's port, when it is on. */
+  egressPort?: number;
   /** The data-connection port, when they are on. */
   dataPort?: number;
   epoch: string;
@@ -138,7 +148,8 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     requestIdKey: METADATA.requestId,
     dataConnections: data,
   });
-  const handlers = tunnelHandlers({ calls, hub, limits, version, capabilities });
+  const egress = opts.egress ? egressSetup(opts.egress, limits) : undefined;
+  const handlers = tunnelHandlers({ calls, hub, limits, version, capabilities, egress: egress?.registry, egressPod: egress?.pod });
 
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits.maxMessageBytes,
@@ -157,6 +168,9 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const creds = await relayServerCredentials(opts.tls);
   const injector = server.createConnectionInjector(creds);
   await data?.start();
+  const egressServer = egress
+    ? await startEgressServer({ host, port: egress.port, tls: opts.tls, tokens: egress.tokens, registry: egress.registry, tenants: () => config.tenants, providerFor, checkSourceAddress: egress.checkSourceAddress, log: log.child({ component: 'egress' }), denied: metrics.egressDenied })
+    : undefined;
   const port = await connections.listen(host, opts.port ?? 0);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');
 
@@ -168,6 +182,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   return {
     port,
     dataPort: data?.port,
+    egressPort: egressServer?.port,
     epoch: hub.epoch,
     registry,
     close: async () => {
@@ -188,6 +203,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
       await connections.close(true); // what is left: connections that never reached gRPC
       injector.destroy();
       await data?.close();
+      await egressServer?.close();
     },
     readiness: async () => {
       const watches = (await metrics.sessionsActive.get()).values.find((v) => v.labels.kind === 'watch')?.value ?? 0;
@@ -196,6 +212,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
     forceClose: () => {
       stop();
       void data?.close();
+      void egressServer?.close();
       void connections.close(true);
       server.forceShutdown();
       injector.destroy();

@@ -7,11 +7,14 @@ import { fullBucket, type MonotonicNow } from './bucket.js';
 import { RpcError } from './errors.js';
 import { interactiveCap, type RelayLimits } from './limits.js';
 
-export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'service' | 'watch';
+export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'service' | 'watch' | 'egress';
 type Interactive = 'exec' | 'logs' | 'portforward';
 
+/** Egress streams per agent (one is used; a reconnecting agent's new one supersedes the oldest). */
+const MAX_EGRESS_STREAMS_PER_AGENT = 2;
+
 /** exec and attach share a cap (both are a process's stdio). */
-const classOf = (kind: Exclude<SessionKind, 'watch' | 'service'>): Interactive => (kind === 'attach' ? 'exec' : kind);
+const classOf = (kind: Exclude<SessionKind, 'watch' | 'egress' | 'service'>): Interactive => (kind === 'attach' ? 'exec' : kind);
 
 const KIND_LIMIT: Record<Interactive, keyof RelayLimits> = {
   exec: 'maxExecSessionsPerAgent',
@@ -26,8 +29,9 @@ interface AgentState {
   /** Service connections: their own bucket and count, never an interactive slot. */
   service: TokenBucket;
   openService: number;
-  /** Open watches, oldest first, each with the function that ends it. */
+  /** Open watches, oldest first, each with the function that ends it; and the same for Egress streams. */
   watches: { end: (why: string) => void }[];
+  egress: { end: (why: string) => void }[];
 }
 
 export class SessionSlots {
@@ -50,6 +54,7 @@ export class SessionSlots {
         service: fullBucket(this.limits.serviceConnectionBurst, this.limits.serviceConnectionsPerSecond, 'second', this.now),
         openService: 0,
         watches: [],
+        egress: [],
       };
       this.agents.set(agent, s);
     }
@@ -67,7 +72,7 @@ export class SessionSlots {
    * Admits an interactive session: checks the caps (all kinds together, then this kind), then takes a
    * token of the sessions bucket. Returns the release function; throws RESOURCE_EXHAUSTED naming the limit.
    */
-  openSession(agent: string, kind: Exclude<SessionKind, 'watch'>, who: string): () => void {
+  openSession(agent: string, kind: Exclude<SessionKind, 'watch' | 'egress'>, who: string): () => void {
     if (kind === 'service') return this.openService(agent, who);
     const s = this.state(agent);
     const cls = classOf(kind);
@@ -114,17 +119,19 @@ export class SessionSlots {
    * Admits a status watch (after a control token). Beyond maxWatchesPerAgent the agent's OLDEST watch is
    * ended, so an agent that reconnects before the relay noticed its old connection died is never locked out.
    */
-  openWatch(agent: string, end: (why: string) => void): () => void {
+  openWatch(agent: string, end: (why: string) => void, kind: 'watch' | 'egress' = 'watch'): () => void {
     const s = this.state(agent);
     const entry = { end };
-    while (s.watches.length >= this.limits.maxWatchesPerAgent) {
-      const oldest = s.watches.shift()!;
-      oldest.end(`superseded by a newer status watch of the same agent (limit maxWatchesPerAgent=${this.limits.maxWatchesPerAgent})`);
+    const list = kind === 'watch' ? s.watches : s.egress;
+    const cap = kind === 'watch' ? this.limits.maxWatchesPerAgent : MAX_EGRESS_STREAMS_PER_AGENT;
+    while (list.length >= cap) {
+      const oldest = list.shift()!;
+      oldest.end(`superseded by a newer ${kind === 'watch' ? 'status watch' : 'Egress stream'} of the same agent (at most ${cap})`);
     }
-    s.watches.push(entry);
+    list.push(entry);
     return () => {
-      const i = s.watches.indexOf(entry);
-      if (i >= 0) s.watches.splice(i, 1);
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
     };
   }
 }

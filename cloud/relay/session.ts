@@ -23,6 +23,15 @@ interface SessionTimeouts {
 
 type AnyCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
+/**
+ * The session's writables fail with 'session closed' once it ends (a write waiting for drain then errors);
+ * whoever pipes into them sees that, and nobody else must: an unhandled 'error' would end the process.
+ */
+function quiet(w: Writable): Writable {
+  w.on('error', () => undefined);
+  return w;
+}
+
 export class SessionGuard {
   readonly abort = new AbortController();
   private lastActivity = Date.now();
@@ -83,7 +92,7 @@ export class SessionGuard {
   writable(wrap: (chunk: Buffer) => unknown): Writable {
     const call = this.call as Writable;
     const send = (data: Buffer, cb: (err?: Error | null) => void) => this.sendTo(call, () => call.write(wrap(data)), cb);
-    return new Writable({
+    return quiet(new Writable({
       highWaterMark: SESSION_OUTPUT_BYTES,
       write: (chunk: Buffer, _enc, cb) => send(chunk, cb),
       writev: (chunks, cb) => {
@@ -108,7 +117,7 @@ export class SessionGuard {
         };
         next(0);
       },
-    });
+    }));
   }
 
   /**
@@ -125,11 +134,11 @@ export class SessionGuard {
         socket.uncork();
         return ok;
       }, cb);
-    return new Writable({
+    return quiet(new Writable({
       highWaterMark: SESSION_OUTPUT_BYTES,
       write: (chunk: Buffer, _enc, cb) => send([chunk], cb),
       writev: (chunks, cb) => send(chunks.map((c) => c.chunk as Buffer), cb),
-    });
+    }));
   }
 
   /** Runs `write` on `target`; when it reports a full buffer, waits for 'drain' (bounded by the send timeout). */

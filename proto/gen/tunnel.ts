@@ -6,11 +6,16 @@ import type { Bookmark as _ecigw_tunnel_v1_Bookmark, Bookmark__Output as _ecigw_
 import type { ContainerStats as _ecigw_tunnel_v1_ContainerStats, ContainerStats__Output as _ecigw_tunnel_v1_ContainerStats__Output } from './ecigw/tunnel/v1/ContainerStats.js';
 import type { DeletePodRequest as _ecigw_tunnel_v1_DeletePodRequest, DeletePodRequest__Output as _ecigw_tunnel_v1_DeletePodRequest__Output } from './ecigw/tunnel/v1/DeletePodRequest.js';
 import type { DeletePodResponse as _ecigw_tunnel_v1_DeletePodResponse, DeletePodResponse__Output as _ecigw_tunnel_v1_DeletePodResponse__Output } from './ecigw/tunnel/v1/DeletePodResponse.js';
+import type { EgressDial as _ecigw_tunnel_v1_EgressDial, EgressDial__Output as _ecigw_tunnel_v1_EgressDial__Output } from './ecigw/tunnel/v1/EgressDial.js';
+import type { EgressOpen as _ecigw_tunnel_v1_EgressOpen, EgressOpen__Output as _ecigw_tunnel_v1_EgressOpen__Output } from './ecigw/tunnel/v1/EgressOpen.js';
+import type { EgressUpdate as _ecigw_tunnel_v1_EgressUpdate, EgressUpdate__Output as _ecigw_tunnel_v1_EgressUpdate__Output } from './ecigw/tunnel/v1/EgressUpdate.js';
 import type { EnvValues as _ecigw_tunnel_v1_EnvValues, EnvValues__Output as _ecigw_tunnel_v1_EnvValues__Output } from './ecigw/tunnel/v1/EnvValues.js';
 import type { ExecInput as _ecigw_tunnel_v1_ExecInput, ExecInput__Output as _ecigw_tunnel_v1_ExecInput__Output } from './ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput as _ecigw_tunnel_v1_ExecOutput, ExecOutput__Output as _ecigw_tunnel_v1_ExecOutput__Output } from './ecigw/tunnel/v1/ExecOutput.js';
 import type { ExecStart as _ecigw_tunnel_v1_ExecStart, ExecStart__Output as _ecigw_tunnel_v1_ExecStart__Output } from './ecigw/tunnel/v1/ExecStart.js';
 import type { ExitStatus as _ecigw_tunnel_v1_ExitStatus, ExitStatus__Output as _ecigw_tunnel_v1_ExitStatus__Output } from './ecigw/tunnel/v1/ExitStatus.js';
+import type { ExportedPort as _ecigw_tunnel_v1_ExportedPort, ExportedPort__Output as _ecigw_tunnel_v1_ExportedPort__Output } from './ecigw/tunnel/v1/ExportedPort.js';
+import type { ExportedService as _ecigw_tunnel_v1_ExportedService, ExportedService__Output as _ecigw_tunnel_v1_ExportedService__Output } from './ecigw/tunnel/v1/ExportedService.js';
 import type { FileContent as _ecigw_tunnel_v1_FileContent, FileContent__Output as _ecigw_tunnel_v1_FileContent__Output } from './ecigw/tunnel/v1/FileContent.js';
 import type { GetPodRequest as _ecigw_tunnel_v1_GetPodRequest, GetPodRequest__Output as _ecigw_tunnel_v1_GetPodRequest__Output } from './ecigw/tunnel/v1/GetPodRequest.js';
 import type { HandshakeRequest as _ecigw_tunnel_v1_HandshakeRequest, HandshakeRequest__Output as _ecigw_tunnel_v1_HandshakeRequest__Output } from './ecigw/tunnel/v1/HandshakeRequest.js';
@@ -55,11 +60,16 @@ export interface ProtoGrpcType {
         ContainerStats: MessageTypeDefinition<_ecigw_tunnel_v1_ContainerStats, _ecigw_tunnel_v1_ContainerStats__Output>
         DeletePodRequest: MessageTypeDefinition<_ecigw_tunnel_v1_DeletePodRequest, _ecigw_tunnel_v1_DeletePodRequest__Output>
         DeletePodResponse: MessageTypeDefinition<_ecigw_tunnel_v1_DeletePodResponse, _ecigw_tunnel_v1_DeletePodResponse__Output>
+        EgressDial: MessageTypeDefinition<_ecigw_tunnel_v1_EgressDial, _ecigw_tunnel_v1_EgressDial__Output>
+        EgressOpen: MessageTypeDefinition<_ecigw_tunnel_v1_EgressOpen, _ecigw_tunnel_v1_EgressOpen__Output>
+        EgressUpdate: MessageTypeDefinition<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressUpdate__Output>
         EnvValues: MessageTypeDefinition<_ecigw_tunnel_v1_EnvValues, _ecigw_tunnel_v1_EnvValues__Output>
         ExecInput: MessageTypeDefinition<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecInput__Output>
         ExecOutput: MessageTypeDefinition<_ecigw_tunnel_v1_ExecOutput, _ecigw_tunnel_v1_ExecOutput__Output>
         ExecStart: MessageTypeDefinition<_ecigw_tunnel_v1_ExecStart, _ecigw_tunnel_v1_ExecStart__Output>
         ExitStatus: MessageTypeDefinition<_ecigw_tunnel_v1_ExitStatus, _ecigw_tunnel_v1_ExitStatus__Output>
+        ExportedPort: MessageTypeDefinition<_ecigw_tunnel_v1_ExportedPort, _ecigw_tunnel_v1_ExportedPort__Output>
+        ExportedService: MessageTypeDefinition<_ecigw_tunnel_v1_ExportedService, _ecigw_tunnel_v1_ExportedService__Output>
         FileContent: MessageTypeDefinition<_ecigw_tunnel_v1_FileContent, _ecigw_tunnel_v1_FileContent__Output>
         GetPodRequest: MessageTypeDefinition<_ecigw_tunnel_v1_GetPodRequest, _ecigw_tunnel_v1_GetPodRequest__Output>
         HandshakeRequest: MessageTypeDefinition<_ecigw_tunnel_v1_HandshakeRequest, _ecigw_tunnel_v1_HandshakeRequest__Output>

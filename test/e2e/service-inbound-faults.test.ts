@@ -104,7 +104,7 @@ test('tunnel cut: in-flight connections reset at once, endpoints not ready; afte
     return ready(s).length === 2 && s.every((x) => x.endpoints?.[0]?.addresses?.[0] === hostA.address) ? s : undefined;
   }, 120_000);
   const port = slices[0].ports?.[0]?.port as number;
-  const pod = slices[0].endpoints?.[0]?.targetRef?.name;
+  const pod = slices[0].endpoints?.[0]?.targetRef?.name ?? '(none)';
 
   // In flight across the cut: reset at once, not left hanging.
   const inflight = await dial(port);
@@ -147,6 +147,6 @@ test('tunnel cut: in-flight connections reset at once, endpoints not ready; afte
     return ready(s).length === 2 && s.every((x) => x.endpoints?.[0]?.addresses?.[0] === hostB.address) ? s : undefined;
   }, 30_000);
   const next = await dial(moved[0].ports?.[0]?.port as number);
-  t.is(await echo(next, 'new leader'), moved[0].endpoints?.[0]?.targetRef?.name, 'the new leader\'s listener reaches the pod');
+  t.is(await echo(next, 'new leader'), moved[0].endpoints?.[0]?.targetRef?.name ?? '(none)', 'the new leader\'s listener reaches the pod');
   next.destroy();
 });

@@ -10,7 +10,7 @@ export interface EciStack extends Stack {
   provider: EciProvider;
 }
 
-export async function startEciStack(o: { emulator?: EmulatorOptions; agent?: StackOptions['agent']; tenant?: StackOptions['tenant']; gcGraceMs?: number; declareWebSocket?: boolean } = {}): Promise<EciStack> {
+export async function startEciStack(o: { emulator?: EmulatorOptions; agent?: StackOptions['agent']; tenant?: StackOptions['tenant']; gcGraceMs?: number; declareWebSocket?: boolean; egress?: StackOptions['egress'] } = {}): Promise<EciStack> {
   const emulator = await startEmulator({ runtime: 'simulated', ...o.emulator });
   const { provider } = createEciBackend({
     connection: { endpoint: emulator.endpoint, protocol: 'http', timeoutMs: 5000 },
@@ -18,7 +18,7 @@ export async function startEciStack(o: { emulator?: EmulatorOptions; agent?: Sta
     provider: { pollFastMs: 500, pollSlowMs: 5000, gcGraceMs: o.gcGraceMs ?? 5000 },
     sessions: { logPollMs: 200, metricsCacheMs: 2000 },
   });
-  const stack = await startStack({ provider, agent: o.agent, tenant: o.tenant, declareWebSocket: o.declareWebSocket });
+  const stack = await startStack({ provider, agent: o.agent, tenant: o.tenant, declareWebSocket: o.declareWebSocket, egress: o.egress });
   const close = stack.close.bind(stack);
   return Object.assign(stack, {
     emulator,

@@ -14,7 +14,7 @@ export interface Stack extends LocalGateway {
   clusterId: string;
 }
 
-export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket' | 'nodeIdentity' | 'relayLimits'>;
+export type StackOptions = Pick<LocalGatewayOptions, 'provider' | 'tenant' | 'agent' | 'startAgent' | 'declareWebSocket' | 'nodeIdentity' | 'relayLimits' | 'egress'>;
 
 let seq = 0;
 

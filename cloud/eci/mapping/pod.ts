@@ -9,6 +9,8 @@ import { buildTags, groupNameFor, shortHash } from './names.js';
 import { podTotal, roundUpToSpec, parseQuantity, GIB, ECI_SPECS } from './resources.js';
 import { mapVolumes } from './volumes.js';
 import { Issues, type MappingResult, type PodSpecInput, type TenantPlacement } from './types.js';
+import { EGRESS_CONTAINER, EGRESS_RESOURCES, egressContainer, egressDns } from './egress.js';
+import type { EgressSidecar } from '../../pod-provider/provider.js';
 
 const MAX_CONTAINERS = 20;
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -56,7 +58,7 @@ function mapSysctls(spec: V1PodSpec, issues: Issues): $Eci.CreateContainerGroupR
  * ClusterFirst becomes None + the tenant's cluster DNS servers and Kubernetes search path when the tenant configured
  * `defaults.clusterDns`; otherwise Default, with a warning that cluster Service names will not resolve.
  */
-function mapDns(pod: V1Pod, tenant: TenantPlacement, issues: Issues): { dnsPolicy?: string; dnsConfig?: $Eci.CreateContainerGroupRequestDnsConfig } {
+function mapDns(pod: V1Pod, tenant: TenantPlacement, issues: Issues, egress?: EgressSidecar): { dnsPolicy?: string; dnsConfig?: $Eci.CreateContainerGroupRequestDnsConfig } {
   const spec = pod.spec!;
   const policy = spec.dnsPolicy ?? 'ClusterFirst';
   const cfg = spec.dnsConfig;
@@ -70,6 +72,7 @@ function mapDns(pod: V1Pod, tenant: TenantPlacement, issues: Issues): { dnsPolic
   switch (policy) {
     case 'ClusterFirst':
     case 'ClusterFirstWithHostNet': {
+      if (egress) return { dnsPolicy: 'None', dnsConfig: egressDns(egress, pod.metadata?.namespace ?? 'default', { searches: cfg?.searches, options: cfg?.options }) };
       const cluster = tenant.defaults?.clusterDns;
       if (!cluster || cluster.nameservers.length === 0) {
         issues.warn(`dnsPolicy ${policy} maps to ECI "Default" (VPC DNS): the tenant has no cluster DNS reachable from ECI configured, so cluster Service names will not resolve`);
@@ -102,10 +105,34 @@ function mapDns(pod: V1Pod, tenant: TenantPlacement, issues: Issues): { dnsPolic
   }
 }
 
+/**
+ * The egress sidecar of a pod whose tenant runs networking mode `tunnel`: only with ClusterFirst DNS (a pod
+ * that chose its own DNS would not resolve exported names through it), and never over a container of its name.
+ */
+function egressFor(input: PodSpecInput, issues: Issues): EgressSidecar | undefined {
+  const e = input.egress;
+  if (!e) return undefined;
+  const spec: V1PodSpec = input.pod.spec ?? { containers: [] };
+  const policy = spec.dnsPolicy ?? 'ClusterFirst';
+  if (policy !== 'ClusterFirst' && policy !== 'ClusterFirstWithHostNet') {
+    issues.warn(`dnsPolicy ${policy}: on-prem Services exported to burst pods are reached by their names through the egress sidecar, which only ClusterFirst uses; this pod gets no sidecar`);
+    return undefined;
+  }
+  if ([...(spec.containers ?? []), ...(spec.initContainers ?? [])].some((c) => c.name === EGRESS_CONTAINER)) {
+    issues.error('spec.containers[].name', `${EGRESS_CONTAINER} is the name of the gateway's egress sidecar; rename the container`);
+    return undefined;
+  }
+  return e;
+}
+
 /** Group cpu/memory or instance type, from annotations or the containers' resources rounded up to an ECI spec. */
-function mapGroupResources(pod: V1Pod, ann: AnnotationSettings, tenant: TenantPlacement, issues: Issues): { cpu?: number; memory?: number; instanceType?: string } {
+function mapGroupResources(pod: V1Pod, ann: AnnotationSettings, tenant: TenantPlacement, issues: Issues, sidecar?: { cpu: number; memoryGiB: number }): { cpu?: number; memory?: number; instanceType?: string } {
   const spec = pod.spec!;
   const total = podTotal((spec.containers ?? []).map(resourcesForTotal), (spec.initContainers ?? []).map(resourcesForTotal));
+  // The egress sidecar runs beside the containers; it counts only where they declare what they need (without
+  // declarations the group gets the defaults, which have room for it).
+  if (sidecar && total.declared.cpu) total.cpu += sidecar.cpu;
+  if (sidecar && total.declared.memory) total.memory += sidecar.memoryGiB;
   const podLevel = spec.resources;
   if (podLevel?.limits || podLevel?.requests) {
     const cpu = parseQuantity(podLevel.limits?.cpu ?? podLevel.requests?.cpu);
@@ -160,8 +187,10 @@ export function podToCreateRequest(input: PodSpecInput): MappingResult<$Eci.Crea
   const ctx = { pod, resolved, issues, volumeNames };
   const containers = (spec.containers ?? []).map((c, i) => mapAppContainer(c, i, ctx));
   const initContainers = (spec.initContainers ?? []).map((c, i) => mapInitContainer(c, i, ctx));
-  const resources = mapGroupResources(pod, ann, tenant, issues);
-  const dns = mapDns(pod, tenant, issues);
+  const egress = egressFor(input, issues);
+  const resources = mapGroupResources(pod, ann, tenant, issues, egress ? EGRESS_RESOURCES : undefined);
+  const dns = mapDns(pod, tenant, issues, egress);
+  if (egress) containers.push(egressContainer(egress, namespace));
   const tags = buildTags({ clusterId: tenant.clusterId, namespace, podName: md.name ?? '', podUid: md.uid ?? '', tenantTags: tenant.tags, labels: md.labels }, issues);
 
   if ((spec.imagePullSecrets ?? []).length > 0 && resolved.imagePullCredentials.length === 0) {

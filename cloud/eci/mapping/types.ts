@@ -2,6 +2,7 @@
 // PodSpecInput carries the pod plus everything the agent resolved on-prem (env values, volume files, registry
 // credentials) and the tenant's placement defaults; MappingResult is the only shape mappers return.
 import type { V1Pod } from '@kubernetes/client-node';
+import type { EgressSidecar } from '../../pod-provider/provider.js';
 
 /** One file of a configMap/secret/projected/downwardAPI volume, as resolved by the agent (items already applied). */
 export interface ResolvedVolumeFile {
@@ -66,6 +67,8 @@ export interface PodSpecInput {
   tenant: TenantPlacement;
   /** Create attempt number; appended to the pod UID in ClientToken so a deliberate re-create is not deduplicated. */
   attempt?: number;
+  /** Networking mode `tunnel`: the egress sidecar this pod gets, and the DNS that goes with it (egress.ts). */
+  egress?: EgressSidecar;
 }
 
 export interface MappingError {

@@ -22,6 +22,7 @@ import {
   type PortForwardRequest,
   type ReconcileResult,
   type TenantScope,
+  type EgressSidecar,
 } from '../../pod-provider/provider.js';
 import { GroupApi, MAX_PAGE, type ReadCounter } from './groups.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcMetrics } from './gc.js';
@@ -123,8 +124,8 @@ export class EciProvider implements PodProvider {
     return t;
   }
 
-  apply(scope: TenantScope, intent: PodIntent): Promise<ApplyResult> {
-    return this.tenant(scope).apply(intent);
+  apply(scope: TenantScope, intent: PodIntent, o?: { egress?: EgressSidecar }): Promise<ApplyResult> {
+    return this.tenant(scope).apply(intent, o?.egress);
   }
 
   delete(scope: TenantScope, uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {

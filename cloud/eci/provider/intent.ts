@@ -4,7 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { $Eci } from '../sdk.js';
 import { MAX_TAGS, TAG_POD_UID, podToCreateRequest, podToUpdateRequest, type MappingError, type PodSpecInput, type TenantPlacement } from '../mapping/index.js';
-import { ProviderError, type PodIntent, type TenantScope } from '../../pod-provider/provider.js';
+import { ProviderError, type EgressSidecar, type PodIntent, type TenantScope } from '../../pod-provider/provider.js';
 import { TAG_GENERATION, clientTokenFor } from './identity.js';
 
 interface DecodedIntent {
@@ -23,7 +23,7 @@ function placementOf(scope: TenantScope): TenantPlacement {
   };
 }
 
-export function decodeIntent(scope: TenantScope, intent: PodIntent): DecodedIntent {
+export function decodeIntent(scope: TenantScope, intent: PodIntent, egress?: EgressSidecar): DecodedIntent {
   let pod: V1Pod;
   try {
     pod = JSON.parse(intent.podJson.toString('utf8')) as V1Pod;
@@ -52,6 +52,7 @@ export function decodeIntent(scope: TenantScope, intent: PodIntent): DecodedInte
       imagePullCredentials: (intent.imagePullCredentials ?? []).map((c) => ({ server: c.server, username: c.username, password: c.password })),
       serviceAccountToken: intent.serviceAccountToken?.length ? intent.serviceAccountToken.toString('utf8') : undefined,
     },
+    ...(egress ? { egress } : {}),
   };
   return { pod, input };
 }

@@ -3,7 +3,7 @@
 // candidates), each uid's apply/delete/GC one at a time. Deltas go out through ScopePods; polls via the poller.
 import type { V1Pod } from '@kubernetes/client-node';
 import { diffUpdatable, type EciGroup } from '../mapping/index.js';
-import { ProviderError, type ApplyResult, type DeleteResult, type InventoryEntry, type PodIntent, type PodState, type ReconcileResult, type TenantScope } from '../../pod-provider/provider.js';
+import { ProviderError, type ApplyResult, type DeleteResult, type EgressSidecar, type InventoryEntry, type PodIntent, type PodState, type ReconcileResult, type TenantScope } from '../../pod-provider/provider.js';
 import { diffInventory } from '../../pod-provider/reconcile.js';
 import type { Logger } from '../../../common/log.js';
 import { KeyedLane } from '../../../common/keyed-lane.js';
@@ -44,8 +44,8 @@ export class ScopeOperations {
     return this.running;
   }
 
-  async apply(intent: PodIntent): Promise<ApplyResult> {
-    const decoded = decodeIntent(this.scope, intent);
+  async apply(intent: PodIntent, egress?: EgressSidecar): Promise<ApplyResult> {
+    const decoded = decodeIntent(this.scope, intent, egress);
     return this.busy(this.lanes.run(intent.uid, () => this.applyLocked(intent.uid, intent.generation, decoded)));
   }
 

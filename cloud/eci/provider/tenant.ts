@@ -1,7 +1,7 @@
 // One tenant scope's pods on ECI, put together: the tracked pods and their watchers (scope-pods.ts), the
 // PodProvider operations (operations.ts), the status poller (poller.ts) and orphan GC (gc.ts). Owns what they
 // share: the scope and its GroupApi (replaced when the relay reloads its config), and when the scope is active.
-import type { ApplyResult, DeleteResult, InventoryEntry, PodIntent, PodState, PodStateListener, ReconcileResult, TenantScope } from '../../pod-provider/provider.js';
+import type { ApplyResult, DeleteResult, EgressSidecar, InventoryEntry, PodIntent, PodState, PodStateListener, ReconcileResult, TenantScope } from '../../pod-provider/provider.js';
 import type { Logger } from '../../../common/log.js';
 import type { EciCaller } from '../api.js';
 import type { AdmissionGate } from './admission.js';
@@ -59,8 +59,8 @@ export class TenantPods {
     if (caller !== this.target.api.caller) this.target.api = groupApi(caller);
   }
 
-  apply(intent: PodIntent): Promise<ApplyResult> {
-    return this.ops.apply(intent);
+  apply(intent: PodIntent, egress?: EgressSidecar): Promise<ApplyResult> {
+    return this.ops.apply(intent, egress);
   }
 
   delete(uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {

@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyPodRequest as _ecigw_tunnel_v1_ApplyPodRequest, ApplyPodRequest__Output as _ecigw_tunnel_v1_ApplyPodRequest__Output } from '../../../ecigw/tunnel/v1/ApplyPodRequest.js';
 import type { DeletePodRequest as _ecigw_tunnel_v1_DeletePodRequest, DeletePodRequest__Output as _ecigw_tunnel_v1_DeletePodRequest__Output } from '../../../ecigw/tunnel/v1/DeletePodRequest.js';
 import type { DeletePodResponse as _ecigw_tunnel_v1_DeletePodResponse, DeletePodResponse__Output as _ecigw_tunnel_v1_DeletePodResponse__Output } from '../../../ecigw/tunnel/v1/DeletePodResponse.js';
+import type { EgressDial as _ecigw_tunnel_v1_EgressDial, EgressDial__Output as _ecigw_tunnel_v1_EgressDial__Output } from '../../../ecigw/tunnel/v1/EgressDial.js';
+import type { EgressUpdate as _ecigw_tunnel_v1_EgressUpdate, EgressUpdate__Output as _ecigw_tunnel_v1_EgressUpdate__Output } from '../../../ecigw/tunnel/v1/EgressUpdate.js';
 import type { ExecInput as _ecigw_tunnel_v1_ExecInput, ExecInput__Output as _ecigw_tunnel_v1_ExecInput__Output } from '../../../ecigw/tunnel/v1/ExecInput.js';
 import type { ExecOutput as _ecigw_tunnel_v1_ExecOutput, ExecOutput__Output as _ecigw_tunnel_v1_ExecOutput__Output } from '../../../ecigw/tunnel/v1/ExecOutput.js';
 import type { GetPodRequest as _ecigw_tunnel_v1_GetPodRequest, GetPodRequest__Output as _ecigw_tunnel_v1_GetPodRequest__Output } from '../../../ecigw/tunnel/v1/GetPodRequest.js';
@@ -60,6 +62,32 @@ export interface TunnelClient extends grpc.Client {
   deletePod(argument: _ecigw_tunnel_v1_DeletePodRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ecigw_tunnel_v1_DeletePodResponse__Output>): grpc.ClientUnaryCall;
   deletePod(argument: _ecigw_tunnel_v1_DeletePodRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_DeletePodResponse__Output>): grpc.ClientUnaryCall;
   deletePod(argument: _ecigw_tunnel_v1_DeletePodRequest, callback: grpc.requestCallback<_ecigw_tunnel_v1_DeletePodResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Networking mode `tunnel`, outbound: the agent sends the Services it exports to burst pods (the whole set,
+   * on open and after every change); the relay asks it to reach one of them for a burst pod's connection.
+   */
+  Egress(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial__Output>;
+  Egress(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial__Output>;
+  /**
+   * Networking mode `tunnel`, outbound: the agent sends the Services it exports to burst pods (the whole set,
+   * on open and after every change); the relay asks it to reach one of them for a burst pod's connection.
+   */
+  egress(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial__Output>;
+  egress(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial__Output>;
+  
+  /**
+   * The agent's answer to one EgressDial (first message egress_open), then that connection's bytes as in
+   * PortForward: input = from the on-prem Service, output = from the burst pod.
+   */
+  EgressConnection(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  EgressConnection(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  /**
+   * The agent's answer to one EgressDial (first message egress_open), then that connection's bytes as in
+   * PortForward: input = from the on-prem Service, output = from the burst pod.
+   */
+  egressConnection(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
+  egressConnection(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput__Output>;
   
   /**
    * One RPC per interactive session; HTTP/2 multiplexes and flow-controls them.
@@ -197,6 +225,18 @@ export interface TunnelHandlers extends grpc.UntypedServiceImplementation {
   DeletePod: grpc.handleUnaryCall<_ecigw_tunnel_v1_DeletePodRequest__Output, _ecigw_tunnel_v1_DeletePodResponse>;
   
   /**
+   * Networking mode `tunnel`, outbound: the agent sends the Services it exports to burst pods (the whole set,
+   * on open and after every change); the relay asks it to reach one of them for a burst pod's connection.
+   */
+  Egress: grpc.handleBidiStreamingCall<_ecigw_tunnel_v1_EgressUpdate__Output, _ecigw_tunnel_v1_EgressDial>;
+  
+  /**
+   * The agent's answer to one EgressDial (first message egress_open), then that connection's bytes as in
+   * PortForward: input = from the on-prem Service, output = from the burst pod.
+   */
+  EgressConnection: grpc.handleBidiStreamingCall<_ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput>;
+  
+  /**
    * One RPC per interactive session; HTTP/2 multiplexes and flow-controls them.
    */
   Exec: grpc.handleBidiStreamingCall<_ecigw_tunnel_v1_ExecInput__Output, _ecigw_tunnel_v1_ExecOutput>;
@@ -247,6 +287,8 @@ export interface TunnelDefinition extends grpc.ServiceDefinition {
   ApplyPod: MethodDefinition<_ecigw_tunnel_v1_ApplyPodRequest, _ecigw_tunnel_v1_PodAck, _ecigw_tunnel_v1_ApplyPodRequest__Output, _ecigw_tunnel_v1_PodAck__Output>
   Attach: MethodDefinition<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput, _ecigw_tunnel_v1_ExecInput__Output, _ecigw_tunnel_v1_ExecOutput__Output>
   DeletePod: MethodDefinition<_ecigw_tunnel_v1_DeletePodRequest, _ecigw_tunnel_v1_DeletePodResponse, _ecigw_tunnel_v1_DeletePodRequest__Output, _ecigw_tunnel_v1_DeletePodResponse__Output>
+  Egress: MethodDefinition<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial, _ecigw_tunnel_v1_EgressUpdate__Output, _ecigw_tunnel_v1_EgressDial__Output>
+  EgressConnection: MethodDefinition<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput, _ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput__Output>
   Exec: MethodDefinition<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput, _ecigw_tunnel_v1_ExecInput__Output, _ecigw_tunnel_v1_ExecOutput__Output>
   GetPod: MethodDefinition<_ecigw_tunnel_v1_GetPodRequest, _ecigw_tunnel_v1_PodState, _ecigw_tunnel_v1_GetPodRequest__Output, _ecigw_tunnel_v1_PodState__Output>
   Handshake: MethodDefinition<_ecigw_tunnel_v1_HandshakeRequest, _ecigw_tunnel_v1_HandshakeResponse, _ecigw_tunnel_v1_HandshakeRequest__Output, _ecigw_tunnel_v1_HandshakeResponse__Output>
