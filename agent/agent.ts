@@ -19,7 +19,7 @@ import { NodeIdentity, type NodeIdentityOptions } from './kube/node-identity/nod
 import { agentReadiness } from './readiness.js';
 import type { Readiness } from '../common/readiness.js';
 import { ServiceTrafficController } from './service-traffic/controller.js';
-import type { ListenerOptions, ConnectionOutcome } from './service-traffic/listeners.js';
+import type { ListenerOptions, ServiceTrafficObserver } from './service-traffic/listeners.js';
 import { EventRecorder } from './kube/events.js';
 
 /**
@@ -74,7 +74,7 @@ export class Agent {
   private tunnelReason = 'TunnelConnecting';
   private readonly statusApplier: KeyedApplier;
   private serviceTraffic?: ServiceTrafficController;
-  private serviceOutcomes?: (o: ConnectionOutcome) => void;
+  private serviceObserver?: ServiceTrafficObserver;
 
   constructor(private readonly o: AgentOptions) {
     this.tunnel = new TunnelClient(o.tunnel);
@@ -94,7 +94,7 @@ export class Agent {
         serviceConnections: () => this.serviceTraffic?.listeners.connections ?? 0,
       });
       podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
-      this.serviceOutcomes = (outcome) => m.serviceConnections.inc({ outcome });
+      this.serviceObserver = m.serviceTraffic;
     }
     this.statusApplier = new KeyedApplier(o.statusWorkers ?? 32);
     this.pods = new PodController(this.nodeKubeConfig, podTunnel, {
@@ -160,7 +160,7 @@ export class Agent {
         this.tunnel,
         new EventRecorder(this.nodeKubeConfig, this.o.node.name, this.o.events),
         { ...net, nodeName: this.o.node.name },
-        { outcome: (x) => this.serviceOutcomes?.(x) },
+        this.serviceObserver,
       );
       this.serviceTraffic.setTunnelUp(this.tunnel.state === 'connected');
       await this.serviceTraffic.start();

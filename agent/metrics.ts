@@ -4,6 +4,7 @@
 // Gauges are computed at scrape time from the components' state, so nothing has to remember to update them.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PodTunnel } from './pods/tunnel-port.js';
+import type { ServiceTrafficObserver } from './service-traffic/listeners.js';
 
 interface AgentMetricSources {
   tunnelState: () => string;
@@ -18,7 +19,7 @@ interface AgentMetricSources {
 const TUNNEL_STATES = ['connecting', 'connected', 'disconnected'];
 const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
 
-export function registerAgentMetrics(registry: Registry, src: AgentMetricSources): { intentLatency: Histogram<'op' | 'result'>; serviceConnections: Counter<'outcome'> } {
+export function registerAgentMetrics(registry: Registry, src: AgentMetricSources): { intentLatency: Histogram<'op' | 'result'>; serviceTraffic: ServiceTrafficObserver } {
   new Gauge({
     name: 'ecigw_agent_tunnel_state',
     help: '1 for the tunnel state the agent is in (connecting, connected, disconnected)',
@@ -85,13 +86,34 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
       this.set(src.serviceConnections());
     },
   });
-  const serviceConnections = new Counter({
+  const connections = new Counter({
     name: 'ecigw_agent_service_connections_total',
-    help: 'Connections accepted on the agent\'s Service listeners, by outcome: opened (through the tunnel), refused_cap (network.maxConnections reached), failed (the tunnel or the pod refused)',
-    labelNames: ['outcome'],
+    help: 'Service connections (networking mode tunnel) by direction (inbound: accepted on a listener for a burst pod; outbound: dialled for a burst pod to an exported Service) and outcome: opened, refused_cap (network.maxConnections), refused_not_exported, failed (the tunnel, the pod or the endpoint refused)',
+    labelNames: ['direction', 'outcome'],
     registers: [registry],
   });
-  return { intentLatency, serviceConnections };
+  const bytes = new Counter({
+    name: 'ecigw_agent_service_bytes_total',
+    help: 'Bytes of Service connections that ended, by direction and flow (to_pod, from_pod)',
+    labelNames: ['direction', 'flow'],
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'ecigw_agent_service_connection_seconds',
+    help: 'How long Service connections lasted, by direction',
+    labelNames: ['direction'],
+    buckets: [0.01, 0.1, 1, 10, 60, 600, 3600, 14400],
+    registers: [registry],
+  });
+  const serviceTraffic: ServiceTrafficObserver = {
+    outcome: (direction, outcome) => connections.inc({ direction, outcome }),
+    closed: (direction, c) => {
+      bytes.inc({ direction, flow: 'to_pod' }, c.toPod);
+      bytes.inc({ direction, flow: 'from_pod' }, c.fromPod);
+      seconds.observe({ direction }, c.seconds);
+    },
+  };
+  return { intentLatency, serviceTraffic };
 }
 
 /** A PodTunnel that times every intent into `h`. */

@@ -9,7 +9,7 @@ import { CoreV1Api, DiscoveryV1Api, ListWatch, Watch, type KubeConfig, type Kube
 import { logger } from '../../common/log.js';
 import { errorMessage, isNotFound } from '../kube/errors.js';
 import type { EventRecorder } from '../kube/events.js';
-import { ServiceListeners, listenerKey, type ListenerOptions, type ServiceTunnel, type ConnectionOutcome } from './listeners.js';
+import { ServiceListeners, listenerKey, type ListenerOptions, type ServiceTunnel, type ServiceTrafficObserver } from './listeners.js';
 import { EgressPublisher, type EgressTunnel } from './egress.js';
 import { SLICE_MANAGER, SLICE_NODE_LABEL, carriedPorts, desiredSlices, podEligible, selects, sliceUpToDate, unsupportedFeatures } from './slices.js';
 
@@ -52,12 +52,12 @@ export class ServiceTrafficController {
     tunnel: ServiceTunnel & EgressTunnel,
     private readonly events: Pick<EventRecorder, 'record'>,
     private readonly o: ServiceTrafficOptions,
-    observe?: { outcome(o: ConnectionOutcome): void },
+    observe?: ServiceTrafficObserver,
   ) {
     const core = nodeKc.makeApiClient(CoreV1Api);
     this.discovery = bootstrapKc.makeApiClient(DiscoveryV1Api);
     this.listeners = new ServiceListeners(tunnel, o, this.log, observe);
-    this.egress = new EgressPublisher(bootstrapKc, tunnel, this.log, (svc, problem) => this.warn(svc, 'BurstExportInvalid', problem));
+    this.egress = new EgressPublisher(bootstrapKc, tunnel, this.log, (svc, problem) => this.warn(svc, 'BurstExportInvalid', problem), observe);
     this.services = new ListWatch<V1Service>('/api/v1/services', new Watch(nodeKc), () => core.listServiceForAllNamespaces(), false);
     const labelSelector = `endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER},${SLICE_NODE_LABEL}=${o.nodeName}`;
     this.slices = new ListWatch<V1EndpointSlice>(

@@ -11,6 +11,7 @@ import type { EgressDial__Output } from '../../proto/gen/ecigw/tunnel/v1/EgressD
 import type { ExportedService__Output as ExportedService } from '../../proto/gen/ecigw/tunnel/v1/ExportedService.js';
 import { exportAllows, exportOf } from './exports.js';
 import { SLICE_MANAGER } from './slices.js';
+import { NO_OBSERVER, type ServiceTrafficObserver } from './listeners.js';
 
 /** The tunnel as the outbound path sees it. */
 export interface EgressTunnel {
@@ -34,6 +35,7 @@ export class EgressPublisher {
     private readonly tunnel: EgressTunnel,
     private readonly log: Logger,
     private readonly report: (svc: V1Service, problem: string) => void,
+    private readonly observe: ServiceTrafficObserver = NO_OBSERVER,
   ) {
     this.discovery = bootstrapKc.makeApiClient(DiscoveryV1Api);
   }
@@ -69,6 +71,7 @@ export class EgressPublisher {
     const e = this.exports.get(`${d.namespace}/${d.name}`);
     if (!e || !exportAllows(e, d.podNamespace, d.port)) {
       this.log.warn({ target, podNamespace: d.podNamespace, podUid: d.podUid }, 'egress dial refused: not exported to that namespace');
+      this.observe.outcome('outbound', 'refused_not_exported');
       await answer(`${target} is not exported to burst pods of namespace ${d.podNamespace}`).then((s) => s.cancel(), () => undefined);
       return;
     }
@@ -77,6 +80,7 @@ export class EgressPublisher {
       socket = await this.connect(e, d.port);
     } catch (err) {
       this.log.info({ target, err: (err as Error).message }, 'egress dial failed');
+      this.observe.outcome('outbound', 'failed');
       await answer((err as Error).message).then((s) => s.stream.end(), () => undefined);
       return;
     }
@@ -85,9 +89,13 @@ export class EgressPublisher {
       session = await answer('');
     } catch (err) {
       this.log.info({ target, err: (err as Error).message }, 'egress connection could not be opened on the tunnel');
+      this.observe.outcome('outbound', 'failed');
       socket.resetAndDestroy();
       return;
     }
+    this.observe.outcome('outbound', 'opened');
+    const since = performance.now();
+    socket.once('close', () => this.observe.closed('outbound', { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
     const stream = session.stream;
     stream.on('error', () => socket.resetAndDestroy());
     socket.on('error', () => session.cancel());

@@ -22,8 +22,17 @@ export interface ListenerOptions {
   maxConnections: number;
 }
 
-/** Outcomes of accepted connections, for metrics. */
-export type ConnectionOutcome = 'opened' | 'refused_cap' | 'failed';
+/** Outcomes of accepted (inbound) or dialled (outbound) connections, for metrics. */
+export type ConnectionOutcome = 'opened' | 'refused_cap' | 'refused_not_exported' | 'failed';
+
+/** What the agent's metrics hear about Service connections, each direction apart. */
+export interface ServiceTrafficObserver {
+  outcome(direction: 'inbound' | 'outbound', o: ConnectionOutcome): void;
+  /** A connection that was opened ended: bytes each way and how long it lasted. */
+  closed(direction: 'inbound' | 'outbound', c: { toPod: number; fromPod: number; seconds: number }): void;
+}
+
+export const NO_OBSERVER: ServiceTrafficObserver = { outcome: () => undefined, closed: () => undefined };
 
 interface Listener {
   key: string;
@@ -46,7 +55,7 @@ export class ServiceListeners {
     private readonly tunnel: ServiceTunnel,
     private readonly o: ListenerOptions,
     private readonly log: Logger,
-    private readonly observe: { outcome(o: ConnectionOutcome): void } = { outcome: () => undefined },
+    private readonly observe: ServiceTrafficObserver = NO_OBSERVER,
   ) {
     this.nextPort = o.portRange?.first ?? 0;
   }
@@ -128,7 +137,7 @@ export class ServiceListeners {
     const l = this.listeners.get(key);
     if (!l) return void socket.resetAndDestroy();
     if (this.open >= this.o.maxConnections) {
-      this.observe.outcome('refused_cap');
+      this.observe.outcome('inbound', 'refused_cap');
       this.log.warn({ open: this.open, max: this.o.maxConnections }, 'Service connection refused: network.maxConnections reached');
       return void socket.resetAndDestroy();
     }
@@ -149,7 +158,9 @@ export class ServiceListeners {
       .then(
         (session) => {
           if (socket.destroyed) return session.cancel();
-          this.observe.outcome('opened');
+          this.observe.outcome('inbound', 'opened');
+          const since = performance.now();
+          socket.once('close', () => this.observe.closed('inbound', { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
           const stream = session.stream;
           // The pod side failed (refused, reset, tunnel lost): reset the client, as a dead endpoint would.
           stream.on('error', () => socket.resetAndDestroy());
@@ -159,7 +170,7 @@ export class ServiceListeners {
           socket.resume();
         },
         (e: Error) => {
-          this.observe.outcome('failed');
+          this.observe.outcome('inbound', 'failed');
           this.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, port: l.targetPort, err: e.message }, 'Service connection could not be opened');
           socket.resetAndDestroy();
         },

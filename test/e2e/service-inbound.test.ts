@@ -10,6 +10,7 @@ import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
 import { eventually } from '../helpers/wait.js';
 import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
 import { SLICE_MANAGER } from '../../agent/service-traffic/slices.js';
+import { newRegistry } from '../../common/metrics.js';
 
 // Answers with its pod name; /down makes its readiness probe fail from then on.
 const SERVER = `
@@ -24,13 +25,14 @@ http.createServer((q, s) => {
 
 let stack: EciStack;
 let host: NetnsHost;
+const registry = newRegistry();
 const forwarded = new Set<number>();
 
 test.before(async () => {
   host = await startNetnsHost();
   stack = await startEciStack({
     emulator: { runtime: 'process', config: { createLatency: { schedulingMs: 0, pendingMs: 0 } } },
-    agent: { network: { mode: 'tunnel', advertiseAddress: host.address, host: '127.0.0.1', maxConnections: 256 } },
+    agent: { registry, network: { mode: 'tunnel', advertiseAddress: host.address, host: '127.0.0.1', maxConnections: 256 } },
   });
 });
 test.after.always(async () => {
@@ -113,6 +115,10 @@ test('a Service over burst pods: one agent endpoint per pod, each reaching its p
   const answers = await Promise.all(slices.map((s) => get(s.ports?.[0]?.port as number)));
   t.deepEqual(new Set(answers), new Set(slices.map((s) => s.endpoints?.[0]?.targetRef?.name)));
   t.is(new Set(answers).size, 3);
+  // Per-connection metrics: each connection counted when opened, its bytes and duration when it ends.
+  const metric = async (name: string, labels: Record<string, string>) => (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+  t.true((await metric('ecigw_agent_service_connections_total', { direction: 'inbound', outcome: 'opened' })) >= 3);
+  await eventually('bytes of ended connections counted', async () => (await metric('ecigw_agent_service_bytes_total', { direction: 'inbound', flow: 'from_pod' })) > 0, 10_000);
 
   // A pod that turns unready leaves the ready set (and stays published as not ready).
   const downSlice = slices[0];

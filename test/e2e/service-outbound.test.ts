@@ -17,6 +17,7 @@ import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
 import { EgressServiceClient } from '../../proto/load.js';
 import type { Chunk__Output } from '../../proto/gen/ecigw/egress/v1/Chunk.js';
 import { EXPORT_ANNOTATION } from '../../agent/service-traffic/exports.js';
+import { newRegistry } from '../../common/metrics.js';
 
 const EGRESS = fileURLToPath(new URL('../../bin/gateway-egress.js', import.meta.url));
 /** The host's own resolver answers every other name (as the VPC's would); none: an unreachable one. */
@@ -25,6 +26,7 @@ const upstream = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/r
 let stack: EciStack;
 let host: NetnsHost;
 let onPrem: Server;
+const registry = newRegistry();
 
 test.before(async () => {
   host = await startNetnsHost();
@@ -33,7 +35,7 @@ test.before(async () => {
   await host.forward(8080, (onPrem.address() as { port: number }).port);
   stack = await startEciStack({
     emulator: { runtime: 'process', config: { createLatency: { schedulingMs: 0, pendingMs: 0 } } },
-    agent: { network: { mode: 'tunnel', advertiseAddress: host.address, host: '127.0.0.1', maxConnections: 64 } },
+    agent: { registry, network: { mode: 'tunnel', advertiseAddress: host.address, host: '127.0.0.1', maxConnections: 64 } },
     egress: { command: [process.execPath, EGRESS], upstreamDns: [upstream] },
   });
 });
@@ -141,6 +143,9 @@ test('a burst pod fetches exported on-prem Services by svc and svc.ns names; oth
   t.is(await eventually('http://db/ answers', () => fetchIn(ns, 'client', 'http://db/short').catch(() => undefined), 30_000, 500), 'on-prem answers /short');
   t.is(await fetchIn(ns, 'client', `http://db.${ns}/qualified`), 'on-prem answers /qualified');
   t.is(await fetchIn(ns, 'client', `http://db.${ns}.svc.cluster.local/full`), 'on-prem answers /full');
+
+  const opened = (await registry.getSingleMetric('ecigw_agent_service_connections_total')?.get())?.values.find((v) => v.labels.direction === 'outbound' && v.labels.outcome === 'opened')?.value ?? 0;
+  t.true(opened >= 3, `the agent counted ${opened} outbound connections`);
 
   // Not exported: the name does not resolve through the sidecar.
   await t.throwsAsync(fetchIn(ns, 'client', 'http://secret/'), undefined, 'a Service that is not exported stays out of reach');
