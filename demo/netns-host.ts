@@ -10,8 +10,8 @@ import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isAlive } from '../cluster/pids.js';
-import { eventually } from './wait.js';
+import { isAlive } from '../test/cluster/pids.js';
+import { eventually } from '../test/helpers/wait.js';
 
 const run = promisify(execFile);
 const ip = (...args: string[]) => run('ip', args);
