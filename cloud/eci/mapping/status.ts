@@ -5,6 +5,7 @@ import type * as $Eci from '@alicloud/eci20180808';
 import type { V1Pod, V1PodStatus, V1PodCondition, V1ContainerStatus, V1ContainerState, V1Container } from '@kubernetes/client-node';
 import { qosClassOf } from './resources.js';
 import { classifyProviderReason } from './errors.js';
+import { EGRESS_CONTAINER } from './egress.js';
 
 export type EciGroup = $Eci.DescribeContainerGroupsResponseBodyContainerGroups;
 type EciContainerState = $Eci.DescribeContainerGroupsResponseBodyContainerGroupsContainersCurrentState;
@@ -219,6 +220,15 @@ export function groupToPodStatus(group: EciGroup, pod: V1Pod, now: Date = new Da
       addEvent(events, { type: 'Warning', reason: w.reason === 'ImagePullBackOff' ? 'BackOff' : 'Failed', message: `${w.reason}: image "${s.image}" for container ${s.name}${w.message ? `: ${w.message}` : ''}`, count: 1, firstTimestamp: now, lastTimestamp: now });
     } else if (w.reason === 'CrashLoopBackOff') {
       addEvent(events, { type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${s.name}`, count: 1, firstTimestamp: now, lastTimestamp: now });
+    }
+  }
+  // The egress sidecar is not in the pod's spec, so no container status shows it: say when it does not run.
+  const sidecar = byName.get(EGRESS_CONTAINER);
+  if (sidecar && phase === 'Running') {
+    const st = containerStatus({ name: EGRESS_CONTAINER }, sidecar, groupId, false);
+    if (!st.state?.running) {
+      const why = st.state?.waiting?.reason ?? (st.state?.terminated ? `exited with ${st.state.terminated.exitCode}` : 'not running');
+      addEvent(events, { type: 'Warning', reason: 'EgressSidecarNotRunning', message: `the egress sidecar ${EGRESS_CONTAINER} is ${why} (restarts: ${st.restartCount}): on-prem Services exported to burst pods do not resolve from this pod until it runs`, count: 1, firstTimestamp: now, lastTimestamp: now });
     }
   }
   return { status, events: [...events.values()] };

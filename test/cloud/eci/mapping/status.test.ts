@@ -214,3 +214,15 @@ test('random ECI groups never throw and always give a valid phase and one status
     for (const e of events) t.true(e.count >= 1 && !Number.isNaN(e.firstTimestamp.getTime()));
   }
 });
+
+test('egress sidecar: no container status, but a Warning Event while it does not run', (t) => {
+  const p = pod();
+  const ok = groupToPodStatus(group('Running', [{ ready: true, currentState: running }, { name: 'ecigw-egress', ready: true, currentState: running }]), p, NOW);
+  t.deepEqual(ok.status.containerStatuses?.map((c) => c.name), ['app'], 'only the pod\'s own containers');
+  t.false(ok.events.some((e) => e.reason === 'EgressSidecarNotRunning'));
+  const down = groupToPodStatus(group('Running', [{ ready: true, currentState: running }, { name: 'ecigw-egress', restartCount: 3, currentState: { state: 'Waiting', reason: 'CrashLoopBackOff' } }]), p, NOW);
+  const e = down.events.find((x) => x.reason === 'EgressSidecarNotRunning');
+  t.is(e?.type, 'Warning');
+  t.regex(e?.message ?? '', /CrashLoopBackOff \(restarts: 3\): on-prem Services/);
+  t.is(down.status.phase, 'Running', 'the pod itself keeps running');
+});
