@@ -126,7 +126,7 @@ export class SessionSlots {
     const cap = kind === 'watch' ? this.limits.maxWatchesPerAgent : MAX_EGRESS_STREAMS_PER_AGENT;
     while (list.length >= cap) {
       const oldest = list.shift()!;
-      oldest.end(`superseded by a newer ${kind === 'watch' ? 'status watch' : 'Egress stream'} of the same agent (at most ${cap})`);
+      oldest.end(kind === 'watch' ? `superseded by a newer status watch of the same agent (limit maxWatchesPerAgent=${cap})` : `superseded by a newer Egress stream of the same agent (at most ${cap})`);
     }
     list.push(entry);
     return () => {
