@@ -395,9 +395,8 @@ export class TunnelSessions {
     call.on('data', (m: PortForwardOutput__Output) => {
       if (m.msg === 'data' && m.data) {
         if (!stream.push(m.data)) flow.pause();
-      } else if (m.msg === 'closeWrite') { if (process.env.SCRATCH_FP) console.error('AGENT closeWrite'); stream.push(null); }
+      } else if (m.msg === 'closeWrite') stream.push(null);
     });
-    if (process.env.SCRATCH_FP) { call.on('status', (s) => console.error('AGENT status', s.code, s.details)); call.on('end', () => console.error('AGENT end')); call.on('error', (e) => console.error('AGENT error', e.message)); stream.on('end', () => console.error('AGENT stream end')); stream.on('finish', () => console.error('AGENT stream finish')); }
     this.destroyOnError(call, stream, flow, end, reqId);
     call.on('error', () => data.destroy());
     call.on('end', () => {

@@ -131,6 +131,10 @@ export async function byteBridge(
   });
   call.on('end', () => inputOnData || bridge.push(null));
   const finish = async () => {
+    // The provider may be done before the agent has taken the pod's last bytes (they wait in the bridge for the
+    // call or the data connection to drain): ending the call or the connection under them would lose them
+    // and the half-close (a write after the call's end fails it before its status). So they go first.
+    await endWritable(bridge, guard.abort.signal);
     if (data) await endWritable(data);
     if (!guard.isClosed) call.end();
   };
@@ -156,13 +160,14 @@ function firstMessage<T extends { msg?: string }>(call: grpc.ServerDuplexStream<
   });
 }
 
-/** Ends a Writable and waits until everything written has been handed on (or the stream died). */
-function endWritable(w: NodeJS.WritableStream & { writableFinished?: boolean; destroyed?: boolean }): Promise<void> {
+/** Ends a Writable and waits until everything written has been handed on (or the stream died, or `signal` aborted). */
+function endWritable(w: NodeJS.WritableStream & { writableFinished?: boolean; destroyed?: boolean }, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (w.writableFinished || w.destroyed) return resolve();
+    if (w.writableFinished || w.destroyed || signal?.aborted) return resolve();
     w.once('finish', resolve);
     w.once('close', resolve);
     w.once('error', () => resolve());
+    signal?.addEventListener('abort', () => resolve(), { once: true });
     w.end();
   });
 }

@@ -66,13 +66,17 @@ export async function forwardPort(dial: Dialer, host: string, port: number, stre
     const check = () => toPod && fromPod && settle();
     const onSockError = (err: NodeJS.ErrnoException) => settle(new ProviderError('UNAVAILABLE', `${what}: connection to the pod failed (${err.code ?? err.message})`));
     const onEnd = () => settle();
+    // A socket closed after its FIN both ways is done with, but its last bytes may still be queued in the
+    // stream (waiting for the agent to read them): settling now would end the session under them, so wait
+    // for the stream to take them and the FIN. A socket closed any other way ends the forward.
+    const onSockClose = () => (sock.readableEnded && sock.writableFinished ? check() : settle());
     // Every listener this copy adds, so that settling removes exactly these.
     const listeners: [Duplex, string, (err: NodeJS.ErrnoException) => void][] = [
       [sock, 'finish', () => ((toPod = true), check())],
       [stream, 'finish', () => ((fromPod = true), check())],
       [sock, 'error', onSockError],
       [stream, 'error', onEnd],
-      [sock, 'close', onEnd],
+      [sock, 'close', onSockClose],
       [stream, 'close', onEnd],
       [sock, 'data', touch],
       [stream, 'data', touch],
