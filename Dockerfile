@@ -1,6 +1,7 @@
 # Images of eci-hybrid-gateway: one build, one target per image. Build from the repository root:
 #   docker build --target agent -t gateway-agent:0.1.0 .
 #   docker build --target relay -t gateway-relay:0.1.0 .
+#   docker build --target egress -t gateway-egress:0.1.0 .
 # The build stage compiles the production code to dist/ (`npm run build`); the images hold dist/, the
 # bin shims and the locked production dependencies, no TypeScript sources (bin/load.js then runs dist/).
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
@@ -16,7 +17,7 @@ COPY agent ./agent
 COPY cloud ./cloud
 RUN npm run build && rm -rf node_modules && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# What both images share.
+# What the images share.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # At most two glibc malloc arenas: much less fragmentation (RSS) in a long-running Node process
@@ -55,3 +56,13 @@ EXPOSE 8443 9096
 # 5,000 pods (bench/burst). Buffers count toward the heap limit, as in the agent: session bytes cost 6.0 -> 3.3
 # CPU s/GiB in the relay (bench/stream).
 ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "--external-memory-accounted-in-global-limit", "/app/bin/gateway-relay.js"]
+
+# gateway-egress: the egress sidecar the relay adds to burst pods' container groups (networking mode tunnel,
+# outbound; a tenant's `egress.image`). Configured by the env the relay's ECI mapping sets; no port to EXPOSE:
+# it serves DNS on 127.0.0.1:53 and the exported Services' ports on loopback addresses of the group. As user
+# 10001 that needs the group's net.ipv4.ip_unprivileged_port_start at or below the lowest of those ports.
+FROM runtime AS egress
+COPY bin/gateway-egress.js ./bin/
+RUN node bin/gateway-egress.js --help > /dev/null
+# The same Node flags as the relay and the agent.
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--heap-growing-percent=50", "--external-memory-accounted-in-global-limit", "/app/bin/gateway-egress.js"]

@@ -1,7 +1,8 @@
-// The Dockerfile's agent and relay targets, parsed with dockerfile-ast (no Docker engine here): pinned small
-// bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching the charts, an
-// ENTRYPOINT of node with the benches' Node flags and a shim that exists and is copied, every COPY source
-// present and not .dockerignored, and every local module the CLI imports inside a copied directory.
+// The Dockerfile's agent, relay and egress (sidecar) targets, parsed with dockerfile-ast (no Docker engine
+// here): pinned small bases (never `latest`), a multi-stage locked install, a numeric non-root USER matching
+// the charts, an ENTRYPOINT of node with the benches' Node flags (the egress sidecar: the relay's) and a shim
+// that exists and is copied, every COPY source present and not .dockerignored, and every local module the
+// CLI imports inside a copied directory.
 import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,9 +10,12 @@ import { DockerfileParser, type Copy, type Entrypoint, type From, type Instructi
 import { REPO_ROOT } from './helm.js';
 import { IMAGE_NODE_FLAGS } from '../../bench/gateway-processes.js';
 
-const images = [
+const images: { target: string; bin: string; cli: string; chart?: string; nodeFlags: string[] }[] = [
   { target: 'agent', bin: 'bin/gateway-agent.js', cli: 'agent/cli.ts', chart: 'gateway-agent', nodeFlags: IMAGE_NODE_FLAGS.agent },
   { target: 'relay', bin: 'bin/gateway-relay.js', cli: 'cloud/relay/cli.ts', chart: 'gateway-relay', nodeFlags: IMAGE_NODE_FLAGS.relay },
+  // The burst pods' egress sidecar: no chart (the relay's ECI mapping adds it to container groups, with a
+  // tenant's `egress.image`); the relay's Node flags.
+  { target: 'egress', bin: 'bin/gateway-egress.js', cli: 'cloud/egress/cli.ts', nodeFlags: IMAGE_NODE_FLAGS.relay },
 ];
 const CHART_UID = '10001';
 const NODE_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'scripts/node-runtime/package.json'), 'utf8')) as { version: string }).version;
@@ -123,7 +127,7 @@ for (const img of images) {
     t.not(uid, '0');
     t.is(uid, CHART_UID);
     // The chart's default pod securityContext (values.yaml) runs as the same uid.
-    t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'values.yaml'), 'utf8'), new RegExp(`\\npodSecurityContext:\\n(  .*\\n)*?  runAsUser: ${CHART_UID}\\n`));
+    if (img.chart) t.regex(readFileSync(join(REPO_ROOT, 'charts', img.chart, 'values.yaml'), 'utf8'), new RegExp(`\\npodSecurityContext:\\n(  .*\\n)*?  runAsUser: ${CHART_UID}\\n`));
   });
 
   test(`Dockerfile --target ${img.target}: ENTRYPOINT is node with the flags the benches use, then the bin shim, which exists and is copied`, (t) => {
@@ -140,6 +144,17 @@ for (const img of images) {
     t.is(argv.at(-1), `/app/${img.bin}`);
     t.true(existsSync(join(REPO_ROOT, img.bin)), `${img.bin} exists in the repository`);
     t.true(copiedSources(imageStages(img.target)).includes(img.bin));
+  });
+
+  test(`Dockerfile --target ${img.target}: the build runs the shim with --help (a missing module fails the build)`, (t) => {
+    const own = stages().get(img.target)?.instructions ?? [];
+    const runs = own.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent() ?? '');
+    t.true(
+      runs.some((r) => new RegExp(`^node ${img.bin.replaceAll('.', '\\.')} --help\\b`).test(r)),
+      runs.join(' | '),
+    );
+    const bins = copiedSources(own).filter((s) => s.startsWith('bin/'));
+    t.deepEqual(bins, [img.bin], 'the stage copies its own shim only (bin/load.js comes from runtime)');
   });
 
   test(`Dockerfile --target ${img.target}: COPY sources exist and are not .dockerignored; every imported module is copied`, (t) => {

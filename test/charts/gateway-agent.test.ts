@@ -270,7 +270,7 @@ test('an existing credentials Secret is referenced, not rendered', async (t) => 
   t.is(vols.find((v) => v.name === 'relay-credentials')?.secret?.secretName, 'my-relay-creds');
 });
 
-test('NetworkPolicy only when enabled: egress to the relay port, DNS and the API server', async (t) => {
+test('NetworkPolicy only when enabled: egress to the relay port and data port, DNS and the API server', async (t) => {
   t.is(all(await render(CHART), 'NetworkPolicy').length, 0);
   const objs = await render(CHART, [{ relay: { address: 'relay.example.com:9443' }, networkPolicy: { enabled: true, relayCIDRs: ['198.51.100.7/32'], apiServerCIDRs: ['10.96.0.1/32', '192.168.10.0/24'], apiServerPorts: [6443] } }]);
   const np = one<V1NetworkPolicy>(objs, 'NetworkPolicy');
@@ -279,7 +279,11 @@ test('NetworkPolicy only when enabled: egress to the relay port, DNS and the API
   const [relay, dns, api] = np.spec?.egress ?? [];
   t.is(np.spec?.egress?.length, 3);
   t.deepEqual(relay.to, [{ ipBlock: { cidr: '198.51.100.7/32' } }]);
-  t.deepEqual(relay.ports, [{ protocol: 'TCP', port: 9443 }]);
+  // The tunnel, and the data port (8444, the relay chart's dataPort) the agent dials directly for session output.
+  t.deepEqual(relay.ports, [
+    { protocol: 'TCP', port: 9443 },
+    { protocol: 'TCP', port: 8444 },
+  ]);
   t.deepEqual(dns.ports?.map((p) => `${p.protocol}/${p.port}`), ['UDP/53', 'TCP/53']);
   t.deepEqual(dns.to?.[0].podSelector?.matchLabels, { 'k8s-app': 'kube-dns' });
   t.deepEqual(api.to, [{ ipBlock: { cidr: '10.96.0.1/32' } }, { ipBlock: { cidr: '192.168.10.0/24' } }]);
@@ -404,7 +408,43 @@ test('network.mode tunnel with the NetworkPolicy: ingress stays unrestricted, so
   t.is(np.spec?.ingress, undefined);
 });
 
+const NP = { networkPolicy: { enabled: true, relayCIDRs: ['198.51.100.7/32'], apiServerCIDRs: ['10.96.0.1/32'] } };
+const egressRules = async (values: object[]) => one<V1NetworkPolicy>(await render(CHART, [NP, ...values]), 'NetworkPolicy').spec?.egress ?? [];
+
+test('NetworkPolicy: networkPolicy.relayDataPort moves the data port rule, empty drops it, and the relay port is not listed twice', async (t) => {
+  const ports = async (v: object) => (await egressRules([v]))[0].ports?.map((p) => p.port);
+  t.deepEqual(await ports({ networkPolicy: { relayDataPort: 18444 } }), [8443, 18444]);
+  t.deepEqual(await ports({ networkPolicy: { relayDataPort: '' } }), [8443]);
+  t.deepEqual(await ports({ networkPolicy: { relayDataPort: 8443 } }), [8443]);
+  t.deepEqual((await egressRules([{ networkPolicy: { relayDataPort: '' } }]))[0].to, [{ ipBlock: { cidr: '198.51.100.7/32' } }], 'to the relay CIDRs only');
+});
+
+test('NetworkPolicy, network.mode routed: no rule for exported Services (only relay, DNS, API server)', async (t) => {
+  t.is((await egressRules([])).length, 3);
+  t.is((await egressRules([{ networkPolicy: { exportedServices: { to: [], ports: [] } } }])).length, 3, 'the exportedServices values are for tunnel mode');
+});
+
+test('NetworkPolicy, network.mode tunnel: the agent may dial exported Services\' endpoints, every pod of the cluster by default, narrowed or widened by networkPolicy.exportedServices', async (t) => {
+  const rules = await egressRules([TUNNEL]);
+  t.is(rules.length, 4);
+  t.deepEqual(rules[3], { to: [{ namespaceSelector: {} }] }, 'pods of every namespace, on any port (the Services\' target ports)');
+  t.deepEqual(rules[0].ports?.map((p) => p.port), [8443, 8444], 'the relay rules stay');
+  const to = [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'databases' } }, podSelector: { matchLabels: { app: 'pg' } } }, { ipBlock: { cidr: '192.168.50.0/24', except: ['192.168.50.1/32'] } }];
+  const ports = [{ port: 5432, protocol: 'TCP' }, { port: 6000, endPort: 6010 }];
+  t.deepEqual((await egressRules([TUNNEL, { networkPolicy: { exportedServices: { to, ports } } }]))[3], { to, ports });
+  t.deepEqual((await egressRules([TUNNEL, { networkPolicy: { exportedServices: { ports } } }]))[3], { to: [{ namespaceSelector: {} }], ports });
+  t.deepEqual((await egressRules([TUNNEL, { networkPolicy: { exportedServices: { to: [] } } }]))[3], {}, 'empty `to`: any destination');
+});
+
 const rejected: [string, object, RegExp][] = [
+  ['a relay data port out of range', { networkPolicy: { relayDataPort: 70000 } }, /\/networkPolicy\/relayDataPort/],
+  ['an unknown exportedServices key', { networkPolicy: { exportedServices: { namespaces: ['db'] } } }, /\/networkPolicy\/exportedServices/],
+  ['an exported-Service peer with ipBlock and a selector', { networkPolicy: { exportedServices: { to: [{ ipBlock: { cidr: '10.0.0.0/8' }, namespaceSelector: {} }] } } }, /\/networkPolicy\/exportedServices\/to\/0/],
+  ['an empty exported-Service peer', { networkPolicy: { exportedServices: { to: [{}] } } }, /\/networkPolicy\/exportedServices\/to\/0/],
+  ['an exported-Service peer CIDR that is not one', { networkPolicy: { exportedServices: { to: [{ ipBlock: { cidr: '10.0.0.0' } }] } } }, /\/networkPolicy\/exportedServices\/to\/0\/ipBlock\/cidr/],
+  ['a UDP exported-Service port (the tunnel carries TCP)', { networkPolicy: { exportedServices: { ports: [{ port: 53, protocol: 'UDP' }] } } }, /\/networkPolicy\/exportedServices\/ports\/0\/protocol/],
+  ['an exported-Service port without a port', { networkPolicy: { exportedServices: { ports: [{ protocol: 'TCP' }] } } }, /\/networkPolicy\/exportedServices\/ports\/0/],
+
   ['an unknown network mode', { network: { mode: 'bridged' } }, /\/network\/mode/],
   ['a malformed port range', { network: { portRange: '20000:29999' } }, /\/network\/portRange/],
   ['zero Service connections', { network: { maxConnections: 0 } }, /\/network\/maxConnections/],

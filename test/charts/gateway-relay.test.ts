@@ -3,12 +3,13 @@
 // ConfigMap and Secrets laid out on disk, and values the schema must reject.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { load as loadYaml } from 'js-yaml';
-import type { V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1PodDisruptionBudget, V1Secret, V1Service } from '@kubernetes/client-node';
 import { RELAY_FIELDS } from '../../cloud/relay/cli.js';
 import { parseRelayConfig, DEFAULT_LIMITS } from '../../cloud/relay/config.js';
 import { LIMIT_KEYS } from '../../cloud/relay/limits.js';
@@ -228,7 +229,171 @@ test('the real gateway-relay process starts from the rendered ConfigMap and Secr
   t.is(await exited, 0, out);
 });
 
+// Networking mode `tunnel`, outbound: the egress listener burst pods' sidecars call.
+const EGRESS_TENANT = { relayAddress: 'relay-egress.internal.example.com:8445', image: 'registry.example.com/ecigw/egress:0.1.0' };
+const PEM = '-----BEGIN CERTIFICATE-----\nsidecars-ca\n-----END CERTIFICATE-----\n';
+const relayContainer = (objs: KubeObject[]) => one<V1Deployment>(objs, 'Deployment').spec!.template.spec!.containers[0];
+const relayPod = (objs: KubeObject[]) => one<V1Deployment>(objs, 'Deployment').spec!.template.spec!;
+/** The TLS Secret volume's mode (0440 in the template): the egress Secrets are mounted the same way. */
+const tlsMode = (objs: KubeObject[]) => relayPod(objs).volumes!.find((v) => v.name === 'tls')?.secret?.defaultMode;
+
+test('egress off (the default): no egress port, Secret, ConfigMap, volume or config key, and nothing else changes', async (t) => {
+  const objs = await render(CHART);
+  t.false(relayContainer(objs).ports!.some((p) => p.name === 'egress'));
+  t.false(one<V1Service>(objs, 'Service', 'gateway-relay').spec!.ports!.some((p) => p.name === 'egress'));
+  t.deepEqual(
+    objs.map((o) => `${o.kind}/${o.metadata.name}`).filter((n) => n.includes('egress')),
+    [],
+  );
+  t.false(relayPod(objs).volumes!.some((v) => v.name.startsWith('egress')));
+  t.false(relayContainer(objs).volumeMounts!.some((m) => m.name.startsWith('egress')));
+  const { env, cfgPath } = layOut(objs, t);
+  t.false('egress' in (loadYaml(readFileSync(cfgPath, 'utf8')) as object));
+  t.is(loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values['egress.port'], undefined, 'the relay opens no egress listener');
+  t.deepEqual(Object.keys(one<V1Deployment>(objs, 'Deployment').spec!.template.metadata!.annotations!), ['checksum/config']);
+  // egress.* values other than enabled change nothing while it is off.
+  const tuned = await render(CHART, [{ egress: { port: 9445, checkSourceAddress: false, tokenKey: { existingSecret: 'k' }, ca: { pem: PEM } } }]);
+  t.deepEqual(tuned, objs);
+});
+
+test('egress on: port 8445 on the container and the relay Service, a generated token key Secret mounted, the TLS ca.crt as the sidecars\' CA; the relay CLI loads it', async (t) => {
+  const objs = await render(CHART, [{ egress: { enabled: true } }]);
+  t.like(relayContainer(objs).ports!.find((p) => p.name === 'egress'), { containerPort: 8445, protocol: 'TCP' });
+  t.deepEqual(relayContainer(objs).ports!.map((p) => p.name), ['grpc', 'data', 'egress', 'ops']);
+  const svc = one<V1Service>(objs, 'Service', 'gateway-relay');
+  t.deepEqual(svc.spec!.ports!.map((p) => [p.name, p.port, p.targetPort]), [['grpc', 8443, 'grpc'], ['data', 8444, 'data'], ['egress', 8445, 'egress']]);
+  t.is(svc.spec!.type, 'LoadBalancer', 'the same Service as the relay\'s other ports');
+  t.deepEqual(one<V1Service>(objs, 'Service', '-ops').spec!.ports!.map((p) => p.name), ['ops'], 'not on the ops Service');
+  // The generated key: 48 random bytes, kept on uninstall, new on each render without a cluster to look it up in.
+  const secret = one<V1Secret>(objs, 'Secret', '-egress-token-key');
+  t.is(secret.metadata!.name, 'rel-gateway-relay-egress-token-key');
+  t.is(secret.metadata!.annotations?.['helm.sh/resource-policy'], 'keep');
+  t.deepEqual(Object.keys(secret.data!), ['token-key']);
+  const key = Buffer.from(secret.data!['token-key'], 'base64');
+  t.is(key.length, 48);
+  t.not(one<V1Secret>(await render(CHART, [{ egress: { enabled: true } }]), 'Secret', '-egress-token-key').data!['token-key'], secret.data!['token-key'], 'random, not derived from the values');
+  const vol = relayPod(objs).volumes!.find((v) => v.name === 'egress-token');
+  t.deepEqual(vol?.secret, { secretName: 'rel-gateway-relay-egress-token-key', defaultMode: tlsMode(objs), items: [{ key: 'token-key', path: 'token-key' }] });
+  t.deepEqual(relayContainer(objs).volumeMounts!.find((m) => m.name === 'egress-token'), { name: 'egress-token', mountPath: '/etc/ecigw/egress-token', readOnly: true });
+  t.false(relayPod(objs).volumes!.some((v) => v.name === 'egress-ca'), 'the CA comes from the TLS Secret already mounted');
+  t.is(all(objs, 'ConfigMap').length, 1);
+
+  const { env, root } = layOut(objs, t);
+  const v = loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values;
+  t.like(v, { 'egress.port': 8445, 'egress.tokenKeyFile': `${root}/etc/ecigw/egress-token/token-key`, 'egress.caFile': `${root}/etc/ecigw/tls/ca.crt`, 'egress.checkSourceAddress': true });
+  t.deepEqual(readFileSync(v?.['egress.tokenKeyFile'] as string), key, 'the mounted file is the key, byte for byte');
+  t.regex(readFileSync(v?.['egress.caFile'] as string, 'utf8'), /-----BEGIN CERTIFICATE-----/);
+  // The inline TLS clientCA is the sidecars' CA here: a change rolls the pods (the relay reads it at start).
+  const annotations = one<V1Deployment>(objs, 'Deployment').spec!.template.metadata!.annotations!;
+  t.deepEqual(Object.keys(annotations).sort(), ['checksum/config', 'checksum/egress-ca']);
+  const clientCa = Buffer.from(one<V1Secret>(objs, 'Secret', '-tls').data!['ca.crt'], 'base64');
+  t.is(annotations['checksum/egress-ca'], createHash('sha256').update(clientCa).digest('hex'));
+});
+
+test('egress: checkSourceAddress false, another port, an existing token key Secret and each CA source reach the relay config', async (t) => {
+  const objs = await render(CHART, [{ egress: { enabled: true, port: 9445, checkSourceAddress: false, tokenKey: { existingSecret: 'relay-egress-key', key: 'hmac.key' }, ca: { pem: PEM } } }]);
+  t.is(all(objs, 'Secret').filter((o) => o.metadata.name.includes('egress')).length, 0, 'an existing Secret is referenced, not rendered');
+  t.deepEqual(relayPod(objs).volumes!.find((v) => v.name === 'egress-token')?.secret, { secretName: 'relay-egress-key', defaultMode: tlsMode(objs), items: [{ key: 'hmac.key', path: 'hmac.key' }] });
+  const cm = one<V1ConfigMap>(objs, 'ConfigMap', '-egress-ca');
+  t.deepEqual(cm.data, { 'ca.crt': PEM });
+  t.deepEqual(relayPod(objs).volumes!.find((v) => v.name === 'egress-ca')?.configMap, { name: 'rel-gateway-relay-egress-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+  t.like(one<V1Service>(objs, 'Service', 'gateway-relay').spec!.ports!.find((p) => p.name === 'egress'), { port: 9445 });
+  const { env, root, missing } = layOut(objs, t);
+  t.deepEqual(missing, ['egress-token'], 'the existing Secret is not among the rendered objects');
+  const v = loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values;
+  t.like(v, { 'egress.port': 9445, 'egress.tokenKeyFile': `${root}/etc/ecigw/egress-token/hmac.key`, 'egress.caFile': `${root}/etc/ecigw/egress-ca/ca.crt`, 'egress.checkSourceAddress': false });
+  t.is(readFileSync(v?.['egress.caFile'] as string, 'utf8'), PEM);
+  const checksum = (o: KubeObject[]) => one<V1Deployment>(o, 'Deployment').spec!.template.metadata!.annotations!['checksum/egress-ca'];
+  t.is(checksum(objs), createHash('sha256').update(PEM).digest('hex'));
+  t.not(checksum(await render(CHART, [{ egress: { enabled: true, ca: { pem: PEM.replace('sidecars-ca', 'rotated') } } }])), checksum(objs), 'a new bundle rolls the pods');
+
+  for (const [ca, source] of [
+    [{ existingSecret: 'sidecars-ca', key: 'bundle.pem' }, { secret: { secretName: 'sidecars-ca', defaultMode: tlsMode(objs), items: [{ key: 'bundle.pem', path: 'bundle.pem' }] } }],
+    [{ existingConfigMap: 'sidecars-ca' }, { configMap: { name: 'sidecars-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
+  ] as const) {
+    const o = await render(CHART, [{ egress: { enabled: true, ca } }]);
+    t.deepEqual(relayPod(o).volumes!.find((x) => x.name === 'egress-ca'), { name: 'egress-ca', ...source });
+    t.is(all(o, 'ConfigMap').length, 1, 'no ConfigMap of the chart\'s own');
+    t.regex(one<V1ConfigMap>(o, 'ConfigMap', '-config').data!['relay.yaml'], new RegExp(`caFile: /etc/ecigw/egress-ca/${'key' in ca ? 'bundle\\.pem' : 'ca\\.crt'}\\n`));
+    t.false('checksum/egress-ca' in one<V1Deployment>(o, 'Deployment').spec!.template.metadata!.annotations!, 'not the chart\'s to track');
+  }
+  // The TLS Secret's ca.crt from an existing Secret: nothing inline to track either.
+  const existingTls = await render(CHART, [{ tls: { existingSecret: 'relay-tls' }, egress: { enabled: true } }]);
+  t.deepEqual(Object.keys(one<V1Deployment>(existingTls, 'Deployment').spec!.template.metadata!.annotations!), ['checksum/config']);
+});
+
+test('tenants.<id>.egress reaches the relay\'s parser as given (every key), and needs egress.enabled', async (t) => {
+  const full = { ...EGRESS_TENANT, serverName: 'relay.example.com', command: ['node', '/app/bin/gateway-egress.js'], clusterDomain: 'corp.local', upstreamDns: ['10.0.0.2'] };
+  const objs = await render(CHART, [{ egress: { enabled: true }, tenants: { acme: { egress: full }, globex: { region: 'cn-shanghai', vSwitchId: 'vsw-g', securityGroupId: 'sg-g', clusterIds: ['dc-9'], egress: EGRESS_TENANT } } }]);
+  const { cfgPath } = layOut(objs, t);
+  const cfg = parseRelayConfig(loadYaml(readFileSync(cfgPath, 'utf8')));
+  t.deepEqual(cfg.tenants.acme.egress, full);
+  t.deepEqual(cfg.tenants.globex.egress, { ...EGRESS_TENANT, clusterDomain: 'cluster.local', upstreamDns: ['100.100.2.136', '100.100.2.138'] }, 'the relay\'s defaults');
+  const off = await template(CHART, [{ tenants: { acme: { egress: EGRESS_TENANT } } }]);
+  t.not(off.code, 0);
+  t.regex(off.stderr, /tenants\.acme\.egress: set egress\.enabled=true/);
+});
+
+test('the real gateway-relay process opens the egress listener from the rendered values: its token key loads and the mounted CA bundle verifies its certificate', async (t) => {
+  const relayCa = await createCa('relay-ca');
+  const agentsCa = await createCa('agents-ca');
+  const server = await issueCert(relayCa, { cn: 'relay', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
+  // The sidecars' CA (the relay's issuer) differs from the agents' client CA: only egress.ca.pem verifies the relay.
+  const objs = await render(CHART, [{ tls: { cert: server.certPem, key: server.keyPem, clientCA: agentsCa.certPem }, egress: { enabled: true, ca: { pem: relayCa.certPem } } }]);
+  const { env } = layOut(objs, t);
+  const caFile = loadConfig(RELAY_FIELDS, { argv: [], env, configEnv: 'ECIGW_RELAY_CONFIG' })?.values['egress.caFile'] as string;
+  t.true(existsSync(caFile));
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/gateway-relay.js'), '--listen', '127.0.0.1', '--port', '0', '--data-port', '0', '--egress-port', '0', '--ops-listen', '127.0.0.1', '--ops-port', '0'], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  // The egress listener's log line carries its port.
+  const egressPort = await Promise.race([
+    new Promise<number>((resolve) => {
+      const check = (b: Buffer) => {
+        out += b.toString();
+        const line = out.split('\n').find((l) => l.includes('egress listener'));
+        if (line) resolve((JSON.parse(line) as { port: number }).port);
+      };
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+    }),
+    exited.then((code) => {
+      throw new Error(`relay exited ${code}: ${out}`);
+    }),
+  ]);
+  const handshake = (ca: string) =>
+    new Promise<string>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: egressPort, servername: 'localhost', ca, ALPNProtocols: ['h2'] });
+      s.once('secureConnect', () => (s.destroy(), resolve('verified')));
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+  t.is(await handshake(readFileSync(caFile, 'utf8')), 'verified', 'the bundle sidecars get verifies the relay');
+  t.not(await handshake(agentsCa.certPem), 'verified', 'the agents\' client CA would not');
+  child.kill('SIGTERM');
+  t.is(await exited, 0, out);
+});
+
 const rejected: [string, object, RegExp][] = [
+  ['an egress port out of range', { egress: { enabled: true, port: 70000 } }, /\/egress\/port/],
+  ['egress.enabled as a string', { egress: { enabled: 'yes' } }, /\/egress\/enabled/],
+  ['egress.checkSourceAddress as a string', { egress: { checkSourceAddress: 'false' } }, /\/egress\/checkSourceAddress/],
+  ['an unknown egress key', { egress: { tokenKeyFile: '/k' } }, /\/egress/],
+  ['an egress CA bundle that is not PEM', { egress: { ca: { pem: 'not a cert' } } }, /\/egress\/ca\/pem/],
+  ['an egress token key name with a slash', { egress: { tokenKey: { key: 'a/b' } } }, /\/egress\/tokenKey\/key/],
+  ['an egress token key Secret name that is not a name', { egress: { tokenKey: { existingSecret: 'My Secret' } } }, /\/egress\/tokenKey\/existingSecret/],
+  ['tenant egress without an image', { tenants: { acme: { egress: { relayAddress: 'relay:8445' } } } }, /\/tenants\/acme\/egress/],
+  ['a tenant egress relayAddress without a port', { tenants: { acme: { egress: { ...EGRESS_TENANT, relayAddress: 'relay.example.com' } } } }, /\/tenants\/acme\/egress\/relayAddress/],
+  ['four upstream resolvers', { tenants: { acme: { egress: { ...EGRESS_TENANT, upstreamDns: ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'] } } } }, /\/tenants\/acme\/egress\/upstreamDns/],
+  ['an upstream resolver by name', { tenants: { acme: { egress: { ...EGRESS_TENANT, upstreamDns: ['dns.example.com'] } } } }, /\/tenants\/acme\/egress\/upstreamDns\/0/],
+  ['an empty sidecar command', { tenants: { acme: { egress: { ...EGRESS_TENANT, command: [] } } } }, /\/tenants\/acme\/egress\/command/],
+  ['an unknown tenant egress key', { tenants: { acme: { egress: { ...EGRESS_TENANT, port: 8445 } } } }, /\/tenants\/acme\/egress/],
+
   ['a NodePort Service', { service: { type: 'NodePort' } }, /\/service\/type/],
   ['a tenant without clusterIds', { tenants: { acme: { clusterIds: [] } } }, /\/tenants\/acme\/clusterIds/],
   ['an upper-case tenant id', { tenants: { Acme: { region: 'cn-hangzhou', vSwitchId: 'v', securityGroupId: 's', clusterIds: ['c'] } } }, /\/tenants.*Acme/s],
@@ -258,6 +423,24 @@ const rejected: [string, object, RegExp][] = [
   ['a fractional maxPods', { tenants: { acme: { quotas: { maxPods: 2.5 } } } }, /\/tenants\/acme\/quotas\/maxPods/],
   ['an unknown quota', { tenants: { acme: { quotas: { maxCpu: 10 } } } }, /\/tenants\/acme\/quotas/],
 ];
+// Checks across values, made by the templates (each fails the render naming the value).
+const refused: [string, object, RegExp][] = [
+  ['an egress port that is the gRPC port', { egress: { enabled: true, port: 8443 } }, /egress\.port: 8443 is also port/],
+  ['an egress port that is the data port', { egress: { enabled: true, port: 8444 } }, /egress\.port: 8444 is also dataPort/],
+  ['an egress port that is the ops port', { egress: { enabled: true, port: 9096 } }, /egress\.port: 9096 is also ops\.port/],
+  ['two egress CA sources', { egress: { enabled: true, ca: { existingSecret: 'a', pem: PEM } } }, /egress\.ca: set one of existingSecret, existingConfigMap and pem/],
+];
+for (const [what, values, message] of refused) {
+  test(`the chart refuses ${what}`, async (t) => {
+    const r = await template(CHART, [values]);
+    t.not(r.code, 0, 'helm template must fail');
+    t.regex(r.stderr, message);
+  });
+}
+test('egress.port equal to an off dataPort is fine', async (t) => {
+  t.is((await template(CHART, [{ dataPort: '', egress: { enabled: true, port: 8444 } }])).code, 0);
+});
+
 for (const [what, values, field] of rejected) {
   test(`schema rejects ${what}`, async (t) => {
     const r = await template(CHART, [values]);

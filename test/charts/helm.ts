@@ -116,13 +116,14 @@ export function materializeMounts(objs: KubeObject[], deployment: V1Deployment, 
     const vol = spec.volumes?.find((v) => v.name === m.name);
     if (!vol) throw new Error(`volumeMount ${m.name} has no volume`);
     const dir = join(root, m.mountPath);
-    let files: Record<string, string> | undefined;
+    let files: Record<string, string | Buffer> | undefined;
     if (vol.configMap) {
       const cm = objs.find((x) => x.kind === 'ConfigMap' && x.metadata.name === vol.configMap?.name) as V1ConfigMap | undefined;
       files = cm?.data;
     } else if (vol.secret) {
       const s = objs.find((x) => x.kind === 'Secret' && x.metadata.name === vol.secret?.secretName) as V1Secret | undefined;
-      files = s ? Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : undefined;
+      // Bytes as the kubelet writes them (a Secret may hold binary data, such as a random key).
+      files = s ? Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])) : undefined;
     } else if (vol.emptyDir) {
       files = {};
     }

@@ -3,7 +3,7 @@
 // `kubectl auth can-i --as` against a table of what it must and must not be able to do, and the agent run
 // with that ServiceAccount's token as its bootstrap credential: it gets its node identity and a burst works.
 // In network.mode=tunnel, that token writes the agent's own EndpointSlices and the chart's
-// ValidatingAdmissionPolicy refuses it any other.
+// ValidatingAdmissionPolicy refuses it any other. The relay's generated egress token key outlives upgrades.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -309,6 +309,30 @@ test('gateway-relay installs; Deployment, Service, Secrets, ConfigMap and PDB ex
   t.regex(cm.data?.['relay.yaml'] ?? '', /credentialsRef: file:\/etc\/ecigw\/credentials\/acme\.json/);
   const pdb = await c.kc.makeApiClient(PolicyV1Api).readNamespacedPodDisruptionBudget({ name, namespace: ns });
   t.is(pdb.spec?.minAvailable, 1);
+});
+
+test('gateway-relay with egress.enabled: the generated token key Secret survives helm upgrade unchanged (lookup) and helm uninstall (keep)', async (t) => {
+  const c = await useCluster();
+  const sets = ['service.type=ClusterIP', 'egress.enabled=true'];
+  const { ns, release } = await install(t, c, 'gateway-relay', sets);
+  const name = `${release}-gateway-relay`;
+  const core = c.kc.makeApiClient(CoreV1Api);
+  const key = async () => (await core.readNamespacedSecret({ name: `${name}-egress-token-key`, namespace: ns })).data?.['token-key'];
+  const first = await key();
+  t.is(Buffer.from(first ?? '', 'base64').length, 48);
+  const svc = await core.readNamespacedService({ name, namespace: ns });
+  t.deepEqual(svc.spec?.ports?.map((p) => [p.name, p.port]), [['grpc', 8443], ['data', 8444], ['egress', 8445]]);
+  const kube = ['--kubeconfig', c.kubeconfigPath];
+  // An upgrade that changes something else renders the Secret again: lookup keeps the key the release has.
+  const up = await helm(['upgrade', release, chartDir('gateway-relay'), '--namespace', ns, '-f', ciValues('gateway-relay'), ...[...sets, 'limits.burst=7'].flatMap((x) => ['--set', x]), ...kube]);
+  t.is(up.code, 0, up.stderr);
+  t.is(await key(), first, 'the same key after helm upgrade');
+  const cm = await core.readNamespacedConfigMap({ name: `${name}-config`, namespace: ns });
+  t.regex(cm.data?.['relay.yaml'] ?? '', /burst: 7/, 'the upgrade took effect');
+  const un = await helm(['uninstall', release, '--namespace', ns, ...kube]);
+  t.is(un.code, 0, un.stderr);
+  t.is(await key(), first, 'left behind by helm uninstall (helm.sh/resource-policy: keep)');
+  t.is(await core.readNamespacedConfigMap({ name: `${name}-config`, namespace: ns }).then(() => 'present', (e: unknown) => httpStatus(e)), 404, 'the rest is uninstalled');
 });
 
 test('helm install refuses values the schema rejects, creating nothing', async (t) => {

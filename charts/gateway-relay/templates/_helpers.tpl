@@ -96,6 +96,74 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if or .Values.tokens.existingSecret .Values.tokens.hashes -}}true{{- end -}}
 {{- end -}}
 
+{{/* networking mode `tunnel`, outbound: the Secret with the key that signs pods' egress credentials. */}}
+{{- define "gateway-relay.egressTokenSecret" -}}
+{{- default (printf "%s-egress-token-key" (include "gateway-relay.fullname" .)) .Values.egress.tokenKey.existingSecret -}}
+{{- end -}}
+
+{{/* The ConfigMap the chart makes of `egress.ca.pem`. */}}
+{{- define "gateway-relay.egressCaConfigMap" -}}
+{{- printf "%s-egress-ca" (include "gateway-relay.fullname" .) -}}
+{{- end -}}
+
+{{/* Whether the sidecars' CA bundle has a volume of its own (else it is the TLS Secret's ca.crt). */}}
+{{- define "gateway-relay.hasEgressCaVolume" -}}
+{{- $ca := .Values.egress.ca -}}
+{{- if and .Values.egress.enabled (or $ca.existingSecret $ca.existingConfigMap $ca.pem) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The CA bundle's path in the relay container. */}}
+{{- define "gateway-relay.egressCaFile" -}}
+{{- if include "gateway-relay.hasEgressCaVolume" . -}}
+{{- printf "/etc/ecigw/egress-ca/%s" .Values.egress.ca.key -}}
+{{- else -}}
+/etc/ecigw/tls/ca.crt
+{{- end -}}
+{{- end -}}
+
+{{/* The sidecars' CA bundle when the chart holds it in values (egress.ca.pem, or tls.clientCA in the chart's
+     TLS Secret): the relay reads it once at start, so a change must roll the pods. Empty otherwise. */}}
+{{- define "gateway-relay.egressCaInline" -}}
+{{- if .Values.egress.enabled -}}
+{{- if .Values.egress.ca.pem -}}
+{{- .Values.egress.ca.pem -}}
+{{- else if and (not (include "gateway-relay.hasEgressCaVolume" .)) (not .Values.tls.existingSecret) -}}
+{{- .Values.tls.clientCA -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Values that the schema cannot refuse on its own: each fails the render naming the value. */}}
+{{- define "gateway-relay.validate" -}}
+{{- $e := .Values.egress -}}
+{{- if not $e.enabled -}}
+{{- range $id, $t := .Values.tenants -}}
+{{- if and (kindIs "map" $t) (hasKey $t "egress") -}}
+{{- fail (printf "tenants.%s.egress: set egress.enabled=true (its pods' sidecars call the relay's egress listener, which is off)" $id) -}}
+{{- end -}}
+{{- end -}}
+{{- else -}}
+{{- $others := dict "port" .Values.port "ops.port" .Values.ops.port -}}
+{{- if .Values.dataPort -}}
+{{- $_ := set $others "dataPort" .Values.dataPort -}}
+{{- end -}}
+{{- range $name, $p := $others -}}
+{{- if eq (int $p) (int $e.port) -}}
+{{- fail (printf "egress.port: %d is also %s; give the egress listener a port of its own" (int $e.port) $name) -}}
+{{- end -}}
+{{- end -}}
+{{- $sources := 0 -}}
+{{- range $s := list $e.ca.existingSecret $e.ca.existingConfigMap $e.ca.pem -}}
+{{- if $s -}}
+{{- $sources = add1 $sources -}}
+{{- end -}}
+{{- end -}}
+{{- if gt $sources 1 -}}
+{{- fail "egress.ca: set one of existingSecret, existingConfigMap and pem" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The relay's config file: process settings (RELAY_FIELDS in cloud/relay/cli.ts) and the tenant
      configuration (cloud/relay/config.ts). */}}
 {{- define "gateway-relay.config" -}}
@@ -118,6 +186,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- if .Values.dataPort -}}
 {{- $_ := set $cfg "dataPort" .Values.dataPort -}}
+{{- end -}}
+{{- if .Values.egress.enabled -}}
+{{- $egress := dict "port" .Values.egress.port "tokenKeyFile" (printf "/etc/ecigw/egress-token/%s" .Values.egress.tokenKey.key) "caFile" (include "gateway-relay.egressCaFile" .) "checkSourceAddress" .Values.egress.checkSourceAddress -}}
+{{- $_ := set $cfg "egress" $egress -}}
 {{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
