@@ -23,7 +23,7 @@ export interface ListenerOptions {
 }
 
 /** Outcomes of accepted (inbound) or dialled (outbound) connections, for metrics. */
-export type ConnectionOutcome = 'opened' | 'refused_cap' | 'refused_not_exported' | 'failed';
+type ConnectionOutcome = 'opened' | 'refused_cap' | 'refused_not_exported' | 'failed';
 
 /** What the agent's metrics hear about Service connections, each direction apart. */
 export interface ServiceTrafficObserver {

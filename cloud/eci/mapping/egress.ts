@@ -3,7 +3,7 @@
 // group's loopback and answers names of exported on-prem Services with local addresses it proxies through
 // the relay; every other name goes to the VPC's resolvers. ECI features used: an extra container in the
 // group, DnsPolicy None with DnsConfig (nameserver, search path, ndots), env vars with a FieldRef
-// (status.podIP) and EnvironmentVarHide for the credential.
+// (status.podIP), EnvironmentVarHide for the credential, and a namespaced sysctl so it may bind port 53.
 import * as $Eci from '@alicloud/eci20180808';
 import type { EgressSidecar } from '../../pod-provider/provider.js';
 import { EGRESS_ENV } from '../../egress/env.js';
@@ -12,6 +12,12 @@ import { EGRESS_ENV } from '../../egress/env.js';
 export const EGRESS_CONTAINER = 'ecigw-egress';
 /** Where the sidecar serves DNS inside the group (its own loopback, as a pod's localhost). */
 const SIDECAR_DNS = '127.0.0.1';
+/**
+ * The sidecar's image runs as a non-root user; this namespaced sysctl lets it bind port 53 (and exported
+ * Services' ports below 1024) on the group's loopback. It holds for the whole group (its network namespace).
+ */
+export const EGRESS_SYSCTL = { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' };
+
 /** The sidecar's share of the group: small, and added to the containers' sum. */
 export const EGRESS_RESOURCES = { cpu: 0.25, memoryGiB: 0.25 };
 

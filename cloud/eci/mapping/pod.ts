@@ -9,7 +9,7 @@ import { buildTags, groupNameFor, shortHash } from './names.js';
 import { podTotal, roundUpToSpec, parseQuantity, GIB, ECI_SPECS } from './resources.js';
 import { mapVolumes } from './volumes.js';
 import { Issues, type MappingResult, type PodSpecInput, type TenantPlacement } from './types.js';
-import { EGRESS_CONTAINER, EGRESS_RESOURCES, egressContainer, egressDns } from './egress.js';
+import { EGRESS_CONTAINER, EGRESS_RESOURCES, EGRESS_SYSCTL, egressContainer, egressDns } from './egress.js';
 import type { EgressSidecar } from '../../pod-provider/provider.js';
 
 const MAX_CONTAINERS = 20;
@@ -40,8 +40,14 @@ function checkPodLevel(spec: V1PodSpec, issues: Issues): void {
   if (sc?.appArmorProfile) issues.warn('spec.securityContext.appArmorProfile is not supported by ECI and is ignored');
 }
 
-function mapSysctls(spec: V1PodSpec, issues: Issues): $Eci.CreateContainerGroupRequestSecurityContext | undefined {
-  const list = spec.securityContext?.sysctls ?? [];
+function mapSysctls(spec: V1PodSpec, issues: Issues, egress?: EgressSidecar): $Eci.CreateContainerGroupRequestSecurityContext | undefined {
+  const list = [...(spec.securityContext?.sysctls ?? [])];
+  if (egress) {
+    // The sidecar runs as a non-root user and serves DNS on port 53 of the group's loopback.
+    const own = list.find((s) => s.name === EGRESS_SYSCTL.name);
+    if (!own) list.push(EGRESS_SYSCTL);
+    else if (Number(own.value) > 53) issues.warn(`sysctl ${own.name}=${own.value} keeps the egress sidecar from serving DNS on port 53: exported on-prem Services will not resolve`);
+  }
   if (list.length === 0) return undefined;
   const ok = list.filter((s, k) => {
     if (SYSCTL_ALLOWED.some((re) => re.test(s.name))) return true;
@@ -223,7 +229,7 @@ export function podToCreateRequest(input: PodSpecInput): MappingResult<$Eci.Crea
     hostName: spec.hostname,
     dnsPolicy: dns.dnsPolicy,
     dnsConfig: dns.dnsConfig,
-    securityContext: mapSysctls(spec, issues),
+    securityContext: mapSysctls(spec, issues, egress),
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
     activeDeadlineSeconds: spec.activeDeadlineSeconds,
     shareProcessNamespace: spec.shareProcessNamespace,

@@ -47,3 +47,11 @@ test('without egress nothing changes', (t) => {
   t.false(r.value.container?.some((c) => c.name === EGRESS_CONTAINER));
   t.is(r.value.dnsPolicy, 'Default');
 });
+
+test('the group lets the non-root sidecar bind port 53; a pod value that forbids it is warned about', (t) => {
+  const r = mustOk(t, podToCreateRequest({ ...input(pod()), egress }));
+  t.deepEqual(r.value.securityContext?.sysctl?.map((s) => [s.name, s.value]), [['net.ipv4.ip_unprivileged_port_start', '0']]);
+  const own = mustOk(t, podToCreateRequest({ ...input(pod({ securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '1024' }] } })), egress }));
+  t.true(own.warnings.some((w) => w.includes('port 53')));
+  t.is(mustOk(t, podToCreateRequest(input(pod()))).value.securityContext, undefined, 'without egress: none');
+});
