@@ -1,17 +1,18 @@
 // A test host with its own non-loopback address, inside a network namespace this helper creates and removes.
-// For the few paths that refuse loopback (the API server proxies to a node only at a global-unicast address),
-// a TCP port on that host is relayed to a local loopback server: API server → <host address>:<port> (in the
-// namespace, reached over a veth pair) → a relay process in the namespace → a unix socket → 127.0.0.1:<port>.
-// Nothing listens on this machine's own interfaces. Needs root (CI runs as root) and `ip` (iproute2).
+// For the few paths that refuse loopback (the API server proxies to a node only at a global-unicast address,
+// and refuses loopback EndpointSlice addresses), a TCP port on that host is relayed to a local loopback server:
+// API server → <host address>:<port> (in the namespace, reached over a veth pair) → a relay process in the
+// namespace → a unix socket → 127.0.0.1:<port>. Nothing listens on this machine's own interfaces. Needs root
+// (CI runs as root) and `ip` (iproute2). Used by tests (through test/helpers/netns-host.ts), the benches and
+// the demo. If this process dies without close() (even SIGKILL), a guard process removes the namespace.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isAlive } from '../test/cluster/pids.js';
-import { eventually } from '../test/helpers/wait.js';
 
 const run = promisify(execFile);
 const ip = (...args: string[]) => run('ip', args);
@@ -37,6 +38,19 @@ net.createServer((c) => {
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
+/**
+ * Run detached (its own session, so neither a Ctrl-C to our terminal nor a kill of our process group reaches
+ * it) with a pipe from us on stdin: when the pipe closes (close() ends it, or this process is gone), it
+ * deletes the namespace, which takes the veth pair with it (argv: namespace name).
+ */
+const GUARD = `
+const { execFile } = require('node:child_process');
+for (const s of ['SIGINT', 'SIGHUP', 'SIGTERM']) process.on(s, () => undefined);
+process.stdin.on('close', () => execFile('ip', ['netns', 'del', process.argv[1]], () => process.exit(0)));
+process.stdin.on('error', () => undefined);
+process.stdin.resume();
+`;
+
 /** Removes namespaces left by test processes that died without cleaning up (their pid is in the name). */
 async function sweepStale(): Promise<void> {
   const { stdout } = await ip('netns', 'list').catch(() => ({ stdout: '' }));
@@ -48,13 +62,17 @@ async function sweepStale(): Promise<void> {
 }
 
 export async function startNetnsHost(): Promise<NetnsHost> {
-  if (process.getuid?.() !== 0) throw new Error('this test needs root to create a network namespace (CI runs as root)');
+  if (process.getuid?.() !== 0) throw new Error('creating a network namespace needs root (CI runs as root)');
   await sweepStale();
   const id = `${process.pid}-${randomInt(1e6)}`;
   const ns = `${PREFIX}${id}`;
   const outer = `eg${randomInt(1e8).toString(36)}`;
   const inner = `${outer}i`;
   await ip('netns', 'add', ns);
+  const guard = spawn(process.execPath, ['-e', GUARD, ns], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  guard.unref();
+  (guard.stdin as Socket).unref();
+  guard.stdin?.on('error', () => undefined);
   const relays: ChildProcess[] = [];
   const servers: Server[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-netns-'));
@@ -62,6 +80,7 @@ export async function startNetnsHost(): Promise<NetnsHost> {
     for (const r of relays) r.kill('SIGKILL');
     for (const s of servers) s.close();
     await ip('netns', 'del', ns).catch(() => undefined); // takes the veth pair with it
+    guard.stdin?.end();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -98,12 +117,21 @@ export async function startNetnsHost(): Promise<NetnsHost> {
         await new Promise<void>((resolve) => local.listen(sock, resolve));
         const relay = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', RELAY, address, String(port), sock], { stdio: ['pipe', 'pipe', 'inherit'] });
         relays.push(relay);
-        let out = '';
-        relay.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-        await eventually(`the relay in ${ns} to listen on ${address}:${port}`, () => {
-          if (relay.exitCode !== null) throw new Error(`the relay exited with ${relay.exitCode}`);
-          return out.includes('listening');
-        }, 10_000, 50);
+        await new Promise<void>((resolve, reject) => {
+          let out = '';
+          const timer = setTimeout(() => reject(new Error(`timed out waiting for the relay in ${ns} to listen on ${address}:${port}`)), 10_000);
+          relay.stdout?.on('data', (b: Buffer) => {
+            out += b.toString();
+            if (out.includes('listening')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          relay.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`the relay in ${ns} exited with ${code}`));
+          });
+        });
       },
       close,
     };

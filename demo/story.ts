@@ -1,16 +1,17 @@
 // The demo's story, run by demo/run.ts with stdout to the terminal and stderr (every component's JSON log)
 // to the log file. Starts (or reuses, with --kubeconfig) a Kubernetes cluster, the ECI emulator (or real ECI
 // with --eci-endpoint and credentials), the relay and the agent; a Deployment scales past what the
-// datacenter node holds, the extra pods run on ECI, logs stream and an exec runs through the tunnel, then it
-// scales back and the container groups are released. When demo/run.ts goes away (its pipe on our stdin
-// closes), the story cleans up as on Ctrl-C.
+// datacenter node holds, the extra pods run on ECI, logs stream and an exec runs through the tunnel; as root
+// with the emulator, the agent runs in networking mode `tunnel` and Service traffic goes both ways
+// (demo/service-traffic.ts). Then it scales back and the container groups are released. When demo/run.ts
+// goes away (its pipe on our stdin closes), the story cleans up as on Ctrl-C.
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CoreV1Api, AppsV1Api, KubeConfig, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, AppsV1Api, DiscoveryV1Api, KubeConfig, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
 import { bootstrapCredential } from '../test/cluster/bootstrap-identity.js';
 import { createEciBackend } from '../cloud/eci/index.js';
@@ -18,6 +19,7 @@ import { notSchedulableReason, startLocalGateway } from './local-gateway.js';
 import { LIFELINE_ENV, ON_PREM_CAPACITY, parseDemoArgs } from './options.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
 import { heartbeat } from './progress.js';
+import { showInbound, showOutbound, tunnelGatewayOptions, tunnelNetwork } from './service-traffic.js';
 
 const execFileP = promisify(execFile);
 
@@ -121,6 +123,10 @@ export async function main(argv: string[]): Promise<number> {
       sessions: { logPollMs: 300 },
     });
     cleanups.push(() => backend.provider.close());
+    // Networking mode: `tunnel` when a network-namespace host can be made for the agent to advertise, else `routed`.
+    const net = await tunnelNetwork(realEci);
+    const netHost = 'host' in net ? net.host : undefined;
+    if (netHost) cleanups.push(() => netHost.close());
 
     // 3. Relay and agent. The agent gets a node identity as it does from the Helm chart: a bootstrap
     // ServiceAccount with the chart's rules files its CSR, the controller manager approves and signs it.
@@ -139,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       // A host name, not 127.0.0.1: grpc-js sends an IP target as the TLS SNI, which Node warns about (DEP0123).
       tunnelTarget: (port) => `localhost:${port}`,
       tenant: { region: a.region, vSwitchId: a.vswitch, securityGroupId: a.securityGroup },
+      ...(netHost ? tunnelGatewayOptions(netHost) : {}),
     });
     cleanups.push(async () => {
       await gw.close();
@@ -146,11 +153,15 @@ export async function main(argv: string[]): Promise<number> {
     });
     say(`relay on 127.0.0.1:${gw.relay.port} (mTLS); agent registered virtual node "${nodeName}" and dialled out to it`);
     say(`the agent acts as system:node:${nodeName} (certificate from CSR ${gw.agent.identity?.requested[0]}, filed by ${boot.user})`);
+    if (netHost) {
+      say(`networking mode tunnel: burst pods get no pod IP; the agent advertises its listeners at ${netHost.address} (a host in a network namespace made for the demo) and burst pods get an egress sidecar`);
+    }
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
 
     // 4. The datacenter node: full after 3 pods. (No container runtime here, so its pods stay Pending
     //    after binding; the point is where the scheduler puts them.)
@@ -200,7 +211,16 @@ export async function main(argv: string[]): Promise<number> {
               // Prefer the datacenter; tolerate the virtual node for the overflow.
               affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'ecigw.io/demo', operator: 'In', values: ['datacenter'] }] } }] } },
               tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-              containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }], resources: { requests: { cpu: '250m', memory: '512Mi' } } }],
+              containers: [
+                {
+                  name: 'web',
+                  image: 'nginx',
+                  ports: [{ containerPort: 80 }],
+                  resources: { requests: { cpu: '250m', memory: '512Mi' } },
+                  // HOSTNAME is the pod's name, as in a kubelet's pod (the emulator would give the group's name); its web image answers with it.
+                  env: [{ name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+                },
+              ],
             },
           },
         },
@@ -220,7 +240,8 @@ export async function main(argv: string[]): Promise<number> {
         const items = (await core.listNamespacedPod({ namespace: ns })).items;
         const onEci = items.filter((p) => p.spec?.nodeName === nodeName);
         last = items.map((p) => `${p.metadata?.name}@${p.spec?.nodeName ?? '-'}:${p.status?.phase}`).join(' ');
-        return onEci.length === burst && onEci.every((p) => p.status?.phase === 'Running' && p.status.podIP) ? items : undefined;
+        // In networking mode tunnel burst pods get no pod IP.
+        return onEci.length === burst && onEci.every((p) => p.status?.phase === 'Running' && (netHost || p.status.podIP)) ? items : undefined;
       },
       300_000,
       () => last,
@@ -233,11 +254,21 @@ export async function main(argv: string[]): Promise<number> {
     const eciPod = pods.find((p: V1Pod) => p.spec?.nodeName === nodeName)?.metadata?.name as string;
     say(`kubectl exec ${eciPod} (through the tunnel)`);
     const ip = pods.find((p) => p.metadata?.name === eciPod)?.status?.podIP;
-    process.stdout.write(indent(await k('exec', '-n', ns, eciPod, '--', 'sh', '-c', `echo "hello from the container at ${ip}"; echo "exit codes travel too"`)));
+    const where = ip ? `at ${ip}` : `of ${eciPod} (no pod IP in networking mode tunnel)`;
+    process.stdout.write(indent(await k('exec', '-n', ns, eciPod, '--', 'sh', '-c', `echo "hello from the container ${where}"; echo "exit codes travel too"`)));
     say(`kubectl logs ${eciPod} --tail=3`);
     process.stdout.write(indent((await k('logs', '-n', ns, eciPod, '--tail=3')) || '(no output yet)\n'));
 
-    // 7. Scale back; container groups are released.
+    // 7. Service traffic both ways through the tunnel (networking mode tunnel only).
+    if (netHost) {
+      const d = { core, discovery, ns, host: netHost, say, k, until, indent, defer: (undo: () => unknown) => void cleanups.push(undo) };
+      await showInbound(d, burst);
+      await showOutbound(d, eciPod);
+    } else if ('skip' in net) {
+      say(`skipping the Service-traffic part (networking mode tunnel; the agent runs in mode routed): ${net.skip}`);
+    }
+
+    // 8. Scale back; container groups are released.
     say('scaling back to 0: ECI container groups are released');
     const tBack = Date.now();
     await scale(0);
