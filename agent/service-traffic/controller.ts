@@ -92,6 +92,7 @@ export class ServiceTrafficController {
    * listeners could only reset what they accept); when it is back they follow their pods again.
    */
   setTunnelUp(up: boolean): void {
+    if (this.stopped) return;
     if (up) {
       clearTimeout(this.downTimer);
       this.downTimer = undefined;
