@@ -7,9 +7,20 @@
 // port), and the relay dials the pod's own address. Every figure has its baseline in the same run: the same
 // pod server reached directly on its address (127.10.x.y), or the same measurement without the load.
 //
-// Sections (`--only`): in-rtt, conns, in-throughput, hol. Inbound metrics are `dp_in_*`, `dp_conns_*` and
-// `dp_hol_*`. Outbound (burst pods reaching on-prem Services) is not built yet: its sections will be `out-*`
-// with `dp_out_*` metrics and their own targets, appended to SECTIONS below.
+// Outbound (burst pods reaching an exported on-prem Service): the tenant has egress settings, so a burst pod
+// gets the egress sidecar (cloud/egress, run for real by the process runtime, its DNS on the group's address);
+// the pod's container is this bench's load client in runner mode (support/dataplane-client.ts `serve`), which
+// connects back to the bench and runs each job as a process of its own inside the pod's mount namespace,
+// where /etc/resolv.conf names the sidecar. The on-prem server is the same server program on 127.0.0.1 in a
+// process of its own (support/dataplane-onprem.ts), behind a Service without a selector whose EndpointSlice
+// names a test host in a network namespace forwarded to it. Through the gateway: pod → <svc>.<ns> (the
+// sidecar's DNS, its loopback listener) → Connect stream to the relay's egress listener → the agent's
+// EgressConnection → the agent dials the endpoint → the forward → the server. The baseline is the same pod
+// process connecting to the endpoint's address itself (the same forward, so only the gateway differs), and
+// for context to the server's loopback ports (no forward).
+//
+// Sections (`--only`): in-rtt, conns, in-throughput, hol, out-rtt, out-throughput. Inbound metrics are
+// `dp_in_*`, `dp_conns_*` and `dp_hol_*`; outbound `dp_out_*`. Only what the chosen sections need is set up.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,17 +34,23 @@ import { SLICE_MANAGER } from '../agent/service-traffic/slices.js';
 import { startEmulatorProcess, startGatewayProcesses, type GatewayProcesses } from './gateway-processes.js';
 import { cpuPerGiB, cpuSnapshot, formatCpu } from './support/cpu-account.js';
 import { BULK_PORT, ECHO_PORT, POD_MARKER, POD_SERVER } from './support/dataplane-server.js';
-import { runClient, startBulk, startHold, type Address, type Latency, type Transfer } from './support/dataplane-load.js';
+import { CLIENT, runClient, startBulk, startHold, startPodRunner, type Address, type Latency, type PodRunner, type Transfer } from './support/dataplane-load.js';
+import { startOnPrem, withDescendants, type OnPrem } from './support/dataplane-onprem.js';
+import { EXPORT_ANNOTATION } from '../agent/service-traffic/exports.js';
 
 const say = (m: string) => process.stderr.write(`[dataplane ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const SERVICE = 'dp';
+/** The exported on-prem Service (no selector) and the burst pod that reaches it. */
+const OUT_SERVICE = 'onprem';
+const OUT_POD = 'dp-out-load';
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last = '';
   for (;;) {
-    const v = await check().catch(() => undefined);
+    const v = await check().catch((e: unknown) => void (last = (e as Error).message));
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -46,15 +63,30 @@ interface PodPaths {
   direct: { echo: Address; bulk: Address };
 }
 
+/** The outbound path's ends: the runner in the burst pod and the on-prem server. */
+interface Outbound {
+  runner: PodRunner;
+  onPrem: OnPrem;
+  /** The exported Service as the pod names it: `<svc>.<ns>` (through its resolver's search path). */
+  name: string;
+  /** The egress sidecar's processes (found by their environment: root reads /proc). */
+  sidecarPids: number[];
+}
+
 interface Context {
   gw: GatewayProcesses;
+  /** The inbound pods (none when no inbound section runs). */
   pods: PodPaths[];
-  opts: { mb: number; rounds: number; conns: number; connsConcurrency: number; rttCount: number; bulkStop: 'fin' | 'reset' };
+  /** Set up when an outbound section runs. */
+  out?: Outbound;
+  opts: { mb: number; outMb: number; rounds: number; conns: number; connsConcurrency: number; rttCount: number; bulkStop: 'fin' | 'reset' };
 }
 
 /** One part of the bench: its metrics, and the targets that hold whether or not it ran (a partial run fails). */
 interface Section {
   name: string;
+  /** What it needs set up: the inbound Deployment and Service, or the outbound pod and on-prem Service. */
+  side: 'in' | 'out';
   run(ctx: Context): Promise<Metrics>;
   targets(ctx: Pick<Context, 'opts'>): Record<string, Target>;
 }
@@ -106,10 +138,14 @@ const mbs = (t: Transfer) => t.bytes / t.seconds / 1e6;
 const f1 = (n: number) => n.toFixed(1);
 const lat = (l: Latency) => `p50 ${l.p50.toFixed(3)} p99 ${l.p99.toFixed(3)} max ${l.max.toFixed(1)} ms (n=${l.n})`;
 
-/** The best of `rounds` transfers (these machines are noisy; both sides of a ratio get the same number of tries). */
-async function best(rounds: number, run: () => Promise<Transfer>): Promise<Transfer> {
+/**
+ * The best of `rounds` transfers (these machines are noisy; both sides of a ratio get the same number of tries),
+ * or of those begun within `budgetMs` (at least one: a slow path gets fewer tries rather than minutes more).
+ */
+async function best(rounds: number, run: () => Promise<Transfer>, budgetMs = Infinity): Promise<Transfer> {
+  const t0 = Date.now();
   let top = await run();
-  for (let i = 1; i < rounds; i++) {
+  for (let i = 1; i < rounds && Date.now() - t0 < budgetMs; i++) {
     const r = await run();
     if (mbs(r) > mbs(top)) top = r;
   }
@@ -130,12 +166,24 @@ function podPids(): number[] {
   return out;
 }
 
+/** The inbound path's processes: agent, relay, pod servers and the bench with its reaped load generators. */
+const inboundRoles = (gw: GatewayProcesses) => new Map<number, string>([[gw.agentPid, 'agent'], [gw.relayPid, 'relay'], [process.pid, 'load generator'], ...podPids().map((p) => [p, 'pod server'] as [number, string])]);
+
+/** The outbound path's: the load client in the pod (its runner, which reaps it), sidecar, relay, agent, the on-prem end (server, forward). */
+const outboundRoles = (gw: GatewayProcesses, out: Outbound) =>
+  new Map<number, string>([
+    ...withDescendants(out.runner.hello.pid).map((p) => [p, 'pod load client'] as [number, string]),
+    ...out.sidecarPids.map((p) => [p, 'egress sidecar'] as [number, string]),
+    [gw.relayPid, 'relay'],
+    [gw.agentPid, 'agent'],
+    ...out.onPrem.pids().map((p) => [p, 'on-prem server + forward'] as [number, string]),
+  ]);
+
 /**
- * Runs `fn` (moving `bytes`) and returns the CPU seconds per GiB of the processes on the path: agent, relay, pod
- * servers and the bench with its reaped load generators (other work on a shared machine is left out).
+ * Runs `fn` (moving `bytes`, or what `bytes()` says when it is done) and returns the CPU seconds per GiB of the
+ * processes on the path (`roles`, by pid; other work on a shared machine is left out).
  */
-async function accounted<T>(gw: GatewayProcesses, label: string, bytes: number, fn: () => Promise<T>): Promise<{ result: T; cpuPerGiB: number }> {
-  const roles = new Map<number, string>([[gw.agentPid, 'agent'], [gw.relayPid, 'relay'], [process.pid, 'load generator'], ...podPids().map((p) => [p, 'pod server'] as [number, string])]);
+async function accounted<T>(roles: Map<number, string>, label: string, bytes: number | (() => number), fn: () => Promise<T>): Promise<{ result: T; cpuPerGiB: number }> {
   const ours = (snap: ReturnType<typeof cpuSnapshot>) => {
     const kept: ReturnType<typeof cpuSnapshot> = new Map();
     for (const [pid, v] of snap) if (roles.has(pid)) kept.set(pid, { ...v, role: roles.get(pid) as string });
@@ -143,7 +191,7 @@ async function accounted<T>(gw: GatewayProcesses, label: string, bytes: number, 
   };
   const before = ours(cpuSnapshot());
   const result = await fn();
-  const rows = cpuPerGiB(before, ours(cpuSnapshot()), bytes);
+  const rows = cpuPerGiB(before, ours(cpuSnapshot()), typeof bytes === 'number' ? bytes : bytes());
   const total = rows.reduce((a, r) => a + r.secondsPerGiB, 0);
   say(`  CPU s/GiB ${label}: ${formatCpu(rows)} (total ${total.toFixed(2)})`);
   return { result, cpuPerGiB: total };
@@ -156,6 +204,7 @@ const SECTIONS: Section[] = [
     // Small request/response round trips on one persistent connection, and new connections (connect + one
     // echo), through the listener and to the pod's own address.
     name: 'in-rtt',
+    side: 'in',
     async run({ pods, opts }) {
       const p = pods[0];
       const direct = await runClient(rttJob(p.direct.echo, opts.rttCount, 10_000));
@@ -182,6 +231,7 @@ const SECTIONS: Section[] = [
     // N idle connections open at once through the listeners (round robin over the pods), each checked end to
     // end by one echo when it opens and one more after the memory is read; agent + relay RSS before and with them.
     name: 'conns',
+    side: 'in',
     async run({ gw, pods, opts }) {
       const n = opts.conns;
       await drained(gw);
@@ -231,6 +281,7 @@ const SECTIONS: Section[] = [
     // Bulk bytes: one connection downloading (pod → client) and uploading, then 8 connections downloading at
     // once over the pods; through the listeners and directly to the same pod servers.
     name: 'in-throughput',
+    side: 'in',
     async run({ gw, pods, opts }) {
       const bytes = opts.mb * 2 ** 20;
       const p = pods[0];
@@ -239,8 +290,8 @@ const SECTIONS: Section[] = [
       // Warm-up (TCP windows, JIT on both paths), not counted.
       await one('down', p.direct.bulk, 32 << 20)();
       await one('down', p.via.bulk, 32 << 20)();
-      const direct = await accounted(gw, 'download direct', opts.rounds * bytes, () => best(opts.rounds, one('down', p.direct.bulk)));
-      const via = await accounted(gw, 'download through the agent', opts.rounds * bytes, () => best(opts.rounds, one('down', p.via.bulk)));
+      const direct = await accounted(inboundRoles(gw), 'download direct', opts.rounds * bytes, () => best(opts.rounds, one('down', p.direct.bulk)));
+      const via = await accounted(inboundRoles(gw), 'download through the agent', opts.rounds * bytes, () => best(opts.rounds, one('down', p.via.bulk)));
       say(`one connection, download ${opts.mb} MiB: through the agent ${f1(mbs(via.result))} MB/s vs direct ${f1(mbs(direct.result))} MB/s`);
       const upDirect = await best(opts.rounds, one('up', p.direct.bulk));
       const upVia = await best(opts.rounds, one('up', p.via.bulk));
@@ -272,6 +323,7 @@ const SECTIONS: Section[] = [
     // through the same agent (to another pod when there is one) downloads or uploads as fast as it can. The
     // same on the direct path says what the machine's CPU alone adds (everything shares 2 cores here).
     name: 'hol',
+    side: 'in',
     async run({ gw, pods, opts }) {
       const echo = pods[0];
       const bulkPod = pods[1 % pods.length];
@@ -326,7 +378,110 @@ const SECTIONS: Section[] = [
     },
     targets: () => ({ dp_hol_p99_ms: { max: 50 } }),
   },
+  {
+    // From inside the burst pod: the exported Service's name resolved as the pod resolves it, then small round
+    // trips on one persistent connection and new connections (connect + one echo), through the sidecar and the
+    // gateway, and from the same pod to the on-prem endpoint's address (the same forward, without the gateway)
+    // and to the server's loopback port (without the forward).
+    name: 'out-rtt',
+    side: 'out',
+    async run({ out, opts }) {
+      const o = outbound(out);
+      const at = { via: { host: o.name, port: ECHO_PORT }, direct: { host: o.onPrem.address, port: ECHO_PORT }, loopback: { host: '127.0.0.1', port: o.onPrem.echoPort } };
+      const looked = await runClient({ mode: 'lookup', name: o.name, maxMs: 10_000 }, o.runner.launch);
+      say(`${o.name} resolves in the pod to ${looked.address} in ${looked.ms.toFixed(1)} ms (the sidecar's DNS, search path, ndots:5)`);
+      const rtt = (t: Address) => runClient(rttJob(t, opts.rttCount, 10_000), o.runner.launch);
+      const direct = await rtt(at.direct);
+      const via = await rtt(at.via);
+      const loopback = await rtt(at.loopback);
+      say(`round trip of 64 bytes from the pod: through the gateway ${lat(via)}; direct ${lat(direct)}; loopback ${lat(loopback)}`);
+      const conn = (t: Address) => runClient({ mode: 'connect', target: t, count: 200, maxMs: 10_000 }, o.runner.launch);
+      const connDirect = await conn(at.direct);
+      const connVia = await conn(at.via);
+      say(`new connection + first echo from the pod: through the gateway ${lat(connVia)}; direct ${lat(connDirect)}`);
+      return {
+        dp_out_rtt_p50_ms: via.p50,
+        dp_out_rtt_p99_ms: via.p99,
+        dp_out_direct_rtt_p50_ms: direct.p50,
+        dp_out_direct_rtt_p99_ms: direct.p99,
+        dp_out_loopback_rtt_p50_ms: loopback.p50,
+        dp_out_loopback_rtt_p99_ms: loopback.p99,
+        dp_out_rtt_samples: via.n,
+        dp_out_connect_p50_ms: connVia.p50,
+        dp_out_connect_p99_ms: connVia.p99,
+        dp_out_direct_connect_p50_ms: connDirect.p50,
+        dp_out_direct_connect_p99_ms: connDirect.p99,
+        dp_out_lookup_ms: looked.ms,
+      };
+    },
+    targets: () => ({}),
+  },
+  {
+    // Bulk bytes on one connection from inside the burst pod: downloading from the on-prem server (on-prem →
+    // pod) and uploading to it, through the gateway and to the endpoint's address directly; the download also
+    // to the server's loopback port, for context.
+    name: 'out-throughput',
+    side: 'out',
+    async run({ gw, out, opts }) {
+      const o = outbound(out);
+      const bytes = opts.outMb * 2 ** 20;
+      const at = { via: { host: o.name, port: BULK_PORT }, direct: { host: o.onPrem.address, port: BULK_PORT }, loopback: { host: '127.0.0.1', port: o.onPrem.bulkPort } };
+      // Uploads are `sized`: the test host's forward does not pass a half-close on, so the server answers once
+      // the bytes are in rather than at the client's FIN (on both paths: the agent dials the same forward).
+      const one = (direction: 'down' | 'up', t: Address, n = bytes) => () => runClient({ mode: 'transfer', direction, targets: [t], bytes: n, maxMs: 120_000, sized: true }, o.runner.launch);
+      // Warm-up (TCP windows, JIT on both paths), not counted.
+      await one('down', at.direct, 16 << 20)();
+      await one('down', at.via, 16 << 20)();
+      // Up to --rounds each, but no new round after 15 s on a path (accounted per byte actually moved).
+      let moved = 0;
+      const counted = (run: () => Promise<Transfer>) => () => run().then((t) => ((moved += t.bytes), t));
+      const budget = 15_000;
+      const downBy = (t: Address, label: string) => {
+        moved = 0;
+        return accounted(outboundRoles(gw, o), label, () => moved, () => best(opts.rounds, counted(one('down', t)), budget));
+      };
+      const direct = await downBy(at.direct, 'download direct');
+      const via = await downBy(at.via, 'download through the gateway');
+      const loopback = await best(opts.rounds, one('down', at.loopback), budget);
+      say(`one connection, on-prem → pod ${opts.outMb} MiB: through the gateway ${f1(mbs(via.result))} MB/s vs direct ${f1(mbs(direct.result))} MB/s (loopback ${f1(mbs(loopback))} MB/s)`);
+      const upDirect = await best(opts.rounds, one('up', at.direct), budget);
+      const upVia = await best(opts.rounds, one('up', at.via), budget);
+      say(`one connection, pod → on-prem ${opts.outMb} MiB: through the gateway ${f1(mbs(upVia))} MB/s vs direct ${f1(mbs(upDirect))} MB/s`);
+      return {
+        dp_out_throughput_ratio: mbs(via.result) / mbs(direct.result),
+        dp_out_mb_s: mbs(via.result),
+        dp_out_direct_mb_s: mbs(direct.result),
+        dp_out_loopback_mb_s: mbs(loopback),
+        dp_out_cpu_s_per_gib: via.cpuPerGiB,
+        dp_out_direct_cpu_s_per_gib: direct.cpuPerGiB,
+        dp_out_upload_ratio: mbs(upVia) / mbs(upDirect),
+        dp_out_upload_mb_s: mbs(upVia),
+        dp_out_direct_upload_mb_s: mbs(upDirect),
+      };
+    },
+    // The same bound as inbound: more hops (sidecar, Connect stream, relay, tunnel, agent) against one copy.
+    targets: () => ({ dp_out_throughput_ratio: { min: 0.3 } }),
+  },
 ];
+
+function outbound(out: Outbound | undefined): Outbound {
+  if (!out) throw new Error('the outbound path was not set up');
+  return out;
+}
+
+/** Pids of the egress sidecar of the group at `podIP` (its env names the pod's address; root reads /proc). */
+function sidecarPids(podIP: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`ECIGW_EGRESS_POD_IP=${podIP}`)) out.push(Number(name));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
 
 const bench: Bench = async (args) => {
   const { values } = parseArgs({
@@ -334,6 +489,8 @@ const bench: Bench = async (args) => {
     options: {
       replicas: { type: 'string', default: '2' },
       mb: { type: 'string', default: '256' },
+      // The outbound transfers' size (smaller: the outbound path is far slower than the inbound one today).
+      'out-mb': { type: 'string', default: '64' },
       rounds: { type: 'string', default: '3' },
       conns: { type: 'string', default: '1000' },
       'conns-concurrency': { type: 'string', default: '32' },
@@ -353,15 +510,18 @@ const bench: Bench = async (args) => {
   });
   if (values.help) {
     process.stderr.write(
-      `npm run bench -- dataplane [--replicas 2] [--mb 256] [--rounds 3] [--conns 1000] [--conns-concurrency 32] [--rtt-count 2000] [--bulk-stop fin|reset] [--no-data] [--keep] [--cpu-prof] [--only ${SECTIONS.map((s) => s.name).join(',')}]\n` +
+      `npm run bench -- dataplane [--replicas 2] [--mb 256] [--out-mb 64] [--rounds 3] [--conns 1000] [--conns-concurrency 32] [--rtt-count 2000] [--bulk-stop fin|reset] [--no-data] [--keep] [--cpu-prof] [--only ${SECTIONS.map((s) => s.name).join(',')}]\n` +
         'ECIGW_CLUSTER_INFO=<info.json> runs against that (shared) cluster; otherwise the bench starts its own.\n',
     );
     process.exit(0);
   }
   const only = new Set(values.only.split(','));
   for (const s of only) if (!SECTIONS.some((x) => x.name === s)) throw new Error(`--only: unknown section ${s} (sections: ${SECTIONS.map((x) => x.name).join(', ')})`);
+  const wantIn = SECTIONS.some((s) => s.side === 'in' && only.has(s.name));
+  const wantOut = SECTIONS.some((s) => s.side === 'out' && only.has(s.name));
   const opts: Context['opts'] = {
     mb: Number(values.mb),
+    outMb: Number(values['out-mb']),
     rounds: Number(values.rounds),
     conns: Number(values.conns),
     connsConcurrency: Number(values['conns-concurrency']),
@@ -403,6 +563,9 @@ const bench: Bench = async (args) => {
     // Room for the held connections and the other sections' (a closed connection may take a moment to go).
     const cap = opts.conns + 200;
     const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
+    // The tenant's egress settings give each ClusterFirst burst pod the sidecar; other names go to this
+    // machine's resolver (as the VPC's would).
+    const upstream = /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'))?.[1] ?? '192.0.2.53';
     const gw = await startGatewayProcesses({
       dir: join(dir, 'gateway'),
       kubeconfigPath: info.kubeconfigPath,
@@ -414,6 +577,7 @@ const bench: Bench = async (args) => {
       dataConnections: values.data,
       agentArgs: ['--network-mode', 'tunnel', '--network-listen', '127.0.0.1', '--network-advertise-address', host.address, '--network-port-range', 'any', '--network-max-connections', String(cap)],
       relayLimits: { maxServiceConnectionsPerAgent: cap },
+      ...(wantOut ? { egress: { upstreamDns: [upstream] } } : {}),
     });
     cleanups.push(async () => {
       await gw.close();
@@ -432,70 +596,134 @@ const bench: Bench = async (args) => {
       await until('the bench namespace to go', async () => !(await core.readNamespace({ name: ns }).then(() => true, () => false)), 30_000);
     });
     await until('default ServiceAccount', async () => !!(await core.readNamespacedServiceAccount({ name: 'default', namespace: ns })), 60_000);
-    await apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: SERVICE },
-        spec: {
-          replicas,
-          selector: { matchLabels: { app: SERVICE } },
-          template: {
-            metadata: { labels: { app: SERVICE } },
-            spec: {
-              nodeSelector: { 'kubernetes.io/hostname': nodeName },
-              tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-              containers: [
-                {
-                  name: 'server',
-                  image: 'busybox',
-                  command: [process.execPath, '-e', POD_SERVER],
-                  ports: [
-                    { name: 'echo', containerPort: ECHO_PORT },
-                    { name: 'bulk', containerPort: BULK_PORT },
-                  ],
-                  readinessProbe: { tcpSocket: { port: ECHO_PORT }, periodSeconds: 1, failureThreshold: 1 },
-                },
-              ],
+    const setUpInbound = async (): Promise<PodPaths[]> => {
+      await apps.createNamespacedDeployment({
+        namespace: ns,
+        body: {
+          metadata: { name: SERVICE },
+          spec: {
+            replicas,
+            selector: { matchLabels: { app: SERVICE } },
+            template: {
+              metadata: { labels: { app: SERVICE } },
+              spec: {
+                // Default DNS: no egress sidecar in these groups (the tenant has egress settings for the outbound
+                // sections), so they stay plain groups running the server alone.
+                dnsPolicy: 'Default',
+                nodeSelector: { 'kubernetes.io/hostname': nodeName },
+                tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+                containers: [
+                  {
+                    name: 'server',
+                    image: 'busybox',
+                    command: [process.execPath, '-e', POD_SERVER],
+                    ports: [
+                      { name: 'echo', containerPort: ECHO_PORT },
+                      { name: 'bulk', containerPort: BULK_PORT },
+                    ],
+                    readinessProbe: { tcpSocket: { port: ECHO_PORT }, periodSeconds: 1, failureThreshold: 1 },
+                  },
+                ],
+              },
             },
           },
         },
-      },
-    });
-    await core.createNamespacedService({
-      namespace: ns,
-      body: {
-        metadata: { name: SERVICE },
-        spec: { selector: { app: SERVICE }, ports: [{ name: 'echo', port: ECHO_PORT, targetPort: 'echo' }, { name: 'bulk', port: BULK_PORT, targetPort: 'bulk' }] },
-      },
-    });
-    const slices = await until(
-      `${replicas} ready agent endpoints for Service ${SERVICE}`,
-      async () => {
-        const items = (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${SERVICE},endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER}` })).items;
-        const ready = items.filter((s: V1EndpointSlice) => s.endpoints?.[0]?.conditions?.ready);
-        return ready.length === replicas && items.length === replicas ? ready : undefined;
-      },
-      180_000,
-    );
-    const pods: PodPaths[] = [];
-    for (const s of slices) {
-      const port = (name: string) => s.ports?.find((p) => p.name === name)?.port as number;
-      const via = { echo: { host: '127.0.0.1', port: port('echo') }, bulk: { host: '127.0.0.1', port: port('bulk') } };
-      const address = await whoami(via.bulk);
-      pods.push({ name: s.endpoints?.[0]?.targetRef?.name ?? '?', address, via, direct: { echo: { host: address, port: ECHO_PORT }, bulk: { host: address, port: BULK_PORT } } });
-    }
-    if (new Set(pods.map((p) => p.address)).size !== replicas) throw new Error(`the listeners do not reach ${replicas} different pods: ${JSON.stringify(pods)}`);
-    say(`${replicas} pods behind the agent's listeners (advertised at ${host.address}): ${pods.map((p) => `${p.name} ${p.address} echo :${p.via.echo.port} bulk :${p.via.bulk.port}`).join('; ')}`);
+      });
+      await core.createNamespacedService({
+        namespace: ns,
+        body: {
+          metadata: { name: SERVICE },
+          spec: { selector: { app: SERVICE }, ports: [{ name: 'echo', port: ECHO_PORT, targetPort: 'echo' }, { name: 'bulk', port: BULK_PORT, targetPort: 'bulk' }] },
+        },
+      });
+      const slices = await until(
+        `${replicas} ready agent endpoints for Service ${SERVICE}`,
+        async () => {
+          const items = (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${SERVICE},endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER}` })).items;
+          const ready = items.filter((s: V1EndpointSlice) => s.endpoints?.[0]?.conditions?.ready);
+          return ready.length === replicas && items.length === replicas ? ready : undefined;
+        },
+        180_000,
+      );
+      const found: PodPaths[] = [];
+      for (const s of slices) {
+        const port = (name: string) => s.ports?.find((p) => p.name === name)?.port as number;
+        const via = { echo: { host: '127.0.0.1', port: port('echo') }, bulk: { host: '127.0.0.1', port: port('bulk') } };
+        const address = await whoami(via.bulk);
+        found.push({ name: s.endpoints?.[0]?.targetRef?.name ?? '?', address, via, direct: { echo: { host: address, port: ECHO_PORT }, bulk: { host: address, port: BULK_PORT } } });
+      }
+      if (new Set(found.map((p) => p.address)).size !== replicas) throw new Error(`the listeners do not reach ${replicas} different pods: ${JSON.stringify(found)}`);
+      say(`${replicas} pods behind the agent's listeners (advertised at ${host.address}): ${found.map((p) => `${p.name} ${p.address} echo :${p.via.echo.port} bulk :${p.via.bulk.port}`).join('; ')}`);
+      return found;
+    };
+    const setUpOutbound = async (): Promise<Outbound> => {
+      const onPrem = await startOnPrem();
+      cleanups.push(() => onPrem.close());
+      // The on-prem Service: no selector, exported to its own namespace; its endpoint is the test host.
+      await core.createNamespacedService({
+        namespace: ns,
+        body: { metadata: { name: OUT_SERVICE, annotations: { [EXPORT_ANNOTATION]: 'true' } }, spec: { ports: [{ name: 'echo', port: ECHO_PORT }, { name: 'bulk', port: BULK_PORT }] } },
+      });
+      await discovery.createNamespacedEndpointSlice({
+        namespace: ns,
+        body: {
+          metadata: { name: `${OUT_SERVICE}-onprem`, labels: { 'kubernetes.io/service-name': OUT_SERVICE, 'endpointslice.kubernetes.io/managed-by': 'bench.ecigw.io' } },
+          addressType: 'IPv4',
+          endpoints: [{ addresses: [onPrem.address], conditions: { ready: true } }],
+          ports: [
+            { name: 'echo', port: ECHO_PORT, protocol: 'TCP' },
+            { name: 'bulk', port: BULK_PORT, protocol: 'TCP' },
+          ],
+        },
+      });
+      const runners = await startPodRunner(30 * 60_000);
+      cleanups.push(() => runners.close());
+      await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name: OUT_POD },
+          spec: {
+            nodeName,
+            restartPolicy: 'Never',
+            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
+            containers: [{ name: 'load', image: 'busybox', command: [process.execPath, CLIENT, JSON.stringify(runners.job)] }],
+          },
+        },
+      });
+      const runner = await runners.connected(180_000);
+      const nameserver = /^nameserver\s+(\S+)/m.exec(runner.hello.resolvConf)?.[1];
+      // The emulator writes the group's address where the pod asked for the sidecar's 127.0.0.1.
+      if (nameserver !== runner.hello.podIP) throw new Error(`the pod's /etc/resolv.conf does not name its sidecar (${runner.hello.podIP}): ${JSON.stringify(runner.hello.resolvConf)}`);
+      const name = `${OUT_SERVICE}.${ns}`;
+      const resolved = await until(`${name} to resolve in the pod (the sidecar's exports)`, () => runClient({ mode: 'lookup', name, maxMs: 10_000 }, runner.launch), 60_000);
+      const sidecars = sidecarPids(runner.hello.podIP);
+      if (sidecars.length === 0) throw new Error(`no egress sidecar process of the group at ${runner.hello.podIP}`);
+      say(
+        `outbound: pod ${OUT_POD} at ${runner.hello.podIP} (runner pid ${runner.hello.pid}, sidecar pid ${sidecars.join(',')}, resolv.conf: ${runner.hello.resolvConf.trim().replace(/\n/g, '; ')}); ` +
+          `${name} -> ${resolved.address}; on-prem endpoint ${onPrem.address} (server on 127.0.0.1 :${onPrem.echoPort} :${onPrem.bulkPort})`,
+      );
+      return { runner, onPrem, name, sidecarPids: sidecars };
+    };
+    // Both at once (each waits for pods to start); a failure of one waits for the other before cleaning up.
+    const [inSet, outSet] = await Promise.allSettled([wantIn ? setUpInbound() : Promise.resolve([]), wantOut ? setUpOutbound() : Promise.resolve(undefined)]);
+    if (inSet.status === 'rejected') throw inSet.reason;
+    if (outSet.status === 'rejected') throw outSet.reason;
+    const pods = inSet.value;
+    const out = outSet.value;
 
-    const ctx: Context = { gw, pods, opts };
+    const ctx: Context = { gw, pods, ...(out ? { out } : {}), opts };
     const metrics: Metrics = { dp_data_connections: Number(values.data) };
     for (const s of SECTIONS) {
       if (!only.has(s.name)) continue;
       say(`section ${s.name}`);
       Object.assign(metrics, await s.run(ctx));
     }
-    const data = dataOutcomes(await gw.metrics('relay'));
-    say(`relay data connections over the run: ${JSON.stringify(data)}`);
+    const relayText = await gw.metrics('relay');
+    say(`relay data connections over the run: ${JSON.stringify(dataOutcomes(relayText))}`);
+    if (wantOut) {
+      const denied = [...relayText.matchAll(/^ecigw_relay_egress_denied_total\{reason="([^"]+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      say(`relay egress refusals over the run: ${denied.join(', ') || 'none'}`);
+    }
     metrics.dp_rss_end_mb = gw.memory('agent').rssMb + gw.memory('relay').rssMb;
     return { metrics, targets: Object.assign({}, ...SECTIONS.map((s) => s.targets(ctx))) as Record<string, Target> };
   } finally {

@@ -4,10 +4,12 @@
 // The ECI emulator can run as a process of its own too (startEmulatorProcess), as ECI is a remote service:
 // in the bench's process it would answer only when the load generator's event loop lets it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, openSync, closeSync, readFileSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, openSync, closeSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareGatewayCli, type GatewayCliOptions } from '../test/helpers/gateway-cli.js';
+import { freePort } from '../test/helpers/ports.js';
 import { DEFAULT_ACCESS_KEY } from '../cloud/eci-emulator/index.js';
 import type { EmulatorStats } from '../cloud/eci-emulator/admin.js';
 
@@ -45,7 +47,12 @@ export const IMAGE_NODE_FLAGS: { agent: string[]; relay: string[] } = {
   relay: ['--max-semi-space-size=16', '--heap-growing-percent=50', '--external-memory-accounted-in-global-limit'],
 };
 
-const DIST_CLI: Record<string, string> = { 'gateway-agent.js': 'agent/cli.js', 'gateway-relay.js': 'cloud/relay/cli.js', 'eci-emulator.js': 'cloud/eci-emulator/cli.js' };
+const DIST_CLI: Record<string, string> = {
+  'gateway-agent.js': 'agent/cli.js',
+  'gateway-relay.js': 'cloud/relay/cli.js',
+  'eci-emulator.js': 'cloud/eci-emulator/cli.js',
+  'gateway-egress.js': 'cloud/egress/cli.js',
+};
 
 function entry(bin: string): string[] {
   if (!dist) return [join(root, 'bin', bin)];
@@ -71,6 +78,13 @@ export interface GatewayProcessOptions extends Omit<GatewayCliOptions, 'tenant' 
   nodeFlags?: { agent?: string[]; relay?: string[] };
   /** The relay config's `limits` section (cloud/relay/limits.ts keys); absent: the relay's defaults. */
   relayLimits?: Record<string, number>;
+  /**
+   * Networking mode `tunnel`, outbound: the relay opens its egress listener on its own address (--egress-port,
+   * a token key file, its CA for the sidecars) and the tenant gets `egress` settings, so each ClusterFirst burst
+   * pod gets the egress sidecar, run as built like the relay (plain node, no image flags: it has no image of its
+   * own) by the emulator's process runtime, resolving other names with `upstreamDns`. Absent: no egress.
+   */
+  egress?: { upstreamDns: string[] };
 }
 
 export interface MemoryFigures {
@@ -84,6 +98,8 @@ export interface GatewayProcesses {
   relayPid: number;
   agentPid: number;
   kubeletPort: number;
+  /** The relay's egress listener (127.0.0.1), with the `egress` option. */
+  egressPort?: number;
   memory(which: 'agent' | 'relay'): MemoryFigures;
   /** V8 heap figures (MB) from the process's own /metrics (prom-client default metrics). */
   heap(which: 'agent' | 'relay'): Promise<Record<string, number>>;
@@ -121,9 +137,32 @@ async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 
 export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<GatewayProcesses> {
   const cli = await prepareGatewayCli({ ...o, tenant: 'bench', maxPods: 20000 });
-  if (o.relayLimits) appendFileSync(cli.relay.args[cli.relay.args.indexOf('--config') + 1], `limits: ${JSON.stringify(o.relayLimits)}\n`);
+  const relayConfig = cli.relay.args[cli.relay.args.indexOf('--config') + 1];
+  if (o.relayLimits) appendFileSync(relayConfig, `limits: ${JSON.stringify(o.relayLimits)}\n`);
   const children: ChildProcess[] = [];
   ensureDist();
+  const relayArgs = [...cli.relay.args];
+  let egressPort: number | undefined;
+  if (o.egress) {
+    egressPort = await freePort();
+    const keyFile = join(o.dir, 'egress.key');
+    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    // The relay CA signs its serving certificate (for localhost and 127.0.0.1): the sidecars verify it with it.
+    const caFile = cli.relay.args[cli.relay.args.indexOf('--client-ca-file') + 1];
+    relayArgs.push('--egress-port', String(egressPort), '--egress-token-key-file', keyFile, '--egress-ca-file', caFile);
+    const settings = {
+      relayAddress: `127.0.0.1:${egressPort}`,
+      serverName: 'localhost',
+      image: 'eci-hybrid-gateway/egress',
+      command: [process.execPath, ...entry('gateway-egress.js')],
+      clusterDomain: 'cluster.local',
+      upstreamDns: o.egress.upstreamDns,
+    };
+    // Into the tenant's section (JSON is YAML), which ends where certificateIdentities begins.
+    const text = readFileSync(relayConfig, 'utf8');
+    if (!/^certificateIdentities:$/m.test(text)) throw new Error(`${relayConfig}: no certificateIdentities section to put the tenant's egress settings before`);
+    writeFileSync(relayConfig, text.replace(/^certificateIdentities:$/m, `    egress: ${JSON.stringify(settings)}\ncertificateIdentities:`), { mode: 0o600 });
+  }
   const launch = (name: string, bin: string, nodeFlags: string[], args: string[], env: NodeJS.ProcessEnv) => {
     const out = openSync(join(o.dir, `${name}.log`), 'a');
     const extra = (process.env.ECIGW_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -133,7 +172,7 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
     return child;
   };
   try {
-    const relay = launch('relay', 'gateway-relay.js', [...IMAGE_NODE_FLAGS.relay, ...(o.nodeFlags?.relay ?? [])], cli.relay.args, cli.relay.env);
+    const relay = launch('relay', 'gateway-relay.js', [...IMAGE_NODE_FLAGS.relay, ...(o.nodeFlags?.relay ?? [])], relayArgs, cli.relay.env);
     await waitForHttp(cli.relay.healthUrl, relay, 'gateway-relay', 30_000);
     const agent = launch('agent', 'gateway-agent.js', [...IMAGE_NODE_FLAGS.agent, ...(o.nodeFlags?.agent ?? [])], [...cli.agent.args, ...(o.agentArgs ?? [])], cli.agent.env);
     await waitForHttp(cli.agent.readyUrl, agent, 'gateway-agent', 60_000);
@@ -141,6 +180,7 @@ export async function startGatewayProcesses(o: GatewayProcessOptions): Promise<G
       relayPid: relay.pid as number,
       agentPid: agent.pid as number,
       kubeletPort: cli.kubeletPort,
+      ...(egressPort === undefined ? {} : { egressPort }),
       memory: (which) => readMemory((which === 'agent' ? agent : relay).pid as number),
       heap: (which) => scrapeHeap(which === 'agent' ? cli.agent.opsPort : cli.relay.opsPort),
       metrics: async (which) => (await fetch(`http://127.0.0.1:${which === 'agent' ? cli.agent.opsPort : cli.relay.opsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text(),

@@ -1,11 +1,18 @@
 // The dataplane bench's load generator, a process of its own (as support/throughput-probe.ts, and for the same
 // reason: the bench process's large heap would be collected while bytes flow, and its pauses would show up as
 // latency). It talks to the pod server of support/dataplane-server.ts, through the agent's listeners or
-// directly. argv[2] is one job (support/dataplane-load.ts ClientJob); it prints JSON lines and exits 0, or a
-// reason on stderr and exits 1. Long jobs (bulk, hold) stop when stdin ends. Every loop is bounded in count
-// and in time (the job's maxMs). Runs under plain node (type stripping): imports only node: and types.
+// directly, or to the on-prem server from inside a burst pod. argv[2] is one job (support/dataplane-load.ts
+// ClientJob); it prints JSON lines and exits 0, or a reason on stderr and exits 1. Long jobs (bulk, hold) stop
+// when stdin ends. Every loop is bounded in count and in time (the job's maxMs). The `serve` job is a burst
+// pod's container command: it runs the jobs the bench sends over a connection back to it, each as a process
+// like this one, in the pod's own mount namespace (its /etc/resolv.conf names the egress sidecar). Runs under
+// plain node (type stripping): imports only node: and types.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type { ClientJob, HoldEnd, HoldUp, Latency, Address, Transfer } from './dataplane-load.js';
+import { createInterface } from 'node:readline';
+import type { ClientJob, HoldEnd, HoldUp, Latency, Address, Transfer, RunnerDown, RunnerUp } from './dataplane-load.js';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as ClientJob;
 const deadline = performance.now() + (job.maxMs ?? 60_000);
@@ -98,8 +105,8 @@ async function connectTimes(j: Extract<ClientJob, { mode: 'connect' }>): Promise
 
 const CHUNK = Buffer.alloc(1 << 20);
 
-/** Writes `bytes` (Infinity: until stopped) with back-pressure, then ends the socket. */
-function pump(s: Socket, bytes: number, moved: (n: number) => void, stopped: () => boolean): void {
+/** Writes `bytes` (Infinity: until stopped) with back-pressure, then ends the socket (unless `end` is false). */
+function pump(s: Socket, bytes: number, moved: (n: number) => void, stopped: () => boolean, end = true): void {
   let left = bytes;
   const go = () => {
     while (left > 0 && !stopped() && !s.destroyed) {
@@ -108,13 +115,13 @@ function pump(s: Socket, bytes: number, moved: (n: number) => void, stopped: () 
       moved(n);
       if (!s.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void s.once('drain', go);
     }
-    if (!s.destroyed) s.end();
+    if (!s.destroyed && end) s.end();
   };
   go();
 }
 
 /** One connection's download or upload of `bytes`: its own first byte and end. */
-async function transferOne(t: Address, direction: 'down' | 'up', bytes: number, start: (at: number) => void): Promise<Transfer> {
+async function transferOne(t: Address, direction: 'down' | 'up', bytes: number, sized: boolean, start: (at: number) => void): Promise<Transfer> {
   const s = await open(t);
   return await new Promise<Transfer>((resolve, reject) => {
     let got = 0;
@@ -135,7 +142,7 @@ async function transferOne(t: Address, direction: 'down' | 'up', bytes: number, 
         else resolve({ bytes: got, seconds: (performance.now() - first) / 1000 });
       });
     } else {
-      s.write('sink\n');
+      s.write(sized ? `sink ${bytes}\n` : 'sink\n');
       start((first = performance.now()));
       s.setEncoding('utf8');
       s.on('data', (d: string) => (answer += d));
@@ -145,14 +152,14 @@ async function transferOne(t: Address, direction: 'down' | 'up', bytes: number, 
         if (Number(answer.trim()) !== bytes) reject(new Error(`the pod counted ${answer.trim() || 'nothing'} of ${bytes} uploaded bytes`));
         else resolve({ bytes, seconds: (performance.now() - first) / 1000 });
       });
-      pump(s, bytes, () => undefined, () => false);
+      pump(s, bytes, () => undefined, () => false, !sized);
     }
   });
 }
 
 async function transfer(j: Extract<ClientJob, { mode: 'transfer' }>): Promise<Transfer> {
   let first = Infinity;
-  const each = await Promise.all(j.targets.map((t) => transferOne(t, j.direction, j.bytes, (at) => (first = Math.min(first, at)))));
+  const each = await Promise.all(j.targets.map((t) => transferOne(t, j.direction, j.bytes, j.sized ?? false, (at) => (first = Math.min(first, at)))));
   const bytes = each.reduce((a, r) => a + r.bytes, 0);
   return { bytes, seconds: (performance.now() - first) / 1000 };
 }
@@ -257,6 +264,51 @@ async function hold(j: Extract<ClientJob, { mode: 'hold' }>): Promise<void> {
   setTimeout(() => void stop(), Math.max(0, deadline - performance.now()));
 }
 
+async function lookup(j: Extract<ClientJob, { mode: 'lookup' }>): Promise<{ address: string; ms: number }> {
+  const t0 = performance.now();
+  const timer = setTimeout(() => fail(`lookup ${j.name}: no answer within ${j.maxMs} ms`), j.maxMs);
+  const { address } = await dnsLookup(j.name, { family: 4 });
+  clearTimeout(timer);
+  return { address, ms: performance.now() - t0 };
+}
+
+/** Connects to the bench (retrying until the deadline: the pod may start first) and runs its jobs. */
+async function serve(j: Extract<ClientJob, { mode: 'serve' }>): Promise<void> {
+  let control: Socket | undefined;
+  for (let attempt = 0; !control; attempt++) {
+    control = await open(j.control).catch(() => undefined);
+    if (!control && performance.now() + 500 > deadline) fail(`serve: cannot reach the bench at ${j.control.host}:${j.control.port}`);
+    if (!control) await new Promise((r) => setTimeout(r, Math.min(500, 50 * 2 ** attempt)));
+  }
+  const c = control;
+  const send = (m: RunnerUp) => void c.write(`${JSON.stringify(m)}\n`);
+  const jobs = new Map<number, ChildProcess>();
+  const quit = () => {
+    for (const p of jobs.values()) p.kill('SIGKILL');
+    process.exit(0);
+  };
+  c.on('error', quit);
+  c.on('close', quit);
+  setTimeout(quit, Math.max(0, deadline - performance.now())).unref();
+  send({ hello: { pid: process.pid, podIP: process.env.ECI_POD_IP ?? '', resolvConf: readFileSync('/etc/resolv.conf', 'utf8') } });
+  createInterface({ input: c }).on('line', (l) => {
+    const m = JSON.parse(l) as RunnerDown;
+    if ('job' in m) {
+      const p = spawn(process.execPath, [process.argv[1], JSON.stringify(m.job)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      jobs.set(m.id, p);
+      let err = '';
+      p.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+      p.on('error', (e) => (err += e.message));
+      createInterface({ input: p.stdout }).on('line', (line) => send({ id: m.id, line }));
+      p.on('close', (code, signal) => {
+        jobs.delete(m.id);
+        send({ id: m.id, exit: String(code ?? signal), stderr: err });
+      });
+    } else if ('end' in m) jobs.get(m.id)?.stdin?.end();
+    else jobs.get(m.id)?.kill('SIGKILL');
+  });
+}
+
 try {
   switch (job.mode) {
     case 'rtt':
@@ -276,6 +328,13 @@ try {
       break;
     case 'hold':
       await hold(job);
+      break;
+    case 'lookup':
+      print(await lookup(job));
+      process.exit(0);
+      break;
+    case 'serve':
+      await serve(job);
       break;
     default:
       fail(`unknown job ${process.argv[2]}`);

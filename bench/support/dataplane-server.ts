@@ -1,11 +1,16 @@
 // The server a dataplane bench pod runs (`command: [process.execPath, '-e', POD_SERVER]`, the emulator's process
 // runtime): plain Node, no dependencies, bound to the pod's own address (ECI_POD_IP, 127.10.x.y), so the bench
-// reaches the same program through the agent's listener and directly.
+// reaches the same program through the agent's listener and directly. The outbound sections run the same
+// program as the on-prem server (support/dataplane-onprem.ts): ECI_POD_IP=127.0.0.1 and DP_ECHO_PORT /
+// DP_BULK_PORT (0: any free port) instead of ECHO_PORT / BULK_PORT. Once both ports listen it prints
+// `{"echo":<port>,"bulk":<port>}` on stdout.
 //   ECHO_PORT: every byte comes back (request/response round trips, connection checks).
 //   BULK_PORT: the first line is a command, then
 //     `source <n>\n`       the pod writes n zero bytes (or `source forever`) and closes, or stops early at the
 //                          client's FIN; what the client sends is dropped
 //     `sink\n` <bytes>     the pod counts the bytes up to the client's FIN, answers `<count>\n` and closes
+//     `sink <n>\n` <bytes> the same, answering once n bytes came, without waiting for the FIN (for paths that
+//                          do not pass half-closes on: the outbound sections' netns forward)
 //     `whoami\n`           the pod answers its own address (`<ECI_POD_IP>\n`) and closes
 export const ECHO_PORT = 7000;
 export const BULK_PORT = 7001;
@@ -16,10 +21,16 @@ export const POD_MARKER = 'ecigw-dataplane-pod';
 export const POD_SERVER = `// ${POD_MARKER}
 const net = require('node:net');
 const host = process.env.ECI_POD_IP;
+const bound = {};
+const listening = (name) =>
+  function () {
+    bound[name] = this.address().port;
+    if (bound.echo && bound.bulk) console.log(JSON.stringify(bound));
+  };
 net.createServer({ noDelay: true }, (c) => {
   c.on('error', () => c.destroy());
   c.pipe(c);
-}).listen(${ECHO_PORT}, host);
+}).listen(Number(process.env.DP_ECHO_PORT ?? ${ECHO_PORT}), host, listening('echo'));
 const chunk = Buffer.alloc(1 << 20);
 net.createServer({ noDelay: true, allowHalfOpen: true }, (c) => {
   c.on('error', () => c.destroy());
@@ -52,14 +63,18 @@ net.createServer({ noDelay: true, allowHalfOpen: true }, (c) => {
       return void pump();
     }
     if (cmd === 'sink') {
+      const want = arg === undefined ? Infinity : Number(arg);
       let count = rest;
-      c.on('data', (x) => (count += x.length));
-      c.on('end', () => c.end(count + '\\n'));
+      let answered = false;
+      const answer = () => answered || ((answered = true), c.end(count + '\\n'));
+      c.on('data', (x) => (count += x.length) >= want && answer());
+      c.on('end', answer);
+      if (count >= want) answer();
       return;
     }
     c.destroy();
   };
   c.on('data', onHead);
   c.on('end', () => head !== null && c.destroy()); // a FIN before the command: a TCP probe
-}).listen(${BULK_PORT}, host);
+}).listen(Number(process.env.DP_BULK_PORT ?? ${BULK_PORT}), host, listening('bulk'));
 `;
