@@ -26,10 +26,12 @@ export function offeredDataConnection(md: grpc.Metadata): { token: string; port:
 /** Connects and sends the hello; resolves with the socket (paused) or rejects. */
 export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    // Half-open: the relay's FIN ends the output, and port-forward input may still follow it (tls.connect
-    // passes allowHalfOpen to the socket; @types/node does not list it).
-    const options: ConnectionOptions & { allowHalfOpen: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) };
+    // Half-open: the relay's FIN ends the output, and port-forward input may still follow it; no Nagle, so a
+    // short message does not wait for a delayed ACK (tls.connect passes both to the socket; @types/node does
+    // not list them).
+    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) };
     const socket = connect(options);
+    socket.setNoDelay(true);
     const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);
     socket.once('error', (e: Error) => (clearTimeout(timer), reject(e)));
     socket.once('secureConnect', () => {

@@ -44,8 +44,9 @@ export async function startSidecar(o: SidecarOptions): Promise<{ dnsPort: number
   let target = o.relayAddress;
   if (plan.sharedLoopback && o.podIP) {
     const [host, port] = [o.relayAddress.replace(/:\d+$/, ''), Number(o.relayAddress.split(':').pop())];
-    const fwd = createServer((c) => {
-      const u = connect({ host, port, localAddress: o.podIP });
+    // No Nagle on either side: HTTP/2's small frames (WINDOW_UPDATE, headers) would wait for delayed ACKs.
+    const fwd = createServer({ noDelay: true }, (c) => {
+      const u = connect({ host, port, localAddress: o.podIP, noDelay: true });
       c.on('error', () => u.destroy());
       u.on('error', () => c.destroy());
       c.pipe(u).pipe(c);
@@ -58,6 +59,8 @@ export async function startSidecar(o: SidecarOptions): Promise<{ dnsPort: number
     'grpc.ssl_target_name_override': o.serverName,
     'grpc.default_authority': o.serverName,
     'grpc.enable_http_proxy': 0,
+    // As the agent's tunnel: 256 KiB in flight per stream instead of HTTP/2's 64 KiB default.
+    'grpc-node.flow_control_window': 256 * 1024,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });

@@ -82,7 +82,8 @@ export class ConnectionGuard implements AuthObserver {
   ) {}
 
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    // No Nagle: HTTP/2's small frames (WINDOW_UPDATE, headers, short messages) must not wait for delayed ACKs.
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -54,7 +54,7 @@ export class DataConnections {
   async start(): Promise<number> {
     this.tlsFiles = { cert: readFileSync(this.o.certFile, 'utf8'), key: readFileSync(this.o.keyFile, 'utf8') };
     // Half-open: the agent's FIN ends a session's input, not its output.
-    const server = createServer({ ...this.tlsFiles, minVersion: 'TLSv1.2', allowHalfOpen: true }, (socket) => this.accept(socket));
+    const server = createServer({ ...this.tlsFiles, minVersion: 'TLSv1.2', allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
     server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; nothing to keep
     this.server = server;
     await new Promise<void>((resolve, reject) => {

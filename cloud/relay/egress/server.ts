@@ -5,6 +5,7 @@
 // may reach; Connect asks the cluster's agent to reach one exported Service and bridges the bytes. Every
 // refusal is logged with the pod and the target and counted.
 import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../../common/log.js';
@@ -124,13 +125,20 @@ export async function startEgressServer(o: EgressServerOptions): Promise<{ port:
   const server = new grpc.Server({ 'grpc.max_concurrent_streams': 1024, 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
   server.addService(egressServiceDefinition, handlers);
   const creds = await relayServerCredentials(o.tls);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, creds, (e, p) => (e ? reject(e) : resolve(p))));
+  // Our own listener, so its sockets run without Nagle (HTTP/2's small frames would wait for delayed ACKs).
+  const injector = server.createConnectionInjector(creds);
+  const listener = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(o.port, o.host, () => resolve((listener.address() as { port: number }).port));
+  });
   o.log.info({ host: o.host, port }, 'egress listener for burst pods\' sidecars');
   return {
     port,
     close: () => new Promise<void>((resolve) => {
-      const t = setTimeout(() => (server.forceShutdown(), resolve()), 2000);
-      server.tryShutdown(() => (clearTimeout(t), resolve()));
+      listener.close();
+      const t = setTimeout(() => (server.forceShutdown(), injector.destroy(), resolve()), 2000);
+      server.tryShutdown(() => (clearTimeout(t), injector.destroy(), resolve()));
     }),
   };
 }
