@@ -13,7 +13,7 @@ import type { HandshakeResponse__Output } from '../../proto/gen/ecigw/tunnel/v1/
 import { backoffDelay } from './backoff.js';
 import { proxyRoute } from './proxy.js';
 import { TunnelCredentials } from './credentials.js';
-import type { DataConnectionTarget } from './data-connection.js';
+import type { DataConnectionTarget } from '../../common/data-connection-dial.js';
 import { TunnelError, toTunnelError } from './errors.js';
 import type { ResolvedTunnelOptions } from './options.js';
 

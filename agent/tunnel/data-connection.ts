@@ -1,47 +1,8 @@
-// The agent's end of a session data connection (proto/data-connection.ts): dials the relay's data port over
-// TLS (verifying the relay as the tunnel does), presents the session's token, and hands the bytes that come
-// back to the session. When the relay accepts with input, the session's input (exec stdin, port-forward
+// The agent's end of a session data connection (proto/data-connection.ts), once dialled
+// (common/data-connection-dial.ts): hands the bytes that come back to the session. When the relay accepts with input, the session's input (exec stdin, port-forward
 // bytes) goes on it too, and ending it is the agent's FIN.
-import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import { isIP } from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
-import { METADATA } from '../../proto/wire.js';
-import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, dataHello } from '../../proto/data-connection.js';
-
-export interface DataConnectionTarget {
-  /** The relay host (the tunnel's). */
-  host: string;
-  tls: () => { ca?: Buffer; cert?: Buffer; key?: Buffer };
-  connectTimeoutMs: number;
-}
-
-/** The token and port a session's response headers offer, or undefined when they offer none (or nonsense). */
-export function offeredDataConnection(md: grpc.Metadata): { token: string; port: number } | undefined {
-  const token = md.get(METADATA.dataToken)[0];
-  const port = Number(md.get(METADATA.dataPort)[0]);
-  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token) || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { token, port };
-}
-
-/** Connects and sends the hello; resolves with the socket (paused) or rejects. */
-export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    // Half-open: the relay's FIN ends the output, and port-forward input may still follow it; no Nagle, so a
-    // short message does not wait for a delayed ACK (tls.connect passes both to the socket; @types/node does
-    // not list them).
-    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ...t.tls(), ...(isIP(t.host) ? {} : { servername: t.host }) };
-    const socket = connect(options);
-    socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);
-    socket.once('error', (e: Error) => (clearTimeout(timer), reject(e)));
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.pause();
-      socket.write(dataHello(offer.token));
-      resolve(socket);
-    });
-  });
-}
+import type { TLSSocket } from 'node:tls';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT } from '../../proto/data-connection.js';
 
 /**
  * One session's data connection once dialled. The relay's first byte says it took the connection

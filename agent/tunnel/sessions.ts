@@ -22,7 +22,8 @@ import { InteractiveSlots, ServiceSlots, SessionLimitError } from './session-slo
 import { SESSION_METHODS, sessionSpan } from './trace.js';
 import { METADATA } from '../../proto/wire.js';
 import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
-import { SessionData, SessionDataLink, dialDataConnection, offeredDataConnection, type DataConnectionTarget } from './data-connection.js';
+import { SessionData, SessionDataLink } from './data-connection.js';
+import { dialDataConnection, offeredDataConnection, type DataConnectionTarget } from '../../common/data-connection-dial.js';
 
 /**
  * A session's buffers on the agent side; beyond them the relay is paused (HTTP/2 flow control or the data

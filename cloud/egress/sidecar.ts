@@ -2,7 +2,8 @@
 // reach (the relay's WatchExports, authenticated with the pod's credential), gives each exported Service a
 // loopback address (addresses.ts) and listens there on the Service's ports, answers DNS for those names
 // (dns-server.ts; everything else goes to the VPC's resolvers), and carries each accepted connection as one
-// Connect stream to the relay, which has the cluster's agent dial the Service on-prem. A Service exported
+// Connect stream to the relay, which has the cluster's agent dial the Service on-prem (the bytes on a data
+// connection to the relay's data port when it offers one, else on the stream). A Service exported
 // later is reachable as soon as the watch brings it; one no longer exported stops resolving and its listeners
 // close. Refusals (not exported, agent gone) reset the pod's connection at once.
 import * as grpc from '@grpc/grpc-js';
@@ -13,6 +14,9 @@ import type { EgressClient } from '../../proto/gen/ecigw/egress/v1/Egress.js';
 import type { Chunk, Chunk__Output } from '../../proto/gen/ecigw/egress/v1/Chunk.js';
 import type { ExportList__Output } from '../../proto/gen/ecigw/egress/v1/ExportList.js';
 import { addressPlan } from './addresses.js';
+import { METADATA } from '../../proto/wire.js';
+import { DATA_ACCEPTED_WITH_INPUT } from '../../proto/data-connection.js';
+import { dialDataConnection, offeredDataConnection, type DataConnectionTarget } from '../../common/data-connection-dial.js';
 import { startDnsServer } from './dns-server.js';
 
 export interface SidecarOptions {
@@ -65,6 +69,8 @@ export async function startSidecar(o: SidecarOptions): Promise<{ dnsPort: number
     'grpc.keepalive_timeout_ms': 10_000,
   });
   closers.push(() => client.close());
+  const relayHost = o.relayAddress.replace(/:\d+$/, '');
+  const dataTarget: DataConnectionTarget = { host: relayHost, servername: o.serverName, tls: () => ({ ca: Buffer.from(o.caPem) }), connectTimeoutMs: 4_000 };
   const metadata = () => {
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${o.token}`);
@@ -118,15 +124,39 @@ export async function startSidecar(o: SidecarOptions): Promise<{ dnsPort: number
     if (open >= (o.maxConnections ?? 1024)) return void socket.resetAndDestroy();
     open++;
     socket.once('close', () => open--);
-    const call = client.Connect(metadata());
+    const md = metadata();
+    md.set(METADATA.dataConnection, '1');
+    md.set(METADATA.dataInput, '1');
+    const call = client.Connect(md);
     let started = false;
     call.on('error', (e: grpc.ServiceError) => {
       if (!started || e.code !== grpc.status.CANCELLED) log.info({ service: `${namespace}/${name}`, port, code: grpc.status[e.code], err: e.details }, 'egress connection refused or broken');
       socket.resetAndDestroy();
     });
-    call.on('metadata', () => {
+    call.on('metadata', (headers: grpc.Metadata) => {
       started = true;
-      pipe(socket, call);
+      const offer = offeredDataConnection(headers);
+      if (!offer) return pipe(socket, call);
+      // The bytes on a data connection to the relay's data port: raw both ways, FIN for the half-close.
+      dialDataConnection(dataTarget, offer).then(
+        (data) => {
+          data.once('data', (first: Buffer) => {
+            if (first[0] !== DATA_ACCEPTED_WITH_INPUT) return void data.destroy();
+            if (first.length > 1) socket.write(first.subarray(1));
+            data.on('error', () => socket.resetAndDestroy());
+            socket.on('error', () => data.destroy());
+            data.once('close', () => (socket.destroyed ? undefined : socket.end(), call.end()));
+            socket.pipe(data);
+            data.pipe(socket);
+            socket.resume();
+          });
+          data.resume();
+        },
+        (e: Error) => {
+          log.warn({ err: e.message }, 'data connection to the relay failed; the bytes go on the call');
+          pipe(socket, call);
+        },
+      );
     });
     socket.on('close', () => {
       if (!started) call.cancel();

@@ -169,7 +169,7 @@ export async function startRelay(opts: StartRelayOptions): Promise<RelayHandle> 
   const injector = server.createConnectionInjector(creds);
   await data?.start();
   const egressServer = egress
-    ? await startEgressServer({ host, port: egress.port, tls: opts.tls, tokens: egress.tokens, registry: egress.registry, tenants: () => config.tenants, providerFor, checkSourceAddress: egress.checkSourceAddress, log: log.child({ component: 'egress' }), denied: metrics.egressDenied })
+    ? await startEgressServer({ host, port: egress.port, tls: opts.tls, tokens: egress.tokens, registry: egress.registry, tenants: () => config.tenants, providerFor, checkSourceAddress: egress.checkSourceAddress, log: log.child({ component: 'egress' }), denied: metrics.egressDenied, dataConnections: data })
     : undefined;
   const port = await connections.listen(host, opts.port ?? 0);
   log.info({ host, port, epoch: hub.epoch, version }, 'relay listening');

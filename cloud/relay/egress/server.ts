@@ -2,10 +2,14 @@
 // relay's TLS, that burst pods' egress sidecars call. Each call carries the pod's egress credential
 // (token.ts); it must be genuine, name a tenant cluster this relay serves, and (unless turned off for NATed
 // sources) come from the pod's own address as ECI reports it. WatchExports streams what the pod's namespace
-// may reach; Connect asks the cluster's agent to reach one exported Service and bridges the bytes. Every
+// may reach; Connect asks the cluster's agent to reach one exported Service and bridges the bytes (on a data
+// connection to the relay's data port when the sidecar asks, as the agent's sessions do). Every
 // refusal is logged with the pod and the target and counted.
 import * as grpc from '@grpc/grpc-js';
 import { createServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { METADATA } from '../../../proto/wire.js';
+import type { DataConnections } from '../data-connections.js';
 import type { Duplex } from 'node:stream';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../../common/log.js';
@@ -31,6 +35,8 @@ export interface EgressServerOptions {
   /** Refuse calls that do not come from the pod's own address (off when pods reach the relay through NAT). */
   checkSourceAddress: boolean;
   log: Logger;
+  /** The relay's data-connection listener, when it has one: Connect's bytes may go there. */
+  dataConnections?: DataConnections;
   /** Refusals by reason (bad_token, unknown_scope, source, not_exported, no_agent, agent_timeout, agent_error, too_many). */
   denied: Counter<'reason'>;
 }
@@ -111,8 +117,18 @@ export async function startEgressServer(o: EgressServerOptions): Promise<{ port:
           const start = await firstChunk(call);
           target = { service: `${start.namespace}/${start.name}`, port: start.port };
           const answered = await o.registry.dial(a.key, { podUid: a.claims.uid, podNamespace: a.claims.namespace, namespace: start.namespace, name: start.name, port: start.port }, abort.signal);
-          call.sendMetadata(new grpc.Metadata());
-          await pipeChunks(call, answered.bridge, abort.signal);
+          // The bytes go on a data connection when the sidecar asks and the relay has them (as the agent's
+          // sessions do): the offer in the response headers, else (or when none comes) on the call.
+          const headers = new grpc.Metadata();
+          const offer = o.dataConnections && call.metadata.get(METADATA.dataConnection)[0] === '1' ? o.dataConnections.expect(abort.signal, true) : undefined;
+          if (offer && o.dataConnections) {
+            headers.set(METADATA.dataToken, offer.token);
+            headers.set(METADATA.dataPort, String(o.dataConnections.port));
+          }
+          call.sendMetadata(headers);
+          const socket = offer ? await offer.socket : undefined;
+          if (socket) await pipeSocket(socket, answered.bridge, abort.signal);
+          else await pipeChunks(call, answered.bridge, abort.signal);
           answered.release();
           call.end();
         } catch (e) {
@@ -141,6 +157,23 @@ export async function startEgressServer(o: EgressServerOptions): Promise<{ port:
       server.tryShutdown(() => (clearTimeout(t), injector.destroy(), resolve()));
     }),
   };
+}
+
+/** Bytes both ways between the sidecar's data connection (FIN = half-close) and the agent's connection. */
+function pipeSocket(socket: TLSSocket, bridge: Duplex, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => (socket.destroy(), bridge.destroy(), done());
+    signal.addEventListener('abort', onAbort, { once: true });
+    bridge.on('error', () => socket.destroy());
+    socket.on('error', () => bridge.destroy());
+    socket.once('close', done);
+    socket.pipe(bridge);
+    bridge.pipe(socket);
+  });
 }
 
 /** The Connect call's first chunk, which must be a well-formed `start`. */
