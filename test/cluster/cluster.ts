@@ -22,6 +22,8 @@ export interface ClusterBins {
   /** The kubelet's and CRI's upstream exec/port-forward server (test/cluster/kube/streaming.go), a bench baseline. */
   kubeletStreaming: string;
   metricsServer?: string;
+  /** The upstream kube-proxy (test/cluster/build-kube-proxy.sh), for tests through a ClusterIP. */
+  kubeProxy?: string;
 }
 
 /** Everything a test needs to reach the cluster; serialisable so test workers can share one cluster. */
@@ -82,25 +84,39 @@ function kubeconfig(server: string, caPath: string, user: { cert: string; key: s
   ].join('\n');
 }
 
-/**
- * Resolves the cached binaries, building them first if needed (test/cluster/build.sh). `onStep` gets each
- * line build.sh reports on stderr as it comes (its steps: which component it builds, how long it took).
- */
-export async function ensureBinaries(onStep?: (line: string) => void): Promise<ClusterBins> {
-  const script = new URL('./build.sh', import.meta.url).pathname;
+/** Runs one of test/cluster's build scripts; its last line of stdout (the path it built or found). */
+async function runBuild(name: string, args: string[], onStep?: (line: string) => void): Promise<string> {
+  const script = new URL(`./${name}`, import.meta.url).pathname;
   let stdout: string;
   try {
-    const run = execFileP('bash', [script, '--with-metrics-server'], { maxBuffer: 1 << 20, timeout: 45 * 60_000 });
+    const run = execFileP('bash', [script, ...args], { maxBuffer: 1 << 20, timeout: 45 * 60_000 });
     if (onStep) createInterface({ input: run.child.stderr as NodeJS.ReadableStream }).on('line', onStep);
     ({ stdout } = await run);
   } catch (e) {
     const err = e as { stderr?: string; code?: number };
-    throw new Error(`test/cluster/build.sh failed (exit ${err.code}): ${err.stderr?.slice(-2000) ?? String(e)}`);
+    throw new Error(`test/cluster/${name} failed (exit ${err.code}): ${err.stderr?.slice(-2000) ?? String(e)}`);
   }
-  const dir = stdout.trim().split('\n').pop() ?? '';
+  return stdout.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * Resolves the cached binaries, building them first if needed (test/cluster/build.sh). `onStep` gets each
+ * line build.sh reports on stderr as it comes (its steps: which component it builds, how long it took).
+ * kube-proxy is not among them (ensureKubeProxy).
+ */
+export async function ensureBinaries(onStep?: (line: string) => void): Promise<ClusterBins> {
+  const dir = await runBuild('build.sh', ['--with-metrics-server'], onStep);
   const bin: ClusterBins = { dir, kube: join(dir, 'kube'), kubectl: join(dir, 'kubectl'), helm: join(dir, 'helm'), kubeletStreaming: join(dir, 'kubelet-streaming') };
   if (existsSync(join(dir, 'metrics-server'))) bin.metricsServer = join(dir, 'metrics-server');
   return bin;
+}
+
+/**
+ * The cached upstream kube-proxy binary's path, built first if needed (test/cluster/build-kube-proxy.sh; a cold
+ * build takes minutes). The test run's cluster daemon resolves it up front, into ClusterBins.kubeProxy.
+ */
+export async function ensureKubeProxy(onStep?: (line: string) => void): Promise<string> {
+  return await runBuild('build-kube-proxy.sh', [], onStep);
 }
 
 export class LocalCluster {

@@ -3,7 +3,7 @@
 // the cluster when <watchPid> (ava's main process) is gone or on SIGTERM/SIGINT.
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalCluster, ensureBinaries } from './cluster.js';
+import { LocalCluster, ensureBinaries, ensureKubeProxy } from './cluster.js';
 import { isAlive as alive } from './pids.js';
 
 const [runDir, watchPidArg] = process.argv.slice(2);
@@ -32,6 +32,8 @@ const watch = setInterval(() => {
 
 try {
   const bin = await ensureBinaries();
+  // Built here, before any test waits on it, rather than in the test that runs it (a cold build takes minutes).
+  bin.kubeProxy = await ensureKubeProxy();
   const info = await cluster.start({ dir: join(runDir, 'cluster'), bin });
   writeFileSync(join(runDir, 'pids.json'), JSON.stringify(info.pids));
   writeFileSync(join(runDir, 'info.json.tmp'), JSON.stringify(info));
