@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
+import { burstWebDeployment } from '../helpers/burst-web.js';
 import { eventually } from '../helpers/wait.js';
 import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
 import { startKubeProxy, type KubeProxy } from '../cluster/kube-proxy.js';
@@ -78,33 +79,7 @@ test('requests to the ClusterIP reach the burst pods through the real kube-proxy
   const ns = `svc-cip-${process.pid}`;
   await core.createNamespace({ body: { metadata: { name: ns } } });
   t.teardown(() => core.deleteNamespace({ name: ns }).then(() => undefined, () => undefined));
-  await apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            nodeSelector: { 'kubernetes.io/hostname': stack.nodeName },
-            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-            containers: [
-              {
-                name: 'web',
-                image: 'busybox',
-                command: [process.execPath, '-e', SERVER],
-                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
+  await apps.createNamespacedDeployment({ namespace: ns, body: burstWebDeployment(stack.nodeName, SERVER, 3) });
   const svc = await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { type: 'ClusterIP', selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] } } });
   const clusterIP = svc.spec?.clusterIP ?? '';
   t.regex(clusterIP, /^10\.96\./, 'a ClusterIP from the service range');

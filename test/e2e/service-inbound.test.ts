@@ -7,6 +7,7 @@ import test from 'ava';
 import { request } from 'node:http';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
+import { burstWebDeployment } from '../helpers/burst-web.js';
 import { eventually } from '../helpers/wait.js';
 import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
 import { SLICE_MANAGER } from '../../agent/service-traffic/slices.js';
@@ -67,33 +68,7 @@ test('a Service over burst pods: one agent endpoint per pod, each reaching its p
   const ns = `svc-in-${process.pid}`;
   await core.createNamespace({ body: { metadata: { name: ns } } });
   t.teardown(() => core.deleteNamespace({ name: ns }).then(() => undefined, () => undefined));
-  await apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 3,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            nodeSelector: { 'kubernetes.io/hostname': stack.nodeName },
-            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
-            containers: [
-              {
-                name: 'web',
-                image: 'busybox',
-                command: [process.execPath, '-e', SERVER],
-                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/ready', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
+  await apps.createNamespacedDeployment({ namespace: ns, body: burstWebDeployment(stack.nodeName, SERVER, 3) });
   await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http' }] } } });
 
   const ours = async (): Promise<V1EndpointSlice[]> => (await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=web,endpointslice.kubernetes.io/managed-by=${SLICE_MANAGER}` })).items;
