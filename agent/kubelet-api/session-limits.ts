@@ -8,6 +8,7 @@
 // share apart from direct callers of the kubelet API (anything granted nodes/proxy: monitoring, a
 // ServiceAccount token) and a direct caller from taking every slot; per-end-user fairness belongs to the API
 // server (RBAC on pods/exec, and its own limits).
+import { once } from '../../common/once.js';
 
 export type SessionKind = 'exec' | 'attach' | 'portforward' | 'logs';
 const SESSION_KINDS: readonly SessionKind[] = ['exec', 'attach', 'portforward', 'logs'];
@@ -92,17 +93,14 @@ export class SessionLimiter {
     this.total++;
     this.byKind.set(kind, kindCount + 1);
     this.byCaller.set(caller, callerCount + 1);
-    let released = false;
     return {
-      release: () => {
-        if (released) return;
-        released = true;
+      release: once(() => {
         this.total--;
         this.byKind.set(kind, (this.byKind.get(kind) ?? 1) - 1);
         const c = (this.byCaller.get(caller) ?? 1) - 1;
         if (c === 0) this.byCaller.delete(caller);
         else this.byCaller.set(caller, c);
-      },
+      }),
     };
   }
 

@@ -4,6 +4,7 @@
 // (networking mode `tunnel`) have a budget of their own, the relay's maxServiceConnections. A session beyond
 // its cap is refused here, before it reaches the wire, with an error that says why. Pure bookkeeping.
 import * as grpc from '@grpc/grpc-js';
+import { once } from '../../common/once.js';
 
 /** Share of the connection's HTTP/2 streams interactive sessions may take; the rest is kept for intents and the watch. */
 const INTERACTIVE_STREAM_SHARE = 3 / 4;
@@ -42,12 +43,7 @@ export class InteractiveSlots {
       );
     }
     this.open++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.open--;
-    };
+    return once(() => this.open--);
   }
 }
 
@@ -62,11 +58,6 @@ export class ServiceSlots {
       throw new SessionLimitError(`Service connection refused: the relay allows ${cap} per agent and ${this.open} are open${cap === 0 ? ' (it does not take Service connections)' : ''}`);
     }
     this.open++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.open--;
-    };
+    return once(() => this.open--);
   }
 }

@@ -6,6 +6,7 @@ import type { TokenBucket } from 'limiter';
 import { fullBucket, type MonotonicNow } from './bucket.js';
 import { RpcError } from './errors.js';
 import { interactiveCap, type RelayLimits } from './limits.js';
+import { once } from '../../common/once.js';
 
 export type SessionKind = 'exec' | 'attach' | 'logs' | 'portforward' | 'service' | 'watch' | 'egress';
 type Interactive = 'exec' | 'logs' | 'portforward';
@@ -90,12 +91,7 @@ export class SessionSlots {
       throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `session open rate of ${this.limits.sessionsPerSecond}/s (burst ${this.limits.sessionBurst}) exceeded for agent ${who}`);
     }
     s.open[cls]++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      s.open[cls]--;
-    };
+    return once(() => s.open[cls]--);
   }
 
   /** Admits a Service connection against maxServiceConnectionsPerAgent and its own open-rate bucket. */
@@ -107,12 +103,7 @@ export class SessionSlots {
       throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, `Service connection open rate of ${this.limits.serviceConnectionsPerSecond}/s (burst ${this.limits.serviceConnectionBurst}) exceeded for agent ${who}`);
     }
     s.openService++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      s.openService--;
-    };
+    return once(() => s.openService--);
   }
 
   /**
