@@ -11,7 +11,7 @@ import type { EgressDial__Output } from '../../proto/gen/ecigw/tunnel/v1/EgressD
 import type { ExportedService__Output as ExportedService } from '../../proto/gen/ecigw/tunnel/v1/ExportedService.js';
 import { exportAllows, exportOf } from './exports.js';
 import { SLICE_MANAGER } from './slices.js';
-import { NO_OBSERVER, type ServiceTrafficObserver } from './listeners.js';
+import { NO_OBSERVER, carry, type ServiceTrafficObserver } from './listeners.js';
 
 /** The tunnel as the outbound path sees it. */
 export interface EgressTunnel {
@@ -93,15 +93,7 @@ export class EgressPublisher {
       socket.resetAndDestroy();
       return;
     }
-    this.observe.outcome('outbound', 'opened');
-    const since = performance.now();
-    socket.once('close', () => this.observe.closed('outbound', { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
-    const stream = session.stream;
-    stream.on('error', () => socket.resetAndDestroy());
-    socket.on('error', () => session.cancel());
-    socket.on('close', () => (stream.writableFinished && stream.readableEnded ? undefined : session.cancel()));
-    socket.pipe(stream);
-    stream.pipe(socket);
+    carry(socket, session, 'outbound', this.observe);
   }
 
   /** A connection to a ready endpoint of the Service for its port `port` (a random one; on-prem ones first). */

@@ -43,6 +43,25 @@ interface Listener {
   sockets: Set<Socket>;
 }
 
+/**
+ * Carries one Service connection's bytes between its local socket and its tunnel session, both ways, with
+ * half-closes, and counts it (opened now; bytes and duration when it ends). A failure on the tunnel side
+ * (refused, reset, tunnel lost) resets the socket, as a dead endpoint would; a socket that goes away first
+ * cancels the session.
+ */
+export function carry(socket: Socket, session: { stream: Duplex; cancel(): void }, direction: 'inbound' | 'outbound', observe: ServiceTrafficObserver): void {
+  observe.outcome(direction, 'opened');
+  const since = performance.now();
+  const stream = session.stream;
+  socket.once('close', () => observe.closed(direction, { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
+  stream.on('error', () => socket.resetAndDestroy());
+  socket.on('error', () => session.cancel());
+  socket.on('close', () => (stream.writableFinished && stream.readableEnded ? undefined : session.cancel()));
+  socket.pipe(stream);
+  stream.pipe(socket);
+  socket.resume();
+}
+
 /** The key of one pod's target port. */
 export const listenerKey = (podUid: string, targetPort: number): string => `${podUid}/${targetPort}`;
 
@@ -143,14 +162,10 @@ export class ServiceListeners {
     }
     this.open++;
     l.sockets.add(socket);
-    let counted = true;
-    const done = () => {
-      if (!counted) return;
-      counted = false;
+    socket.once('close', () => {
       this.open--;
       l.sockets.delete(socket);
-    };
-    socket.once('close', done);
+    });
     socket.setKeepAlive(true, 30_000);
     const pod = l.pod;
     this.tunnel
@@ -158,16 +173,7 @@ export class ServiceListeners {
       .then(
         (session) => {
           if (socket.destroyed) return session.cancel();
-          this.observe.outcome('inbound', 'opened');
-          const since = performance.now();
-          socket.once('close', () => this.observe.closed('inbound', { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
-          const stream = session.stream;
-          // The pod side failed (refused, reset, tunnel lost): reset the client, as a dead endpoint would.
-          stream.on('error', () => socket.resetAndDestroy());
-          socket.on('close', () => (stream.writableFinished && stream.readableEnded ? undefined : session.cancel()));
-          socket.pipe(stream);
-          stream.pipe(socket);
-          socket.resume();
+          carry(socket, session, 'inbound', this.observe);
         },
         (e: Error) => {
           this.observe.outcome('inbound', 'failed');
