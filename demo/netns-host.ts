@@ -19,6 +19,8 @@ const ip = (...args: string[]) => run('ip', args);
 const PREFIX = 'ecigw-t';
 
 export interface NetnsHost {
+  /** The network namespace the host is (`ip netns exec <name> …` runs a process on it). */
+  name: string;
   /** The host's address (inside the namespace), e.g. 10.251.7.2. */
   address: string;
   /** Relays `address:port` to `127.0.0.1:targetPort` until close(). */
@@ -104,6 +106,7 @@ export async function startNetnsHost(): Promise<NetnsHost> {
       }
     }
     return {
+      name: ns,
       address,
       async forward(port, targetPort) {
         const sock = join(dir, `${port}.sock`);

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import type { ClusterHandle } from './fixture.js';
 import { ensureKubeProxy } from './cluster.js';
 import { adoptGroup } from './reaper.js';
-import { netnsName, type NetnsHost } from '../helpers/netns-host.js';
+import type { NetnsHost } from '../helpers/netns-host.js';
 import { eventually } from '../helpers/wait.js';
 
 const execFileP = promisify(execFile);
@@ -63,7 +63,7 @@ export async function startKubeProxy(cluster: ClusterHandle, host: NetnsHost, o:
     throw new Error("kube-proxy's nftables mode needs `nft`: install the Debian package nftables (.ci/run does)");
   }
   const bin = cluster.bin.kubeProxy ?? (await ensureKubeProxy());
-  const netns = await netnsName(host);
+  const netns = host.name;
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-kube-proxy-'));
   const logPath = join(dir, 'kube-proxy.log');
   let child: ChildProcess | undefined;
