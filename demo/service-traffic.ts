@@ -56,7 +56,7 @@ export interface ServiceDemo {
 }
 
 /** GET http://host:port/path; the body (one connection of its own). */
-function get(host: string, port: number, path = '/'): Promise<string> {
+export function get(host: string, port: number, path = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path, agent: false, timeout: 10_000 }, (res) => {
       let body = '';

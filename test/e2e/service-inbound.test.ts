@@ -4,12 +4,12 @@
 // server refuses loopback endpoints), and connections to that address reach the agent's listeners as
 // kube-proxy's DNAT would send them.
 import test from 'ava';
-import { request } from 'node:http';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1EndpointSlice } from '@kubernetes/client-node';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
 import { burstWebDeployment } from '../helpers/burst-web.js';
 import { eventually } from '../helpers/wait.js';
 import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
+import { get as httpGet } from '../../demo/service-traffic.js';
 import { SLICE_MANAGER } from '../../agent/service-traffic/slices.js';
 import { newRegistry } from '../../common/metrics.js';
 
@@ -47,18 +47,7 @@ async function get(port: number, path = '/'): Promise<string> {
     await host.forward(port, port);
     forwarded.add(port);
   }
-  return await new Promise((resolve, reject) => {
-    const req = request({ host: host.address, port, path, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+  return await httpGet(host.address, port, path);
 }
 
 test('a Service over burst pods: one agent endpoint per pod, each reaching its pod; scale, readiness and unsupported features follow', async (t) => {
