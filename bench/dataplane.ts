@@ -36,6 +36,7 @@ import { cpuPerGiB, cpuSnapshot, formatCpu } from './support/cpu-account.js';
 import { BULK_PORT, ECHO_PORT, POD_MARKER, POD_SERVER } from './support/dataplane-server.js';
 import { CLIENT, runClient, startBulk, startHold, startPodRunner, type Address, type Latency, type PodRunner, type Transfer } from './support/dataplane-load.js';
 import { startOnPrem, withDescendants, type OnPrem } from './support/dataplane-onprem.js';
+import { startHopFloor } from './support/hop-floor-chain.js';
 import { EXPORT_ANNOTATION } from '../agent/service-traffic/exports.js';
 
 const say = (m: string) => process.stderr.write(`[dataplane ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -80,6 +81,8 @@ interface Context {
   /** Set up when an outbound section runs. */
   out?: Outbound;
   opts: { mb: number; outMb: number; rounds: number; conns: number; connsConcurrency: number; rttCount: number; bulkStop: 'fin' | 'reset' };
+  /** The run's scratch directory. */
+  dir: string;
 }
 
 /** One part of the bench: its metrics, and the targets that hold whether or not it ran (a partial run fails). */
@@ -282,7 +285,7 @@ const SECTIONS: Section[] = [
     // once over the pods; through the listeners and directly to the same pod servers.
     name: 'in-throughput',
     side: 'in',
-    async run({ gw, pods, opts }) {
+    async run({ gw, pods, opts, dir }) {
       const bytes = opts.mb * 2 ** 20;
       const p = pods[0];
       const one = (direction: 'down' | 'up', t: Address, n = bytes) => () => runClient({ mode: 'transfer', direction, targets: [t], bytes: n, maxMs: 120_000 });
@@ -292,7 +295,18 @@ const SECTIONS: Section[] = [
       await one('down', p.via.bulk, 32 << 20)();
       const direct = await accounted(inboundRoles(gw), 'download direct', opts.rounds * bytes, () => best(opts.rounds, one('down', p.direct.bulk)));
       const via = await accounted(inboundRoles(gw), 'download through the agent', opts.rounds * bytes, () => best(opts.rounds, one('down', p.via.bulk)));
-      say(`one connection, download ${opts.mb} MiB: through the agent ${f1(mbs(via.result))} MB/s vs direct ${f1(mbs(direct.result))} MB/s`);
+      // The same hops with nothing but pipe() in them (hop-floor.ts): what the path costs on this machine.
+      const floorChain = await startHopFloor(dir, p.direct.bulk);
+      const floor = await (async () => {
+        try {
+          await one('down', floorChain.address, 32 << 20)();
+          const roles = new Map([...inboundRoles(gw), [floorChain.edgePid, 'floor plain end'], [floorChain.tlsPid, 'floor TLS end']]);
+          return await accounted(roles, 'download through the floor', opts.rounds * bytes, () => best(opts.rounds, one('down', floorChain.address)));
+        } finally {
+          await floorChain.close();
+        }
+      })();
+      say(`one connection, download ${opts.mb} MiB: through the agent ${f1(mbs(via.result))} MB/s vs direct ${f1(mbs(direct.result))} MB/s; the same hops with bare pipes ${f1(mbs(floor.result))} MB/s`);
       const upDirect = await best(opts.rounds, one('up', p.direct.bulk));
       const upVia = await best(opts.rounds, one('up', p.via.bulk));
       say(`one connection, upload ${opts.mb} MiB: through the agent ${f1(mbs(upVia))} MB/s vs direct ${f1(mbs(upDirect))} MB/s`);
@@ -307,6 +321,10 @@ const SECTIONS: Section[] = [
         dp_in_direct_mb_s: mbs(direct.result),
         dp_in_cpu_s_per_gib: via.cpuPerGiB,
         dp_in_direct_cpu_s_per_gib: direct.cpuPerGiB,
+        dp_in_floor_mb_s: mbs(floor.result),
+        dp_in_floor_ratio: mbs(floor.result) / mbs(direct.result),
+        dp_in_vs_floor_ratio: mbs(via.result) / mbs(floor.result),
+        dp_in_floor_cpu_s_per_gib: floor.cpuPerGiB,
         dp_in_upload_ratio: mbs(upVia) / mbs(upDirect),
         dp_in_upload_mb_s: mbs(upVia),
         dp_in_direct_upload_mb_s: mbs(upDirect),
@@ -711,7 +729,7 @@ const bench: Bench = async (args) => {
     const pods = inSet.value;
     const out = outSet.value;
 
-    const ctx: Context = { gw, pods, ...(out ? { out } : {}), opts };
+    const ctx: Context = { gw, pods, ...(out ? { out } : {}), opts, dir };
     const metrics: Metrics = { dp_data_connections: Number(values.data) };
     for (const s of SECTIONS) {
       if (!only.has(s.name)) continue;
