@@ -8,6 +8,7 @@ import { TunnelClient, type TunnelClientOptions, type TunnelState } from './tunn
 import { NodeController } from './node/node-controller.js';
 import type { NodeConfig } from './node/node-spec.js';
 import { PodController } from './pods/pod-controller.js';
+import { DEFAULT_DELETION_COST } from './pods/deletion-cost.js';
 import { decodePodState, type PodTunnel } from './pods/tunnel-port.js';
 import { KeyedApplier } from './pods/status-applier.js';
 import { registerAgentMetrics, timedPodTunnel } from './metrics.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   podWorkers?: number;
   /** See PodControllerOptions.pendingStatusDelayMs. */
   pendingStatusDelayMs?: number;
+  /** See PodControllerOptions.deletionCost; default DEFAULT_DELETION_COST, null = burst pods are not marked. */
+  deletionCost?: number | null;
   /** See PodControllerOptions.events. */
   events?: { qps?: number; burst?: number };
   /** Relay status updates applied in parallel (per-pod order is kept; default 32). */
@@ -105,6 +108,7 @@ export class Agent {
       pendingStatusDelayMs: o.pendingStatusDelayMs,
       events: o.events,
       podIPs: o.network?.mode === 'tunnel' ? 'none' : 'cloud',
+      deletionCost: o.deletionCost === null ? undefined : (o.deletionCost ?? DEFAULT_DELETION_COST),
     });
   }
 

@@ -22,6 +22,7 @@ import { startKubeletServer } from './kubelet-api/server.js';
 import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/limit-fields.js';
 import { TunnelKubeletBackend } from './tunnel/kubelet-backend.js';
 import { DEFAULT_MAX_INTERACTIVE_SESSIONS } from './tunnel/session-slots.js';
+import { DEFAULT_DELETION_COST, checkDeletionCost } from './pods/deletion-cost.js';
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** ECI runs Linux containers; its instance families are x86-64 (amd64) or ARM (arm64). */
@@ -71,6 +72,8 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'pods.workers', type: 'number', env: 'ECIGW_POD_WORKERS', flag: 'pod-workers', default: 64, describe: 'pods synced in parallel (each one waits on its TokenRequest and the relay)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'pods.statusWorkers', type: 'number', env: 'ECIGW_STATUS_WORKERS', flag: 'status-workers', default: 32, describe: 'relay status updates written in parallel (per-pod order kept)', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 512 ? undefined : 'must be a whole number from 1 to 512') },
   { path: 'pods.pendingStatusDelayMs', type: 'number', env: 'ECIGW_PENDING_STATUS_DELAY_MS', flag: 'pending-status-delay-ms', default: 1000, describe: 'a Pending status is written this long after it arrives, newest wins (0 = at once)', check: (n) => (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 60_000 ? undefined : 'must be a whole number of ms from 0 to 60000') },
+  { path: 'scaleIn.burstPodsFirst', type: 'boolean', env: 'ECIGW_SCALE_IN_BURST_PODS_FIRST', flag: 'scale-in-burst-pods-first', default: true, describe: 'write controller.kubernetes.io/pod-deletion-cost (scaleIn.deletionCost) on every pod of the virtual node that has none, so a Deployment or HPA scaling in removes burst pods before datacenter pods (cost 0)' },
+  { path: 'scaleIn.deletionCost', type: 'number', env: 'ECIGW_SCALE_IN_DELETION_COST', flag: 'scale-in-deletion-cost', default: DEFAULT_DELETION_COST, describe: 'the pod-deletion-cost burst pods get: lower is removed first; a value the pod already has (from its template) is kept', check: checkDeletionCost },
   { path: 'events.qps', type: 'number', env: 'ECIGW_EVENT_QPS', flag: 'event-qps', default: 50, describe: 'Events written per second at most, as the kubelet\'s --event-qps (0 = unlimited)', check: (n) => (typeof n === 'number' && n >= 0 && n <= 10_000 ? undefined : 'must be from 0 to 10000') },
   { path: 'events.burst', type: 'number', env: 'ECIGW_EVENT_BURST', flag: 'event-burst', default: 100, describe: 'Events written at once after a quiet period, as the kubelet\'s --event-burst', check: (n) => (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000 ? undefined : 'must be a whole number from 1 to 10000') },
   { path: 'network.mode', type: 'string', env: 'ECIGW_NETWORK_MODE', flag: 'network-mode', default: 'routed', describe: 'how burst pods are reached: routed (the datacenter reaches the VPC at L3 through a private line or VPN; pod IP = the ECI address) or tunnel (only the agent\'s outbound connection: Services reach burst pods through agent listeners it publishes as EndpointSlices; burst pods get no pod IP)', check: checks.oneOf('routed', 'tunnel') },
@@ -244,6 +247,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     podWorkers: v['pods.workers'] as number,
     statusWorkers: v['pods.statusWorkers'] as number,
     pendingStatusDelayMs: v['pods.pendingStatusDelayMs'] as number,
+    deletionCost: v['scaleIn.burstPodsFirst'] ? (v['scaleIn.deletionCost'] as number) : null,
     events: { qps: v['events.qps'] as number, burst: v['events.burst'] as number },
     network: networkFrom(v),
     tunnel: {

@@ -40,6 +40,11 @@ export interface PodControllerOptions {
    * EndpointSlice controller leaves the pod out of Services (the agent publishes its own endpoints).
    */
   podIPs?: 'cloud' | 'none';
+  /**
+   * `controller.kubernetes.io/pod-deletion-cost` written on every pod of the node that has none, with its
+   * status (deletion-cost.ts), so scale-in removes burst pods before the datacenter's; undefined = off.
+   */
+  deletionCost?: number;
 }
 
 export class PodController {
@@ -75,7 +80,7 @@ export class PodController {
         requeue: (k) => this.queue.add(k),
         stopped: () => this.stopped,
       },
-      { hostIP: opts.hostIP, pendingStatusDelayMs: opts.pendingStatusDelayMs ?? 1000, writePodIPs: opts.podIPs !== 'none' },
+      { hostIP: opts.hostIP, pendingStatusDelayMs: opts.pendingStatusDelayMs ?? 1000, writePodIPs: opts.podIPs !== 'none', deletionCost: opts.deletionCost },
       this.log,
     );
     this.queue = new WorkQueue((k) => this.sync(k), {

@@ -9,6 +9,7 @@ import { KeyedLane } from '../../common/keyed-lane.js';
 import { isNotFound, isPodReplaced, errorMessage } from '../kube/errors.js';
 import { podKey, type PodRecords } from './pod-records.js';
 import { podStatusDiffers, statusPatch, type StatusPatch } from './status.js';
+import { DELETION_COST_ANNOTATION, deletionCostToWrite } from './deletion-cost.js';
 
 export const GROUP_ID_ANNOTATION = 'ecigw.io/container-group-id';
 
@@ -40,6 +41,8 @@ interface StatusWriterOptions {
   pendingStatusDelayMs: number;
   /** See PodControllerOptions.podIPs: false leaves status.podIP and podIPs unset. */
   writePodIPs: boolean;
+  /** See PodControllerOptions.deletionCost. */
+  deletionCost?: number;
 }
 
 export class StatusWriter {
@@ -116,8 +119,8 @@ export class StatusWriter {
 
   /**
    * Writes status through the status subresource as a merge patch guarded by the pod's uid (as the
-   * kubelet's status manager does); skips no-op writes. A container-group id not yet on the pod goes in
-   * the same patch: the pods/status subresource keeps the patch's annotations (only spec, owner references
+   * kubelet's status manager does); skips no-op writes. A container-group id not yet on the pod, and the
+   * scale-in deletion cost (deletion-cost.ts) while the pod has none, go in the same patch: the pods/status subresource keeps the patch's annotations (only spec, owner references
    * and the deletion timestamp are reset), so Running is never shown without the id and it costs no extra
    * request. A refusal for another uid (isPodReplaced) means the name now belongs to another pod, which
    * has its own sync.
@@ -125,15 +128,19 @@ export class StatusWriter {
   async writeStatus(pod: V1Pod, status?: V1PodStatus): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const groupId = this.records.get(uid)?.unrecordedGroup;
-    const annotate = groupId !== undefined && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== groupId;
+    const annotations: Record<string, string> = {};
+    if (groupId !== undefined && pod.metadata?.annotations?.[GROUP_ID_ANNOTATION] !== groupId) annotations[GROUP_ID_ANNOTATION] = groupId;
+    const cost = pod.metadata?.deletionTimestamp ? undefined : deletionCostToWrite(pod.metadata?.annotations, this.o.deletionCost);
+    if (cost !== undefined) annotations[DELETION_COST_ANNOTATION] = cost;
+    const annotate = Object.keys(annotations).length > 0;
     const writeStatus = status !== undefined && podStatusDiffers(pod.status, status);
     if (!writeStatus && !annotate) {
       if (groupId !== undefined) this.groupIdRecorded(uid, groupId);
       return;
     }
-    // Status and annotation, or the annotation alone (the status is already what the pod shows).
+    // Status and annotations, or the annotations alone (the status is already what the pod shows).
     const body: StatusPatch | Pick<StatusPatch, 'metadata'> = writeStatus ? statusPatch(uid, pod.status, { ...status, observedGeneration: pod.metadata?.generation }) : { metadata: { uid } };
-    if (annotate) body.metadata = { ...body.metadata, annotations: { [GROUP_ID_ANNOTATION]: groupId } };
+    if (annotate) body.metadata = { ...body.metadata, annotations };
     try {
       await this.core.patchNamespacedPodStatus(
         { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', body },

@@ -121,7 +121,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if .Values.network.advertiseAddress -}}
 {{- $_ := set $network "advertiseAddress" .Values.network.advertiseAddress -}}
 {{- end -}}
-{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "nodeIdentity" $identity "kubelet" $kubelet "network" $network "ops" (dict "port" .Values.ops.port) -}}
+{{- $scaleIn := dict "burstPodsFirst" .Values.scaleIn.burstPodsFirst "deletionCost" (int .Values.scaleIn.deletionCost) -}}
+{{- $cfg := dict "clusterId" .Values.clusterId "relay" $relay "node" $node "nodeIdentity" $identity "kubelet" $kubelet "network" $network "scaleIn" $scaleIn "ops" (dict "port" .Values.ops.port) -}}
 {{- if .Values.leaderElection.enabled -}}
 {{- $_ := set $cfg "leaderElection" (dict "name" (include "gateway-agent.leaseName" .)) -}}
 {{- end -}}
