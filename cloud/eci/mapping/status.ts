@@ -6,6 +6,7 @@ import type { V1Pod, V1PodStatus, V1PodCondition, V1ContainerStatus, V1Container
 import { qosClassOf } from './resources.js';
 import { classifyProviderReason } from './errors.js';
 import { EGRESS_CONTAINER } from './egress.js';
+import { SPOT_RECLAIMED_REASON, isSpotReclaimed, isSpotReleaseCause, spotReclaimedMessage } from './spot.js';
 
 export type EciGroup = $Eci.DescribeContainerGroupsResponseBodyContainerGroups;
 type EciContainerState = $Eci.DescribeContainerGroupsResponseBodyContainerGroupsContainersCurrentState;
@@ -116,9 +117,7 @@ function condition(type: string, ok: boolean, now: Date, pod: V1Pod, reason?: st
 /** Reason/message on PodStatus for failed or reclaimed groups, from the group state and its events. */
 function failureOf(group: EciGroup): { reason: string; message: string } | undefined {
   const status = group.status;
-  if (status === 'Expired') {
-    return { reason: 'SpotInstanceReclaimed', message: `the spot ECI instance was reclaimed by Alibaba Cloud${group.expiredTime ? ` at ${group.expiredTime}` : ''}; the pod must be recreated (consider k8s.aliyun.com/eci-spot-fallback or pay-as-you-go)` };
-  }
+  if (isSpotReclaimed(group)) return { reason: SPOT_RECLAIMED_REASON, message: spotReclaimedMessage(group) };
   if (status !== 'ScheduleFailed' && status !== 'Failed') return undefined;
   const warnings = (group.events ?? []).filter((e) => e.type === 'Warning');
   for (const e of [...warnings].reverse()) {
@@ -130,6 +129,22 @@ function failureOf(group: EciGroup): { reason: string; message: string } | undef
     return { reason: 'ProviderScheduleFailed', message: `ECI could not create the instance${last?.message ? `: ${last.message}` : ''}` };
   }
   return undefined;
+}
+
+/**
+ * A container of a reclaimed spot group: one that still ran or waited was killed by the release (137, as SIGKILL);
+ * one ECI marked with the release cause shows the gateway's reason; one that had already finished keeps its state.
+ */
+function reclaimedContainer(s: V1ContainerStatus, releasedAt: Date | undefined): void {
+  s.ready = false;
+  if (s.started !== undefined) s.started = false;
+  const t = s.state?.terminated;
+  if (t) {
+    if (isSpotReleaseCause(t.reason)) t.reason = SPOT_RECLAIMED_REASON;
+    return;
+  }
+  const message = 'the container was stopped when Alibaba Cloud reclaimed the spot ECI instance';
+  s.state = { terminated: { exitCode: 137, reason: SPOT_RECLAIMED_REASON, message, startedAt: s.state?.running?.startedAt, finishedAt: releasedAt, containerID: s.containerID } };
 }
 
 function addEvent(map: Map<string, PodEvent>, e: PodEvent): void {
@@ -158,9 +173,12 @@ export function groupToPodStatus(group: EciGroup, pod: V1Pod, now: Date = new Da
     return s;
   });
   const statuses = (spec.containers ?? []).map((c) => containerStatus(c, byName.get(c.name), groupId, false));
-  if (phase === 'Failed' || phase === 'Succeeded') {
+  if (isSpotReclaimed(group)) {
+    const releasedAt = toDate(group.expiredTime || group.failedTime);
+    for (const s of [...initStatuses, ...statuses]) reclaimedContainer(s, releasedAt);
+  } else if (phase === 'Failed' || phase === 'Succeeded') {
     for (const s of statuses) {
-      if (s.state?.waiting) s.state = { terminated: { exitCode: phase === 'Succeeded' ? 0 : 137, reason: group.status === 'Expired' ? 'SpotInstanceReclaimed' : 'ContainerStatusUnknown', message: 'the container did not report a final state before the ECI instance ended' } };
+      if (s.state?.waiting) s.state = { terminated: { exitCode: phase === 'Succeeded' ? 0 : 137, reason: 'ContainerStatusUnknown', message: 'the container did not report a final state before the ECI instance ended' } };
       s.ready = false;
     }
   }
