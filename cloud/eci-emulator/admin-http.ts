@@ -6,6 +6,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Admin } from './admin.js';
 import { ConfigError } from './config.js';
+import { SpotReclaimError, parseReclaimRequest } from './spot-reclaim.js';
 
 export const ADMIN_PREFIX = '/__admin/';
 
@@ -51,6 +52,7 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
       if (route === 'stats') return sendJson(res, 200, a.stats());
       if (route === 'groups') return sendJson(res, 200, a.listGroups());
       if (route === 'config') return sendJson(res, 200, a.config);
+      if (route === 'spot-reclaim') return sendJson(res, 200, a.spotReclaim());
       return sendJson(res, 404, { error: `unknown admin route ${route}` });
     }
     if (req.method !== 'POST' && req.method !== 'PUT') return sendJson(res, 405, { error: 'use GET or POST' });
@@ -83,12 +85,17 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
       case 'reset-stats':
         a.resetStats();
         break;
+      case 'spot-reclaim':
+        return sendJson(res, 200, { ok: true, settings: a.setSpotReclaim(body) });
+      case 'reclaim':
+        return sendJson(res, 200, { ok: true, reclaimed: a.reclaimSpot(parseReclaimRequest(body)) });
       default:
         return sendJson(res, 404, { error: `unknown admin route ${route}` });
     }
     sendJson(res, 200, { ok: true, config: a.config });
   } catch (e) {
     if (e instanceof ConfigError) return sendJson(res, 400, { error: e.message, field: e.field });
+    if (e instanceof SpotReclaimError) return sendJson(res, e.httpStatus, { error: e.message });
     throw e;
   }
 }

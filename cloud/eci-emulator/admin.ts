@@ -1,9 +1,10 @@
 // The emulator's control surface for tests and operators: live config changes (faults, rate limits, create
-// latency, stock-out, max groups), call counters per action and a group listing. Used by the library handle
+// latency, stock-out, max groups), spot reclaims (spot-reclaim.ts), call counters per action and a group listing. Used by the library handle
 // and by the HTTP endpoints under /__admin/.
 import { mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
 import type { Controller } from './controller.js';
 import type { RateLimiter } from './limits.js';
+import type { ReclaimedGroup, ReclaimRequest, SpotReclaimer, SpotReclaimSettings } from './spot-reclaim.js';
 
 export interface EmulatorStats {
   callsByAction: Record<string, number>;
@@ -22,6 +23,7 @@ export interface GroupSummary {
   regionId: string;
   status: string;
   intranetIp: string;
+  spotStrategy: string;
   containers: { name: string; state: string; ready: boolean; restartCount: number }[];
 }
 
@@ -36,6 +38,7 @@ export class Admin {
     private readonly limiter: RateLimiter,
     private readonly runtimeKind: 'process' | 'simulated',
     private readonly metrics: { readonly size: number },
+    private readonly spot: SpotReclaimer,
   ) {}
 
   get config(): EmulatorConfig {
@@ -74,6 +77,20 @@ export class Admin {
     this.configure({ maxGroups: n });
   }
 
+  /** Reclaims spot groups now (named, or `count` at random): SpotToBeReleased, then Expired after the notice. */
+  reclaimSpot(req: ReclaimRequest): ReclaimedGroup[] {
+    return this.spot.reclaim(req);
+  }
+
+  /** Random spot reclaims per minute, notice period, protection (validated; throws ConfigError naming the field). */
+  setSpotReclaim(partial: unknown): SpotReclaimSettings {
+    return this.spot.configure(partial);
+  }
+
+  spotReclaim(): ReturnType<SpotReclaimer['status']> {
+    return this.spot.status();
+  }
+
   resetStats(): void {
     for (const k of Object.keys(this.callsByAction)) delete this.callsByAction[k];
     for (const k of Object.keys(this.errorsByCode)) delete this.errorsByCode[k];
@@ -101,6 +118,7 @@ export class Admin {
       regionId: g.spec.regionId,
       status: g.status,
       intranetIp: g.intranetIp,
+      spotStrategy: g.spec.spotStrategy,
       containers: g.containers.map((c) => ({ name: c.name, state: c.current.state, ready: c.ready, restartCount: c.restartCount })),
     }));
   }

@@ -6,6 +6,7 @@ import type { EmulatorConfig } from './config.js';
 import { EciError, groupNotFound, incorrectStatus } from './errors.js';
 import { IpPool } from './ip-pool.js';
 import { deriveStatus } from './lifecycle.js';
+import { SPOT_BID_FAILED } from '../eci/mapping/spot.js';
 import { TERMINAL_STATUSES, isoNow, type ContainerSpec, type ContainerStatus, type GroupRecord, type GroupSpec, type GroupStatus } from './model.js';
 import type { Runtime, RuntimeSink } from './runtime/types.js';
 
@@ -81,6 +82,12 @@ export class Controller implements RuntimeSink {
 
   all(): GroupRecord[] {
     return [...this.groups.values()];
+  }
+
+  /** The live group with this id in any region (undefined once deleted or swept). */
+  find(id: string): GroupRecord | undefined {
+    const g = this.groups.get(id);
+    return g && !g.deleting ? g : undefined;
   }
 
   get(regionId: string, id: string): GroupRecord {
@@ -194,6 +201,24 @@ export class Controller implements RuntimeSink {
     this.background(this.runtime.update(g, changed, this.grace(g)).then(() => this.recompute(g)));
   }
 
+  /**
+   * Releases a spot group (spot-reclaim.ts decides which and when): status Expired, and every container that still
+   * ran or waited is killed at once, shown Terminated with exit 137 and the cause BidFailed. The group stays listed
+   * (retention applies) and nothing the runtime reports afterwards changes it.
+   */
+  expire(g: GroupRecord): void {
+    if (g.deleting || TERMINAL_STATUSES.has(g.status)) return;
+    const now = isoNow();
+    for (const c of [...g.initContainers, ...g.containers]) {
+      if (c.current.state === 'Terminated') continue;
+      const startTime = c.current.state === 'Running' ? c.current.startTime : undefined;
+      c.current = { state: 'Terminated', reason: SPOT_BID_FAILED, detailStatus: SPOT_BID_FAILED, message: 'the spot instance was released', exitCode: 137, signal: 9, startTime, finishTime: now };
+      c.ready = false;
+    }
+    g.transition = undefined;
+    this.setStatus(g, 'Expired');
+  }
+
   /** Filters, orders newest first and pages by an opaque token (the last seq returned). */
   list(f: GroupFilter, limit: number, nextToken?: string): Page {
     let cursor = Infinity;
@@ -227,7 +252,8 @@ export class Controller implements RuntimeSink {
   // RuntimeSink -------------------------------------------------------------------------------------------
   updateContainer(groupId: string, kind: 'app' | 'init', name: string, patch: Partial<ContainerStatus>): void {
     const g = this.groups.get(groupId);
-    if (!g || g.deleting) return;
+    // A released spot instance is gone: what its processes do while they are killed is not ECI's to report.
+    if (!g || g.deleting || g.status === 'Expired') return;
     const list = kind === 'app' ? g.containers : g.initContainers;
     const c = list.find((x) => x.name === name);
     if (!c) return;
@@ -265,10 +291,12 @@ export class Controller implements RuntimeSink {
     g.status = s;
     if (s === 'Succeeded') g.succeededTime = isoNow();
     if (s === 'Failed') g.failedTime = isoNow();
+    if (s === 'Expired') g.expiredTime = isoNow();
     if (TERMINAL_STATUSES.has(s)) {
       g.finishedAtMs = Date.now();
-      // Like ECI, a finished group's compute is released: stop whatever is left (e.g. sidecars under Never).
-      this.background(this.runtime.stop(g, this.grace(g)));
+      // Like ECI, a finished group's compute is released: stop whatever is left (e.g. sidecars under Never). A
+      // released spot instance gets no grace period (its notice was the time to prepare).
+      this.background(this.runtime.stop(g, s === 'Expired' ? 0 : this.grace(g)));
     }
   }
 

@@ -2,6 +2,7 @@
 // admin API together and returns a handle with the endpoint for the SDK and close() that stops everything.
 import { randomBytes } from 'node:crypto';
 import { isIP, type AddressInfo } from 'node:net';
+import { systemClock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
 import { Admin, type EmulatorStats, type GroupSummary } from './admin.js';
 import { defaultConfig, mergeConfig, stsKeyFor, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
@@ -14,6 +15,7 @@ import { ProcessRuntime } from './runtime/process.js';
 import { SimulatedRuntime } from './runtime/simulated.js';
 import type { Runtime } from './runtime/types.js';
 import { createEmulatorServer } from './server.js';
+import { SpotReclaimer, type ReclaimedGroup, type ReclaimRequest, type SpotReclaimSettings } from './spot-reclaim.js';
 import { NonceCache } from './signature.js';
 
 export { ConfigError, defaultConfig } from './config.js';
@@ -49,6 +51,10 @@ interface EmulatorAdminApi {
   resetStats(): void;
   stats(): EmulatorStats;
   listGroups(): GroupSummary[];
+  /** Reclaims spot groups: named ones, or `count` at random; each gets SpotToBeReleased, then Expired after the notice. */
+  reclaimSpot(req: ReclaimRequest): ReclaimedGroup[];
+  /** Random spot reclaims (`ratePerMinute`), the notice period and whether the protection period holds. */
+  setSpotReclaim(partial: Partial<SpotReclaimSettings>): SpotReclaimSettings;
   /** Live process-group ids of a group's containers (process runtime; empty for simulated). */
   pids(groupId: string): number[];
 }
@@ -112,7 +118,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const metrics = new MetricsHistory();
   controller.onRemoved((id) => metrics.forget(id));
   const limiter = new RateLimiter();
-  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics);
+  const spot = new SpotReclaimer(controller, systemClock);
+  controller.onRemoved((id) => spot.forget(id));
+  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics, spot);
   const execTokens = new ExecTokens(() => holder.config.execTokenTtlMs);
   let publicHost = host;
   const exec = new ExecEndpoint(execTokens, controller, runtime);
@@ -142,6 +150,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       exec.close();
+      spot.close();
       await controller.close();
       await runtime.close();
       server.closeAllConnections();
@@ -166,6 +175,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       resetStats: () => admin.resetStats(),
       stats: () => admin.stats(),
       listGroups: () => admin.listGroups(),
+      reclaimSpot: (r) => admin.reclaimSpot(r),
+      setSpotReclaim: (p) => admin.setSpotReclaim(p),
       pids: (id) => (runtime instanceof ProcessRuntime ? runtime.pids(id) : []),
     },
     close,

@@ -154,6 +154,10 @@ export interface GroupRecord {
   startTime?: string;
   succeededTime?: string;
   failedTime?: string;
+  /** When a spot group was released (status Expired). */
+  expiredTime?: string;
+  /** A spot group given its SpotToBeReleased notice: when it is released (spot-reclaim.ts). */
+  spotReleaseAtMs?: number;
   finishedAtMs?: number;
   /** Last status change, for DescribeContainerGroupStatus SinceSecond. */
   updatedAtMs: number;

@@ -89,6 +89,7 @@ export function containerGroup(g: GroupRecord, withEvents = true): Json {
     CreationTime: g.creationTime,
     SucceededTime: g.succeededTime,
     FailedTime: g.failedTime,
+    ExpiredTime: g.expiredTime,
     SpotStrategy: s.spotStrategy,
     SpotPriceLimit: s.spotPriceLimit,
     Tags: s.tags.map((t) => ({ Key: t.key, Value: t.value })),
