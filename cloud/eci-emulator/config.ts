@@ -2,6 +2,7 @@
 // that names the offending field. Pure: reading files and env lives in the CLI.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ECI_PUBLISHED_LIMITS } from '../eci/published-limits.js';
 
 export const ACTIONS = [
   'CreateContainerGroup',
@@ -30,6 +31,19 @@ export interface ActionFault {
   resetRate?: number;
 }
 
+/**
+ * One token bucket of `rateLimits`: `burst` calls at once, refilled continuously at `perSecond` or `perMinute`
+ * (exactly one of them; 0 = no limit). An entry named after an action serves that action; an entry with `actions`
+ * is a bucket those actions share (its name is free). An action's own entry takes it out of a shared bucket.
+ */
+export interface RateLimit {
+  actions?: string[];
+  perSecond?: number;
+  perMinute?: number;
+  /** Bucket size; default one interval's worth (a second of `perSecond`, a minute of `perMinute`). */
+  burst?: number;
+}
+
 export interface StockOutConfig {
   /** Specs that are out of stock: "2-4Gi" (cpu-memoryGi), an InstanceType such as "ecs.c6.xlarge", or "*". */
   specs: string[];
@@ -50,8 +64,11 @@ const MAX_STS_KEYS = 1000;
 
 export interface EmulatorConfig {
   regions: string[];
-  /** Requests per second per action and AccessKey; 0 disables the limit for that action. */
-  rateLimits: Record<string, number>;
+  /**
+   * Token buckets per AccessKey (see RateLimit). A bare number is requests per second for the action it is named
+   * after, with a burst of one second's worth; 0 disables the limit. An override replaces entries whole; null removes one.
+   */
+  rateLimits: Record<string, number | RateLimit>;
   rateLimitsEnabled: boolean;
   faults: Record<string, ActionFault>;
   createLatency: { schedulingMs: number; pendingMs: number };
@@ -71,20 +88,22 @@ export interface EmulatorConfig {
   stsKeys: Record<string, StsKey>;
 }
 
-/** Defaults; the rate limits are emulator choices (ECI publishes its per-API limits only in the Quota Center console). */
+/**
+ * Defaults. Rate limits: ECI's published figures where it publishes one (Create and Delete share a bucket of 100
+ * refilled at 20/s; Exec and DescribeContainerLog 500/min); the rest are the emulator's choice (per second, burst
+ * one second's worth).
+ */
 export function defaultConfig(): EmulatorConfig {
+  const published = Object.entries(ECI_PUBLISHED_LIMITS).map(([name, l]): [string, RateLimit] => [name, { ...l, actions: [...l.actions] }]);
   return {
     regions: ['cn-hangzhou'],
     rateLimits: {
-      CreateContainerGroup: 100,
-      DeleteContainerGroup: 100,
+      ...Object.fromEntries(published),
       UpdateContainerGroup: 50,
       RestartContainerGroup: 50,
       DescribeContainerGroups: 200,
       DescribeContainerGroupStatus: 200,
       DescribeContainerGroupEvents: 100,
-      ExecContainerCommand: 50,
-      DescribeContainerLog: 100,
       DescribeContainerGroupMetric: 100,
       DescribeMultiContainerGroupMetric: 100,
     },
@@ -116,6 +135,12 @@ export class ConfigError extends Error {
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Maps whose entries an override replaces whole instead of merging into (a per-minute limit replaces a per-second
+ * one); `null` removes an entry (e.g. an action's own limit, so that a shared bucket listing it applies).
+ */
+const REPLACED_ENTRIES = ['rateLimits'];
+
 /** Deep-merges `override` into `base`, rejecting keys that `base` does not know (except free-form maps). */
 export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = ['rateLimits', 'faults', 'stsKeys']): EmulatorConfig {
   if (override === undefined) return base;
@@ -125,7 +150,8 @@ export function mergeConfig(base: EmulatorConfig, override: unknown, freeForm = 
     for (const [k, v] of Object.entries(src)) {
       const field = path ? `${path}.${k}` : k;
       if (!(k in target) && !freeForm.includes(path)) throw new ConfigError(field, 'unknown field');
-      if (isPlain(v) && isPlain(target[k])) walk(target[k], v, field);
+      if (v === null && REPLACED_ENTRIES.includes(path)) delete target[k];
+      else if (isPlain(v) && isPlain(target[k]) && !REPLACED_ENTRIES.includes(path)) walk(target[k], v, field);
       else target[k] = v;
     }
   };
@@ -145,8 +171,7 @@ function rate(field: string, v: unknown): void {
 function validateConfig(c: EmulatorConfig): void {
   if (!Array.isArray(c.regions) || c.regions.length === 0 || !c.regions.every((r) => typeof r === 'string' && /^[a-z0-9-]+$/.test(r)))
     throw new ConfigError('regions', 'must be a non-empty list of region ids such as "cn-hangzhou"');
-  if (!isPlain(c.rateLimits)) throw new ConfigError('rateLimits', 'must be an object of action -> requests per second');
-  for (const [a, v] of Object.entries(c.rateLimits)) num(`rateLimits.${a}`, v, 0);
+  validateRateLimits(c.rateLimits);
   if (typeof c.rateLimitsEnabled !== 'boolean') throw new ConfigError('rateLimitsEnabled', 'must be a boolean');
   if (!isPlain(c.faults)) throw new ConfigError('faults', 'must be an object of action -> fault');
   for (const [a, f] of Object.entries(c.faults)) {
@@ -190,6 +215,42 @@ function validateConfig(c: EmulatorConfig): void {
       if (typeof k[f] !== 'string' || !k[f]) throw new ConfigError(`stsKeys.${id}.${f}`, 'must be a non-empty string');
     }
     if (Number.isNaN(Date.parse(k.expiration as string))) throw new ConfigError(`stsKeys.${id}.expiration`, 'must be an ISO 8601 time such as 2030-01-01T00:00:00Z');
+  }
+}
+
+const isAction = (a: string): boolean => (ACTIONS as readonly string[]).includes(a);
+
+function validateRateLimits(limits: unknown): void {
+  if (!isPlain(limits)) throw new ConfigError('rateLimits', 'must be an object of action or bucket name -> requests per second or {actions?, perSecond | perMinute, burst?}');
+  const sharedBy = new Map<string, string>();
+  for (const [name, v] of Object.entries(limits)) {
+    const field = `rateLimits.${name}`;
+    if (typeof v === 'number') {
+      num(field, v, 0);
+      if (!isAction(name)) throw new ConfigError(field, `unknown action (known: ${ACTIONS.join(', ')})`);
+      continue;
+    }
+    if (!isPlain(v)) throw new ConfigError(field, 'must be requests per second or {actions?, perSecond | perMinute, burst?}');
+    for (const k of Object.keys(v)) if (!['actions', 'perSecond', 'perMinute', 'burst'].includes(k)) throw new ConfigError(`${field}.${k}`, 'unknown field');
+    if ((v.perSecond === undefined) === (v.perMinute === undefined)) throw new ConfigError(field, 'give exactly one of perSecond and perMinute');
+    if (v.perSecond !== undefined) num(`${field}.perSecond`, v.perSecond, 0);
+    if (v.perMinute !== undefined) num(`${field}.perMinute`, v.perMinute, 0);
+    if (v.burst !== undefined) num(`${field}.burst`, v.burst, 1);
+    if (v.actions === undefined) {
+      if (!isAction(name)) throw new ConfigError(field, `unknown action (a shared bucket lists its actions; known: ${ACTIONS.join(', ')})`);
+      continue;
+    }
+    const actions = v.actions as unknown;
+    if (!Array.isArray(actions) || actions.length === 0) throw new ConfigError(`${field}.actions`, 'must be a non-empty list of actions');
+    for (const a of actions as unknown[]) {
+      if (typeof a !== 'string' || !isAction(a)) throw new ConfigError(`${field}.actions`, `unknown action ${JSON.stringify(a)} (known: ${ACTIONS.join(', ')})`);
+      if (isAction(name) && a !== name) throw new ConfigError(`${field}.actions`, `an entry named after ${name} serves only ${name}; name a shared bucket otherwise`);
+      // An action's own entry takes it out of any shared bucket; without one it may be in only one.
+      if (a === name || Object.hasOwn(limits, a)) continue;
+      const other = sharedBy.get(a);
+      if (other !== undefined) throw new ConfigError(`${field}.actions`, `${a} is already in the shared bucket ${other}`);
+      sharedBy.set(a, name);
+    }
   }
 }
 

@@ -1,16 +1,48 @@
-// Per-action throttling (token buckets per AccessKey and action, answering 400 Throttling.User) and the
+// Throttling as ECI does it (token buckets per AccessKey, an action's own or one several actions share, refilled
+// per second or per minute; a call finding its bucket empty is answered 400 Throttling.User) and the
 // fault-injection decision for a call (5xx, timeout, connection reset), driven by the live config.
-import type { ActionFault } from './config.js';
+import type { ActionFault, EmulatorConfig, RateLimit } from './config.js';
 import { EciError } from './errors.js';
+
+/** The bucket that serves an action: its name (the config entry's) and figures. */
+export interface Bucket {
+  name: string;
+  burst: number;
+  perSecond: number;
+}
+
+/**
+ * The bucket `action` draws from under `limits`, or undefined when it is not limited: the entry named after the
+ * action if there is one, else the shared bucket that lists it (config validation allows only one).
+ */
+export function bucketFor(limits: EmulatorConfig['rateLimits'], action: string): Bucket | undefined {
+  const own = Object.hasOwn(limits, action) ? limits[action] : undefined;
+  const found: [string, number | RateLimit] | undefined = own !== undefined ? [action, own] : Object.entries(limits).find(([, l]) => typeof l === 'object' && l.actions?.includes(action));
+  if (!found) return undefined;
+  const [name, l] = found;
+  // One interval's worth: the figure itself, per second or per minute.
+  const perInterval = typeof l === 'number' ? l : (l.perSecond ?? l.perMinute ?? 0);
+  const perSecond = typeof l === 'object' && l.perSecond === undefined ? perInterval / 60 : perInterval;
+  if (!(perSecond > 0)) return undefined;
+  const burst = typeof l === 'object' && l.burst !== undefined ? l.burst : Math.max(1, perInterval);
+  return { name, burst, perSecond };
+}
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  /** Throws Throttling.User when the caller exceeds `perSecond` for this action (burst = one second's worth). */
-  take(key: string, perSecond: number, now = Date.now()): void {
-    if (!(perSecond > 0)) return;
-    const b = this.buckets.get(key) ?? { tokens: perSecond, at: now };
-    b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
+  /** `now`: milliseconds on a clock that does not go back (tests drive it). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Takes one token for `action` from the caller's bucket; throws Throttling.User when there is none. */
+  take(accessKeyId: string, action: string, limits: EmulatorConfig['rateLimits']): void {
+    const bucket = bucketFor(limits, action);
+    if (!bucket) return;
+    const key = `${accessKeyId}/${bucket.name}`;
+    const now = this.now();
+    // A bucket starts full, as an idle account's does.
+    const b = this.buckets.get(key) ?? { tokens: bucket.burst, at: now };
+    b.tokens = Math.min(bucket.burst, b.tokens + ((now - b.at) / 1000) * bucket.perSecond);
     b.at = now;
     this.buckets.set(key, b);
     if (b.tokens < 1) throw new EciError(400, 'Throttling.User', 'Request was denied due to user flow control.');

@@ -112,7 +112,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     }
     const version = (req.headers['x-acs-version'] as string | undefined) ?? params.get('Version');
     if (version !== '2018-08-08') throw new EciError(400, 'InvalidVersion', `Specified parameter Version is not valid: ${version ?? '(missing)'}; use 2018-08-08.`);
-    if (cfg.rateLimitsEnabled) deps.limiter.take(`${accessKeyId}/${name}`, cfg.rateLimits[name] ?? 0);
+    if (cfg.rateLimitsEnabled) deps.limiter.take(accessKeyId, name, cfg.rateLimits);
     if (fault.kind === 'error') throw fault.error;
 
     const entries: [string, string][] = [];
