@@ -25,6 +25,9 @@ export function isSpotReclaimed(group: Group): boolean {
   return [...(group.containers ?? []), ...(group.initContainers ?? [])].some((c) => saysBidFailed(c.currentState?.reason, c.currentState?.detailStatus));
 }
 
+/** Whether ECI has warned that it will release this group's spot instance (its status pollers watch it closely). */
+export const underSpotNotice = (group: Group): boolean => (group.events ?? []).some((e) => e.reason === SPOT_TO_BE_RELEASED);
+
 /** A container's terminated reason ECI gave for the release, which the pod shows as SPOT_RECLAIMED_REASON. */
 export const isSpotReleaseCause = (reason: string | undefined): boolean => saysBidFailed(reason);
 

@@ -3,7 +3,7 @@
 // only new/changed events, and a per-uid status_version that keeps increasing across relay restarts. Pure.
 import { createHash } from 'node:crypto';
 import type { V1Pod, V1PodStatus } from '@kubernetes/client-node';
-import { groupToPodStatus, type EciGroup, type PodEvent as MappedEvent } from '../mapping/index.js';
+import { groupToPodStatus, underSpotNotice, type EciGroup, type PodEvent as MappedEvent } from '../mapping/index.js';
 import type { PodState } from '../../pod-provider/provider.js';
 
 type ProtoEvent = PodState['events'][number];
@@ -35,9 +35,13 @@ export interface TrackedPod {
 
 const STABLE_STATUSES = new Set(['Running', 'Succeeded', 'Failed', 'Expired', 'ScheduleFailed']);
 
-/** A group in one of these statuses is not expected to change soon (slow cadence). */
+/**
+ * A group in one of these statuses is not expected to change soon (slow cadence), unless ECI has announced the
+ * release of its spot instance: then it is watched at the fast cadence, so its pod fails within a poll of the release.
+ */
 function isStable(group: EciGroup): boolean {
-  return STABLE_STATUSES.has(group.status ?? '');
+  if (!STABLE_STATUSES.has(group.status ?? '')) return false;
+  return !(group.status === 'Running' && underSpotNotice(group));
 }
 
 /**

@@ -1,6 +1,7 @@
 // Provider state helpers: status bytes are kept in buffers of their own, not in slices of the shared pool.
 import test from 'ava';
-import { ownedUtf8 } from '../../../../cloud/eci/provider/state.js';
+import { newTracked, observeGroup, ownedUtf8 } from '../../../../cloud/eci/provider/state.js';
+import type { EciGroup } from '../../../../cloud/eci/mapping/index.js';
 
 test('ownedUtf8 holds exactly the UTF-8 bytes, in an ArrayBuffer of its own', (t) => {
   for (const s of ['', '{"phase":"Running"}', 'héllo – 容器组 🚀', 'x'.repeat(5000)]) {
@@ -23,3 +24,20 @@ test('statuses kept among short-lived buffers hold only their own bytes', (t) =>
   for (const b of new Set(kept.map((b) => b.buffer))) pinnedOwned += b.byteLength;
   t.is(pinnedOwned, kept.reduce((a, b) => a + b.length, 0));
 });
+
+// Cadence: which observed groups keep their pod on the fast poll (settling).
+const cadence: { name: string; status: string; events?: { reason: string }[]; settling: boolean }[] = [
+  { name: 'Running', status: 'Running', settling: false },
+  { name: 'Pending', status: 'Pending', settling: true },
+  { name: 'Running under a spot release notice', status: 'Running', events: [{ reason: 'SpotToBeReleased' }], settling: true },
+  { name: 'Running with other events', status: 'Running', events: [{ reason: 'Started' }], settling: false },
+  { name: 'Expired after the notice', status: 'Expired', events: [{ reason: 'SpotToBeReleased' }], settling: false },
+  { name: 'Succeeded', status: 'Succeeded', settling: false },
+];
+for (const c of cadence) {
+  test(`observeGroup cadence: ${c.name} → ${c.settling ? 'fast' : 'slow'}`, (t) => {
+    const tr = newTracked('uid-1', { metadata: { name: 'p', namespace: 'ns', uid: 'uid-1' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, 1, true);
+    observeGroup(tr, { containerGroupId: 'eci-1', status: c.status, events: c.events, containers: [] } as EciGroup);
+    t.is(tr.settling, c.settling);
+  });
+}
