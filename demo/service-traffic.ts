@@ -87,7 +87,7 @@ export async function showInbound(d: ServiceDemo, burst: number): Promise<void> 
     60_000,
     () => seen,
   );
-  say(`Service web (ClusterIP ${svc.spec?.clusterIP}:80) selects the Deployment's pods; for the ${burst} burst pods the agent published EndpointSlices of its own listeners at ${host.address}:`);
+  say(`Service web (ClusterIP ${svc.spec?.clusterIP}:80) selects the Deployment's pods; for the ${burst} burst pods the agent published EndpointSlices of its own listeners at ${host.address} (the endpoint-slice controller's own slice lists the datacenter pods, at the mock provider's pod IP):`);
   process.stdout.write(d.indent(await d.k('get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=web')));
   say('GET / on each burst endpoint, connecting as kube-proxy would after its DNAT (there is no kube-proxy here); the answers come through the tunnel:');
   let right = 0;

@@ -1,6 +1,7 @@
 // The demo's story, run by demo/run.ts with stdout to the terminal and stderr (every component's JSON log)
 // to the log file. Starts (or reuses, with --kubeconfig) a Kubernetes cluster, the ECI emulator (or real ECI
-// with --eci-endpoint and credentials), the relay and the agent; a Deployment scales past what the
+// with --eci-endpoint and credentials), the relay and the agent, and the datacenter node (the upstream
+// virtual-kubelet's mock provider, test/cluster/datacenter-node.ts); a Deployment scales past what the
 // datacenter node holds, the extra pods run on ECI, logs stream and an exec runs through the tunnel; as root
 // with the emulator, the agent runs in networking mode `tunnel` and Service traffic goes both ways
 // (demo/service-traffic.ts). Then it scales back and the container groups are released. When demo/run.ts
@@ -14,6 +15,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, AppsV1Api, DiscoveryV1Api, KubeConfig, setHeaderOptions, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
 import { bootstrapCredential } from '../test/cluster/bootstrap-identity.js';
+import { ensureVirtualKubelet, startDatacenterNode } from '../test/cluster/datacenter-node.js';
 import { createEciBackend } from '../cloud/eci/index.js';
 import { notSchedulableReason, startLocalGateway } from './local-gateway.js';
 import { LIFELINE_ENV, ON_PREM_CAPACITY, parseDemoArgs } from './options.js';
@@ -74,11 +76,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // 1. The cluster.
     let kubeconfigPath: string;
-    let kubeletCaPem: string;
+    let kubeletCaPath: string;
     let kubectl: string;
     if (a.kubeconfig) {
       kubeconfigPath = a.kubeconfig;
-      kubeletCaPem = readFileSync(a.kubeletClientCaFile as string, 'utf8');
+      kubeletCaPath = a.kubeletClientCaFile as string;
       kubectl = 'kubectl';
       say(`using your cluster (${kubeconfigPath})`);
     } else {
@@ -94,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       const starting = heartbeat(say, 'starting etcd, kube-apiserver, kube-controller-manager and kube-scheduler');
       const info = await cluster.start({ dir, bin }).finally(() => starting.stop());
       kubeconfigPath = info.kubeconfigPath;
-      kubeletCaPem = readFileSync(info.pki.caCertPath, 'utf8');
+      kubeletCaPath = info.pki.caCertPath;
       kubectl = bin.kubectl;
       say(`local cluster ready: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (${info.server})`);
     }
@@ -138,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     const boot = await bootstrapCredential(adminKc, { dir: bootDir });
     const gw = await startLocalGateway({
       kubeconfigPath: boot.kubeconfigPath,
-      kubeletClientCaPem: kubeletCaPem,
+      kubeletClientCaPem: readFileSync(kubeletCaPath, 'utf8'),
       provider: backend.provider,
       nodeName,
       clusterId: 'demo-cluster',
@@ -163,26 +165,18 @@ export async function main(argv: string[]): Promise<number> {
     const apps = kc.makeApiClient(AppsV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
 
-    // 4. The datacenter node: full after 3 pods. (No container runtime here, so its pods stay Pending
-    //    after binding; the point is where the scheduler puts them.)
+    // 4. The datacenter node: the upstream virtual-kubelet with its mock provider, full after 3 pods. The
+    //    scheduler places pods there as on any node and the mock reports them Running without containers:
+    //    the stand-in for datacenter capacity on a machine without a container runtime.
     const onPrem = 'dc-node-1';
-    await core.createNode({ body: { metadata: { name: onPrem, labels: { 'ecigw.io/demo': 'datacenter' } } } }).catch(() => undefined);
-    cleanups.push(async () => void (await core.deleteNode({ name: onPrem }).catch(() => undefined)));
-    const onPremStatus = async () => {
-      const n = await core.readNode({ name: onPrem });
-      const now = new Date();
-      n.status = {
-        capacity: { cpu: '4', memory: '8Gi', pods: String(onPremCapacity) },
-        allocatable: { cpu: '4', memory: '8Gi', pods: String(onPremCapacity) },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'DemoNode', message: 'datacenter node (demo)', lastHeartbeatTime: now, lastTransitionTime: now }],
-      };
-      await core.replaceNodeStatus({ name: onPrem, body: n });
-    };
-    await until('datacenter node status', async () => (await onPremStatus(), true), 30_000);
-    // Heartbeat it like a kubelet would, or the node lifecycle controller marks it unreachable after 40 s.
-    const dcHeartbeat = setInterval(() => void onPremStatus().catch(() => undefined), 10_000);
-    cleanups.push(() => clearInterval(dcHeartbeat));
-    say(`datacenter node "${onPrem}" holds ${onPremCapacity} pods (a Node object only: this demo has no container runtime, so pods bound there stay Pending)`);
+    const vkBuilding = heartbeat(say, 'building virtual-kubelet (the datacenter node) from its Go module');
+    const vkBin = await ensureVirtualKubelet((line) => vkBuilding.step(`build: ${line.replace(/^test\/cluster: /, '')}`)).finally(() => vkBuilding.stop());
+    const dcNode = await startDatacenterNode(
+      { kubeconfigPath, pki: { caCertPath: kubeletCaPath } },
+      { name: onPrem, bin: vkBin, labels: { 'ecigw.io/demo': 'datacenter' }, capacity: { cpu: '4', memory: '8Gi', pods: onPremCapacity } },
+    );
+    cleanups.push(() => dcNode.close());
+    say(`datacenter node "${onPrem}" holds ${onPremCapacity} pods: virtual-kubelet's mock provider, the stand-in for datacenter capacity on a machine without a container runtime (its pods go Running without containers, all at the mock's pod IP 5.6.7.8)`);
     // Admission puts node.kubernetes.io/not-ready on every new Node; the node lifecycle controller lifts
     // it once the node reports Ready. Until then the scheduler would place pods as if a node were missing.
     await until(
@@ -239,15 +233,17 @@ export async function main(argv: string[]): Promise<number> {
       async () => {
         const items = (await core.listNamespacedPod({ namespace: ns })).items;
         const onEci = items.filter((p) => p.spec?.nodeName === nodeName);
+        const onDc = items.filter((p) => p.spec?.nodeName === onPrem);
         last = items.map((p) => `${p.metadata?.name}@${p.spec?.nodeName ?? '-'}:${p.status?.phase}`).join(' ');
         // In networking mode tunnel burst pods get no pod IP.
-        return onEci.length === burst && onEci.every((p) => p.status?.phase === 'Running' && (netHost || p.status.podIP)) ? items : undefined;
+        const eciUp = onEci.length === burst && onEci.every((p) => p.status?.phase === 'Running' && (netHost || p.status.podIP));
+        return eciUp && onDc.length === onPremCapacity && onDc.every((p) => p.status?.phase === 'Running') ? items : undefined;
       },
       300_000,
       () => last,
     );
     const burstSeconds = (Date.now() - tBurst) / 1000;
-    say(`${burst} pods Running on ECI after ${burstSeconds.toFixed(1)}s:`);
+    say(`${burst} pods Running on ECI after ${burstSeconds.toFixed(1)}s, ${onPremCapacity} Running on the datacenter node "${onPrem}":`);
     process.stdout.write(indent(await k('get', 'pods', '-n', ns, '-o', 'wide')));
 
     // 6. Logs and exec through the tunnel.
