@@ -37,7 +37,7 @@ const cadence: { name: string; status: string; events?: { reason: string }[]; se
 for (const c of cadence) {
   test(`observeGroup cadence: ${c.name} → ${c.settling ? 'fast' : 'slow'}`, (t) => {
     const tr = newTracked('uid-1', { metadata: { name: 'p', namespace: 'ns', uid: 'uid-1' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, 1, true);
-    observeGroup(tr, { containerGroupId: 'eci-1', status: c.status, events: c.events, containers: [] } as EciGroup);
+    observeGroup(tr, { containerGroupId: 'eci-1', status: c.status, events: c.events, containers: [] } as unknown as EciGroup);
     t.is(tr.settling, c.settling);
   });
 }
