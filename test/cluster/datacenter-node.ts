@@ -5,6 +5,8 @@
 // the stand-in for datacenter capacity on a machine without a container runtime. Owns the binary's
 // process (reaped with this process, test/cluster/reaper.ts), its serving certificate and provider config,
 // and the Node object (created with the caller's labels before the kubelet starts, deleted by close()).
+// As upstream virtual-kubelet does, a deleted pod leaves the API only after its grace period (default 30 s;
+// terminationGracePeriodSeconds: 0 makes scale-in immediate). The mock reports every pod at 5.6.7.8.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
