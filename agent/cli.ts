@@ -16,7 +16,7 @@ import { logger } from '../common/log.js';
 import { startTracing, tracingSettings } from '../common/tracing.js';
 import { Agent, type NetworkOptions } from './agent.js';
 import { BUILD_VERSION } from '../common/version.js';
-import { DEFAULT_TAINT, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
+import { DEFAULT_TAINTS, forbiddenNodeLabels, type NodeConfig } from './node/node-spec.js';
 import { MIN_EXPIRATION_SECONDS } from './kube/node-identity/csr.js';
 import { startKubeletServer } from './kubelet-api/server.js';
 import { KUBELET_LIMIT_FIELDS, sessionLimitsFromConfig } from './kubelet-api/limit-fields.js';
@@ -54,7 +54,7 @@ export const AGENT_FIELDS: Field[] = [
   { path: 'node.internalIP', type: 'string', env: 'POD_IP', flag: 'node-ip', default: '127.0.0.1', describe: 'address the API server uses for the kubelet API (the agent pod IP)' },
   { path: 'node.capacity', type: 'map', env: 'ECIGW_NODE_CAPACITY', flag: 'node-capacity', default: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' }, describe: 'capacity = allocatable, e.g. cpu=1000,memory=4Ti,pods=5000' },
   { path: 'node.labels', type: 'map', env: 'ECIGW_NODE_LABELS', flag: 'node-labels', default: {}, describe: 'extra node labels k=v,...' },
-  { path: 'node.taints', type: 'json', env: 'ECIGW_NODE_TAINTS', flag: 'node-taints', default: [DEFAULT_TAINT], describe: 'node taints as a JSON list of {key,value,effect}', check: checkTaints },
+  { path: 'node.taints', type: 'json', env: 'ECIGW_NODE_TAINTS', flag: 'node-taints', default: DEFAULT_TAINTS, describe: 'node taints as a JSON list of {key,value,effect}; the default: burst pods tolerate virtual-kubelet.io/provider (NoSchedule), and ecigw.io/overflow (PreferNoSchedule) makes the scheduler fill other nodes first', check: checkTaints },
   { path: 'node.region', type: 'string', env: 'ECIGW_REGION', flag: 'region', describe: 'topology.kubernetes.io/region label (the tenant\'s ECI region)' },
   { path: 'node.zone', type: 'string', env: 'ECIGW_ZONE', flag: 'zone', describe: 'topology.kubernetes.io/zone label' },
   { path: 'node.arch', type: 'string', env: 'ECIGW_NODE_ARCH', flag: 'node-arch', default: 'amd64', describe: 'CPU architecture of the burst pods\' ECI instances, reported as status.nodeInfo.architecture and the kubernetes.io/arch label so the scheduler places only images that run there: amd64 (ECI\'s x86 instance types) or arm64 (only when every instance type the tenant uses is ARM, e.g. ecs.c8y.*)', check: checks.oneOf(...ECI_ARCHITECTURES) },

@@ -15,7 +15,7 @@ import { parseRelayConfig } from '../cloud/relay/config.js';
 import { startRelay, type RelayHandle } from '../cloud/relay/server.js';
 import type { PodProvider, TenantConfig } from '../cloud/pod-provider/provider.js';
 import { Agent, type AgentOptions } from '../agent/agent.js';
-import { DEFAULT_TAINT } from '../agent/node/node-spec.js';
+import { DEFAULT_TAINTS } from '../agent/node/node-spec.js';
 import { startKubeletServer, type KubeletServer } from '../agent/kubelet-api/server.js';
 import { TunnelKubeletBackend } from '../agent/tunnel/kubelet-backend.js';
 import { BUILD_VERSION } from '../common/version.js';
@@ -138,7 +138,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
         name: o.nodeName,
         capacity: { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' },
         labels: {},
-        taints: [DEFAULT_TAINT],
+        taints: DEFAULT_TAINTS,
         internalIP: '127.0.0.1',
         kubeletPort,
         os: 'linux',

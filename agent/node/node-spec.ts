@@ -4,6 +4,14 @@ import type { V1Node, V1NodeCondition, V1NodeStatus, V1Taint } from '@kubernetes
 
 export const TUNNEL_CONDITION = 'TunnelConnected';
 export const DEFAULT_TAINT: V1Taint = { key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' };
+/**
+ * Burst pods are the overflow: a PreferNoSchedule taint that tolerating DEFAULT_TAINT (effect NoSchedule) does
+ * not cover, so the scheduler's TaintToleration score puts the virtual node last while other nodes have room
+ * (the default spreading and least-allocated scores alone would fill the empty virtual node first).
+ */
+export const OVERFLOW_TAINT: V1Taint = { key: 'ecigw.io/overflow', value: 'true', effect: 'PreferNoSchedule' };
+/** The taints a virtual node registers with unless configured otherwise. */
+export const DEFAULT_TAINTS: V1Taint[] = [DEFAULT_TAINT, OVERFLOW_TAINT];
 
 export interface NodeConfig {
   name: string;

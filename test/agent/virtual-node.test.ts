@@ -31,7 +31,7 @@ test('registers the virtual node with labels, taint, capacity, conditions and a 
   t.is(node.metadata?.labels?.['kubernetes.io/role'], undefined, 'no label NodeRestriction forbids a node to set on itself');
   t.is(node.metadata?.labels?.['node.kubernetes.io/instance-type'], 'eci');
   t.is(node.metadata?.labels?.['topology.kubernetes.io/region'], 'cn-hangzhou');
-  t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['virtual-kubelet.io/provider=alibabacloud:NoSchedule']);
+  t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['virtual-kubelet.io/provider=alibabacloud:NoSchedule', 'ecigw.io/overflow=true:PreferNoSchedule']);
   t.is(node.status?.capacity?.pods, '5k', 'capacity as configured (5000, in canonical form)');
   t.is(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, stack.kubeletPort, 'kubelet endpoint is the agent kubelet API port');

@@ -185,7 +185,7 @@ test('the rendered config and env load through the agent CLI config (AGENT_FIELD
     'pod.uid': 'a1b2c3d4-0000-4000-8000-000000000001',
   });
   t.regex(v['nodeIdentity.certDir'] as string, /\/var\/lib\/ecigw\/node-identity\/pki$/);
-  t.deepEqual(v['node.taints'], [{ key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' }]);
+  t.deepEqual(v['node.taints'], [{ key: 'virtual-kubelet.io/provider', value: 'alibabacloud', effect: 'NoSchedule' }, { key: 'ecigw.io/overflow', value: 'true', effect: 'PreferNoSchedule' }]);
   t.deepEqual(v['node.capacity'], { cpu: '1000', memory: '4Ti', pods: '5000', 'ephemeral-storage': '10Ti' });
   t.regex(readFileSync(v['relay.keyFile'] as string, 'utf8'), /BEGIN PRIVATE KEY/);
 });
