@@ -9,7 +9,7 @@ export const DEFAULT_TAINT: V1Taint = { key: 'virtual-kubelet.io/provider', valu
  * not cover, so the scheduler's TaintToleration score puts the virtual node last while other nodes have room
  * (the default spreading and least-allocated scores alone would fill the empty virtual node first).
  */
-export const OVERFLOW_TAINT: V1Taint = { key: 'ecigw.io/overflow', value: 'true', effect: 'PreferNoSchedule' };
+const OVERFLOW_TAINT: V1Taint = { key: 'ecigw.io/overflow', value: 'true', effect: 'PreferNoSchedule' };
 /** The taints a virtual node registers with unless configured otherwise. */
 export const DEFAULT_TAINTS: V1Taint[] = [DEFAULT_TAINT, OVERFLOW_TAINT];
 

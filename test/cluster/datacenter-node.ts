@@ -18,6 +18,7 @@ import { createCa, issueCert } from '../../common/pki.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/wait.js';
 import { adoptGroup } from './reaper.js';
+import { stopProcessGroup } from './pids.js';
 
 const execFileP = promisify(execFile);
 
@@ -94,21 +95,7 @@ export async function startDatacenterNode(cluster: DatacenterNodeCluster, o: Dat
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      const c = child;
-      if (c?.pid && c.exitCode === null && c.signalCode === null) {
-        const exited = new Promise((r) => c.once('exit', r));
-        const kill = (sig: NodeJS.Signals) => {
-          try {
-            process.kill(-(c.pid as number), sig);
-          } catch {
-            /* gone */
-          }
-        };
-        kill('SIGTERM');
-        const t = setTimeout(() => kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopProcessGroup(child);
       await core.deleteNode({ name }).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     })());

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import type { ClusterHandle } from './fixture.js';
 import { ensureKubeProxy } from './cluster.js';
 import { adoptGroup } from './reaper.js';
+import { stopProcessGroup } from './pids.js';
 import type { NetnsHost } from '../helpers/netns-host.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -68,21 +69,7 @@ export async function startKubeProxy(cluster: ClusterHandle, host: NetnsHost, o:
   const logPath = join(dir, 'kube-proxy.log');
   let child: ChildProcess | undefined;
   const close = async () => {
-    const c = child;
-    if (c?.pid && c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-(c.pid as number), sig);
-        } catch {
-          /* gone */
-        }
-      };
-      kill('SIGTERM');
-      const t = setTimeout(() => kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopProcessGroup(child);
     rmSync(dir, { recursive: true, force: true });
   };
   try {

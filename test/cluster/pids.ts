@@ -1,5 +1,7 @@
-// Process liveness for the cluster's bookkeeping (signal 0 probes without delivering anything), and the
-// process tree below a pid (from /proc, Linux), which kill tests snapshot before they strike.
+// Process liveness for the cluster's bookkeeping (signal 0 probes without delivering anything), the
+// process tree below a pid (from /proc, Linux), which kill tests snapshot before they strike, and the stop of
+// a detached child's process group.
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export function isAlive(pid: number): boolean {
@@ -36,4 +38,24 @@ export function descendants(root: number): number[] {
     queue.push(...(children.get(pid) ?? []));
   }
   return out;
+}
+
+/**
+ * Stops a child started detached (its own process group): SIGTERM to the group, SIGKILL after `graceMs`;
+ * resolves once it exited (at once if it already had).
+ */
+export async function stopProcessGroup(c: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+  if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-(c.pid as number), sig);
+    } catch {
+      /* gone */
+    }
+  };
+  kill('SIGTERM');
+  const t = setTimeout(() => kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
 }
