@@ -56,6 +56,8 @@ export class Controller implements RuntimeSink {
   private seq = 0;
   private sweepTimer: NodeJS.Timeout;
   runtime!: Runtime;
+  /** Called once per new group: the ms its image pulls hold container start (image-cache-store.ts). */
+  imagePull?: (g: GroupRecord) => number;
   /** Called once for every group the controller drops (deleted, swept after retention, or closed). */
   private readonly removedListeners: ((groupId: string) => void)[] = [];
 
@@ -131,11 +133,12 @@ export class Controller implements RuntimeSink {
     };
     this.groups.set(g.id, g);
     if (clientToken) this.tokens.set(`${spec.regionId}/${clientToken}`, { fingerprint, id: g.id, atMs: now });
+    const pullMs = this.imagePull?.(g) ?? 0;
     this.later(cfg.createLatency.schedulingMs, () => {
       if (g.deleting) return;
       this.event(g.id, 'Normal', 'Scheduled', `Successfully assigned ${g.spec.name} to ${g.spec.zoneId}`);
       this.setStatus(g, 'Pending');
-      this.later(this.config().createLatency.pendingMs, () => {
+      this.later(this.config().createLatency.pendingMs + pullMs, () => {
         if (g.deleting) return;
         g.startTime = isoNow();
         this.runtime.start(g);

@@ -164,6 +164,8 @@ export interface GroupRecord {
   containers: ContainerStatus[];
   initContainers: ContainerStatus[];
   events: GroupEvent[];
+  /** The group's image pull time (image-cache-store.ts) and the image cache it matched, if any. */
+  imagePull?: { ms: number; imageCacheId?: string };
   /** Set while Restarting/Updating until the containers are back. */
   transition?: 'Restarting' | 'Updating';
   deleting: boolean;
