@@ -1,6 +1,7 @@
 // Downward API values (fieldRef, resourceFieldRef) computed from the pod object, as the kubelet does.
 // Pure. status.podIP is left to the cloud side (ECI fills it in from the group's address).
 import type { V1Pod, V1Container, V1ObjectFieldSelector, V1ResourceFieldSelector } from '@kubernetes/client-node';
+import { parseQuantity } from '../../common/quantity.js';
 
 /** Fields the cloud side resolves itself (the value is unknown before the container group exists). */
 const CLOUD_RESOLVED_FIELDS = new Set(['status.podIP', 'status.podIPs', 'status.hostIP', 'status.hostIPs']);
@@ -41,15 +42,10 @@ export function fieldRefValue(pod: V1Pod, ref: V1ObjectFieldSelector, nodeName: 
 
 const CPU_UNITS: Record<string, number> = { m: 1e-3, '': 1 };
 
-function parseQuantity(q: string): number {
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q.trim());
-  if (!m) throw new Error(`bad quantity "${q}"`);
-  const n = Number(m[1]);
-  const bin: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-  const dec: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-  const f = bin[m[2]] ?? dec[m[2]];
-  if (f === undefined) throw new Error(`bad quantity suffix in "${q}"`);
-  return n * f;
+function quantity(q: string): number {
+  const n = parseQuantity(q);
+  if (n === undefined) throw new Error(`bad quantity "${q}"`);
+  return n;
 }
 
 /** resourceFieldRef as the kubelet computes it: limits fall back to node allocatable, divisor rounds up. */
@@ -58,6 +54,6 @@ export function resourceFieldRefValue(container: V1Container, ref: V1ResourceFie
   if (!['limits', 'requests'].includes(kind) || !resource) throw new Error(`unsupported resourceFieldRef.resource "${ref.resource}"`);
   const res = container.resources ?? {};
   const raw = (kind === 'limits' ? res.limits?.[resource] : res.requests?.[resource]) ?? (kind === 'limits' ? nodeAllocatable[resource] : undefined) ?? '0';
-  const divisor = ref.divisor ? parseQuantity(String(ref.divisor)) : resource === 'cpu' ? CPU_UNITS[''] : 1;
-  return String(Math.ceil(parseQuantity(String(raw)) / divisor));
+  const divisor = ref.divisor ? quantity(String(ref.divisor)) : resource === 'cpu' ? CPU_UNITS[''] : 1;
+  return String(Math.ceil(quantity(String(raw)) / divisor));
 }

@@ -2,7 +2,8 @@
 // validated (a bad value is an error naming the annotation). Unknown `k8s.aliyun.com/eci-*` keys are warned
 // about, never silently dropped. Placement annotations (vSwitch, security group, resource group) override tenant
 // defaults; whether the tenant may have what they ask for is the tenant policy's decision (cloud/eci/policy).
-import { isSupportedSpec, parseQuantity, GIB } from './resources.js';
+import { isSupportedSpec, GIB } from './resources.js';
+import { parseQuantity } from '../../../common/quantity.js';
 import type { Issues } from './types.js';
 
 const ANNOTATION_PREFIX = 'k8s.aliyun.com/';

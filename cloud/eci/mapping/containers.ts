@@ -3,7 +3,8 @@
 // security context, lifecycle hooks, stdin/tty, termination message and volume mounts. Rejects what ECI cannot run.
 import * as $Eci from '@alicloud/eci20180808';
 import type { V1Container, V1Pod, V1Probe, V1LifecycleHandler, V1EnvVar, V1PodSecurityContext } from '@kubernetes/client-node';
-import { containerResources, parseQuantity, type ContainerResources } from './resources.js';
+import { containerResources, type ContainerResources } from './resources.js';
+import { parseQuantity } from '../../../common/quantity.js';
 import { expandVars, referencedVars } from './expansion.js';
 import type { Issues, ResolvedPodInputs } from './types.js';
 

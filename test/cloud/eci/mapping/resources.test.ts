@@ -1,5 +1,6 @@
 import test from 'ava';
-import { parseQuantity, roundUpToSpec, isSupportedSpec, qosClassOf, podTotal, containerResources, ECI_SPECS } from '../../../../cloud/eci/mapping/resources.js';
+import { roundUpToSpec, isSupportedSpec, qosClassOf, podTotal, containerResources, ECI_SPECS } from '../../../../cloud/eci/mapping/resources.js';
+import { parseQuantity } from '../../../../common/quantity.js';
 import { pod, container } from './fixtures.js';
 
 const QUANTITIES: Array<[string, number | undefined]> = [
