@@ -39,7 +39,7 @@ export const METADATA = {
 } as const;
 
 /** What this build of either side can do (HandshakeRequest.capabilities / HandshakeResponse.capabilities). */
-export const CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile', 'service.connections'] as const;
+export const CAPABILITIES = ['pods.v1', 'status.resume', 'exec', 'attach', 'logs', 'portforward', 'stats', 'reconcile', 'service.connections', 'capacity'] as const;
 
 /** Why a peer's protocol version cannot be spoken with, or undefined when it can. */
 export function protocolProblem(peer: string, version: number | string | undefined): string | undefined {

@@ -16,6 +16,7 @@ import type { ExecStart } from '../../proto/gen/ecigw/tunnel/v1/ExecStart.js';
 import type { LogsRequest } from '../../proto/gen/ecigw/tunnel/v1/LogsRequest.js';
 import type { PortForwardStart } from '../../proto/gen/ecigw/tunnel/v1/PortForwardStart.js';
 import type { PodStats__Output } from '../../proto/gen/ecigw/tunnel/v1/PodStats.js';
+import type { Cap__Output } from '../../proto/gen/ecigw/tunnel/v1/Cap.js';
 import type { PodTunnel } from '../pods/tunnel-port.js';
 import { TunnelConnection } from './connection.js';
 import { toTunnelError } from './errors.js';
@@ -125,6 +126,11 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
 
   async stats(podUids: string[] = [], o?: CallOptions): Promise<PodStats__Output[]> {
     return (await this.unary<object, { pods: PodStats__Output[] }>('Stats', { podUids }, o)).pods;
+  }
+
+  /** The caps on the cluster's pods in the cloud and what is used of them (none: nothing capped). */
+  async capacity(o?: CallOptions): Promise<Cap__Output[]> {
+    return (await this.unary<object, { caps: Cap__Output[] }>('Capacity', {}, o)).caps;
   }
 
   // ---- status watch and sessions ----

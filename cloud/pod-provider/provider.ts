@@ -25,6 +25,30 @@ export type PortForwardRequest = PortForwardStart__Output;
 export type PodStats = PodStats__Output;
 export type TerminalSize = TerminalSize__Output;
 
+/** Caps on one scope's pods on the cloud; an absent field is no cap. */
+export interface QuotaLimits {
+  maxPods?: number;
+  maxVcpu?: number;
+  maxMemoryGiB?: number;
+}
+
+/** A tenant's caps: its own across its clusters (maxPods always set), and each cluster's. */
+export interface TenantQuotas extends QuotaLimits {
+  maxPods: number;
+  clusters?: Record<string, QuotaLimits>;
+}
+
+/** One cap on a scope's pods and what is used of it (PodProvider.capacity). */
+export interface CapacityState {
+  resource: 'pods' | 'cpu' | 'memory';
+  /** Its config key under `tenants.<id>.`, e.g. `quotas.maxVcpu`. */
+  key: string;
+  limit: number;
+  used: number;
+  /** The part of `used` that the asking cluster's pods hold. */
+  usedHere: number;
+}
+
 /** Per-tenant cloud settings; lives only on the relay (the credentials reference never reaches an agent). */
 export interface TenantConfig {
   id: string;
@@ -36,10 +60,10 @@ export interface TenantConfig {
   /** Tags put on every cloud resource of this tenant. */
   tags: Record<string, string>;
   /**
-   * Enforced by the ECI provider per tenant across all its clusters: pods whose container group is not finished,
-   * plus creates in flight.
+   * Enforced by the ECI provider per tenant across all its clusters, and per cluster: pods whose container group
+   * is not finished plus creates in flight, and their vCPU and memory. The agent's virtual node follows what they leave.
    */
-  quotas: { maxPods: number };
+  quotas: TenantQuotas;
   /**
    * What cloud privileges, exposure and cost this tenant's pods may ask ECI for (annotations, volumes, images).
    * Absent = the defaults: every privilege and exposure denied (cloud/eci/policy/types.ts).
@@ -153,6 +177,8 @@ export interface PodProvider {
   /** Pipes bytes between `stream` and the pod's port until both directions end. */
   portForward(scope: TenantScope, req: PortForwardRequest, stream: Duplex, signal: AbortSignal): Promise<void>;
   stats(scope: TenantScope, uids: string[]): Promise<PodStats[]>;
+  /** Every cap on the scope's pods and what is used of it; a provider without caps has none. */
+  capacity?(scope: TenantScope): Promise<CapacityState[]>;
   /** Compares the agent's inventory with the cloud; orphans are GC'd by the provider after its grace period. */
   reconcile(scope: TenantScope, inventory: InventoryEntry[]): Promise<ReconcileResult>;
 }

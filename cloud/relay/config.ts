@@ -1,7 +1,7 @@
 // Relay configuration (tenants, agent identities, limits) parsed and validated; every error names the
 // offending field. Pure: the text of the (YAML or JSON) file in, a checked RelayConfig out (no I/O).
 import { load as loadYaml } from 'js-yaml';
-import type { TenantConfig } from '../pod-provider/provider.js';
+import type { QuotaLimits, TenantConfig, TenantQuotas } from '../pod-provider/provider.js';
 import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 import { dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
 import { parseLimits, type RelayLimits } from './limits.js';
@@ -85,23 +85,51 @@ function eciRates(v: unknown, path: string): TenantConfig['eciRates'] {
   return out;
 }
 
+const QUOTA_KEYS = ['maxPods', 'maxVcpu', 'maxMemoryGiB'] as const;
+
+/** One scope's caps: pods (whole), vCPU and GiB (positive numbers); unknown keys refused. */
+function quotaLimits(o: Record<string, unknown>, path: string, extra: string[] = []): QuotaLimits {
+  const out: QuotaLimits = {};
+  for (const k of Object.keys(o)) if (!(QUOTA_KEYS as readonly string[]).includes(k) && !extra.includes(k)) throw new ConfigError(`${path}.${k}`, `unknown quota (known: ${[...QUOTA_KEYS, ...extra].join(', ')})`);
+  for (const k of QUOTA_KEYS) {
+    if (o[k] === undefined) continue;
+    const n = positive(o[k], `${path}.${k}`);
+    if (k === 'maxPods' && !Number.isInteger(n)) throw new ConfigError(`${path}.${k}`, 'must be a whole number of pods');
+    out[k] = n;
+  }
+  return out;
+}
+
+/** `tenants.<id>.quotas`: the tenant's caps (maxPods 100 unless set) and `clusters.<clusterId>` caps of its own clusters. */
+function tenantQuotas(v: unknown, path: string, clusterIds: string[]): TenantQuotas {
+  const o = obj(v ?? {}, path);
+  const own = quotaLimits(o, path, ['clusters']);
+  const out: TenantQuotas = { ...own, maxPods: own.maxPods ?? 100 };
+  if (o.clusters !== undefined) {
+    const clusters = obj(o.clusters, `${path}.clusters`);
+    out.clusters = {};
+    for (const [id, c] of Object.entries(clusters)) {
+      if (!clusterIds.includes(id)) throw new ConfigError(`${path}.clusters.${id}`, `not one of this tenant's clusterIds (${clusterIds.join(', ')})`);
+      out.clusters[id] = quotaLimits(obj(c, `${path}.clusters.${id}`), `${path}.clusters.${id}`);
+    }
+  }
+  return out;
+}
+
 function tenant(id: string, v: unknown): TenantConfig {
   const path = `tenants.${id}`;
   const o = obj(v, path);
-  const quotas = obj(o.quotas ?? {}, `${path}.quotas`);
-  for (const k of Object.keys(quotas)) if (k !== 'maxPods') throw new ConfigError(`${path}.quotas.${k}`, 'unknown quota (known: maxPods)');
-  const maxPods = quotas.maxPods === undefined ? 100 : positive(quotas.maxPods, `${path}.quotas.maxPods`);
-  if (!Number.isInteger(maxPods)) throw new ConfigError(`${path}.quotas.maxPods`, 'must be a whole number of pods');
+  const clusterIds = o.clusterIds;
+  if (!Array.isArray(clusterIds) || clusterIds.length === 0 || !clusterIds.every((c) => typeof c === 'string' && c)) {
+    throw new ConfigError(`${path}.clusterIds`, 'must be a non-empty array of strings');
+  }
+  const quotas = tenantQuotas(o.quotas, `${path}.quotas`, clusterIds as string[]);
   let policy;
   try {
     policy = parsePolicy(o.policy, `${path}.policy`);
   } catch (e) {
     if (e instanceof FieldError) throw new ConfigError(e.field, e.problem);
     throw e;
-  }
-  const clusterIds = o.clusterIds;
-  if (!Array.isArray(clusterIds) || clusterIds.length === 0 || !clusterIds.every((c) => typeof c === 'string' && c)) {
-    throw new ConfigError(`${path}.clusterIds`, 'must be a non-empty array of strings');
   }
   return {
     id,
@@ -110,7 +138,7 @@ function tenant(id: string, v: unknown): TenantConfig {
     vSwitchId: str(o, 'vSwitchId', path),
     securityGroupId: str(o, 'securityGroupId', path),
     tags: stringMap(o.tags, `${path}.tags`),
-    quotas: { maxPods },
+    quotas,
     policy,
     clusterIds: clusterIds as string[],
     ...(o.eciRates === undefined ? {} : { eciRates: eciRates(o.eciRates, `${path}.eciRates`) }),

@@ -89,6 +89,8 @@ export function tunnelHandlers({ calls, hub, limits, version, capabilities, egre
       return { pods: await ctx.provider.stats(ctx.scope, req.podUids) };
     }),
 
+    Capacity: unary('Capacity', async (ctx) => ({ caps: (await ctx.provider.capacity?.(ctx.scope)) ?? [] })),
+
     WatchStatus: session('WatchStatus', 'watch', async (ctx, call: grpc.ServerWritableStream<unknown, StatusEvent>, guard) => {
       const req = call.request as { epoch: string; seq: number } | Malformed;
       if (isMalformed(req)) throw new ValidationError(`malformed WatchStatus request: ${malformedReason(req)}`);

@@ -3,6 +3,9 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ApplyPodRequest as _ecigw_tunnel_v1_ApplyPodRequest, ApplyPodRequest__Output as _ecigw_tunnel_v1_ApplyPodRequest__Output } from './ecigw/tunnel/v1/ApplyPodRequest.js';
 import type { Bookmark as _ecigw_tunnel_v1_Bookmark, Bookmark__Output as _ecigw_tunnel_v1_Bookmark__Output } from './ecigw/tunnel/v1/Bookmark.js';
+import type { Cap as _ecigw_tunnel_v1_Cap, Cap__Output as _ecigw_tunnel_v1_Cap__Output } from './ecigw/tunnel/v1/Cap.js';
+import type { CapacityRequest as _ecigw_tunnel_v1_CapacityRequest, CapacityRequest__Output as _ecigw_tunnel_v1_CapacityRequest__Output } from './ecigw/tunnel/v1/CapacityRequest.js';
+import type { CapacityResponse as _ecigw_tunnel_v1_CapacityResponse, CapacityResponse__Output as _ecigw_tunnel_v1_CapacityResponse__Output } from './ecigw/tunnel/v1/CapacityResponse.js';
 import type { ContainerStats as _ecigw_tunnel_v1_ContainerStats, ContainerStats__Output as _ecigw_tunnel_v1_ContainerStats__Output } from './ecigw/tunnel/v1/ContainerStats.js';
 import type { DeletePodRequest as _ecigw_tunnel_v1_DeletePodRequest, DeletePodRequest__Output as _ecigw_tunnel_v1_DeletePodRequest__Output } from './ecigw/tunnel/v1/DeletePodRequest.js';
 import type { DeletePodResponse as _ecigw_tunnel_v1_DeletePodResponse, DeletePodResponse__Output as _ecigw_tunnel_v1_DeletePodResponse__Output } from './ecigw/tunnel/v1/DeletePodResponse.js';
@@ -57,6 +60,9 @@ export interface ProtoGrpcType {
       v1: {
         ApplyPodRequest: MessageTypeDefinition<_ecigw_tunnel_v1_ApplyPodRequest, _ecigw_tunnel_v1_ApplyPodRequest__Output>
         Bookmark: MessageTypeDefinition<_ecigw_tunnel_v1_Bookmark, _ecigw_tunnel_v1_Bookmark__Output>
+        Cap: MessageTypeDefinition<_ecigw_tunnel_v1_Cap, _ecigw_tunnel_v1_Cap__Output>
+        CapacityRequest: MessageTypeDefinition<_ecigw_tunnel_v1_CapacityRequest, _ecigw_tunnel_v1_CapacityRequest__Output>
+        CapacityResponse: MessageTypeDefinition<_ecigw_tunnel_v1_CapacityResponse, _ecigw_tunnel_v1_CapacityResponse__Output>
         ContainerStats: MessageTypeDefinition<_ecigw_tunnel_v1_ContainerStats, _ecigw_tunnel_v1_ContainerStats__Output>
         DeletePodRequest: MessageTypeDefinition<_ecigw_tunnel_v1_DeletePodRequest, _ecigw_tunnel_v1_DeletePodRequest__Output>
         DeletePodResponse: MessageTypeDefinition<_ecigw_tunnel_v1_DeletePodResponse, _ecigw_tunnel_v1_DeletePodResponse__Output>

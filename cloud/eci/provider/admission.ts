@@ -1,6 +1,6 @@
 // The cloud owner's gate in front of CreateContainerGroup / UpdateContainerGroup: the tenant policy evaluated on
-// the mapped request (PolicyDenied), then a slot of the tenant's pod quota across its clusters
-// (TenantQuotaExceeded). Decisions use the tenant's newest configuration (a reloaded policy applies to the
+// the mapped request (PolicyDenied), then a slot within the tenant's caps on pods, vCPU and memory, for the
+// tenant and per cluster (TenantQuotaExceeded, naming the cap); and what those caps leave, for the agent. Decisions use the tenant's newest configuration (a reloaded policy applies to the
 // next create). Denials are logged; the caller turns them into a Failed pod with a Warning event.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { $Eci } from '../sdk.js';
@@ -11,6 +11,7 @@ import type { Logger } from '../../../common/log.js';
 import { classify } from '../retry.js';
 import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';
 import { TenantQuota } from './quota.js';
+import { ECI_DEFAULT_SPEC, capStates, type CapState, type GroupUsage } from './caps.js';
 
 const REASON_POLICY_DENIED = 'PolicyDenied';
 const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
@@ -42,6 +43,11 @@ export function holdsSlot(group: EciGroup, scope: TenantScope): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed';
 }
 
+/** The size ECI reports for a group (its default spec where it reports none) and its cluster tag. */
+function groupUsage(g: EciGroup): GroupUsage {
+  return { cluster: tagMap(g).get(TAG_CLUSTER_ID) ?? '', cpu: g.cpu || ECI_DEFAULT_SPEC.cpu, memoryGiB: g.memory || ECI_DEFAULT_SPEC.memoryGiB };
+}
+
 export class AdmissionGate {
   private readonly quotas = new Map<string, TenantQuota>();
   private readonly latest = new Map<string, TenantScope>();
@@ -71,11 +77,11 @@ export class AdmissionGate {
     if (!q) {
       const listLive = async () => {
         const current = this.latest.get(scope.tenantId) ?? scope;
-        const live = new Set<string>();
+        const live = new Map<string, GroupUsage>();
         for await (const page of this.deps.pagesByTags(current, tenantTags(current))) {
           for (const g of page) {
             const uid = podUidOf(g);
-            if (uid && holdsSlot(g, current)) live.add(uid);
+            if (uid && holdsSlot(g, current)) live.set(uid, groupUsage(g));
           }
         }
         return live;
@@ -95,16 +101,21 @@ export class AdmissionGate {
       return { ok: false, reason: REASON_POLICY_DENIED, message: denialMessage(denials) };
     }
     const tenant = this.tenantOf(scope);
-    const max = tenant.quotas.maxPods;
-    const slot = await this.quotaOf(scope).reserve(uid, max).catch((err: unknown) => {
-      throw new ProviderError('UNAVAILABLE', `counting tenant ${scope.tenantId}'s pods on ECI for quotas.maxPods: ${classify(err).message}`);
+    // Sizes as ECI will run the group; a create that names neither (or only an instance type) counts as ECI's
+    // default spec until a listing brings the size ECI reports.
+    const want: GroupUsage = { cluster: scope.clusterId, cpu: request.cpu ?? ECI_DEFAULT_SPEC.cpu, memoryGiB: request.memory ?? ECI_DEFAULT_SPEC.memoryGiB };
+    const slot = await this.quotaOf(scope).reserve(uid, want, tenant.quotas).catch((err: unknown) => {
+      throw new ProviderError('UNAVAILABLE', `counting tenant ${scope.tenantId}'s pods on ECI for its quotas: ${classify(err).message}`);
     });
     if (!slot.ok) {
-      this.deps.log.warn({ uid, tenant: scope.tenantId, used: slot.used, maxPods: max }, 'pod over the tenant quota; nothing created');
+      const { cap } = slot;
+      this.deps.log.warn({ uid, tenant: scope.tenantId, cluster: scope.clusterId, cap: cap.key, used: cap.used, want: cap.want, limit: cap.limit }, 'pod over a tenant quota; nothing created');
+      const where = cap.key.startsWith('quotas.clusters.') ? `cluster "${scope.clusterId}" of tenant "${scope.tenantId}"` : `tenant "${scope.tenantId}" (clusters ${tenant.clusterIds.join(', ')})`;
+      const unit = cap.resource === 'pods' ? 'pods' : cap.resource === 'cpu' ? 'vCPU' : 'GiB of memory';
       return {
         ok: false,
         reason: REASON_QUOTA_EXCEEDED,
-        message: `tenant "${scope.tenantId}" already has ${slot.used} pods running or being created on ECI (clusters ${tenant.clusterIds.join(', ')}), the limit of tenants.${scope.tenantId}.quotas.maxPods (${max}); delete pods, or ask the cloud account owner to raise tenants.${scope.tenantId}.quotas.maxPods`,
+        message: `${where} already has ${cap.used} ${unit} running or being created on ECI; this pod needs ${cap.want} more, over tenants.${scope.tenantId}.${cap.key} (${cap.limit}); delete pods, or ask the cloud account owner to raise tenants.${scope.tenantId}.${cap.key}`,
       };
     }
     return { ok: true, done: (created) => slot.release(created) };
@@ -118,6 +129,13 @@ export class AdmissionGate {
 
   /** What a scope emitted for a pod: its group is live (not finished, not gone) or not. */
   observed(scope: TenantScope, uid: string, live: boolean): void {
-    this.quotas.get(scope.tenantId)?.observe(uid, live);
+    this.quotas.get(scope.tenantId)?.observe(uid, live, { cluster: scope.clusterId, ...ECI_DEFAULT_SPEC });
+  }
+
+  /** Every cap on the scope's pods and what is used of it (ECI is listed first if it never was). */
+  async capacity(scope: TenantScope): Promise<CapState[]> {
+    const q = this.quotaOf(scope);
+    await q.ready();
+    return capStates(this.tenantOf(scope).quotas, q.usages(), scope.clusterId);
   }
 }

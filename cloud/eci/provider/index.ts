@@ -23,6 +23,7 @@ import {
   type ReconcileResult,
   type TenantScope,
   type EgressSidecar,
+  type CapacityState,
 } from '../../pod-provider/provider.js';
 import { GroupApi, MAX_PAGE, type ReadCounter } from './groups.js';
 import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcMetrics } from './gc.js';
@@ -166,6 +167,11 @@ export class EciProvider implements PodProvider {
 
   stats(scope: TenantScope, uids: string[]): Promise<PodStats[]> {
     return this.sessions('stats').stats(scope, uids);
+  }
+
+  capacity(scope: TenantScope): Promise<CapacityState[]> {
+    this.gate.seen(scope);
+    return this.gate.capacity(scope);
   }
 
   /** Stops every poller (pods in ECI are untouched). */

@@ -25,11 +25,22 @@ test('a tenant\'s ECI rates (its account quota) parse as a number or { perSecond
   t.deepEqual(parseRelayConfig(c).tenants.t1.eciRates, { CreateContainerGroup: { perSecond: 100 }, DescribeContainerGroups: { perSecond: 200, burst: 50 } });
 });
 
+test('quotas: vCPU, memory and per-cluster caps beside maxPods (100 when unset)', (t) => {
+  const c = good();
+  (c.tenants.t1 as Record<string, unknown>).quotas = { maxVcpu: 16, maxMemoryGiB: 32.5, clusters: { c1: { maxPods: 4, maxVcpu: 2 } } };
+  t.deepEqual(parseRelayConfig(c).tenants.t1.quotas, { maxPods: 100, maxVcpu: 16, maxMemoryGiB: 32.5, clusters: { c1: { maxPods: 4, maxVcpu: 2 } } });
+});
+
 test('each bad field is named in the error', (t) => {
   const cases: [(c: ReturnType<typeof good>) => void, RegExp][] = [
     [(c) => ((c.tenants.t1 as Record<string, unknown>).region = ''), /tenants\.t1\.region: must be a non-empty string/],
     [(c) => (c.tenants.t1.clusterIds = []), /tenants\.t1\.clusterIds: must be a non-empty array/],
     [(c) => (c.tenants.t1.quotas.maxPods = -1), /tenants\.t1\.quotas\.maxPods: must be a positive number/],
+    [(c) => (c.tenants.t1.quotas.maxPods = 2.5), /tenants\.t1\.quotas\.maxPods: must be a whole number of pods/],
+    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).maxGpu = 1), /tenants\.t1\.quotas\.maxGpu: unknown quota \(known: maxPods, maxVcpu, maxMemoryGiB, clusters\)/],
+    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).maxVcpu = 0), /tenants\.t1\.quotas\.maxVcpu: must be a positive number/],
+    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).clusters = { c9: { maxPods: 1 } }), /tenants\.t1\.quotas\.clusters\.c9: not one of this tenant's clusterIds \(c1\)/],
+    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).clusters = { c1: { clusters: {} } }), /tenants\.t1\.quotas\.clusters\.c1\.clusters: unknown quota/],
     [(c) => (c.certificateIdentities['agent-1'] = 'nope'), /certificateIdentities\.agent-1: unknown tenant "nope"/],
     [(c) => ((c.limits as Record<string, unknown>).maxWidgets = 3), /limits\.maxWidgets: unknown limit/],
     [(c) => ((c.limits as Record<string, unknown>).burst = 'many'), /limits\.burst: must be a positive number/],

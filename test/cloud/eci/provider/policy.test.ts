@@ -153,7 +153,7 @@ test.serial('quotas.maxPods holds per tenant across clusters under concurrent ap
     const st = statusOf(log.latest.get(u));
     t.is(st.phase, 'Failed');
     t.is(st.reason, 'TenantQuotaExceeded');
-    t.regex(st.message!, /tenant "quota" already has 3 pods running or being created on ECI \(clusters q-dc1, q-dc2\), the limit of tenants\.quota\.quotas\.maxPods \(3\)/);
+    t.regex(st.message!, /tenant "quota" \(clusters q-dc1, q-dc2\) already has 3 pods running or being created on ECI; this pod needs 1 more, over tenants\.quota\.quotas\.maxPods \(3\)/);
     t.true(log.latest.get(u)!.events.some((e) => e.type === 'Warning' && e.reason === 'TenantQuotaExceeded'));
   }
   t.regex((await p.apply(other, intentOf(uidOf(30, 'cccccccc'), 1, 'other'))).providerId, /^eci-/, 'another tenant has its own quota');

@@ -8,6 +8,10 @@ import { TAG_TENANT_ID } from '../../../../cloud/eci/provider/identity.js';
 import { TAG_CLUSTER_ID, TAG_POD_UID, type EciGroup } from '../../../../cloud/eci/mapping/index.js';
 import { scopeOf } from './fixtures.js';
 
+/** A 1 vCPU / 2 GiB group of cluster c1. */
+const size = { cluster: 'c1', cpu: 1, memoryGiB: 2 };
+const sized = (uids: Iterable<string>) => new Map([...uids].map((u) => [u, size]));
+
 function gatedListing(initial: string[]) {
   let groups = new Set(initial);
   let calls = 0;
@@ -29,7 +33,7 @@ function gatedListing(initial: string[]) {
     },
     list: async () => {
       calls++;
-      const snapshot = new Set(groups);
+      const snapshot = sized(groups);
       if (hold) {
         hold = false;
         await new Promise<void>((r) => (gate = r));
@@ -42,9 +46,9 @@ function gatedListing(initial: string[]) {
 test('concurrent reservations take exactly the free slots, then refuse with the count', async (t) => {
   const l = gatedListing(['a']);
   const q = new TenantQuota(l.list, { relistMs: 1000, now: () => 0 });
-  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => q.reserve(`p${i}`, 4)));
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => q.reserve(`p${i}`, size, { maxPods: 4 })));
   t.is(results.filter((r) => r.ok).length, 3);
-  t.deepEqual(results.filter((r) => !r.ok).map((r) => (r.ok ? -1 : r.used)), [4, 4, 4, 4, 4, 4, 4]);
+  t.deepEqual(results.filter((r) => !r.ok).map((r) => (r.ok ? -1 : r.cap.used)), [4, 4, 4, 4, 4, 4, 4]);
   t.is(l.calls, 1, 'one listing shared by every first caller; refusals within relistMs do not list again');
 });
 
@@ -52,52 +56,52 @@ test('a refusal re-lists once relistMs passed, so a pod deleted elsewhere frees 
   let now = 0;
   const l = gatedListing(['a', 'b']);
   const q = new TenantQuota(l.list, { relistMs: 1000, now: () => now });
-  t.false((await q.reserve('c', 2)).ok);
+  t.false((await q.reserve('c', size, { maxPods: 2 })).ok);
   t.is(l.calls, 1);
   l.set(['a']); // 'b' deleted by another relay
   now = 500;
-  t.false((await q.reserve('c', 2)).ok, 'within relistMs: the last listing stands');
+  t.false((await q.reserve('c', size, { maxPods: 2 })).ok, 'within relistMs: the last listing stands');
   t.is(l.calls, 1);
   now = 1500;
-  t.true((await q.reserve('c', 2)).ok);
+  t.true((await q.reserve('c', size, { maxPods: 2 })).ok);
   t.is(l.calls, 2);
 });
 
 test('release(false) frees a slot; release(true) keeps it as a live pod until observed gone', async (t) => {
-  const q = new TenantQuota(() => Promise.resolve(new Set<string>()), { relistMs: 60_000, now: () => 0 });
-  const a = await q.reserve('a', 1);
+  const q = new TenantQuota(() => Promise.resolve(sized([])), { relistMs: 60_000, now: () => 0 });
+  const a = await q.reserve('a', size, { maxPods: 1 });
   if (!a.ok) return t.fail();
-  t.false((await q.reserve('b', 1)).ok, 'in flight counts');
+  t.false((await q.reserve('b', size, { maxPods: 1 })).ok, 'in flight counts');
   a.release(false);
-  const b = await q.reserve('b', 1);
+  const b = await q.reserve('b', size, { maxPods: 1 });
   if (!b.ok) return t.fail();
   b.release(true);
-  t.is(q.used, 1);
-  t.false((await q.reserve('c', 1)).ok);
-  t.true((await q.reserve('b', 1)).ok, 'a pod already counted takes no new slot');
+  t.is(q.usages().length, 1);
+  t.false((await q.reserve('c', size, { maxPods: 1 })).ok);
+  t.true((await q.reserve('b', size, { maxPods: 1 })).ok, 'a pod already counted takes no new slot');
   q.observe('b', false); // finished or deleted
-  t.true((await q.reserve('c', 1)).ok);
+  t.true((await q.reserve('c', size, { maxPods: 1 })).ok);
 });
 
 test('observations made while a listing runs override the listing they may predate', async (t) => {
   const l = gatedListing(['old', 'gone-soon']);
   const q = new TenantQuota(l.list, { relistMs: 0, now: () => 0 });
   l.holdNext();
-  const first = q.reserve('x', 10);
+  const first = q.reserve('x', size, { maxPods: 10 });
   await new Promise((r) => setImmediate(r));
   q.observe('gone-soon', false); // deleted after the listing was taken
-  q.observe('fresh', true); // created after the listing was taken
+  q.observe('fresh', true, size); // created after the listing was taken
   l.release();
   t.true((await first).ok);
-  t.is(q.used, 3, 'old + fresh + x in flight; gone-soon freed');
+  t.is(q.usages().length, 3, 'old + fresh + x in flight; gone-soon freed');
 });
 
 test('a failed listing rejects the reservation and the next one lists again', async (t) => {
   let fail = true;
-  const q = new TenantQuota(() => (fail ? Promise.reject(new Error('Throttling.User')) : Promise.resolve(new Set<string>())), { relistMs: 60_000, now: () => 0 });
-  await t.throwsAsync(q.reserve('a', 1), { message: /Throttling/ });
+  const q = new TenantQuota(() => (fail ? Promise.reject(new Error('Throttling.User')) : Promise.resolve(sized([]))), { relistMs: 60_000, now: () => 0 });
+  await t.throwsAsync(q.reserve('a', size, { maxPods: 1 }), { message: /Throttling/ });
   fail = false;
-  t.true((await q.reserve('a', 1)).ok);
+  t.true((await q.reserve('a', size, { maxPods: 1 })).ok);
 });
 
 test('a listed group holds a slot only if it is the tenant\'s (its tags, one of its clusters) and not finished', (t) => {

@@ -3,6 +3,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyPodRequest as _ecigw_tunnel_v1_ApplyPodRequest, ApplyPodRequest__Output as _ecigw_tunnel_v1_ApplyPodRequest__Output } from '../../../ecigw/tunnel/v1/ApplyPodRequest.js';
+import type { CapacityRequest as _ecigw_tunnel_v1_CapacityRequest, CapacityRequest__Output as _ecigw_tunnel_v1_CapacityRequest__Output } from '../../../ecigw/tunnel/v1/CapacityRequest.js';
+import type { CapacityResponse as _ecigw_tunnel_v1_CapacityResponse, CapacityResponse__Output as _ecigw_tunnel_v1_CapacityResponse__Output } from '../../../ecigw/tunnel/v1/CapacityResponse.js';
 import type { DeletePodRequest as _ecigw_tunnel_v1_DeletePodRequest, DeletePodRequest__Output as _ecigw_tunnel_v1_DeletePodRequest__Output } from '../../../ecigw/tunnel/v1/DeletePodRequest.js';
 import type { DeletePodResponse as _ecigw_tunnel_v1_DeletePodResponse, DeletePodResponse__Output as _ecigw_tunnel_v1_DeletePodResponse__Output } from '../../../ecigw/tunnel/v1/DeletePodResponse.js';
 import type { EgressDial as _ecigw_tunnel_v1_EgressDial, EgressDial__Output as _ecigw_tunnel_v1_EgressDial__Output } from '../../../ecigw/tunnel/v1/EgressDial.js';
@@ -47,6 +49,21 @@ export interface TunnelClient extends grpc.Client {
   Attach(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput__Output>;
   attach(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput__Output>;
   attach(options?: grpc.CallOptions): grpc.ClientDuplexStream<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput__Output>;
+  
+  /**
+   * The caps on the cluster's pods in the cloud and what is used of them: the virtual node's allocatable follows.
+   */
+  Capacity(argument: _ecigw_tunnel_v1_CapacityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  Capacity(argument: _ecigw_tunnel_v1_CapacityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  Capacity(argument: _ecigw_tunnel_v1_CapacityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  Capacity(argument: _ecigw_tunnel_v1_CapacityRequest, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The caps on the cluster's pods in the cloud and what is used of them: the virtual node's allocatable follows.
+   */
+  capacity(argument: _ecigw_tunnel_v1_CapacityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  capacity(argument: _ecigw_tunnel_v1_CapacityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  capacity(argument: _ecigw_tunnel_v1_CapacityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
+  capacity(argument: _ecigw_tunnel_v1_CapacityRequest, callback: grpc.requestCallback<_ecigw_tunnel_v1_CapacityResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Delete a pod with a grace period; deleting an unknown pod succeeds with existed=false.
@@ -220,6 +237,11 @@ export interface TunnelHandlers extends grpc.UntypedServiceImplementation {
   Attach: grpc.handleBidiStreamingCall<_ecigw_tunnel_v1_ExecInput__Output, _ecigw_tunnel_v1_ExecOutput>;
   
   /**
+   * The caps on the cluster's pods in the cloud and what is used of them: the virtual node's allocatable follows.
+   */
+  Capacity: grpc.handleUnaryCall<_ecigw_tunnel_v1_CapacityRequest__Output, _ecigw_tunnel_v1_CapacityResponse>;
+  
+  /**
    * Delete a pod with a grace period; deleting an unknown pod succeeds with existed=false.
    */
   DeletePod: grpc.handleUnaryCall<_ecigw_tunnel_v1_DeletePodRequest__Output, _ecigw_tunnel_v1_DeletePodResponse>;
@@ -286,6 +308,7 @@ export interface TunnelHandlers extends grpc.UntypedServiceImplementation {
 export interface TunnelDefinition extends grpc.ServiceDefinition {
   ApplyPod: MethodDefinition<_ecigw_tunnel_v1_ApplyPodRequest, _ecigw_tunnel_v1_PodAck, _ecigw_tunnel_v1_ApplyPodRequest__Output, _ecigw_tunnel_v1_PodAck__Output>
   Attach: MethodDefinition<_ecigw_tunnel_v1_ExecInput, _ecigw_tunnel_v1_ExecOutput, _ecigw_tunnel_v1_ExecInput__Output, _ecigw_tunnel_v1_ExecOutput__Output>
+  Capacity: MethodDefinition<_ecigw_tunnel_v1_CapacityRequest, _ecigw_tunnel_v1_CapacityResponse, _ecigw_tunnel_v1_CapacityRequest__Output, _ecigw_tunnel_v1_CapacityResponse__Output>
   DeletePod: MethodDefinition<_ecigw_tunnel_v1_DeletePodRequest, _ecigw_tunnel_v1_DeletePodResponse, _ecigw_tunnel_v1_DeletePodRequest__Output, _ecigw_tunnel_v1_DeletePodResponse__Output>
   Egress: MethodDefinition<_ecigw_tunnel_v1_EgressUpdate, _ecigw_tunnel_v1_EgressDial, _ecigw_tunnel_v1_EgressUpdate__Output, _ecigw_tunnel_v1_EgressDial__Output>
   EgressConnection: MethodDefinition<_ecigw_tunnel_v1_PortForwardInput, _ecigw_tunnel_v1_PortForwardOutput, _ecigw_tunnel_v1_PortForwardInput__Output, _ecigw_tunnel_v1_PortForwardOutput__Output>
