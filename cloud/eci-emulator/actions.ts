@@ -7,6 +7,7 @@ import { EciError, incorrectStatus, invalidParameter } from './errors.js';
 import type { ExecTokens } from './exec-tokens.js';
 import { MetricsHistory, record } from './metrics.js';
 import { renderLogs } from './runtime/log-buffer.js';
+import { parsePriceRequest, priceInfo, pricesOf } from './pricing.js';
 import type { Runtime } from './runtime/types.js';
 import { containerGroup, groupEvents, groupStatus } from './render.js';
 import { bool, groupSpec, jsonStrList, mergeIncremental, num, reqStr, str, tags, type Params } from './validate.js';
@@ -193,5 +194,9 @@ export const actions: Record<ActionName, ActionHandler> = {
       return { ContainerGroupId: id, Records: [record(g, samples[samples.length - 1])] };
     });
     return { MonitorDatas };
+  },
+
+  DescribeContainerGroupPrice(ctx, p) {
+    return { PriceInfo: priceInfo(pricesOf(ctx.controller), parsePriceRequest(p)) };
   },
 };

@@ -53,6 +53,7 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
       if (route === 'groups') return sendJson(res, 200, a.listGroups());
       if (route === 'config') return sendJson(res, 200, a.config);
       if (route === 'spot-reclaim') return sendJson(res, 200, a.spotReclaim());
+      if (route === 'prices') return sendJson(res, 200, a.prices());
       return sendJson(res, 404, { error: `unknown admin route ${route}` });
     }
     if (req.method !== 'POST' && req.method !== 'PUT') return sendJson(res, 405, { error: 'use GET or POST' });
@@ -89,6 +90,8 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
         return sendJson(res, 200, { ok: true, settings: a.setSpotReclaim(body) });
       case 'reclaim':
         return sendJson(res, 200, { ok: true, reclaimed: a.reclaimSpot(parseReclaimRequest(body)) });
+      case 'prices':
+        return sendJson(res, 200, { ok: true, prices: a.setPrices(body) });
       default:
         return sendJson(res, 404, { error: `unknown admin route ${route}` });
     }

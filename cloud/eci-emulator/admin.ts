@@ -4,6 +4,7 @@
 import { mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
 import type { Controller } from './controller.js';
 import type { RateLimiter } from './limits.js';
+import { pricesOf, setPricesOf, type PriceTable } from './pricing.js';
 import type { ReclaimedGroup, ReclaimRequest, SpotReclaimer, SpotReclaimSettings } from './spot-reclaim.js';
 
 export interface EmulatorStats {
@@ -89,6 +90,15 @@ export class Admin {
 
   spotReclaim(): ReturnType<SpotReclaimer['status']> {
     return this.spot.status();
+  }
+
+  /** DescribeContainerGroupPrice's table (pricing.ts): `partial` over the current one (validated; throws ConfigError naming the field). */
+  setPrices(partial: unknown): PriceTable {
+    return setPricesOf(this.controller, partial);
+  }
+
+  prices(): PriceTable {
+    return pricesOf(this.controller);
   }
 
   resetStats(): void {

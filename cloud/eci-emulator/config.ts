@@ -16,6 +16,7 @@ export const ACTIONS = [
   'DescribeContainerLog',
   'DescribeContainerGroupMetric',
   'DescribeMultiContainerGroupMetric',
+  'DescribeContainerGroupPrice',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 

@@ -15,7 +15,8 @@ export type EciAction =
   | 'DescribeContainerLog'
   | 'ExecContainerCommand'
   | 'DescribeContainerGroupMetric'
-  | 'DescribeMultiContainerGroupMetric';
+  | 'DescribeMultiContainerGroupMetric'
+  | 'DescribeContainerGroupPrice';
 
 export interface EciCaller {
   readonly regionId: string;

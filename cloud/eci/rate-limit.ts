@@ -30,7 +30,8 @@ function clientRateUnder(l: PublishedLimit): ActionRate {
  * Default per-tenant limits. Where ECI publishes a limit (published-limits.ts) they are derived from it; elsewhere
  * they are 90% of the emulator's choices (ECI publishes no figure; set the account's real quota in `eciRates`).
  * Create and Delete: 19/s with a burst of 95, and that is also their shared budget (ECI: 20/s, burst 100);
- * Exec and DescribeContainerLog: 50 at once, about 7/s (ECI: 500/min).
+ * Exec and DescribeContainerLog: 50 at once, about 7/s (ECI: 500/min); DescribeContainerGroupPrice: 100 at once,
+ * about 14/s (ECI: 1000/min).
  */
 export const DEFAULT_ACTION_RATES: Record<EciAction, ActionRate> = {
   CreateContainerGroup: clientRateUnder(ECI_PUBLISHED_LIMITS.CreateDeleteContainerGroup),
@@ -44,6 +45,7 @@ export const DEFAULT_ACTION_RATES: Record<EciAction, ActionRate> = {
   ExecContainerCommand: clientRateUnder(ECI_PUBLISHED_LIMITS.ExecContainerCommand),
   DescribeContainerGroupMetric: { perSecond: 90 },
   DescribeMultiContainerGroupMetric: { perSecond: 90 },
+  DescribeContainerGroupPrice: clientRateUnder(ECI_PUBLISHED_LIMITS.DescribeContainerGroupPrice),
 };
 
 /** Actions that draw from one ECI quota (from the published limits): each call also takes a token of the group's. */
