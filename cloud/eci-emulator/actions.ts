@@ -5,6 +5,7 @@ import type { ActionName, EmulatorConfig } from './config.js';
 import type { Controller } from './controller.js';
 import { EciError, incorrectStatus, invalidParameter } from './errors.js';
 import type { ExecTokens } from './exec-tokens.js';
+import type { ImageCacheStore } from './image-cache-store.js';
 import { MetricsHistory, record } from './metrics.js';
 import { renderLogs } from './runtime/log-buffer.js';
 import { parsePriceRequest, priceInfo, pricesOf } from './pricing.js';
@@ -19,6 +20,7 @@ export interface ActionContext {
   config: () => EmulatorConfig;
   execTokens: ExecTokens;
   metrics: MetricsHistory;
+  imageCaches: ImageCacheStore;
   /** `host:port` the WebSocketUri should point at. */
   publicHost: () => string;
 }
@@ -183,6 +185,19 @@ export const actions: Record<ActionName, ActionHandler> = {
     str(p, 'Period', { oneOf: ['5', '15', '30', '60', '600', '3600'] });
     const samples = ctx.metrics.sample(g, (x) => ctx.runtime.metrics(x));
     return { ContainerGroupId: g.id, Records: samples.filter((s) => s.ms >= startMs && s.ms <= endMs).map((s) => record(g, s)) };
+  },
+
+  CreateImageCache(ctx, p, regionId) {
+    return ctx.imageCaches.create(p, regionId, fingerprint(p));
+  },
+
+  DescribeImageCaches(ctx, p, regionId) {
+    return ctx.imageCaches.describe(p, regionId);
+  },
+
+  DeleteImageCache(ctx, p, regionId) {
+    ctx.imageCaches.delete(regionId, reqStr(p, 'ImageCacheId'));
+    return {};
   },
 
   DescribeMultiContainerGroupMetric(ctx, p, regionId) {

@@ -53,6 +53,7 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
       if (route === 'groups') return sendJson(res, 200, a.listGroups());
       if (route === 'config') return sendJson(res, 200, a.config);
       if (route === 'spot-reclaim') return sendJson(res, 200, a.spotReclaim());
+      if (route === 'image-cache') return sendJson(res, 200, a.imageCache());
       if (route === 'prices') return sendJson(res, 200, a.prices());
       return sendJson(res, 404, { error: `unknown admin route ${route}` });
     }
@@ -88,6 +89,8 @@ export async function serveAdmin(deps: AdminHttpDeps, req: IncomingMessage, res:
         break;
       case 'spot-reclaim':
         return sendJson(res, 200, { ok: true, settings: a.setSpotReclaim(body) });
+      case 'image-cache':
+        return sendJson(res, 200, { ok: true, settings: a.setImageCache(body) });
       case 'reclaim':
         return sendJson(res, 200, { ok: true, reclaimed: a.reclaimSpot(parseReclaimRequest(body)) });
       case 'prices':

@@ -3,6 +3,8 @@
 // and by the HTTP endpoints under /__admin/.
 import { mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
 import type { Controller } from './controller.js';
+import type { ImageCacheSettings } from './image-cache.js';
+import type { ImageCacheStore } from './image-cache-store.js';
 import type { RateLimiter } from './limits.js';
 import { pricesOf, setPricesOf, type PriceTable } from './pricing.js';
 import type { ReclaimedGroup, ReclaimRequest, SpotReclaimer, SpotReclaimSettings } from './spot-reclaim.js';
@@ -26,6 +28,9 @@ export interface GroupSummary {
   intranetIp: string;
   spotStrategy: string;
   containers: { name: string; state: string; ready: boolean; restartCount: number }[];
+  /** How long the group's image pulls held container start, and the image cache it matched (image-cache-store.ts). */
+  imagePullMs?: number;
+  imageCacheId?: string;
 }
 
 export class Admin {
@@ -40,6 +45,7 @@ export class Admin {
     private readonly runtimeKind: 'process' | 'simulated',
     private readonly metrics: { readonly size: number },
     private readonly spot: SpotReclaimer,
+    private readonly imageCaches: ImageCacheStore,
   ) {}
 
   get config(): EmulatorConfig {
@@ -101,6 +107,15 @@ export class Admin {
     return pricesOf(this.controller);
   }
 
+  /** Pull times, cache preparation time, pull model on/off (validated; throws ConfigError naming the field). */
+  setImageCache(partial: unknown): ImageCacheSettings {
+    return this.imageCaches.configure(partial);
+  }
+
+  imageCache(): { settings: ImageCacheSettings; caches: number } {
+    return { settings: this.imageCaches.settings, caches: this.imageCaches.size };
+  }
+
   resetStats(): void {
     for (const k of Object.keys(this.callsByAction)) delete this.callsByAction[k];
     for (const k of Object.keys(this.errorsByCode)) delete this.errorsByCode[k];
@@ -130,6 +145,8 @@ export class Admin {
       intranetIp: g.intranetIp,
       spotStrategy: g.spec.spotStrategy,
       containers: g.containers.map((c) => ({ name: c.name, state: c.current.state, ready: c.ready, restartCount: c.restartCount })),
+      imagePullMs: g.imagePull?.ms,
+      imageCacheId: g.imagePull?.imageCacheId,
     }));
   }
 }

@@ -16,6 +16,9 @@ export const ACTIONS = [
   'DescribeContainerLog',
   'DescribeContainerGroupMetric',
   'DescribeMultiContainerGroupMetric',
+  'CreateImageCache',
+  'DescribeImageCaches',
+  'DeleteImageCache',
   'DescribeContainerGroupPrice',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
@@ -107,6 +110,8 @@ export function defaultConfig(): EmulatorConfig {
       DescribeContainerGroupEvents: 100,
       DescribeContainerGroupMetric: 100,
       DescribeMultiContainerGroupMetric: 100,
+      DescribeImageCaches: 50,
+      DeleteImageCache: 50,
     },
     rateLimitsEnabled: true,
     faults: {},

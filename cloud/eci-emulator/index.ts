@@ -9,6 +9,8 @@ import { defaultConfig, mergeConfig, stsKeyFor, type ActionFault, type EmulatorC
 import { Controller } from './controller.js';
 import { ExecEndpoint } from './exec-ws.js';
 import { ExecTokens } from './exec-tokens.js';
+import type { ImageCacheSettings } from './image-cache.js';
+import { ImageCacheStore } from './image-cache-store.js';
 import { RateLimiter } from './limits.js';
 import { MetricsHistory } from './metrics.js';
 import { ProcessRuntime } from './runtime/process.js';
@@ -55,6 +57,8 @@ interface EmulatorAdminApi {
   reclaimSpot(req: ReclaimRequest): ReclaimedGroup[];
   /** Random spot reclaims (`ratePerMinute`), the notice period and whether the protection period holds. */
   setSpotReclaim(partial: Partial<SpotReclaimSettings>): SpotReclaimSettings;
+  /** Image pull times by image, with and without a matched Ready cache, cache preparation time, and whether pulls hold container start. */
+  setImageCache(partial: Partial<ImageCacheSettings>): ImageCacheSettings;
   /** Live process-group ids of a group's containers (process runtime; empty for simulated). */
   pids(groupId: string): number[];
 }
@@ -120,13 +124,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const limiter = new RateLimiter();
   const spot = new SpotReclaimer(controller, systemClock);
   controller.onRemoved((id) => spot.forget(id));
-  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics, spot);
+  const imageCaches = new ImageCacheStore(systemClock);
+  controller.imagePull = (g) => imageCaches.onGroupCreated(g, (id, type, reason, message) => controller.event(id, type, reason, message));
+  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics, spot, imageCaches);
   const execTokens = new ExecTokens(() => holder.config.execTokenTtlMs);
   let publicHost = host;
   const exec = new ExecEndpoint(execTokens, controller, runtime);
   const server = createEmulatorServer({
     config: getConfig,
-    ctx: { controller, runtime, config: getConfig, execTokens, metrics, publicHost: () => publicHost },
+    ctx: { controller, runtime, config: getConfig, execTokens, metrics, imageCaches, publicHost: () => publicHost },
     admin,
     adminToken,
     limiter,
@@ -177,6 +183,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       listGroups: () => admin.listGroups(),
       reclaimSpot: (r) => admin.reclaimSpot(r),
       setSpotReclaim: (p) => admin.setSpotReclaim(p),
+      setImageCache: (p) => admin.setImageCache(p),
       pids: (id) => (runtime instanceof ProcessRuntime ? runtime.pids(id) : []),
     },
     close,

@@ -16,7 +16,10 @@ export type EciAction =
   | 'ExecContainerCommand'
   | 'DescribeContainerGroupMetric'
   | 'DescribeMultiContainerGroupMetric'
-  | 'DescribeContainerGroupPrice';
+  | 'DescribeContainerGroupPrice'
+  | 'CreateImageCache'
+  | 'DescribeImageCaches'
+  | 'DeleteImageCache';
 
 export interface EciCaller {
   readonly regionId: string;

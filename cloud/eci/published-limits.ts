@@ -1,7 +1,6 @@
 // ECI's published API rate limits (the product's "limits" page, per account): the one place these figures are
 // written. The ECI emulator throttles with exactly these by default (cloud/eci-emulator/config.ts); the relay's
-// client-side defaults are derived from them with headroom (rate-limit.ts). Also published, but not called by the
-// gateway nor served by the emulator: CreateImageCache 200/min.
+// client-side defaults are derived from them with headroom (rate-limit.ts).
 import type { EciAction } from './api.js';
 
 /** One ECI quota: a token bucket (`burst` at once, refilled at `perSecond`), or "N requests per 60 s". */
@@ -14,5 +13,6 @@ export const ECI_PUBLISHED_LIMITS = {
   CreateDeleteContainerGroup: { actions: ['CreateContainerGroup', 'DeleteContainerGroup'], burst: 100, perSecond: 20 },
   ExecContainerCommand: { actions: ['ExecContainerCommand'], perMinute: 500 },
   DescribeContainerLog: { actions: ['DescribeContainerLog'], perMinute: 500 },
+  CreateImageCache: { actions: ['CreateImageCache'], perMinute: 200 },
   DescribeContainerGroupPrice: { actions: ['DescribeContainerGroupPrice'], perMinute: 1000 },
 } as const satisfies Record<string, PublishedLimit>;

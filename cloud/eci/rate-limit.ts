@@ -46,6 +46,10 @@ export const DEFAULT_ACTION_RATES: Record<EciAction, ActionRate> = {
   DescribeContainerGroupMetric: { perSecond: 90 },
   DescribeMultiContainerGroupMetric: { perSecond: 90 },
   DescribeContainerGroupPrice: clientRateUnder(ECI_PUBLISHED_LIMITS.DescribeContainerGroupPrice),
+  // ECI: 200/min; 20 at once, then about 2.8/s.
+  CreateImageCache: clientRateUnder(ECI_PUBLISHED_LIMITS.CreateImageCache),
+  DescribeImageCaches: { perSecond: 45 },
+  DeleteImageCache: { perSecond: 45 },
 };
 
 /** Actions that draw from one ECI quota (from the published limits): each call also takes a token of the group's. */

@@ -78,6 +78,8 @@ export interface TenantConfig {
   eciRates?: Record<string, { perSecond: number; burst?: number }>;
   /** Networking mode `tunnel`: burst pods get an egress sidecar and reach exported on-prem Services. */
   egress?: TenantEgress;
+  /** ECI image caches for this tenant's burst images, at most `maxCaches` at once (cloud/eci/provider/image-caches.ts). */
+  imageCaches?: { enabled: boolean; maxCaches: number };
 }
 
 /** Networking mode `tunnel`, outbound: how this tenant's burst pods reach the relay's egress listener. */

@@ -6,6 +6,7 @@ import { DEFAULT_ACTION_RATES } from '../eci/rate-limit.js';
 import { dnsLabelProblem, parseCertificateIdentities, type IdentityGrant } from './identities.js';
 import { parseLimits, type RelayLimits } from './limits.js';
 import { parsePolicy } from '../eci/policy/parse.js';
+import { parseImageCachesConfig } from '../eci/provider/image-caches.js';
 import { FieldError } from '../../common/field-error.js';
 import { tagProblem } from '../eci/mapping/names.js';
 
@@ -143,7 +144,18 @@ function tenant(id: string, v: unknown): TenantConfig {
     clusterIds: clusterIds as string[],
     ...(o.eciRates === undefined ? {} : { eciRates: eciRates(o.eciRates, `${path}.eciRates`) }),
     ...(o.egress === undefined ? {} : { egress: tenantEgress(o.egress, `${path}.egress`) }),
+    ...(o.imageCaches === undefined ? {} : { imageCaches: tenantImageCaches(o.imageCaches, `${path}.imageCaches`) }),
   };
+}
+
+/** `tenants.<id>.imageCaches` (cloud/eci/provider/image-caches.ts): {enabled, maxCaches}. */
+function tenantImageCaches(v: unknown, path: string): NonNullable<TenantConfig['imageCaches']> {
+  try {
+    return parseImageCachesConfig(v, path);
+  } catch (e) {
+    if (e instanceof FieldError) throw new ConfigError(e.field, e.problem);
+    throw e;
+  }
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

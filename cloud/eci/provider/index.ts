@@ -30,6 +30,8 @@ import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcM
 import { tenantTagValue } from './identity.js';
 import { TenantPods } from './tenant.js';
 import { AdmissionGate } from './admission.js';
+import { eciImageCacheApi } from './image-cache-api.js';
+import { TenantImageCaches } from './image-caches.js';
 
 export type SessionProvider = Pick<PodProvider, 'exec' | 'attach' | 'logs' | 'portForward' | 'stats'>;
 
@@ -71,6 +73,8 @@ export class EciProvider implements PodProvider {
   /** Tenant policy and pod quota (per tenant, across its clusters) in front of every create. */
   private readonly gate: AdmissionGate;
   private readonly gcMetrics?: GcMetrics;
+  /** Image caches for the images of each tenant's burst pods (tenants.<id>.imageCaches). */
+  readonly imageCaches: TenantImageCaches;
 
   constructor(private readonly opts: EciProviderOptions) {
     this.log = opts.log ?? logger('eci-provider');
@@ -82,6 +86,7 @@ export class EciProvider implements PodProvider {
     const problem = opts.gcMaxOrphanShare === undefined ? undefined : maxOrphanShareProblem(opts.gcMaxOrphanShare);
     if (problem) throw new RangeError(`EciProvider: gcMaxOrphanShare ${problem}`);
     this.gcMetrics = opts.registry ? gcMetrics(opts.registry) : undefined;
+    this.imageCaches = new TenantImageCaches({ apiFor: (scope) => eciImageCacheApi(this.opts.callerFor(scope), scope), now: opts.now, log: this.log.child({ component: 'image-caches' }) });
   }
 
   /** DescribeContainerGroups calls made so far by all scopes (the bench's read-call figure). */
@@ -125,8 +130,10 @@ export class EciProvider implements PodProvider {
     return t;
   }
 
-  apply(scope: TenantScope, intent: PodIntent, o?: { egress?: EgressSidecar }): Promise<ApplyResult> {
-    return this.tenant(scope).apply(intent, o?.egress);
+  async apply(scope: TenantScope, intent: PodIntent, o?: { egress?: EgressSidecar }): Promise<ApplyResult> {
+    const result = await this.tenant(scope).apply(intent, o?.egress);
+    this.imageCaches.applied(scope, intent, result);
+    return result;
   }
 
   delete(scope: TenantScope, uid: string, gracePeriodSeconds: number): Promise<DeleteResult> {

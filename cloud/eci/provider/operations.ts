@@ -9,6 +9,7 @@ import type { Logger } from '../../../common/log.js';
 import { KeyedLane } from '../../../common/keyed-lane.js';
 import { classify, errorCodeOf } from '../retry.js';
 import type { AdmissionGate } from './admission.js';
+import { withAutoMatch } from './image-caches.js';
 import type { OrphanGc } from './gc.js';
 import { clientTokenFor, ownGroupsForUid, scopedClientToken } from './identity.js';
 import { buildCreate, buildUpdate, decodeIntent } from './intent.js';
@@ -129,6 +130,7 @@ export class ScopeOperations {
 
   private async createLocked(uid: string, generation: number, decoded: Decoded): Promise<ApplyResult> {
     const built = buildCreate(decoded, generation);
+    withAutoMatch(this.scope, built.request);
     const admitted = this.gate ? await this.gate.admitCreate(this.scope, decoded.pod, built.request) : { ok: true as const, done: () => undefined };
     if (!admitted.ok) return this.failCreate(uid, generation, decoded, admitted.reason, admitted.message);
     let groupId: string;
