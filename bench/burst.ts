@@ -3,7 +3,7 @@
 // (ECI's published ones; simulated runtime), the relay with its default ECI rates (which stay under them).
 // Measures time to all Running against the bound set by the emulator's CreateContainerGroup bucket (its burst
 // at once, the rest at its refill rate), bind→Running latency, ECI calls per pod, then agent/relay peak RSS at
-// 5,000 pods.
+// 5,000 pods. Before that, image caches (image-cache-burst.ts): time to all Running of the same burst cold and warm.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { defaultConfig } from '../cloud/eci-emulator/index.js';
 import { bucketFor } from '../cloud/eci-emulator/limits.js';
 import { startGatewayProcesses, startEmulatorProcess } from './gateway-processes.js';
 import { trackPods, createBoundPods, bindPods } from './pod-tracker.js';
+import { imageCacheBurst } from './image-cache-burst.js';
 
 const NODE = 'eci-burst-bench';
 const NS = 'burst';
@@ -66,11 +67,15 @@ const bench: Bench = async (args) => {
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
+      'cache-pods': { type: 'string', default: '100' },
     },
   });
   const burstPods = Number(values.pods);
   const rssPods = Number(values['rss-pods']);
   const concurrency = Number(values.concurrency);
+  // Image caches first (relay provider against an in-process emulator, no cluster): the same burst cold and warm.
+  const cache = await imageCacheBurst(Number(values['cache-pods']));
+  say(`image cache: ${values['cache-pods']} pods all Running in ${cache.coldMs} ms cold, ${cache.warmMs} ms warm (${cache.warmHits} matched the cache)`);
   const dir = mkdtempSync(join(tmpdir(), 'ecigw-bench-burst-'));
   /** Undone in reverse order; each may be sync or async, and a failing one does not stop the rest. */
   const cleanups: (() => unknown)[] = [];
@@ -200,6 +205,9 @@ const bench: Bench = async (args) => {
         agent_rss_mb_5000: rss5000.agent,
         relay_rss_mb_5000: rss5000.relay,
         grow_to_5000_ms: phase2Ms,
+        burst_cold_cache_all_running_ms: cache.coldMs,
+        burst_warm_cache_all_running_ms: cache.warmMs,
+        burst_warm_cache_hits: cache.warmHits,
       },
       targets: {
         burst_time_ratio: { max: 1.25 },
