@@ -83,7 +83,10 @@ export class Agent {
     this.tunnel = new TunnelClient(o.tunnel);
     if (o.nodeIdentity) this.identity = new NodeIdentity(o.kubeConfig, { ...o.nodeIdentity, nodeName: o.node.name });
     this.nodeKubeConfig = this.identity?.kubeConfig ?? o.kubeConfig;
-    this.node = new NodeController(this.nodeKubeConfig, o.node);
+    // Allocatable follows the relay's caps, asked only over a live tunnel (a status write never waits for one).
+    this.node = new NodeController(this.nodeKubeConfig, o.node, {
+      caps: () => (this.tunnel.state === 'connected' ? this.tunnel.capacity({ deadlineMs: 2000 }) : Promise.reject(new Error('tunnel not connected'))),
+    });
     let podTunnel: PodTunnel = this.tunnel;
     if (o.registry) {
       const m = registerAgentMetrics(o.registry, {
@@ -95,6 +98,7 @@ export class Agent {
         },
         events: () => this.pods.eventStats(),
         serviceConnections: () => this.serviceTraffic?.listeners.connections ?? 0,
+        caps: () => this.node.lastCaps,
       });
       podTunnel = timedPodTunnel(this.tunnel, m.intentLatency);
       this.serviceObserver = m.serviceTraffic;

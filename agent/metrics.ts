@@ -14,6 +14,8 @@ interface AgentMetricSources {
   events: () => { queued: number; dropped: number };
   /** Service connections open now (networking mode `tunnel`; 0 otherwise). */
   serviceConnections: () => number;
+  /** The relay's caps on the cluster's burst pods, as last asked. */
+  caps: () => readonly { resource: string; key: string; limit: number; used: number }[];
 }
 
 const TUNNEL_STATES = ['connecting', 'connected', 'disconnected'];
@@ -77,6 +79,26 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
     labelNames: ['op', 'result'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
+  });
+  new Gauge({
+    name: 'ecigw_agent_burst_cap_limit',
+    help: 'A cap on burst pods set at the relay (resource pods, cpu in vCPU, memory in GiB; key: its config key under the tenant)',
+    labelNames: ['resource', 'key'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, c.limit);
+    },
+  });
+  new Gauge({
+    name: 'ecigw_agent_burst_cap_headroom',
+    help: 'What a cap on burst pods leaves, over all the clusters it covers (same units and labels as ecigw_agent_burst_cap_limit)',
+    labelNames: ['resource', 'key'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, Math.max(0, c.limit - c.used));
+    },
   });
   new Gauge({
     name: 'ecigw_agent_service_connections_open',

@@ -3,6 +3,7 @@
 // run on an injected clock (common/clock.ts; the real one by default).
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { buildNode, buildNodeStatus, type NodeConfig, type TunnelHealth } from './node-spec.js';
+import { cappedAllocatable, capShares, type CapView } from './capacity.js';
 import { NodeLease } from './lease.js';
 import { isConflict, isNotFound, errorMessage } from '../kube/errors.js';
 import { logger } from '../../common/log.js';
@@ -14,6 +15,11 @@ export interface NodeControllerOptions {
   statusMaxAgeMs?: number;
   /** The clock of the heartbeat loops and of the times written (tests drive a fake one). */
   clock?: Clock;
+  /**
+   * The relay's caps on the cluster's pods, asked at every status write; allocatable follows them
+   * (capacity.ts). A failed ask keeps the last answer. Absent: allocatable = capacity.
+   */
+  caps?: () => Promise<CapView[]>;
 }
 
 const asMergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -33,6 +39,10 @@ export class NodeController {
   private writing?: Promise<void>;
   private again = false;
   private againForce = false;
+  /** The relay's last answer about caps (none yet: uncapped). */
+  private caps: CapView[] = [];
+  /** The caps that left nothing at the last write (logged when that set changes). */
+  private exhausted = '';
 
   constructor(
     kc: KubeConfig,
@@ -154,9 +164,33 @@ export class NodeController {
     return await this.writing;
   }
 
+  /** The relay's caps as last known (metrics). */
+  get lastCaps(): readonly CapView[] {
+    return this.caps;
+  }
+
+  /** Asks the relay for its caps; a failure keeps the last answer (the tunnel may be down). */
+  private async refreshCaps(): Promise<void> {
+    if (!this.opts.caps) return;
+    try {
+      this.caps = await this.opts.caps();
+    } catch (e) {
+      this.log.debug({ err: errorMessage(e) }, 'caps not refreshed; the last known stand');
+      return;
+    }
+    const exhausted = [...capShares(this.caps)].filter(([, s]) => s.share <= 0).map(([r, s]) => `${r} (${s.key})`).join(', ');
+    if (exhausted !== this.exhausted) {
+      if (exhausted) this.log.warn({ node: this.cfg.name, exhausted }, 'a cap on burst pods is reached: the virtual node takes no more of that resource until pods end');
+      else this.log.info({ node: this.cfg.name }, 'burst caps have room again');
+      this.exhausted = exhausted;
+    }
+  }
+
   private async doWriteStatus(force: boolean): Promise<void> {
     const now = new Date(this.clock.now());
     const maxAge = this.opts.statusMaxAgeMs ?? 60_000;
+    await this.refreshCaps();
+    const allocatable = cappedAllocatable(this.cfg.capacity, this.caps);
     for (let attempt = 0; ; attempt++) {
       let node: V1Node;
       try {
@@ -169,7 +203,7 @@ export class NodeController {
         } else throw e;
       }
       this.uid = node.metadata?.uid;
-      const status = buildNodeStatus(this.cfg, this.tunnel, now, node.status?.conditions);
+      const status = buildNodeStatus(this.cfg, this.tunnel, now, node.status?.conditions, allocatable);
       const key = JSON.stringify({ ...status, conditions: status.conditions?.map((c) => [c.type, c.status, c.reason, c.message]) });
       // Checked every statusIntervalMs: write once the next tick would be past maxAge, so no gap exceeds it.
       const stale = !this.lastWritten || now.getTime() - this.lastWritten.at + (this.opts.statusIntervalMs ?? 10_000) > maxAge;
