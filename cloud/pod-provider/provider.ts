@@ -30,6 +30,8 @@ export interface QuotaLimits {
   maxPods?: number;
   maxVcpu?: number;
   maxMemoryGiB?: number;
+  /** What the pods may cost per hour together, in the cloud's currency (ECI's price API). */
+  maxSpendPerHour?: number;
 }
 
 /** A tenant's caps: its own across its clusters (maxPods always set), and each cluster's. */
@@ -40,7 +42,7 @@ export interface TenantQuotas extends QuotaLimits {
 
 /** One cap on a scope's pods and what is used of it (PodProvider.capacity). */
 export interface CapacityState {
-  resource: 'pods' | 'cpu' | 'memory';
+  resource: 'pods' | 'cpu' | 'memory' | 'spend';
   /** Its config key under `tenants.<id>.`, e.g. `quotas.maxVcpu`. */
   key: string;
   limit: number;

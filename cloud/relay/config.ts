@@ -86,9 +86,9 @@ function eciRates(v: unknown, path: string): TenantConfig['eciRates'] {
   return out;
 }
 
-const QUOTA_KEYS = ['maxPods', 'maxVcpu', 'maxMemoryGiB'] as const;
+const QUOTA_KEYS = ['maxPods', 'maxVcpu', 'maxMemoryGiB', 'maxSpendPerHour'] as const;
 
-/** One scope's caps: pods (whole), vCPU and GiB (positive numbers); unknown keys refused. */
+/** One scope's caps: pods (whole), vCPU, GiB and spend per hour (positive numbers); unknown keys refused. */
 function quotaLimits(o: Record<string, unknown>, path: string, extra: string[] = []): QuotaLimits {
   const out: QuotaLimits = {};
   for (const k of Object.keys(o)) if (!(QUOTA_KEYS as readonly string[]).includes(k) && !extra.includes(k)) throw new ConfigError(`${path}.${k}`, `unknown quota (known: ${[...QUOTA_KEYS, ...extra].join(', ')})`);

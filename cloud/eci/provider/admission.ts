@@ -11,7 +11,8 @@ import type { Logger } from '../../../common/log.js';
 import { classify } from '../retry.js';
 import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';
 import { TenantQuota } from './quota.js';
-import { ECI_DEFAULT_SPEC, capStates, type CapState, type GroupUsage } from './caps.js';
+import { ECI_DEFAULT_SPEC, capStates, capsSpend, type CapState, type GroupUsage } from './caps.js';
+import { groupPriceSpec, type PriceSpec } from '../pricing.js';
 
 const REASON_POLICY_DENIED = 'PolicyDenied';
 const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
@@ -25,6 +26,8 @@ interface AdmissionDeps {
   pagesByTags(scope: TenantScope, tags: TagPair[]): AsyncIterable<EciGroup[]>;
   /** See TenantQuota (default 2000 ms). */
   quotaRelistMs?: number;
+  /** A group's price per hour in the tenant's region (ECI's price API), asked only where a spend cap is set. */
+  priceOf?(scope: TenantScope, spec: PriceSpec): Promise<number>;
   now?: () => number;
   log: Logger;
 }
@@ -78,10 +81,13 @@ export class AdmissionGate {
       const listLive = async () => {
         const current = this.latest.get(scope.tenantId) ?? scope;
         const live = new Map<string, GroupUsage>();
+        const priced = capsSpend(current.tenant.quotas);
         for await (const page of this.deps.pagesByTags(current, tenantTags(current))) {
           for (const g of page) {
             const uid = podUidOf(g);
-            if (uid && holdsSlot(g, current)) live.set(uid, groupUsage(g));
+            if (!uid || !holdsSlot(g, current)) continue;
+            const spec = priced ? groupPriceSpec(g) : undefined;
+            live.set(uid, { ...groupUsage(g), ...(spec ? { spendPerHour: await this.price(current, spec) } : {}) });
           }
         }
         return live;
@@ -104,6 +110,10 @@ export class AdmissionGate {
     // Sizes as ECI will run the group; a create that names neither (or only an instance type) counts as ECI's
     // default spec until a listing brings the size ECI reports.
     const want: GroupUsage = { cluster: scope.clusterId, cpu: request.cpu ?? ECI_DEFAULT_SPEC.cpu, memoryGiB: request.memory ?? ECI_DEFAULT_SPEC.memoryGiB };
+    if (capsSpend(tenant.quotas)) {
+      const spot = request.spotStrategy && request.spotStrategy !== 'NoSpot' ? { spotStrategy: request.spotStrategy, ...(request.spotPriceLimit !== undefined ? { spotPriceLimit: request.spotPriceLimit } : {}) } : {};
+      want.spendPerHour = await this.price(scope, { regionId: tenant.region, cpu: want.cpu, memoryGiB: want.memoryGiB, ...(request.instanceType ? { instanceType: request.instanceType } : {}), ...spot });
+    }
     const slot = await this.quotaOf(scope).reserve(uid, want, tenant.quotas).catch((err: unknown) => {
       throw new ProviderError('UNAVAILABLE', `counting tenant ${scope.tenantId}'s pods on ECI for its quotas: ${classify(err).message}`);
     });
@@ -111,7 +121,7 @@ export class AdmissionGate {
       const { cap } = slot;
       this.deps.log.warn({ uid, tenant: scope.tenantId, cluster: scope.clusterId, cap: cap.key, used: cap.used, want: cap.want, limit: cap.limit }, 'pod over a tenant quota; nothing created');
       const where = cap.key.startsWith('quotas.clusters.') ? `cluster "${scope.clusterId}" of tenant "${scope.tenantId}"` : `tenant "${scope.tenantId}" (clusters ${tenant.clusterIds.join(', ')})`;
-      const unit = cap.resource === 'pods' ? 'pods' : cap.resource === 'cpu' ? 'vCPU' : 'GiB of memory';
+      const unit = { pods: 'pods', cpu: 'vCPU', memory: 'GiB of memory', spend: 'per hour of spend' }[cap.resource];
       return {
         ok: false,
         reason: REASON_QUOTA_EXCEEDED,
@@ -119,6 +129,14 @@ export class AdmissionGate {
       };
     }
     return { ok: true, done: (created) => slot.release(created) };
+  }
+
+  /** A price the spend caps need; without one the create waits (retried), it is never counted as free. */
+  private async price(scope: TenantScope, spec: PriceSpec): Promise<number> {
+    if (!this.deps.priceOf) throw new ProviderError('FAILED_PRECONDITION', `tenants.${scope.tenantId} caps spend, but this relay has no price source`);
+    return await this.deps.priceOf(scope, spec).catch((err: unknown) => {
+      throw new ProviderError('UNAVAILABLE', `pricing a container group for tenant ${scope.tenantId}'s spend cap: ${classify(err).message}`);
+    });
   }
 
   /** The denial message for an update (new images), or undefined when allowed. */

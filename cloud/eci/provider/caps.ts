@@ -1,4 +1,4 @@
-// The caps a tenant's pods on ECI live within (`tenants.<id>.quotas`): pods, vCPU and memory, for the whole
+// The caps a tenant's pods on ECI live within (`tenants.<id>.quotas`): pods, vCPU, memory and spend per hour, for the whole
 // tenant and per cluster. Pure: what the live container groups use, whether one more group fits (and, if not,
 // which cap it would break, named as its config key), and what each cap leaves, which the relay tells the
 // agent so the virtual node's allocatable follows it and the scheduler stops placing pods before a cap is hit.
@@ -10,6 +10,8 @@ export interface GroupUsage {
   cluster: string;
   cpu: number;
   memoryGiB: number;
+  /** Its price per hour (counted only where a spend cap is set). */
+  spendPerHour?: number;
 }
 
 type CapLimits = QuotaLimits;
@@ -24,7 +26,11 @@ const FIELDS: [CapResource, keyof CapLimits, (u: GroupUsage) => number][] = [
   ['pods', 'maxPods', () => 1],
   ['cpu', 'maxVcpu', (u) => u.cpu],
   ['memory', 'maxMemoryGiB', (u) => u.memoryGiB],
+  ['spend', 'maxSpendPerHour', (u) => u.spendPerHour ?? 0],
 ];
+
+/** Whether any of the tenant's caps is on spend (then every group's price is looked up). */
+export const capsSpend = (caps: TenantCaps): boolean => caps.maxSpendPerHour !== undefined || Object.values(caps.clusters ?? {}).some((c) => c.maxSpendPerHour !== undefined);
 
 /** Floating sums of sizes like 0.25 drift; caps compare at a millionth. */
 const round = (n: number): number => Math.round(n * 1e6) / 1e6;

@@ -30,6 +30,7 @@ import { DEFAULT_GC_MAX_ORPHAN_SHARE, gcMetrics, maxOrphanShareProblem, type GcM
 import { tenantTagValue } from './identity.js';
 import { TenantPods } from './tenant.js';
 import { AdmissionGate } from './admission.js';
+import { PriceBook } from '../pricing.js';
 import { eciImageCacheApi } from './image-cache-api.js';
 import { TenantImageCaches } from './image-caches.js';
 
@@ -69,6 +70,7 @@ export interface EciProviderOptions {
 export class EciProvider implements PodProvider {
   private readonly tenants = new Map<string, TenantPods>();
   private readonly reads: ReadCounter = { reads: 0 };
+  private readonly priceBooks = new Map<string, { caller: unknown; book: PriceBook }>();
   private readonly log: Logger;
   /** Tenant policy and pod quota (per tenant, across its clusters) in front of every create. */
   private readonly gate: AdmissionGate;
@@ -80,6 +82,7 @@ export class EciProvider implements PodProvider {
     this.log = opts.log ?? logger('eci-provider');
     this.gate = new AdmissionGate({
       pagesByTags: (scope, tags) => this.groupApi(this.opts.callerFor(scope)).pagesByTags(tags),
+      priceOf: (scope, spec) => this.priceBook(scope).pricePerHour(spec),
       quotaRelistMs: opts.quotaRelistMs,
       log: this.log.child({ component: 'admission' }),
     });
@@ -96,6 +99,16 @@ export class EciProvider implements PodProvider {
 
   private groupApi(caller: EciCaller): GroupApi {
     return new GroupApi(caller, Math.min(MAX_PAGE, this.opts.pageSize ?? MAX_PAGE), this.reads);
+  }
+
+  /** The tenant's prices (spend caps), one book per caller: a reload with new credentials or region starts a new one. */
+  private priceBook(scope: TenantScope): PriceBook {
+    const caller = this.opts.callerFor(scope);
+    const have = this.priceBooks.get(scope.tenantId);
+    if (have?.caller === caller) return have.book;
+    const book = new PriceBook(caller);
+    this.priceBooks.set(scope.tenantId, { caller, book });
+    return book;
   }
 
   private tenant(scope: TenantScope): TenantPods {
