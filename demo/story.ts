@@ -4,7 +4,8 @@
 // virtual-kubelet's mock provider, test/cluster/datacenter-node.ts); a Deployment scales past what the
 // datacenter node holds, the extra pods run on ECI, logs stream and an exec runs through the tunnel; as root
 // with the emulator, the agent runs in networking mode `tunnel` and Service traffic goes both ways
-// (demo/service-traffic.ts). Then it scales back and the container groups are released. When demo/run.ts
+// (demo/service-traffic.ts). Then it scales back to what the datacenter holds: the burst pods go first, the
+// on-prem pods stay, and the container groups are released. When demo/run.ts
 // goes away (its pipe on our stdin closes), the story cleans up as on Ctrl-C.
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { LocalCluster, ensureBinaries } from '../test/cluster/cluster.js';
 import { bootstrapCredential } from '../test/cluster/bootstrap-identity.js';
 import { ensureVirtualKubelet, startDatacenterNode } from '../test/cluster/datacenter-node.js';
 import { createEciBackend } from '../cloud/eci/index.js';
+import { DEFAULT_DELETION_COST } from '../agent/pods/deletion-cost.js';
 import { notSchedulableReason, startLocalGateway } from './local-gateway.js';
 import { LIFELINE_ENV, ON_PREM_CAPACITY, parseDemoArgs } from './options.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
@@ -264,11 +266,17 @@ export async function main(argv: string[]): Promise<number> {
       say(`skipping the Service-traffic part (networking mode tunnel; the agent runs in mode routed): ${net.skip}`);
     }
 
-    // 8. Scale back; container groups are released.
-    say('scaling back to 0: ECI container groups are released');
+    // 8. Scale back to what the datacenter holds: the burst pods go first (the agent marks them with a
+    // pod-deletion-cost), the on-prem pods stay, and the container groups are released.
+    const onPremPods = pods.filter((p) => p.spec?.nodeName === onPrem).map((p) => p.metadata?.name ?? '').sort();
+    say(`scaling back to ${onPremCapacity}: the burst pods go first (pod-deletion-cost ${DEFAULT_DELETION_COST} on each), ECI container groups are released`);
     const tBack = Date.now();
-    await scale(0);
+    await scale(onPremCapacity);
     await until('burst pods deleted', async () => (await core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.spec?.nodeName === nodeName).length === 0, 180_000);
+    const kept = (await core.listNamespacedPod({ namespace: ns })).items.map((p) => p.metadata?.name ?? '').sort();
+    const same = kept.join() === onPremPods.join();
+    say(`${same ? `the ${onPremCapacity} on-prem pods stayed` : `the pods left are not the on-prem ones`}: ${kept.join(', ')}`);
+    if (!same) throw new Error(`scale-in removed on-prem pods: left ${kept.join(', ')}, on-prem were ${onPremPods.join(', ')}`);
     if (emulator) {
       const emu = emulator;
       await until('container groups released', async () => (await emu.groupCount()) === 0, 60_000);

@@ -94,6 +94,7 @@ test.serial('the demo bursts to ECI and back, then cleans up; the story has no J
     t.regex(out, /^\[\s*[\d.]+s\] skipping the Service-traffic part \(networking mode tunnel; the agent runs in mode routed\): not running as root/m, 'one line says why');
   }
   t.regex(out, /web: listening on/, 'logs came through the tunnel');
+  t.regex(out, /the 3 on-prem pods stayed: web-\S+, web-\S+, web-\S+/, 'scale-in gave the burst pods back first');
   t.regex(out, /Summary: burst of 2 pods Running on ECI in [\d.]+s, released in [\d.]+s; \d+ ECI calls \(.*CreateContainerGroup 2.*DeleteContainerGroup 2/);
   t.regex(out, /cleaning up/);
   // The story: no JSON log line, nothing on stderr, and the log file named before anything else.
