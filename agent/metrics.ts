@@ -91,6 +91,16 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
     },
   });
   new Gauge({
+    name: 'ecigw_agent_burst_cap_used',
+    help: 'What burst pods use of a cap, over all the clusters it covers (for resource spend: the spend rate per hour; same units and labels as ecigw_agent_burst_cap_limit)',
+    labelNames: ['resource', 'key'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, c.used);
+    },
+  });
+  new Gauge({
     name: 'ecigw_agent_burst_cap_headroom',
     help: 'What a cap on burst pods leaves, over all the clusters it covers (same units and labels as ecigw_agent_burst_cap_limit)',
     labelNames: ['resource', 'key'],

@@ -4,6 +4,7 @@
 // pods that would fail; a pod bound straight to the node (a race past the scheduler) fails with the cap named.
 import test from 'ava';
 import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import { startEciStack, type EciStack } from '../helpers/eci-stack.js';
 import { eventually } from '../helpers/stack.js';
 import { DEFAULT_TAINT } from '../../agent/node/node-spec.js';
@@ -11,10 +12,11 @@ import { parseQuantity } from '../../common/quantity.js';
 
 let stack: EciStack;
 let core: CoreV1Api;
+const registry = new Registry();
 const ns = `caps-${process.pid}`;
 
 test.before(async () => {
-  stack = await startEciStack({ tenant: { quotas: { maxPods: 100, maxVcpu: 2 } } });
+  stack = await startEciStack({ tenant: { quotas: { maxPods: 100, maxVcpu: 2 } }, agent: { registry } });
   core = stack.cluster.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: ns } } });
 });
@@ -54,6 +56,11 @@ test.serial('the virtual node\'s allocatable cpu follows the cap; replicas beyon
     t.regex(cond?.message ?? '', /Insufficient cpu/, `${p.metadata?.name}: the scheduler's own reason`);
   }
   t.is(stack.emulator.admin.listGroups().filter((g) => g.status !== 'Succeeded' && g.status !== 'Failed').length, 2, 'no group beyond the cap was created');
+  // The agent's metrics say the cap is used up (asked again at its next status write).
+  const gauge = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.resource === 'cpu')?.value;
+  await eventually('the headroom metric at 0', async () => (await gauge('ecigw_agent_burst_cap_headroom')) === 0, 30_000);
+  t.is(await gauge('ecigw_agent_burst_cap_used'), 2);
+  t.is(await gauge('ecigw_agent_burst_cap_limit'), 2);
 });
 
 test.serial('a pod bound past the scheduler fails with TenantQuotaExceeded naming the vCPU cap', async (t) => {
