@@ -59,6 +59,9 @@ export function cacheName(tenantId: string, images: string[]): string {
   return `ecigw-${t}-${digest}`;
 }
 
+/** How often a keeper reads the tenant's caches from ECI again (on its next use). */
+const REFRESH_MS = 5 * 60_000;
+
 /**
  * One tenant's caches: `use(images)` marks the set used now; if no cache holds all of it, one is created (once,
  * however many pods of the set burst together) and the least recently used beyond `maxCaches` are deleted.
@@ -67,6 +70,7 @@ export class ImageCacheKeeper {
   private readonly caches = new Map<string, KnownCache & { lastUsedMs: number }>();
   private readonly creating = new Map<string, Promise<void>>();
   private loaded?: Promise<void>;
+  private loadedAt = -Infinity;
 
   constructor(
     private readonly api: ImageCacheApi,
@@ -80,6 +84,8 @@ export class ImageCacheKeeper {
 
   async use(images: string[]): Promise<void> {
     if (images.length === 0) return;
+    // ECI's view is read again now and then, so a cache that failed after it was made is replaced.
+    if (this.o.now() - this.loadedAt >= REFRESH_MS) this.loaded = undefined;
     await (this.loaded ??= this.load());
     const covering = [...this.caches.values()].find((c) => !c.failed && images.every((i) => c.images.includes(i)));
     if (covering) {
@@ -96,13 +102,16 @@ export class ImageCacheKeeper {
   }
 
   private async load(): Promise<void> {
+    this.loadedAt = this.o.now();
     try {
       const found = await this.api.list();
-      // Adopted caches count as used long ago, in listing order: they go first when the budget is short.
-      found.forEach((c, i) => this.caches.set(c.id, { ...c, lastUsedMs: -found.length + i }));
+      // Adopted caches count as used long ago, in listing order: they go first when the budget is short. Known
+      // ones keep their use; one made meanwhile and not yet listed stays known.
+      found.forEach((c, i) => this.caches.set(c.id, { ...c, lastUsedMs: this.caches.get(c.id)?.lastUsedMs ?? -found.length + i }));
       for (const c of found.filter((x) => x.failed)) await this.remove(c.id, 'failed');
     } catch (e) {
       this.loaded = undefined; // listed again on the next use
+      this.loadedAt = -Infinity;
       throw e;
     }
   }

@@ -125,3 +125,17 @@ for (const [value, field] of [
     t.is(e?.field, field);
   });
 }
+
+test('a cache that fails after it was made is replaced once the keeper reads ECI again (5 min)', async (t) => {
+  const eci = memoryEci();
+  const { k, tick } = keeper(eci, 3);
+  await k.use(['web:1']);
+  eci.caches.set('imc-1', { id: 'imc-1', images: ['web:1'], failed: true }); // ECI: the cache failed later
+  tick(60_000);
+  await k.use(['web:1']);
+  t.deepEqual(eci.calls, ['list', 'create web:1'], 'within 5 min the last reading stands');
+  tick(5 * 60_000);
+  await k.use(['web:1']);
+  t.deepEqual(eci.calls, ['list', 'create web:1', 'list', 'delete imc-1', 'create web:1']);
+  t.deepEqual(k.kept.map((c) => c.id), ['imc-2']);
+});
