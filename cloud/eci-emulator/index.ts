@@ -18,6 +18,7 @@ import { SimulatedRuntime } from './runtime/simulated.js';
 import type { Runtime } from './runtime/types.js';
 import { createEmulatorServer } from './server.js';
 import { SpotReclaimer, type ReclaimedGroup, type ReclaimRequest, type SpotReclaimSettings } from './spot-reclaim.js';
+import type { PriceTable } from './pricing.js';
 import { NonceCache } from './signature.js';
 
 export { ConfigError, defaultConfig } from './config.js';
@@ -59,6 +60,8 @@ interface EmulatorAdminApi {
   setSpotReclaim(partial: Partial<SpotReclaimSettings>): SpotReclaimSettings;
   /** Image pull times by image, with and without a matched Ready cache, cache preparation time, and whether pulls hold container start. */
   setImageCache(partial: Partial<ImageCacheSettings>): ImageCacheSettings;
+  /** DescribeContainerGroupPrice's price table (per vCPU-hour, per GiB-hour, per instance type, spot discount), merged over the current one. */
+  setPrices(partial: Partial<PriceTable>): PriceTable;
   /** Live process-group ids of a group's containers (process runtime; empty for simulated). */
   pids(groupId: string): number[];
 }
@@ -184,6 +187,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       reclaimSpot: (r) => admin.reclaimSpot(r),
       setSpotReclaim: (p) => admin.setSpotReclaim(p),
       setImageCache: (p) => admin.setImageCache(p),
+      setPrices: (p) => admin.setPrices(p),
       pids: (id) => (runtime instanceof ProcessRuntime ? runtime.pids(id) : []),
     },
     close,

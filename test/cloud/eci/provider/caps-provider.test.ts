@@ -20,6 +20,21 @@ const capped = (scope: TenantScope, quotas: TenantScope['tenant']['quotas']): Te
 // 0.25 × 0.1764 + 0.5 × 0.022068 = 0.055134 per hour.
 const PER_POD = 0.055134;
 
+test.serial('the spend comes from the price table ECI serves: another table, another count', async (t) => {
+  emu.admin.setPrices({ vcpuHour: 1, memoryGiBHour: 0.1 }); // 0.25 + 0.05 = 0.3 per pod and hour
+  t.teardown(() => void emu.admin.setPrices({ vcpuHour: 0.1764, memoryGiBHour: 0.022068 }));
+  const scope = capped(scopeOf('dear', 'd-dc1'), { maxPods: 100, maxSpendPerHour: 0.7 });
+  const p = providerFor(emu);
+  t.teardown(() => p.close());
+  const log = new StateLog();
+  p.watch(scope, log.listener);
+  const uids = [1, 2, 3].map((i) => uidOf(i, 'ffffffff'));
+  for (const [i, u] of uids.entries()) await p.apply(scope, intentOf(u, 1, `dear-${i}`));
+  t.is(statusOf(log.latest.get(uids[2])).reason, 'TenantQuotaExceeded', 'the third pod would make 0.9 per hour');
+  t.is((await p.capacity(scope)).find((c) => c.resource === 'spend')?.used, 0.6);
+  for (const u of uids.slice(0, 2)) await p.delete(scope, u, 0);
+});
+
 test.serial('a spend cap admits what its price allows and refuses the next pod naming quotas.maxSpendPerHour', async (t) => {
   const scope = capped(scopeOf('spender', 's-dc1'), { maxPods: 100, maxSpendPerHour: 0.12 });
   const p = providerFor(emu);
