@@ -77,7 +77,7 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['policy', { flexVolumeDrivers: ['alicloud/cpfs'] }, /tenants\.acme\.policy\.flexVolumeDrivers\[0\]: "alicloud\/cpfs" is not one of alicloud\/disk, alicloud\/nas, alicloud\/oss/],
   ['quotas', { maxPods: 2.5 }, /tenants\.acme\.quotas\.maxPods: must be a whole number/],
   ['quotas', { maxPods: 0 }, /tenants\.acme\.quotas\.maxPods: must be a positive number/],
-  ['quotas', { maxCpu: 10 }, /tenants\.acme\.quotas\.maxCpu: unknown quota \(known: maxPods\)/],
+  ['quotas', { maxCpu: 10 }, /tenants\.acme\.quotas\.maxCpu: unknown quota \(known: maxPods, maxVcpu, maxMemoryGiB, maxSpendPerHour, clusters\)/],
 ];
 
 for (const [key, value, re] of bad) {

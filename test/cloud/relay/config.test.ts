@@ -37,7 +37,7 @@ test('each bad field is named in the error', (t) => {
     [(c) => (c.tenants.t1.clusterIds = []), /tenants\.t1\.clusterIds: must be a non-empty array/],
     [(c) => (c.tenants.t1.quotas.maxPods = -1), /tenants\.t1\.quotas\.maxPods: must be a positive number/],
     [(c) => (c.tenants.t1.quotas.maxPods = 2.5), /tenants\.t1\.quotas\.maxPods: must be a whole number of pods/],
-    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).maxGpu = 1), /tenants\.t1\.quotas\.maxGpu: unknown quota \(known: maxPods, maxVcpu, maxMemoryGiB, clusters\)/],
+    [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).maxGpu = 1), /tenants\.t1\.quotas\.maxGpu: unknown quota \(known: maxPods, maxVcpu, maxMemoryGiB, maxSpendPerHour, clusters\)/],
     [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).maxVcpu = 0), /tenants\.t1\.quotas\.maxVcpu: must be a positive number/],
     [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).clusters = { c9: { maxPods: 1 } }), /tenants\.t1\.quotas\.clusters\.c9: not one of this tenant's clusterIds \(c1\)/],
     [(c) => ((c.tenants.t1.quotas as Record<string, unknown>).clusters = { c1: { clusters: {} } }), /tenants\.t1\.quotas\.clusters\.c1\.clusters: unknown quota/],
