@@ -1,7 +1,7 @@
 // The relay's price book: what a running container group costs per hour, from ECI's DescribeContainerGroupPrice
 // through one tenant's EciCaller (its rate limit, retries, metrics). Answers are cached per distinct spec for a
 // TTL (1 h by default), concurrent asks for one spec share one call, and a failed lookup rejects with a
-// PriceLookupError and is not cached. groupPriceSpec derives the spec from a DescribeContainerGroups group.
+// PriceLookupError and is not cached. priceSpecOf derives the spec from a listed group or a create request.
 // Units (ECI's API reference example): `Price` is per second, `SpotPrices` per hour; this module answers per hour.
 import type { EciCaller } from './api.js';
 import type { EciGroup } from './mapping/index.js';
@@ -121,11 +121,14 @@ export class PriceBook {
   }
 }
 
+/** The fields a container group is priced by: a DescribeContainerGroups group and a create request both carry them. */
+type PricedFields = Pick<EciGroup, 'regionId' | 'cpu' | 'memory' | 'instanceType' | 'spotStrategy' | 'spotPriceLimit'>;
+
 /**
- * The spec ECI prices a DescribeContainerGroups group by (its Cpu, Memory, InstanceType, SpotStrategy,
- * SpotPriceLimit and RegionId), or undefined when the group lacks its region or size.
+ * The spec ECI prices a group by (its Cpu, Memory, InstanceType, SpotStrategy, SpotPriceLimit and RegionId), from
+ * a listed group or the create request for one, or undefined when it lacks its region or size.
  */
-export function groupPriceSpec(group: EciGroup): PriceSpec | undefined {
+export function priceSpecOf(group: PricedFields): PriceSpec | undefined {
   const { regionId, cpu, memory, instanceType, spotStrategy, spotPriceLimit } = group;
   if (!regionId || !(typeof cpu === 'number' && cpu > 0) || !(typeof memory === 'number' && memory > 0)) return undefined;
   const spec: PriceSpec = { regionId, cpu, memoryGiB: memory };

@@ -1,7 +1,8 @@
 // The cloud owner's gate in front of CreateContainerGroup / UpdateContainerGroup: the tenant policy evaluated on
-// the mapped request (PolicyDenied), then a slot within the tenant's caps on pods, vCPU and memory, for the
-// tenant and per cluster (TenantQuotaExceeded, naming the cap); and what those caps leave, for the agent. Decisions use the tenant's newest configuration (a reloaded policy applies to the
-// next create). Denials are logged; the caller turns them into a Failed pod with a Warning event.
+// the mapped request (PolicyDenied), then a slot within the tenant's caps on pods, vCPU, memory and spend, for
+// the tenant and per cluster (TenantQuotaExceeded, naming the cap); and what those caps leave, for the agent.
+// Decisions use the tenant's newest configuration (a reloaded policy applies to the next create). Denials are
+// logged; the caller turns them into a Failed pod with a Warning event.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { $Eci } from '../sdk.js';
 import { PHASE_BY_STATUS, TAG_CLUSTER_ID, type EciGroup } from '../mapping/index.js';
@@ -12,7 +13,7 @@ import { classify } from '../retry.js';
 import { ownershipOf, podUidOf, scopeTags, tagMap, type TagPair } from './identity.js';
 import { TenantQuota } from './quota.js';
 import { ECI_DEFAULT_SPEC, capStates, capsSpend, type CapState, type GroupUsage } from './caps.js';
-import { groupPriceSpec, type PriceSpec } from '../pricing.js';
+import { priceSpecOf, type PriceSpec } from '../pricing.js';
 
 const REASON_POLICY_DENIED = 'PolicyDenied';
 const REASON_QUOTA_EXCEEDED = 'TenantQuotaExceeded';
@@ -86,7 +87,7 @@ export class AdmissionGate {
           for (const g of page) {
             const uid = podUidOf(g);
             if (!uid || !holdsSlot(g, current)) continue;
-            const spec = priced ? groupPriceSpec(g) : undefined;
+            const spec = priced ? priceSpecOf(g) : undefined;
             live.set(uid, { ...groupUsage(g), ...(spec ? { spendPerHour: await this.price(current, spec) } : {}) });
           }
         }
@@ -111,8 +112,9 @@ export class AdmissionGate {
     // default spec until a listing brings the size ECI reports.
     const want: GroupUsage = { cluster: scope.clusterId, cpu: request.cpu ?? ECI_DEFAULT_SPEC.cpu, memoryGiB: request.memory ?? ECI_DEFAULT_SPEC.memoryGiB };
     if (capsSpend(tenant.quotas)) {
-      const spot = request.spotStrategy && request.spotStrategy !== 'NoSpot' ? { spotStrategy: request.spotStrategy, ...(request.spotPriceLimit !== undefined ? { spotPriceLimit: request.spotPriceLimit } : {}) } : {};
-      want.spendPerHour = await this.price(scope, { regionId: tenant.region, cpu: want.cpu, memoryGiB: want.memoryGiB, ...(request.instanceType ? { instanceType: request.instanceType } : {}), ...spot });
+      // Region and sizes are always given here, so there is a spec: the pod is never counted as free.
+      const spec = priceSpecOf({ regionId: tenant.region, cpu: want.cpu, memory: want.memoryGiB, instanceType: request.instanceType, spotStrategy: request.spotStrategy, spotPriceLimit: request.spotPriceLimit })!;
+      want.spendPerHour = await this.price(scope, spec);
     }
     const slot = await this.quotaOf(scope).reserve(uid, want, tenant.quotas).catch((err: unknown) => {
       throw new ProviderError('UNAVAILABLE', `counting tenant ${scope.tenantId}'s pods on ECI for its quotas: ${classify(err).message}`);

@@ -1,7 +1,8 @@
-// The caps a tenant's pods on ECI live within (`tenants.<id>.quotas`): pods, vCPU, memory and spend per hour, for the whole
-// tenant and per cluster. Pure: what the live container groups use, whether one more group fits (and, if not,
-// which cap it would break, named as its config key), and what each cap leaves, which the relay tells the
-// agent so the virtual node's allocatable follows it and the scheduler stops placing pods before a cap is hit.
+// The caps a tenant's pods on ECI live within (`tenants.<id>.quotas`): pods, vCPU, memory and spend per hour,
+// for the whole tenant and per cluster. Pure: what the live container groups use, whether one more group fits
+// (and, if not, which cap it would break, named as its config key), and what each cap leaves, which the relay
+// tells the agent so the virtual node's allocatable follows it and the scheduler stops placing pods before a
+// cap is hit.
 
 import type { CapacityState, QuotaLimits, TenantQuotas } from '../../pod-provider/provider.js';
 
@@ -35,6 +36,8 @@ export const capsSpend = (caps: TenantCaps): boolean => caps.maxSpendPerHour !==
 /** Floating sums of sizes like 0.25 drift; caps compare at a millionth. */
 const round = (n: number): number => Math.round(n * 1e6) / 1e6;
 
+const total = (us: GroupUsage[], size: (u: GroupUsage) => number): number => round(us.reduce((a, u) => a + size(u), 0));
+
 /** Every cap that applies to pods of `cluster`, with what the groups in `usages` use of it. */
 export function capStates(caps: TenantCaps, usages: Iterable<GroupUsage>, cluster: string): CapState[] {
   const all = [...usages];
@@ -49,8 +52,7 @@ export function capStates(caps: TenantCaps, usages: Iterable<GroupUsage>, cluste
     for (const [resource, field, size] of FIELDS) {
       const limit = limits[field];
       if (limit === undefined) continue;
-      const sum = (us: GroupUsage[]) => round(us.reduce((a, u) => a + size(u), 0));
-      out.push({ resource, key: `${prefix}.${field}`, limit, used: sum(counted), usedHere: sum(mine) });
+      out.push({ resource, key: `${prefix}.${field}`, limit, used: total(counted, size), usedHere: total(mine, size) });
     }
   }
   return out;

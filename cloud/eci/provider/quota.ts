@@ -1,4 +1,4 @@
-// The caps of one tenant (`tenants.<id>.quotas`: pods, vCPU, memory, whole tenant and per cluster, caps.ts)
+// The caps of one tenant (`tenants.<id>.quotas`: pods, vCPU, memory, spend; whole tenant and per cluster, caps.ts)
 // across all its clusters: which pods hold a slot (a container group that is not finished, or a create in
 // flight) and their size, and whether one more may be created. Counts come from ECI's listing of the tenant's
 // groups (on first use, and again before refusing), kept current by what the scopes observe and by this

@@ -1,11 +1,11 @@
 // PriceBook against the ECI emulator through a tenant's EciCaller and the unmodified SDK: prices per hour for
 // pay-as-you-go, instance types and spot; one call per spec within the TTL and another after it; concurrent asks
-// sharing one call; a failed lookup rejecting with PriceLookupError and not cached; groupPriceSpec from a real
+// sharing one call; a failed lookup rejecting with PriceLookupError and not cached; priceSpecOf from a real
 // DescribeContainerGroups group.
 import test from 'ava';
 import { startEmulator, type EmulatorHandle } from '../../../cloud/eci-emulator/index.js';
 import { createEciCaller } from '../../../cloud/eci/client.js';
-import { PriceBook, PriceLookupError, groupPriceSpec, type PriceSpec } from '../../../cloud/eci/pricing.js';
+import { PriceBook, PriceLookupError, priceSpecOf, type PriceSpec } from '../../../cloud/eci/pricing.js';
 import { $Eci } from '../../../cloud/eci/sdk.js';
 import { waitFor } from '../eci-emulator/sdk.js';
 
@@ -85,7 +85,7 @@ test.serial('a failed lookup rejects with PriceLookupError carrying ECI\'s code,
   t.is(refused?.code, 'InvalidParameter', 'a spec ECI refuses');
 });
 
-test.serial('groupPriceSpec: a spot group from DescribeContainerGroups is priced as it runs', async (t) => {
+test.serial('priceSpecOf: a spot group from DescribeContainerGroups is priced as it runs', async (t) => {
   const c = caller();
   const created = await c.call('CreateContainerGroup', (cl, rt) =>
     cl.createContainerGroupWithOptions(
@@ -98,16 +98,16 @@ test.serial('groupPriceSpec: a spot group from DescribeContainerGroups is priced
     const r = await c.call('DescribeContainerGroups', (cl, rt) => cl.describeContainerGroupsWithOptions(new $Eci.DescribeContainerGroupsRequest({ regionId: emu.regionId, containerGroupIds: JSON.stringify([id]) }), rt));
     return r.body.containerGroups?.[0];
   });
-  const s = groupPriceSpec(group);
+  const s = priceSpecOf(group);
   t.deepEqual(s, { regionId: emu.regionId, cpu: 1, memoryGiB: 2, spotStrategy: 'SpotWithPriceLimit', spotPriceLimit: 0.3 });
   t.true(near(await new PriceBook(c).pricePerHour(s!), (0.36 + 2 * 0.036) * 0.25));
 });
 
 const group = (fields: Record<string, unknown>) => new $Eci.DescribeContainerGroupsResponseBodyContainerGroups(fields);
 
-test('groupPriceSpec: NoSpot and an unused SpotPriceLimit are left out; a group without region or size has none', (t) => {
-  t.deepEqual(groupPriceSpec(group({ regionId: 'cn-hangzhou', cpu: 2, memory: 4, instanceType: 'ecs.c5.large', spotStrategy: 'NoSpot', spotPriceLimit: 0 })), { regionId: 'cn-hangzhou', cpu: 2, memoryGiB: 4, instanceType: 'ecs.c5.large' });
-  t.deepEqual(groupPriceSpec(group({ regionId: 'cn-hangzhou', cpu: 2, memory: 4, instanceType: '', spotStrategy: 'SpotAsPriceGo', spotPriceLimit: 0 })), { regionId: 'cn-hangzhou', cpu: 2, memoryGiB: 4, spotStrategy: 'SpotAsPriceGo' });
-  t.is(groupPriceSpec(group({ cpu: 2, memory: 4 })), undefined);
-  t.is(groupPriceSpec(group({ regionId: 'cn-hangzhou', cpu: 0, memory: 4 })), undefined);
+test('priceSpecOf: NoSpot and an unused SpotPriceLimit are left out; a group without region or size has none', (t) => {
+  t.deepEqual(priceSpecOf(group({ regionId: 'cn-hangzhou', cpu: 2, memory: 4, instanceType: 'ecs.c5.large', spotStrategy: 'NoSpot', spotPriceLimit: 0 })), { regionId: 'cn-hangzhou', cpu: 2, memoryGiB: 4, instanceType: 'ecs.c5.large' });
+  t.deepEqual(priceSpecOf(group({ regionId: 'cn-hangzhou', cpu: 2, memory: 4, instanceType: '', spotStrategy: 'SpotAsPriceGo', spotPriceLimit: 0 })), { regionId: 'cn-hangzhou', cpu: 2, memoryGiB: 4, spotStrategy: 'SpotAsPriceGo' });
+  t.is(priceSpecOf(group({ cpu: 2, memory: 4 })), undefined);
+  t.is(priceSpecOf(group({ regionId: 'cn-hangzhou', cpu: 0, memory: 4 })), undefined);
 });
