@@ -80,36 +80,22 @@ export function registerAgentMetrics(registry: Registry, src: AgentMetricSources
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  new Gauge({
-    name: 'ecigw_agent_burst_cap_limit',
-    help: 'A cap on burst pods set at the relay (resource pods, cpu in vCPU, memory in GiB; key: its config key under the tenant)',
-    labelNames: ['resource', 'key'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, c.limit);
-    },
-  });
-  new Gauge({
-    name: 'ecigw_agent_burst_cap_used',
-    help: 'What burst pods use of a cap, over all the clusters it covers (for resource spend: the spend rate per hour; same units and labels as ecigw_agent_burst_cap_limit)',
-    labelNames: ['resource', 'key'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, c.used);
-    },
-  });
-  new Gauge({
-    name: 'ecigw_agent_burst_cap_headroom',
-    help: 'What a cap on burst pods leaves, over all the clusters it covers (same units and labels as ecigw_agent_burst_cap_limit)',
-    labelNames: ['resource', 'key'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, Math.max(0, c.limit - c.used));
-    },
-  });
+  // One gauge per figure of each cap the relay reported, same labels and units (pods, cpu in vCPU, memory in GiB,
+  // spend per hour).
+  const capGauge = (name: string, help: string, value: (c: ReturnType<AgentMetricSources['caps']>[number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['resource', 'key'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of src.caps()) this.set({ resource: c.resource, key: c.key }, value(c));
+      },
+    });
+  capGauge('ecigw_agent_burst_cap_limit', 'A cap on burst pods set at the relay (resource pods, cpu in vCPU, memory in GiB; key: its config key under the tenant)', (c) => c.limit);
+  capGauge('ecigw_agent_burst_cap_used', 'What burst pods use of a cap, over all the clusters it covers (for resource spend: the spend rate per hour; same units and labels as ecigw_agent_burst_cap_limit)', (c) => c.used);
+  capGauge('ecigw_agent_burst_cap_headroom', 'What a cap on burst pods leaves, over all the clusters it covers (same units and labels as ecigw_agent_burst_cap_limit)', (c) => Math.max(0, c.limit - c.used));
   new Gauge({
     name: 'ecigw_agent_service_connections_open',
     help: 'Service connections to burst pods open through the tunnel (networking mode tunnel)',

@@ -14,11 +14,11 @@ export interface CapView {
   usedHere: number;
 }
 
-/** Node resource name and how a cap's figure (pods, vCPU, GiB) is written as its quantity. */
-const RESOURCES: Record<string, { name: string; quantity: (n: number) => string; units: (n: number) => number }> = {
-  pods: { name: 'pods', quantity: (n) => String(Math.floor(n)), units: (n) => n },
-  cpu: { name: 'cpu', quantity: (n) => `${Math.floor(n * 1000)}m`, units: (n) => n },
-  memory: { name: 'memory', quantity: (n) => `${Math.floor(n * 1024)}Mi`, units: (n) => n / 2 ** 30 },
+/** How a cap's figure (pods, vCPU, GiB) is written as the quantity of the node resource of the same name. */
+const RESOURCES: Record<string, { quantity: (n: number) => string; units: (n: number) => number }> = {
+  pods: { quantity: (n) => String(Math.floor(n)), units: (n) => n },
+  cpu: { quantity: (n) => `${Math.floor(n * 1000)}m`, units: (n) => n },
+  memory: { quantity: (n) => `${Math.floor(n * 1024)}Mi`, units: (n) => n / 2 ** 30 },
 };
 
 /** What each cap leaves for this node, with the cap that decides it, per node resource. */
@@ -28,11 +28,11 @@ export function capShares(caps: readonly CapView[]): Map<string, { share: number
     // Spend is no node resource: a spend cap that is used up leaves the node no pod slot (the scheduler then
     // says "Too many pods"); until then it is the relay's to refuse a pod that would go over it.
     const spent = c.resource === 'spend' && c.used >= c.limit;
-    const r = spent ? RESOURCES.pods : RESOURCES[c.resource];
-    if (!r) continue;
+    const name = spent ? 'pods' : c.resource;
+    if (!Object.hasOwn(RESOURCES, name)) continue;
     const share = spent ? 0 : Math.max(0, c.limit - (c.used - c.usedHere));
-    const before = out.get(r.name);
-    if (!before || share < before.share) out.set(r.name, { share, key: c.key });
+    const before = out.get(name);
+    if (!before || share < before.share) out.set(name, { share, key: c.key });
   }
   return out;
 }
@@ -41,7 +41,7 @@ export function capShares(caps: readonly CapView[]): Map<string, { share: number
 export function cappedAllocatable(configured: Readonly<Record<string, string>>, caps: readonly CapView[]): Record<string, string> {
   const out = { ...configured };
   for (const [name, { share }] of capShares(caps)) {
-    const r = Object.values(RESOURCES).find((x) => x.name === name)!;
+    const r = RESOURCES[name];
     const have = parseQuantity(configured[name]);
     if (have === undefined || r.units(have) > share) out[name] = r.quantity(share);
   }
