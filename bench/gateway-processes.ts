@@ -126,7 +126,8 @@ async function waitForHttp(url: string, child: ChildProcess, what: string, timeo
   }
 }
 
-async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+/** Stops a child: SIGTERM, SIGKILL after `graceMs`; resolves once it exited (at once if it already had). */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCa, issueCert } from '../../common/pki.js';
-import { IMAGE_NODE_FLAGS } from '../gateway-processes.js';
+import { IMAGE_NODE_FLAGS, stopChild } from '../gateway-processes.js';
 import type { Address } from './dataplane-load.js';
 
 const FLOOR = fileURLToPath(new URL('./hop-floor.ts', import.meta.url));
@@ -35,13 +35,6 @@ function start(flags: string[], args: string[]): Promise<{ child: ChildProcess; 
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 export async function startHopFloor(dir: string, target: Address): Promise<HopFloor> {
   const ca = await createCa('hop-floor-ca');
   const server = await issueCert(ca, { cn: 'hop-floor', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
@@ -54,12 +47,12 @@ export async function startHopFloor(dir: string, target: Address): Promise<HopFl
       edgePid: edge.child.pid as number,
       tlsPid: tls.child.pid as number,
       close: async () => {
-        await stop(edge.child);
-        await stop(tls.child);
+        await stopChild(edge.child, 1000);
+        await stopChild(tls.child, 1000);
       },
     };
   } catch (e) {
-    await stop(tls.child);
+    await stopChild(tls.child, 1000);
     throw e;
   }
 }

@@ -13,6 +13,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { registerStaticNode, type StaticNode } from '../../test/helpers/static-node.js';
 import { issueCert, loadIssuer } from '../../common/pki.js';
 import type { ClusterInfo } from '../../test/cluster/cluster.js';
+import { stopChild } from '../gateway-processes.js';
 
 /** One request the API server made to the baseline node, as the server logged it. */
 export interface NodeRequest {
@@ -103,13 +104,7 @@ export async function startKubeletBaseline(o: KubeletBaselineOptions): Promise<K
     addPod: (name) => node.createPod(name, [{ name: 'main' }]),
     async close() {
       await node.close();
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopChild(child);
       log.end();
       await kc.makeApiClient(CoreV1Api).deleteNode({ name: nodeName }).catch(() => undefined);
     },
