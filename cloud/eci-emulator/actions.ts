@@ -8,7 +8,7 @@ import type { ExecTokens } from './exec-tokens.js';
 import type { ImageCacheStore } from './image-cache-store.js';
 import { MetricsHistory, record } from './metrics.js';
 import { renderLogs } from './runtime/log-buffer.js';
-import { parsePriceRequest, priceInfo, pricesOf } from './pricing.js';
+import { parsePriceRequest, priceInfo, type Prices } from './pricing.js';
 import type { Runtime } from './runtime/types.js';
 import { containerGroup, groupEvents, groupStatus } from './render.js';
 import { bool, groupSpec, jsonStrList, mergeIncremental, num, reqStr, str, tags, type Params } from './validate.js';
@@ -21,6 +21,7 @@ export interface ActionContext {
   execTokens: ExecTokens;
   metrics: MetricsHistory;
   imageCaches: ImageCacheStore;
+  prices: Prices;
   /** `host:port` the WebSocketUri should point at. */
   publicHost: () => string;
 }
@@ -212,6 +213,6 @@ export const actions: Record<ActionName, ActionHandler> = {
   },
 
   DescribeContainerGroupPrice(ctx, p) {
-    return { PriceInfo: priceInfo(pricesOf(ctx.controller), parsePriceRequest(p)) };
+    return { PriceInfo: priceInfo(ctx.prices.table, parsePriceRequest(p)) };
   },
 };

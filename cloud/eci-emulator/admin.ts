@@ -6,7 +6,7 @@ import type { Controller } from './controller.js';
 import type { ImageCacheSettings } from './image-cache.js';
 import type { ImageCacheStore } from './image-cache-store.js';
 import type { RateLimiter } from './limits.js';
-import { pricesOf, setPricesOf, type PriceTable } from './pricing.js';
+import type { PriceTable, Prices } from './pricing.js';
 import type { ReclaimedGroup, ReclaimRequest, SpotReclaimer, SpotReclaimSettings } from './spot-reclaim.js';
 
 export interface EmulatorStats {
@@ -46,6 +46,7 @@ export class Admin {
     private readonly metrics: { readonly size: number },
     private readonly spot: SpotReclaimer,
     private readonly imageCaches: ImageCacheStore,
+    private readonly priceTable: Prices,
   ) {}
 
   get config(): EmulatorConfig {
@@ -100,11 +101,11 @@ export class Admin {
 
   /** DescribeContainerGroupPrice's table (pricing.ts): `partial` over the current one (validated; throws ConfigError naming the field). */
   setPrices(partial: unknown): PriceTable {
-    return setPricesOf(this.controller, partial);
+    return this.priceTable.set(partial);
   }
 
   prices(): PriceTable {
-    return pricesOf(this.controller);
+    return this.priceTable.table;
   }
 
   /** Pull times, cache preparation time, pull model on/off (validated; throws ConfigError naming the field). */

@@ -18,7 +18,7 @@ import { SimulatedRuntime } from './runtime/simulated.js';
 import type { Runtime } from './runtime/types.js';
 import { createEmulatorServer } from './server.js';
 import { SpotReclaimer, type ReclaimedGroup, type ReclaimRequest, type SpotReclaimSettings } from './spot-reclaim.js';
-import type { PriceTable } from './pricing.js';
+import { Prices, type PriceTable } from './pricing.js';
 import { NonceCache } from './signature.js';
 
 export { ConfigError, defaultConfig } from './config.js';
@@ -129,13 +129,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   controller.onRemoved((id) => spot.forget(id));
   const imageCaches = new ImageCacheStore(systemClock);
   controller.imagePull = (g) => imageCaches.onGroupCreated(g, (id, type, reason, message) => controller.event(id, type, reason, message));
-  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics, spot, imageCaches);
+  const prices = new Prices();
+  const admin = new Admin(holder, controller, limiter, runtimeKind, metrics, spot, imageCaches, prices);
   const execTokens = new ExecTokens(() => holder.config.execTokenTtlMs);
   let publicHost = host;
   const exec = new ExecEndpoint(execTokens, controller, runtime);
   const server = createEmulatorServer({
     config: getConfig,
-    ctx: { controller, runtime, config: getConfig, execTokens, metrics, imageCaches, publicHost: () => publicHost },
+    ctx: { controller, runtime, config: getConfig, execTokens, metrics, imageCaches, prices, publicHost: () => publicHost },
     admin,
     adminToken,
     limiter,

@@ -1,6 +1,6 @@
 // DescribeContainerGroupPrice in the emulator: the price table (per vCPU-hour, per GiB-hour, hourly prices of
 // instance types, the spot discount, the currency), its defaults and validation, the table each emulator keeps
-// (set live through the admin API), the request's parameters and the pure computation of ECI's PriceInfo.
+// (Prices, set live through the admin API), the request's parameters and the pure computation of ECI's PriceInfo.
 // As ECI's own example shows, `Price` is per second and `SpotPrices` per hour (see the emulator README).
 // Settings live here (admin API), not in config.ts.
 import { ConfigError } from './config.js';
@@ -73,13 +73,15 @@ export function mergePrices(base: PriceTable, partial: unknown): PriceTable {
   return out;
 }
 
-/** Each emulator's table, keyed by its Controller: the one object both its actions and its admin API hold. */
-const tables = new WeakMap<object, PriceTable>();
-export const pricesOf = (emulator: object): PriceTable => tables.get(emulator) ?? DEFAULT_PRICES;
-export function setPricesOf(emulator: object, partial: unknown): PriceTable {
-  const next = mergePrices(pricesOf(emulator), partial);
-  tables.set(emulator, next);
-  return next;
+/** One emulator's live price table: its actions read it, its admin API changes it. */
+export class Prices {
+  table: PriceTable = DEFAULT_PRICES;
+
+  /** `partial` over the current table (validated as mergePrices); the new table. */
+  set(partial: unknown): PriceTable {
+    this.table = mergePrices(this.table, partial);
+    return this.table;
+  }
 }
 
 export interface PriceRequest {
