@@ -139,7 +139,8 @@ export class ConfigError extends Error {
 }
 
 type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not null, not an array): what every settings section of the emulator must be. */
+export const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Maps whose entries an override replaces whole instead of merging into (a per-minute limit replaces a per-second

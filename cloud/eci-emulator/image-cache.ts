@@ -2,7 +2,7 @@
 // cache a new group matches (AutoMatchImageCache: the most of its images, then the newest, as ECI ranks by match
 // degree, then size, then creation time; or the one ImageSnapshotId names), and how long the group's images take to
 // pull with or without it. Pure: the store (image-cache-store.ts) and the controller's pending phase apply it.
-import { ConfigError } from './config.js';
+import { ConfigError, isPlain } from './config.js';
 
 export interface ImageCacheSettings {
   /** Container start waits for the group's image pulls (both runtimes' pending phase). Off by default, so groups start as before. */
@@ -25,7 +25,7 @@ const MAX_MS = 3_600_000;
 
 /** Validates a partial settings object over `base`; throws ConfigError naming the field (`imageCache.<key>`). */
 export function mergeImageCacheSettings(base: ImageCacheSettings, partial: unknown): ImageCacheSettings {
-  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) throw new ConfigError('imageCache', 'expected an object');
+  if (!isPlain(partial)) throw new ConfigError('imageCache', 'expected an object');
   const out = { ...base, pullMsByImage: { ...base.pullMsByImage }, failingImages: [...base.failingImages] };
   const ms = (field: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_MS) throw new ConfigError(field, `expected milliseconds, 0..${MAX_MS}`);
@@ -38,7 +38,7 @@ export function mergeImageCacheSettings(base: ImageCacheSettings, partial: unkno
       out.pullModel = v;
     } else if (k === 'uncachedPullMs' || k === 'cachedPullMs' || k === 'preparationMs') out[k] = ms(field, v);
     else if (k === 'pullMsByImage') {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(field, 'expected an object of image -> milliseconds');
+      if (!isPlain(v)) throw new ConfigError(field, 'expected an object of image -> milliseconds');
       out.pullMsByImage = Object.fromEntries(Object.entries(v).map(([image, n]) => [image, ms(`${field}.${image}`, n)]));
     } else if (k === 'failingImages') {
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x)) throw new ConfigError(field, 'expected a list of image references');

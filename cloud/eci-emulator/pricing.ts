@@ -3,7 +3,7 @@
 // (Prices, set live through the admin API), the request's parameters and the pure computation of ECI's PriceInfo.
 // As ECI's own example shows, `Price` is per second and `SpotPrices` per hour (see the emulator README).
 // Settings live here (admin API), not in config.ts.
-import { ConfigError } from './config.js';
+import { ConfigError, isPlain } from './config.js';
 import { invalidParameter, missingParameter } from './errors.js';
 import { SPOT_STRATEGIES, type SpotStrategy } from './model.js';
 import { num, str, type Params } from './validate.js';
@@ -36,7 +36,6 @@ export const DEFAULT_PRICES: PriceTable = {
 };
 
 const FIELDS = ['currency', 'vcpuHour', 'memoryGiBHour', 'instanceTypes', 'spotDiscount'];
-const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function price(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(field, 'must be a price: a number ≥ 0');

@@ -6,7 +6,7 @@
 // injected so tests drive them. Settings live here (admin API), not in config.ts.
 import type { Clock } from '../../common/clock.js';
 import { SPOT_TO_BE_RELEASED } from '../eci/mapping/spot.js';
-import { ConfigError } from './config.js';
+import { ConfigError, isPlain } from './config.js';
 import { isoNow, type GroupRecord, type GroupStatus } from './model.js';
 
 export interface SpotReclaimSettings {
@@ -55,7 +55,7 @@ export interface ReclaimedGroup {
 
 /** The admin API's JSON body as a ReclaimRequest; throws SpotReclaimError (400) naming what is wrong. */
 export function parseReclaimRequest(body: unknown): ReclaimRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new SpotReclaimError(400, 'expected a JSON object: {"ids":[...]}, {"names":[...]} or {"count":N}, optionally with "noticeMs"');
+  if (!isPlain(body)) throw new SpotReclaimError(400, 'expected a JSON object: {"ids":[...]}, {"names":[...]} or {"count":N}, optionally with "noticeMs"');
   const b = body as Record<string, unknown>;
   const strings = (k: string): string[] | undefined => {
     const v = b[k];
@@ -111,7 +111,7 @@ export function pickRandom<T>(items: readonly T[], n: number, random: () => numb
 
 /** Validates a partial settings object over `base`; throws ConfigError naming the field. */
 export function mergeSpotSettings(base: SpotReclaimSettings, partial: unknown): SpotReclaimSettings {
-  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) throw new ConfigError('spotReclaim', 'expected an object');
+  if (!isPlain(partial)) throw new ConfigError('spotReclaim', 'expected an object');
   const p = partial as Record<string, unknown>;
   const out = { ...base };
   for (const [k, v] of Object.entries(p)) {
