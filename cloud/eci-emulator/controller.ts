@@ -5,6 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EmulatorConfig } from './config.js';
 import { EciError, groupNotFound, incorrectStatus } from './errors.js';
 import { IpPool } from './ip-pool.js';
+import { hasTags, pageNewestFirst } from './listing.js';
 import { deriveStatus } from './lifecycle.js';
 import { SPOT_BID_FAILED } from '../eci/mapping/spot.js';
 import { TERMINAL_STATUSES, isoNow, type ContainerSpec, type ContainerStatus, type GroupRecord, type GroupSpec, type GroupStatus } from './model.js';
@@ -224,13 +225,6 @@ export class Controller implements RuntimeSink {
 
   /** Filters, orders newest first and pages by an opaque token (the last seq returned). */
   list(f: GroupFilter, limit: number, nextToken?: string): Page {
-    let cursor = Infinity;
-    if (nextToken) {
-      const decoded = /^[A-Za-z0-9_-]{1,16}$/.test(nextToken) ? Buffer.from(nextToken, 'base64url').toString('utf8') : '';
-      const n = /^\d{1,15}$/.test(decoded) ? Number(decoded) : -1;
-      if (n < 0) throw new EciError(400, 'InvalidParameter.NextToken', 'The specified NextToken is not valid.');
-      cursor = n;
-    }
     const ids = f.ids ? new Set(f.ids) : undefined;
     const matches: GroupRecord[] = [];
     for (const g of this.groups.values()) {
@@ -242,14 +236,11 @@ export class Controller implements RuntimeSink {
       if (f.vSwitchId && g.spec.vSwitchId !== f.vSwitchId) continue;
       if (f.resourceGroupId && g.spec.resourceGroupId !== f.resourceGroupId) continue;
       if (f.sinceMs !== undefined && g.updatedAtMs < f.sinceMs) continue;
-      if (f.tags && !f.tags.every((t) => g.spec.tags.some((x) => x.key === t.key && (t.value === '' || x.value === t.value)))) continue;
+      if (f.tags && !hasTags(g.spec.tags, f.tags)) continue;
       matches.push(g);
     }
-    matches.sort((a, b) => b.seq - a.seq);
-    const after = matches.filter((g) => g.seq < cursor);
-    const page = after.slice(0, limit);
-    const more = after.length > page.length;
-    return { groups: page, total: matches.length, nextToken: more ? Buffer.from(String(page[page.length - 1].seq)).toString('base64url') : '' };
+    const page = pageNewestFirst(matches, limit, nextToken);
+    return { groups: page.items, total: page.total, nextToken: page.nextToken };
   }
 
   // RuntimeSink -------------------------------------------------------------------------------------------

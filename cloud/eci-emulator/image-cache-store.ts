@@ -4,6 +4,7 @@
 // the group matches (image-cache.ts), records the group's pull time and raises ECI's cache-hit event.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
+import { hasTags, pageNewestFirst } from './listing.js';
 import { EciError, invalidParameter, missingParameter } from './errors.js';
 import { DEFAULT_IMAGE_CACHE, matchCache, mergeImageCacheSettings, pullPlan, type ImageCacheSettings } from './image-cache.js';
 import { isoNow, type GroupRecord } from './model.js';
@@ -114,18 +115,12 @@ export class ImageCacheStore {
     const snapshotId = str(p, 'SnapshotId');
     const tagFilter = tags(p);
     const limit = num(p, 'Limit', { min: 1, max: MAX_PAGE, integer: true }) ?? MAX_PAGE;
-    const next = str(p, 'NextToken');
-    const cursor = next ? Number(Buffer.from(next, 'base64url').toString('utf8')) : Infinity;
-    if (Number.isNaN(cursor)) throw new EciError(400, 'InvalidParameter.NextToken', 'The specified NextToken is not valid.');
     const ids = id ? new Set(id.split(',').map((s) => s.trim())) : undefined;
-    const matches = [...this.caches.values()]
-      .filter((c) => c.regionId === regionId && (!ids || ids.has(c.id)) && (!name || c.name === name) && (!image || c.images.includes(image)) && (!snapshotId || c.snapshotId === snapshotId))
-      .filter((c) => tagFilter.every((t) => c.tags.some((x) => x.key === t.key && (t.value === '' || x.value === t.value))))
-      .sort((a, b) => b.seq - a.seq);
-    const after = matches.filter((c) => c.seq < cursor);
-    const page = after.slice(0, limit);
-    const nextToken = after.length > page.length ? Buffer.from(String(page[page.length - 1].seq)).toString('base64url') : '';
-    return { TotalCount: matches.length, NextToken: nextToken, ImageCaches: page.map((c) => this.render(c)) };
+    const matches = [...this.caches.values()].filter(
+      (c) => c.regionId === regionId && (!ids || ids.has(c.id)) && (!name || c.name === name) && (!image || c.images.includes(image)) && (!snapshotId || c.snapshotId === snapshotId) && hasTags(c.tags, tagFilter),
+    );
+    const page = pageNewestFirst(matches, limit, str(p, 'NextToken'));
+    return { TotalCount: page.total, NextToken: page.nextToken, ImageCaches: page.items.map((c) => this.render(c)) };
   }
 
   /**
