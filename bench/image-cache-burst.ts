@@ -9,6 +9,7 @@ import { createEciCaller } from '../cloud/eci/client.js';
 import { EciProvider } from '../cloud/eci/provider/index.js';
 import { $Eci } from '../cloud/eci/sdk.js';
 import type { PodIntent, PodState, TenantScope } from '../cloud/pod-provider/provider.js';
+import { eventually } from '../test/helpers/wait.js';
 
 /** Cache preparation in the bench (ECI takes minutes; the figure measured here is the burst, not the wait). */
 const PREPARATION_MS = 5000;
@@ -25,14 +26,6 @@ function intent(prefix: string, i: number): PodIntent {
   return { uid, generation: 1, podJson: Buffer.from(JSON.stringify(pod)), volumes: {}, env: {}, imagePullCredentials: [], serviceAccountToken: Buffer.alloc(0) };
 }
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`image-cache burst: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function imageCacheBurst(pods: number): Promise<{ coldMs: number; warmMs: number; warmHits: number }> {
   const emu = await startEmulator({ runtime: 'simulated' });
   const caller = createEciCaller({ tenantId: 'bench', endpoint: { endpoint: emu.endpoint, protocol: 'http', regionId: emu.regionId, accessKeyId: emu.accessKeyId, accessKeySecret: emu.accessKeySecret } });
@@ -45,12 +38,12 @@ export async function imageCacheBurst(pods: number): Promise<{ coldMs: number; w
       const intents = Array.from({ length: pods }, (_, i) => intent(prefix, i));
       const t0 = Date.now();
       await Promise.all(intents.map((it) => p.apply(scope, it)));
-      await until(`${prefix} Running`, () => intents.every((it) => running.has(it.uid)), 300_000);
+      await eventually(`${prefix} Running`, () => intents.every((it) => running.has(it.uid)), 300_000, 50);
       return Date.now() - t0;
     };
     const coldMs = await burst('cold');
     const describe = new $Eci.DescribeImageCachesRequest({ regionId: emu.regionId });
-    await until('the image cache Ready', async () => (await caller.call('DescribeImageCaches', (c, rt) => c.describeImageCachesWithOptions(describe, rt))).body?.imageCaches?.[0]?.status === 'Ready', 60_000);
+    await eventually('the image cache Ready', async () => (await caller.call('DescribeImageCaches', (c, rt) => c.describeImageCachesWithOptions(describe, rt))).body?.imageCaches?.[0]?.status === 'Ready', 60_000, 50);
     const warmMs = await burst('warm');
     // Only the warm burst can have matched: the cold one ran before any cache existed.
     const warmHits = emu.admin.listGroups().filter((g) => g.imageCacheId).length;
