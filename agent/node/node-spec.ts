@@ -113,9 +113,9 @@ function condition(type: string, status: 'True' | 'False', reason: string, messa
 
 
 /**
- * The node's status (allocatable: the capacity, or less under the relay's caps, capacity.ts). Ready stays True while the agent runs, even with the tunnel down: burst pods keep
- * running in the cloud, and a NotReady node would make the node lifecycle controller evict them all.
- * The tunnel's state is its own condition.
+ * The node's status (allocatable: the capacity, or less under the relay's caps, capacity.ts). Ready stays True
+ * while the agent runs, even with the tunnel down: burst pods keep running in the cloud, and a NotReady node
+ * would make the node lifecycle controller evict them all. The tunnel's state is its own condition.
  */
 export function buildNodeStatus(cfg: NodeConfig, tunnel: TunnelHealth, now: Date, previous?: V1NodeCondition[], allocatable: Record<string, string> = cfg.capacity): V1NodeStatus {
   const status: V1NodeStatus = {

@@ -1,6 +1,7 @@
 // The emulator's control surface for tests and operators: live config changes (faults, rate limits, create
-// latency, stock-out, max groups), spot reclaims (spot-reclaim.ts), call counters per action and a group listing. Used by the library handle
-// and by the HTTP endpoints under /__admin/.
+// latency, stock-out, max groups), spot reclaims (spot-reclaim.ts), the price table (pricing.ts), image-cache
+// settings (image-cache.ts), call counters per action and a group listing. Used by the library handle and by the
+// HTTP endpoints under /__admin/.
 import { mergeConfig, type ActionFault, type EmulatorConfig, type StockOutConfig } from './config.js';
 import type { Controller } from './controller.js';
 import type { ImageCacheSettings } from './image-cache.js';

@@ -31,7 +31,7 @@ export function mergeImageCacheSettings(base: ImageCacheSettings, partial: unkno
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_MS) throw new ConfigError(field, `expected milliseconds, 0..${MAX_MS}`);
     return v;
   };
-  for (const [k, v] of Object.entries(partial as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(partial)) {
     const field = `imageCache.${k}`;
     if (k === 'pullModel') {
       if (typeof v !== 'boolean') throw new ConfigError(field, 'expected a boolean');

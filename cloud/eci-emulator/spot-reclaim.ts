@@ -56,7 +56,7 @@ export interface ReclaimedGroup {
 /** The admin API's JSON body as a ReclaimRequest; throws SpotReclaimError (400) naming what is wrong. */
 export function parseReclaimRequest(body: unknown): ReclaimRequest {
   if (!isPlain(body)) throw new SpotReclaimError(400, 'expected a JSON object: {"ids":[...]}, {"names":[...]} or {"count":N}, optionally with "noticeMs"');
-  const b = body as Record<string, unknown>;
+  const b = body;
   const strings = (k: string): string[] | undefined => {
     const v = b[k];
     if (v === undefined) return undefined;
@@ -112,7 +112,7 @@ export function pickRandom<T>(items: readonly T[], n: number, random: () => numb
 /** Validates a partial settings object over `base`; throws ConfigError naming the field. */
 export function mergeSpotSettings(base: SpotReclaimSettings, partial: unknown): SpotReclaimSettings {
   if (!isPlain(partial)) throw new ConfigError('spotReclaim', 'expected an object');
-  const p = partial as Record<string, unknown>;
+  const p = partial;
   const out = { ...base };
   for (const [k, v] of Object.entries(p)) {
     const field = `spotReclaim.${k}`;
