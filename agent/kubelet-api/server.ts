@@ -45,6 +45,8 @@ export interface KubeletServerOptions {
   streamCreationTimeoutMs?: number;
   /** Largest WebSocket message accepted. */
   maxWebSocketMessage?: number;
+  /** A connection that has not finished its TLS handshake by then is closed (Go's TLS handshake bound: 10 s). */
+  handshakeTimeoutMs?: number;
   /** Session caps (defaults: DEFAULT_SESSION_LIMITS); refusals are 429 naming the cap's config key. */
   limits?: Partial<SessionLimits>;
   /** Bounds on unsent output per session, and how long a peer may leave it unread. */
@@ -110,12 +112,14 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     ca: opts.clientCaPem,
     requestCert: true,
     rejectUnauthorized: false,
+    handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
   });
   server.on('connection', (s: Duplex) => {
     live.add(s);
     s.on('close', () => live.delete(s));
   });
-  server.on('tlsClientError', () => undefined);
+  // A failed or timed-out handshake (handshakeTimeout): drop the connection; with a listener Node leaves it open.
+  server.on('tlsClientError', (_e, socket) => socket.destroy());
 
   const lookupPod = (r: { namespace: string; pod: string; uid?: string }): V1Pod | string => {
     const pod = opts.backend.getPod(r.namespace, r.pod);
