@@ -5,7 +5,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { METADATA } from '../proto/wire.js';
-import { dataHello } from '../proto/data-connection.js';
+import { DATA_TLS_CIPHERS, dataHello } from '../proto/data-connection.js';
 
 export interface DataConnectionTarget {
   /** The relay host (the tunnel's). */
@@ -30,7 +30,7 @@ export function dialDataConnection(t: DataConnectionTarget, offer: { token: stri
     // Half-open: the relay's FIN ends the output, and port-forward input may still follow it; no Nagle, so a
     // short message does not wait for a delayed ACK (tls.connect passes both to the socket; @types/node does
     // not list them).
-    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ...t.tls(), ...(t.servername ? { servername: t.servername } : isIP(t.host) ? {} : { servername: t.host }) };
+    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ciphers: DATA_TLS_CIPHERS, ...t.tls(), ...(t.servername ? { servername: t.servername } : isIP(t.host) ? {} : { servername: t.host }) };
     const socket = connect(options);
     socket.setNoDelay(true);
     const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);

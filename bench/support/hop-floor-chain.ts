@@ -1,11 +1,12 @@
 // Starts the dataplane bench's floor for inbound bytes (hop-floor.ts): two bare pipe processes with the
-// agent's and relay's Node flags and the same TLS (ECDSA P-256, TLS 1.3) between them, in front of a pod's
-// port. Their address is where the bench sends the floor's download.
+// agent's and relay's Node flags and the same TLS between them (ECDSA P-256, TLS 1.3, the data connections'
+// cipher order), in front of a pod's port. Their address is where the bench sends the floor's download.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCa, issueCert } from '../../common/pki.js';
+import { DATA_TLS_CIPHERS } from '../../proto/data-connection.js';
 import { IMAGE_NODE_FLAGS, stopChild } from '../gateway-processes.js';
 import type { Address } from './dataplane-load.js';
 
@@ -39,9 +40,9 @@ export async function startHopFloor(dir: string, target: Address): Promise<HopFl
   const ca = await createCa('hop-floor-ca');
   const server = await issueCert(ca, { cn: 'hop-floor', dns: ['localhost'], ips: ['127.0.0.1'], server: true });
   const file = (name: string, text: string) => (writeFileSync(join(dir, name), text, { mode: 0o600 }), join(dir, name));
-  const tls = await start(IMAGE_NODE_FLAGS.relay, ['tls-end', file('floor-cert.pem', server.certPem), file('floor-key.pem', server.keyPem), target.host, String(target.port)]);
+  const tls = await start(IMAGE_NODE_FLAGS.relay, ['tls-end', DATA_TLS_CIPHERS, file('floor-cert.pem', server.certPem), file('floor-key.pem', server.keyPem), target.host, String(target.port)]);
   try {
-    const edge = await start(IMAGE_NODE_FLAGS.agent, ['plain-end', file('floor-ca.pem', ca.certPem), String(tls.port)]);
+    const edge = await start(IMAGE_NODE_FLAGS.agent, ['plain-end', DATA_TLS_CIPHERS, file('floor-ca.pem', ca.certPem), String(tls.port)]);
     return {
       address: { host: '127.0.0.1', port: edge.port },
       edgePid: edge.child.pid as number,

@@ -7,10 +7,11 @@
 // the connection when both sides said so (DATA_ACCEPTED_WITH_INPUT).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../../common/log.js';
-import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, DATA_HELLO_BYTES, DATA_TOKEN_BYTES, parseDataHello } from '../../proto/data-connection.js';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, DATA_HELLO_BYTES, DATA_TLS_CIPHERS, DATA_TOKEN_BYTES, parseDataHello } from '../../proto/data-connection.js';
 import { sourceOf } from './connection-guard.js';
 
 export interface DataConnectionOptions {
@@ -42,6 +43,7 @@ export class DataConnections {
   private readonly pending = new Set<TLSSocket>();
   private readonly pendingBySource = new Map<string, number>();
   private readonly claimed = new Set<TLSSocket>();
+  private readonly connections = new Set<Socket>();
   private tlsFiles = { cert: '', key: '' };
   port = 0;
 
@@ -54,8 +56,18 @@ export class DataConnections {
   async start(): Promise<number> {
     this.tlsFiles = { cert: readFileSync(this.o.certFile, 'utf8'), key: readFileSync(this.o.keyFile, 'utf8') };
     // Half-open: the agent's FIN ends a session's input, not its output.
-    const server = createServer({ ...this.tlsFiles, minVersion: 'TLSv1.2', allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
-    server.on('tlsClientError', () => undefined); // a failed handshake is the client's problem; nothing to keep
+    // A handshake gets the hello's time, not Node's 120 s: a connection counts as pending only once it is done.
+    const server = createServer(
+      { ...this.tlsFiles, minVersion: 'TLSv1.2', ciphers: DATA_TLS_CIPHERS, honorCipherOrder: true, handshakeTimeout: this.o.helloTimeoutMs, allowHalfOpen: true, noDelay: true },
+      (socket) => this.accept(socket),
+    );
+    // A failed or timed-out handshake: drop the connection (with a listener here Node leaves it open).
+    server.on('tlsClientError', (_e, socket) => socket.destroy());
+    // Every TCP connection, handshake or not, so that close() does not wait for one still shaking hands.
+    server.on('connection', (tcp: Socket) => {
+      this.connections.add(tcp);
+      tcp.once('close', () => this.connections.delete(tcp));
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -156,7 +168,7 @@ export class DataConnections {
 
   async close(): Promise<void> {
     for (const [, e] of this.expected) e.resolve(undefined);
-    for (const s of [...this.pending, ...this.claimed]) s.destroy();
+    for (const s of [...this.pending, ...this.claimed, ...this.connections]) s.destroy();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));

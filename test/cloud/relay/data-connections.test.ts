@@ -16,7 +16,7 @@ import { eventually } from '../../helpers/wait.js';
 import { createCa, issueCert } from '../../../common/pki.js';
 import { logger } from '../../../common/log.js';
 import { DataConnections } from '../../../cloud/relay/data-connections.js';
-import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, dataHello } from '../../../proto/data-connection.js';
+import { DATA_ACCEPTED, DATA_ACCEPTED_WITH_INPUT, DATA_TLS_CIPHERS, dataHello } from '../../../proto/data-connection.js';
 import { METADATA, PROTOCOL_VERSION } from '../../../proto/wire.js';
 import { TunnelServiceClient } from '../../../proto/load.js';
 
@@ -36,9 +36,9 @@ const outcome = async (name: string) => {
 const start = (command: string[]) => ({ namespace: 'default', podName: 'p', podUid: uid, container: 'main', command, stdout: true, stderr: true });
 
 /** A TLS connection to the data port that trusts anything (an attacker need not verify the relay). */
-function raw(port: number): Promise<TLSSocket> {
+function raw(port: number, o: { ciphers?: string } = {}): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...o }, () => resolve(s));
     s.once('error', reject);
   });
 }
@@ -185,6 +185,31 @@ async function listener(t: ExecutionContext, o: { waitMs: number; helloTimeoutMs
   t.teardown(() => dc.close());
   return { dc, outcomes };
 }
+
+test('data connections are encrypted with AES-128-GCM, the relay\'s choice, and a client that offers only AES-256-GCM still gets it', async (t) => {
+  const port = f.relay.dataPort!;
+  // A client that prefers AES-256-GCM (Node's own default order) gets the relay's order.
+  const preferring256 = await raw(port, { ciphers: 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256' });
+  t.is(preferring256.getCipher().name, 'TLS_AES_128_GCM_SHA256');
+  t.is(preferring256.getProtocol(), 'TLSv1.3');
+  preferring256.destroy();
+  const only256 = await raw(port, { ciphers: 'TLS_AES_256_GCM_SHA384' });
+  t.is(only256.getCipher().name, 'TLS_AES_256_GCM_SHA384');
+  only256.destroy();
+  // The agent's own dial offers the same order (common/data-connection-dial.ts).
+  t.true(DATA_TLS_CIPHERS.startsWith('TLS_AES_128_GCM_SHA256:'));
+});
+
+test('a TCP connection that never finishes its TLS handshake is closed after the hello timeout, not held 120 s', async (t) => {
+  const tcp = tcpConnect({ host: '127.0.0.1', port: f.relay.dataPort! });
+  t.teardown(() => tcp.destroy());
+  tcp.on('error', () => undefined);
+  tcp.resume();
+  await new Promise((r) => tcp.once('connect', r));
+  const since = Date.now();
+  await eventually('the relay to close the silent connection', () => tcp.destroyed || tcp.readableEnded, 5_000, 20);
+  t.true(Date.now() - since < 5_000);
+});
 
 test('a token is good for one connection, only while its session waits', async (t) => {
   const { dc, outcomes } = await listener(t, { waitMs: 400, helloTimeoutMs: 1000, maxPending: 8 });
