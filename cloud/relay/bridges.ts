@@ -87,8 +87,9 @@ export async function runPortForward(ctx: CallContext, call: PortForwardCall, gu
  * The agent's side of a byte session (port-forward, Service and egress connections) as one Duplex: what the
  * agent sends is its readable side, what is written goes to the agent; the half-close passes both ways. The
  * bytes to the agent go on the session's data connection when one came (its FIN is the half-close), else on
- * the call; the agent's bytes come on the data connection too when both sides said so. Resolves once the
- * first message (`want`) came; `finish` ends the data connection and the call after the bytes are done.
+ * the call; when both sides said the agent's bytes come on the data connection too, the connection itself is
+ * the bridge. Resolves once the first message (`want`) came; `finish` ends the data connection and the call
+ * after the bytes are done.
  */
 export async function byteBridge(
   ctx: CallContext,
@@ -97,12 +98,23 @@ export async function byteBridge(
   want: 'start' | 'egressOpen',
 ): Promise<{ bridge: Duplex; first: PortForwardInput__Output; finish: () => Promise<void> }> {
   const data = ctx.data ? await ctx.data : undefined;
+  if (data && ctx.dataInput) {
+    // Both ways on the data connection: it is the bridge, so the provider pipes the pod's socket straight to
+    // it (no session stream between, one copy fewer per chunk). The guard reads its counters for idleness and
+    // an agent that stopped reading; the call carries only the start and, at the end, the status.
+    guard.watch(data);
+    const first = await firstMessage<PortForwardInput__Output>(call, guard, want, () => undefined);
+    const finish = async () => {
+      await endWritable(data, guard.abort.signal);
+      if (!guard.isClosed) call.end();
+    };
+    return { bridge: data, first, finish };
+  }
   const toData = data && guard.socketWritable(data, (b) => [b]);
-  const inputOnData = data && ctx.dataInput ? data : undefined;
   const bridge = new Duplex({
     readableHighWaterMark: SESSION_INPUT_BYTES,
     writableHighWaterMark: SESSION_OUTPUT_BYTES,
-    read: () => (inputOnData ? inputOnData.resume() : call.resume()),
+    read: () => call.resume(),
     write: (chunk: Buffer, _e, cb) => {
       guard.activity();
       if (toData) toData.write(chunk, () => cb());
@@ -116,20 +128,12 @@ export async function byteBridge(
       }
     },
   });
-  if (inputOnData) {
-    inputOnData.on('data', (b: Buffer) => {
-      guard.activity();
-      if (!bridge.push(b)) inputOnData.pause();
-    });
-    inputOnData.on('end', () => bridge.push(null));
-  }
   const first = await firstMessage<PortForwardInput__Output>(call, guard, want, (m) => {
-    if (inputOnData) return;
     if (m.msg === 'data' && m.data) {
       if (!bridge.push(m.data)) call.pause();
     } else if (m.msg === 'closeWrite') bridge.push(null);
   });
-  call.on('end', () => inputOnData || bridge.push(null));
+  call.on('end', () => bridge.push(null));
   const finish = async () => {
     // The provider may be done before the agent has taken the pod's last bytes (they wait in the bridge for the
     // call or the data connection to drain): ending the call or the connection under them would lose them

@@ -32,6 +32,17 @@ function quiet(w: Writable): Writable {
   return w;
 }
 
+/** What SessionGuard.watch reads of a socket. */
+interface WatchedSocket {
+  bytesRead: number;
+  /** Includes bytes still queued in the socket (writableLength). */
+  bytesWritten: number;
+  writableLength: number;
+}
+
+/** Bytes a socket read, plus those it handed on to the connection (written minus still queued). */
+const movedBy = (s: WatchedSocket): number => s.bytesRead + s.bytesWritten - s.writableLength;
+
 export class SessionGuard {
   readonly abort = new AbortController();
   private lastActivity = Date.now();
@@ -40,6 +51,8 @@ export class SessionGuard {
   private readonly createdAt = Date.now();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** A socket whose bytes flow without passing through this guard (watch), and what it had moved at the last check. */
+  private watched?: { socket: WatchedSocket; moved: number };
 
   constructor(
     private readonly call: AnyCall,
@@ -78,6 +91,15 @@ export class SessionGuard {
     this.closed = true;
     clearInterval(this.timer);
     this.abort.abort(new Error(reason));
+  }
+
+  /**
+   * Judges a socket that bytes flow through without passing here (a data connection piped straight to the
+   * pod's socket, bridges.ts) by its counters at each check instead of by every chunk: bytes that moved either
+   * way are activity, bytes queued for the agent that do not move are a pending send (the send timeout).
+   */
+  watch(socket: WatchedSocket): void {
+    this.watched = { socket, moved: movedBy(socket) };
   }
 
   get isClosed(): boolean {
@@ -141,6 +163,16 @@ export class SessionGuard {
     }));
   }
 
+  private checkWatched(t: number): void {
+    const w = this.watched!;
+    const moved = movedBy(w.socket);
+    if (moved !== w.moved) {
+      w.moved = moved;
+      this.lastActivity = t;
+      this.sendPendingSince = 0;
+    } else if (w.socket.writableLength > 0) this.sendPendingSince ||= t;
+  }
+
   /** Runs `write` on `target`; when it reports a full buffer, waits for 'drain' (bounded by the send timeout). */
   private sendTo(target: Writable, write: () => boolean, cb: (err?: Error | null) => void): void {
     if (this.closed || target.destroyed) return cb(new Error('session closed'));
@@ -170,6 +202,7 @@ export class SessionGuard {
 
   private check(): void {
     const t = Date.now();
+    if (this.watched) this.checkWatched(t);
     if (!this.started && t - this.createdAt > this.timeouts.startTimeoutMs) {
       this.onAbort('start_timeout');
       this.fail(grpc.status.DEADLINE_EXCEEDED, `${this.kind}: first message not received within ${this.timeouts.startTimeoutMs} ms`);
