@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { METADATA } from '../proto/wire.js';
 import { DATA_TLS_CIPHERS, dataHello } from '../proto/data-connection.js';
+import type { OnRead } from './socket-pump.js';
 
 export interface DataConnectionTarget {
   /** The relay host (the tunnel's). */
@@ -24,13 +25,16 @@ export function offeredDataConnection(md: grpc.Metadata): { token: string; port:
   return { token, port };
 }
 
-/** Connects and sends the hello; resolves with the socket (paused) or rejects. */
-export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }): Promise<TLSSocket> {
+/**
+ * Connects and sends the hello; resolves with the socket (paused) or rejects. `onread`: the socket reads into
+ * that buffer and callback instead of emitting 'data' (socket-pump.ts).
+ */
+export function dialDataConnection(t: DataConnectionTarget, offer: { token: string; port: number }, onread?: OnRead): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     // Half-open: the relay's FIN ends the output, and port-forward input may still follow it; no Nagle, so a
     // short message does not wait for a delayed ACK (tls.connect passes both to the socket; @types/node does
     // not list them).
-    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ciphers: DATA_TLS_CIPHERS, ...t.tls(), ...(t.servername ? { servername: t.servername } : isIP(t.host) ? {} : { servername: t.host }) };
+    const options: ConnectionOptions & { allowHalfOpen: boolean; noDelay: boolean } = { host: t.host, port: offer.port, allowHalfOpen: true, noDelay: true, ciphers: DATA_TLS_CIPHERS, ...t.tls(), ...(t.servername ? { servername: t.servername } : isIP(t.host) ? {} : { servername: t.host }), ...(onread ? { onread } : {}) };
     const socket = connect(options);
     socket.setNoDelay(true);
     const timer = setTimeout(() => socket.destroy(new Error(`data connection to ${t.host}:${offer.port} not up within ${t.connectTimeoutMs} ms`)), t.connectTimeoutMs);

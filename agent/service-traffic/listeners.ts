@@ -5,12 +5,22 @@
 // side resets the other, so a client never waits on a connection that is already gone.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { SplicedLink } from '../tunnel/data-connection.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../common/log.js';
 
-/** The tunnel as Service connections see it (TunnelClient.portForward with `service: true`). */
+/** One Service connection's tunnel session (TunnelClient.portForward's PortForwardSession). */
+export interface CarriedSession {
+  stream: Duplex;
+  /** Asked for with `splice`: the data connection to move the bytes on directly, or undefined to use `stream`. */
+  direct?: Promise<SplicedLink | undefined>;
+  cancel(): void;
+}
+
+/** The tunnel as Service connections see it (TunnelClient.portForward with `service` and `splice`). */
 export interface ServiceTunnel {
-  portForward(start: { namespace: string; podName: string; podUid: string; port: number }, o: { service: true }): Promise<{ stream: Duplex; cancel(): void }>;
+  portForward(start: { namespace: string; podName: string; podUid: string; port: number }, o: { service: true; splice: true }): Promise<CarriedSession>;
 }
 
 export interface ListenerOptions {
@@ -45,21 +55,40 @@ interface Listener {
 
 /**
  * Carries one Service connection's bytes between its local socket and its tunnel session, both ways, with
- * half-closes, and counts it (opened now; bytes and duration when it ends). A failure on the tunnel side
- * (refused, reset, tunnel lost) resets the socket, as a dead endpoint would; a socket that goes away first
- * cancels the session.
+ * half-closes, and counts it (opened now; bytes and duration when it ends). When the session offers its data
+ * connection (`direct`), the socket is piped straight to it: no session stream between, one hand-off fewer per
+ * chunk. A failure on the tunnel side (refused, reset, tunnel lost) resets the socket, as a dead endpoint
+ * would; a socket that goes away first, or not after both ways ended, cancels the session.
  */
-export function carry(socket: Socket, session: { stream: Duplex; cancel(): void }, direction: 'inbound' | 'outbound', observe: ServiceTrafficObserver): void {
+export function carry(socket: Socket, session: CarriedSession, direction: 'inbound' | 'outbound', observe: ServiceTrafficObserver): void {
   observe.outcome(direction, 'opened');
   const since = performance.now();
   const stream = session.stream;
+  let direct: TLSSocket | undefined;
   socket.once('close', () => observe.closed(direction, { toPod: socket.bytesRead, fromPod: socket.bytesWritten, seconds: (performance.now() - since) / 1000 }));
   stream.on('error', () => socket.resetAndDestroy());
   socket.on('error', () => session.cancel());
-  socket.on('close', () => (stream.writableFinished && stream.readableEnded ? undefined : session.cancel()));
-  socket.pipe(stream);
-  stream.pipe(socket);
-  socket.resume();
+  socket.on('close', () => {
+    const over = direct ? socket.readableEnded && socket.writableFinished : stream.writableFinished && stream.readableEnded;
+    if (!over) session.cancel();
+  });
+  const through = (link: SplicedLink | undefined) => {
+    if (socket.destroyed) return;
+    if (!link) {
+      socket.pipe(stream);
+      stream.pipe(socket);
+      return void socket.resume();
+    }
+    const tls = (direct = link.socket);
+    // The link closing before both its ways ended is the relay giving up (or the tunnel going): a reset.
+    tls.on('close', () => (tls.readableEnded && tls.writableFinished ? undefined : socket.resetAndDestroy()));
+    if (link.leftover) socket.write(link.leftover);
+    link.pump.start(tls, socket);
+    socket.pipe(tls);
+    socket.resume();
+  };
+  if (session.direct) void session.direct.then(through, () => through(undefined));
+  else through(undefined);
 }
 
 /** The key of one pod's target port. */
@@ -169,7 +198,7 @@ export class ServiceListeners {
     socket.setKeepAlive(true, 30_000);
     const pod = l.pod;
     this.tunnel
-      .portForward({ namespace: pod.metadata?.namespace ?? '', podName: pod.metadata?.name ?? '', podUid: pod.metadata?.uid ?? '', port: l.targetPort }, { service: true })
+      .portForward({ namespace: pod.metadata?.namespace ?? '', podName: pod.metadata?.name ?? '', podUid: pod.metadata?.uid ?? '', port: l.targetPort }, { service: true, splice: true })
       .then(
         (session) => {
           if (socket.destroyed) return session.cancel();

@@ -153,7 +153,7 @@ export class TunnelClient extends TunnelConnection implements PodTunnel {
     return this.sessions.logs(req, o);
   }
 
-  portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string } } = {}): Promise<PortForwardSession> {
+  portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string }; splice?: boolean } = {}): Promise<PortForwardSession> {
     return this.sessions.portForward(start, o);
   }
 }

@@ -22,7 +22,8 @@ import { InteractiveSlots, ServiceSlots, SessionLimitError } from './session-slo
 import { SESSION_METHODS, sessionSpan } from './trace.js';
 import { METADATA } from '../../proto/wire.js';
 import { DATA_CHANNEL, DataFrameDecoder } from '../../proto/data-connection.js';
-import { SessionData, SessionDataLink } from './data-connection.js';
+import { SessionData, SessionDataLink, type SplicedLink } from './data-connection.js';
+import { SocketPump } from '../../common/socket-pump.js';
 import { dialDataConnection, offeredDataConnection, type DataConnectionTarget } from '../../common/data-connection-dial.js';
 
 /**
@@ -56,6 +57,12 @@ export interface PortForwardSession {
   requestId: string;
   /** Bytes from the pod port on the read side; writes go to the pod; end() half-closes. */
   stream: Duplex;
+  /**
+   * Asked for with `splice`: the session's data connection, not reading, once the relay took its bytes both
+   * ways there. Its owner moves them both ways and leaves `stream` unread and unwritten (a failed call still
+   * errors `stream`, and destroys the connection); undefined when the bytes go through `stream` instead.
+   */
+  direct?: Promise<SplicedLink | undefined>;
   cancel(): void;
 }
 
@@ -235,17 +242,19 @@ export class TunnelSessions {
     call: { once(event: string, fn: (...a: never[]) => void): unknown },
     target: DataConnectionTarget | undefined,
     reqId: string,
-    h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void; inputOutlivesOutput?: boolean },
+    h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void; inputOutlivesOutput?: boolean; splice?: boolean },
   ): SessionData {
+    // To be spliced, the connection reads into a pump's buffer (socket-pump.ts) from the start.
+    const pump = h.splice ? new SocketPump() : undefined;
     if (!target) return new SessionData(Promise.resolve(undefined));
     return new SessionData(new Promise<SessionDataLink | undefined>((resolve) => {
       call.once('metadata', (md: grpc.Metadata) => {
         const offer = offeredDataConnection(md);
         if (!offer) return resolve(undefined);
-        dialDataConnection(target, offer).then(
+        dialDataConnection(target, offer, pump?.onread).then(
           (socket) => {
             this.conn.dataConnectionWorked();
-            resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError, h.inputOutlivesOutput));
+            resolve(new SessionDataLink(socket, h.onData, h.onEnd, h.onError, h.inputOutlivesOutput, pump));
           },
           (e: Error) => {
             const pauseMs = this.conn.dataConnectionFailed();
@@ -362,7 +371,7 @@ export class TunnelSessions {
    * burst pod's connection to an exported on-prem Service (the agent's answer to a dial; `start` unused).
    * The same bytes; the last two count against the relay's Service connection cap.
    */
-  async portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string } } = {}): Promise<PortForwardSession> {
+  async portForward(start: PortForwardStart, o: { requestId?: string; service?: boolean; egressOpen?: { connId: string; error: string }; splice?: boolean } = {}): Promise<PortForwardSession> {
     const reqId = o.requestId ?? randomUUID();
     const kind = o.egressOpen ? 'egress' : o.service ? 'service' : 'portforward';
     const { call, dataTarget } = await this.open(reqId, kind, start, (c, md) => (o.egressOpen ? c.EgressConnection(md) : o.service ? c.ServiceConnection(md) : c.PortForward(md)));
@@ -383,6 +392,7 @@ export class TunnelSessions {
         call.cancel();
       },
       inputOutlivesOutput: true,
+      splice: o.splice,
     });
     const stream = new Duplex({
       readableHighWaterMark: SESSION_OUTPUT_BYTES,
@@ -405,6 +415,7 @@ export class TunnelSessions {
       call.end();
       void data.finished().then(() => stream.push(null));
     });
-    return { requestId: reqId, stream, cancel: () => ((end.cancelled = true), call.cancel()) };
+    const direct = o.splice ? data.input().then((link) => link?.handOver()) : undefined;
+    return { requestId: reqId, stream, direct, cancel: () => ((end.cancelled = true), call.cancel()) };
   }
 }

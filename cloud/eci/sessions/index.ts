@@ -1,7 +1,6 @@
 // The interactive half of the relay's ECI provider: exec (ExecContainerCommand + its WebSocket), attach (ECI
 // has none: output-only attach follows the container log from now on; stdin/TTY attach is refused), logs (DescribeContainerLog, polled for -f), port-forward (dial the group's private
 // IP) and stats (cached DescribeMultiContainerGroupMetric). The control path supplies callerFor/resolveGroup.
-import type { Duplex } from 'node:stream';
 import type { EciCaller } from '../api.js';
 import { $Eci, type EciClient, type $Util } from '../sdk.js';
 import { ProviderError, type ExecIO, type ExecRequest, type ExitStatus, type PodProvider, type TenantScope } from '../../pod-provider/provider.js';
@@ -41,8 +40,6 @@ interface SessionLimits {
 export interface EciSessionsDeps {
   callerFor: (scope: TenantScope) => EciCaller;
   resolveGroup(scope: TenantScope, podUid: string): Promise<ResolvedGroup | undefined>;
-  /** Connects to a pod's private IP; default net.connect with half-open allowed. */
-  dial?: (host: string, port: number) => Duplex;
   /** logs -f poll interval while lines arrive (default 500 ms). */
   logPollMs?: number;
   /** How long one stats snapshot serves a tenant cluster (default 10 s). */
@@ -71,7 +68,6 @@ const TERMINAL = new Set(['Succeeded', 'Failed', 'Expired']);
 
 export function createEciSessions(deps: EciSessionsDeps): EciSessions {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
-  const dial = deps.dial ?? defaultDial;
   const pollMs = deps.logPollMs ?? 500;
   const cacheMs = deps.metricsCacheMs ?? 10_000;
   const statsSource = new StatsSource({ callerFor: deps.callerFor, cacheMs, staleMs: Math.max(60_000, 4 * cacheMs), maxGroups: limits.statsMaxGroups });
@@ -191,7 +187,7 @@ export function createEciSessions(deps: EciSessionsDeps): EciSessions {
       if (!Number.isInteger(req.port) || req.port < 1 || req.port > 65535) throw new ProviderError('INVALID_ARGUMENT', `port ${req.port} is not a TCP port`);
       const g = await group(scope, req.podUid);
       if (!g.intranetIp) throw new ProviderError('FAILED_PRECONDITION', `pod ${req.podUid} has no private IP yet (container group ${g.groupId} is ${g.status})`);
-      await forwardPort(dial, g.intranetIp, req.port, stream, signal, { connectTimeoutMs: limits.portForwardConnectTimeoutMs, idleMs: limits.idleMs });
+      await forwardPort(defaultDial, g.intranetIp, req.port, stream, signal, { connectTimeoutMs: limits.portForwardConnectTimeoutMs, idleMs: limits.idleMs });
     },
 
     stats(scope, uids) {

@@ -1,14 +1,17 @@
 // Port-forward to an ECI pod: the relay runs in the pod's VPC, so it dials the container group's private IP on
 // the requested port and pipes bytes both ways with half-close (each side's end becomes a FIN/close_write on the
-// other), backpressure through pipe(), an idle bound and abort. Never leaves the socket open.
-import { connect } from 'node:net';
+// other), backpressure through pipe() (or socket-pump.ts toward a socket), an idle bound and abort. Never
+// leaves the socket open.
+import { Socket, connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProviderError } from '../../pod-provider/provider.js';
+import { SocketPump, type OnRead } from '../../../common/socket-pump.js';
 
-type Dialer = (host: string, port: number) => Duplex;
+/** Connects to the pod; `onread`, when given, is the socket's read buffer and callback (socket-pump.ts). */
+type Dialer = (host: string, port: number, onread?: OnRead) => Socket;
 
 /** Dials with half-open allowed, so a FIN from the pod does not close our direction toward it. */
-export const defaultDial: Dialer = (host, port) => connect({ host, port, allowHalfOpen: true });
+export const defaultDial: Dialer = (host, port, onread) => connect({ host, port, allowHalfOpen: true, ...(onread ? { onread } : {}) });
 
 interface ForwardLimits {
   connectTimeoutMs: number;
@@ -43,7 +46,10 @@ function connected(sock: Duplex, what: string, timeoutMs: number, signal: AbortS
 export async function forwardPort(dial: Dialer, host: string, port: number, stream: Duplex, signal: AbortSignal, limits: ForwardLimits): Promise<void> {
   if (signal.aborted) return;
   const what = `port-forward to ${host}:${port}`;
-  const sock = dial(host, port);
+  // A socket on the other side (the session's data connection, cloud/relay/bridges.ts): the pod's bytes go
+  // to it with no Buffer per read.
+  const pump = stream instanceof Socket ? new SocketPump() : undefined;
+  const sock = dial(host, port, pump?.onread);
   try {
     if (!(await connected(sock, what, limits.connectTimeoutMs, signal))) {
       sock.destroy();
@@ -57,12 +63,17 @@ export async function forwardPort(dial: Dialer, host: string, port: number, stre
     let toPod = false; // our stream ended and the socket has flushed its FIN
     let fromPod = false; // the pod sent FIN and the stream has taken it
     let settled = false;
-    let idle: NodeJS.Timeout | undefined;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => settle(), limits.idleMs);
-      idle.unref();
-    };
+    // Idle: every byte either way passes the pod's socket, so its counters tell (checked, not per chunk).
+    let moved = -1;
+    let movedAt = Date.now();
+    const idle = setInterval(() => {
+      const now = sock.bytesRead + sock.bytesWritten;
+      if (now !== moved) {
+        moved = now;
+        movedAt = Date.now();
+      } else if (Date.now() - movedAt >= limits.idleMs) settle();
+    }, Math.max(10, Math.min(limits.idleMs / 4, 30_000)));
+    idle.unref();
     const check = () => toPod && fromPod && settle();
     const onSockError = (err: NodeJS.ErrnoException) => settle(new ProviderError('UNAVAILABLE', `${what}: connection to the pod failed (${err.code ?? err.message})`));
     const onEnd = () => settle();
@@ -78,13 +89,11 @@ export async function forwardPort(dial: Dialer, host: string, port: number, stre
       [stream, 'error', onEnd],
       [sock, 'close', onSockClose],
       [stream, 'close', onEnd],
-      [sock, 'data', touch],
-      [stream, 'data', touch],
     ];
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(idle);
+      clearInterval(idle);
       stream.unpipe(sock);
       sock.unpipe(stream);
       for (const [emitter, event, fn] of listeners) emitter.off(event, fn);
@@ -95,8 +104,8 @@ export async function forwardPort(dial: Dialer, host: string, port: number, stre
     };
     for (const [emitter, event, fn] of listeners) emitter.on(event, fn);
     signal.addEventListener('abort', onEnd, { once: true });
-    touch();
     stream.pipe(sock);
-    sock.pipe(stream);
+    if (pump) pump.start(sock, stream as Socket);
+    else sock.pipe(stream);
   });
 }

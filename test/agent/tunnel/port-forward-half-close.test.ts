@@ -68,7 +68,7 @@ for (const data of [false, true]) {
       f.provider.portForward = (scope, req, stream, signal) => {
         bridge = stream;
         // The ECI provider's piping (the bench's), or the memory provider's pipeline().
-        const dial = (host: string, port: number) => (toPod = defaultDial(host, port) as Socket);
+        const dial: typeof defaultDial = (host, port, onread) => (toPod = defaultDial(host, port, onread));
         if (piping === 'eci') return forwardPort(dial, '127.0.0.1', req.port, stream, signal, { connectTimeoutMs: 5_000, idleMs: 60_000 });
         return original(scope, req, stream, signal);
       };
@@ -114,7 +114,11 @@ for (const data of [false, true]) {
       client.end();
       await eventually('the client\'s FIN at the pod, the pod\'s FIN sent', () => p.gotFin && p.closed, 10_000, 10);
       // The pod's FIN is in the relay, behind the held piece (and the ECI piping's socket to the pod is closed).
-      await eventually('the pod\'s FIN in the relay', () => bridge?.writableEnded && (piping !== 'eci' || toPod?.closed), 10_000, 10);
+      // Not so where the ECI piping moves the pod's bytes straight onto a data connection (common/socket-pump.ts):
+      // it stops reading the pod while the connection holds a piece, so the FIN waits in the pod's socket.
+      const pumped = piping === 'eci' && data;
+      if (pumped) t.false(toPod?.readableEnded, 'the pod socket is not read while the data connection holds a piece');
+      else await eventually('the pod\'s FIN in the relay', () => bridge?.writableEnded && (piping !== 'eci' || toPod?.closed), 10_000, 10);
       client.resume();
       await eventually('the client\'s download to end', () => ended || failed, 10_000, 10).catch((e: Error) => t.fail(`${e.message}: got ${got} of ${p.written} bytes`));
       t.is(failed, '');
