@@ -743,7 +743,8 @@ const bench: Bench = async (args) => {
       say(`relay egress refusals over the run: ${denied.join(', ') || 'none'}`);
     }
     metrics.dp_rss_end_mb = gw.memory('agent').rssMb + gw.memory('relay').rssMb;
-    return { metrics, targets: Object.assign({}, ...SECTIONS.map((s) => s.targets(ctx))) as Record<string, Target> };
+    // Judged on what ran: a section left out (--only) has no metrics to miss its targets with.
+    return { metrics, targets: Object.assign({}, ...SECTIONS.filter((s) => only.has(s.name)).map((s) => s.targets(ctx))) as Record<string, Target> };
   } finally {
     for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => say(`cleanup: ${String(e)}`));
     if (values.keep) say(`kept ${dir}`);
