@@ -55,20 +55,34 @@ function pumpFrom(port: number, pump: SocketPump): Promise<Socket> {
   });
 }
 
+/** A plain TCP server whose connection a slow reader reads; `received` is what it got, once a client came. */
+async function slowSink(): Promise<{ port: number; received: () => Promise<Buffer>; close(): void }> {
+  let got: Promise<Buffer> | undefined;
+  const server = createServer({ allowHalfOpen: true }, (s) => void (got = slowReader(track(s), 1 << 20)));
+  const port = await listen(server);
+  return {
+    port,
+    received: async () => eventually('the sink to accept', () => got, 5_000, 10),
+    close: () => server.close(),
+  };
+}
+
+/** Connects a plain TCP socket to `port`. */
+async function dialPlain(port: number): Promise<Socket> {
+  const to = track(connect({ host: '127.0.0.1', port, allowHalfOpen: true }));
+  await new Promise((r) => to.once('connect', r));
+  return to;
+}
+
 test.serial('bytes reach a plain TCP target intact and in order while its reader stalls', async (t) => {
   const payload = randomBytes(24 << 20);
   const src = await source(payload);
-  let received!: Promise<Buffer>;
-  const sink = createServer({ allowHalfOpen: true }, (s) => void (received = slowReader(track(s), 1 << 20)));
-  const sinkPort = await listen(sink);
+  const sink = await slowSink();
   try {
     const pump = new SocketPump();
     const from = await pumpFrom(src.port, pump);
-    const to = track(connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true }));
-    await new Promise((r) => to.once('connect', r));
-    pump.start(from, to);
-    await eventually('the sink to accept', () => received !== undefined, 5_000, 10);
-    const got = await received;
+    pump.start(from, await dialPlain(sink.port));
+    const got = await sink.received();
     t.is(got.length, payload.length);
     t.is(digest(got), digest(payload), 'no chunk was overwritten while queued');
   } finally {
@@ -102,9 +116,7 @@ test.serial('bytes reach a TLS target intact (encryption takes each chunk as it 
 test.serial('chunks read before start go to the intercept handler as copies, and start sends the rest after them', async (t) => {
   const payload = randomBytes(4 << 20);
   const src = await source(payload);
-  let received!: Promise<Buffer>;
-  const sink = createServer({ allowHalfOpen: true }, (s) => void (received = slowReader(track(s), 1 << 20)));
-  const sinkPort = await listen(sink);
+  const sink = await slowSink();
   try {
     const pump = new SocketPump();
     const intercepted: Buffer[] = [];
@@ -114,12 +126,10 @@ test.serial('chunks read before start go to the intercept handler as copies, and
     await eventually('the first chunk', () => intercepted.length === 1, 5_000, 10);
     const first = intercepted[0];
     const copy = Buffer.from(first);
-    const to = track(connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true }));
-    await new Promise((r) => to.once('connect', r));
+    const to = await dialPlain(sink.port);
     to.write(first);
     pump.start(from, to);
-    await eventually('the sink to accept', () => received !== undefined, 5_000, 10);
-    const got = await received;
+    const got = await sink.received();
     t.is(intercepted.length, 1, 'reading stopped after the handler said so, until start');
     t.true(first.equals(copy), 'the intercepted chunk is the handler\'s own copy, not the read buffer');
     t.is(digest(got), digest(payload));
@@ -137,8 +147,7 @@ test.serial('the source\'s FIN half-closes the target, which can still send the 
   try {
     const pump = new SocketPump();
     const from = await pumpFrom(src.port, pump);
-    const to = track(connect({ host: '127.0.0.1', port: sinkPort, allowHalfOpen: true }));
-    await new Promise((r) => to.once('connect', r));
+    const to = await dialPlain(sinkPort);
     pump.start(from, to);
     await eventually('the sink to accept', () => serverSide !== undefined, 5_000, 10);
     const got = await slowReader(serverSide, 1 << 20);
