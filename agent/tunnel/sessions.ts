@@ -244,13 +244,13 @@ export class TunnelSessions {
     reqId: string,
     h: { onData: (b: Buffer) => void; onEnd: () => void; onError: (e: Error) => void; inputOutlivesOutput?: boolean; splice?: boolean },
   ): SessionData {
-    // To be spliced, the connection reads into a pump's buffer (socket-pump.ts) from the start.
-    const pump = h.splice ? new SocketPump() : undefined;
     if (!target) return new SessionData(Promise.resolve(undefined));
     return new SessionData(new Promise<SessionDataLink | undefined>((resolve) => {
       call.once('metadata', (md: grpc.Metadata) => {
         const offer = offeredDataConnection(md);
         if (!offer) return resolve(undefined);
+        // To be spliced, the connection reads into a pump's buffer (socket-pump.ts) from the start.
+        const pump = h.splice ? new SocketPump() : undefined;
         dialDataConnection(target, offer, pump?.onread).then(
           (socket) => {
             this.conn.dataConnectionWorked();

@@ -42,7 +42,7 @@ export class DataConnections {
   private readonly expected = new Map<string, Expected>();
   private readonly pending = new Set<TLSSocket>();
   private readonly pendingBySource = new Map<string, number>();
-  private readonly claimed = new Set<TLSSocket>();
+  /** Every TCP connection (pending, claimed, or still shaking hands): close() ends them all. */
   private readonly connections = new Set<Socket>();
   private tlsFiles = { cert: '', key: '' };
   port = 0;
@@ -152,8 +152,6 @@ export class DataConnections {
       if (!waiting) return this.reject(socket, 'unknown_token');
       socket.pause();
       socket.write(Buffer.of(waiting.input ? DATA_ACCEPTED_WITH_INPUT : DATA_ACCEPTED));
-      this.claimed.add(socket);
-      socket.once('close', () => this.claimed.delete(socket));
       this.outcomes.inc({ outcome: 'claimed' });
       waiting.resolve(socket);
     };
@@ -168,7 +166,8 @@ export class DataConnections {
 
   async close(): Promise<void> {
     for (const [, e] of this.expected) e.resolve(undefined);
-    for (const s of [...this.pending, ...this.claimed, ...this.connections]) s.destroy();
+    // Destroying a TCP connection closes the TLS socket on it.
+    for (const s of this.connections) s.destroy();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));
