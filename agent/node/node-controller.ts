@@ -129,9 +129,13 @@ export class NodeController {
         this.log.info({ node: this.cfg.name }, 'adopted existing virtual node');
         return;
       }
-      node.metadata = { ...node.metadata, labels: { ...labels, ...want } };
       try {
-        const updated = await this.core.replaceNode({ name: this.cfg.name, body: node });
+        // Our labels as a merge patch (others' labels stay), at the version read: a change meanwhile is a
+        // conflict, retried. Not a replace: that would carry the taints as read, and NodeRestriction refuses a
+        // node's write whose taints differ from the stored ones (403, not 409) when the node lifecycle
+        // controller changed them in between.
+        const body = { metadata: { labels: want, resourceVersion: node.metadata?.resourceVersion } };
+        const updated = await this.core.patchNode({ name: this.cfg.name, body }, asMergePatch);
         this.uid = updated.metadata?.uid;
         this.log.info({ node: this.cfg.name }, 'adopted existing virtual node');
         return;
